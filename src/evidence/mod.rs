@@ -1,0 +1,3 @@
+//! The evidence folder: HTTP archives, redaction, atomic writes, SHA256SUMS.
+
+pub mod exchange;

@@ -1,0 +1,11 @@
+//! oa-validate: the release gate for the OpenAgents Rust cutover.
+//!
+//! Data flows one way: [`cli`] resolves a [`config::RunConfig`]; [`plan`] compiles lanes and
+//! collects declared checks (no I/O); [`run`] executes them and emits [`run::Event`]s;
+//! [`verdict`] decides GO / NO-GO from outcomes; [`report`] and [`evidence`] consume events.
+
+pub mod evidence;
+pub mod outcome;
+pub mod report;
+pub mod sim;
+pub mod verdict;

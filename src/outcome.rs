@@ -1,0 +1,104 @@
+//! What a check declared and what became of it: the data every report consumes.
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// `required` checks decide the verdict; `optional` ones are reported as warnings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Required,
+    Optional,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Required => "required",
+            Level::Optional => "optional",
+        }
+    }
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// At least one assertion was evaluated and none failed.
+    Passed,
+    /// An assertion failed (even one a script caught), or the check asserted nothing.
+    Failed,
+    /// Script error, unreachable host, timeout, panic, interruption.
+    Errored,
+    /// Not run, with a reason (toggle off, missing variable, `skip()`).
+    Skipped,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Errored => "errored",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    /// The upstream `results.tsv` knows only passed/failed/skipped: errored counts as failed.
+    pub fn upstream_str(self) -> &'static str {
+        match self {
+            Status::Errored => "failed",
+            other => other.as_str(),
+        }
+    }
+}
+
+/// A place in a lane file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct SourcePos {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for SourcePos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// One failed assertion or error, with where it happened and what was expected and seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<SourcePos>,
+}
+
+/// Everything a report needs about one check, after it ended (or was never run).
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    pub id: String,
+    pub lane: String,
+    pub level: Level,
+    pub target: Option<String>,
+    pub description: String,
+    pub status: Status,
+    /// Why it was skipped, or the first failure / error in one line.
+    pub reason: Option<String>,
+    pub failures: Vec<Failure>,
+    pub warnings: Vec<String>,
+    pub assertions: u64,
+    pub attempts: u32,
+    pub duration: Duration,
+    /// What a user runs to repeat this check (the `command` column of results.tsv).
+    pub command: String,
+    /// Relative to the evidence folder.
+    pub log_path: String,
+    pub har_path: Option<String>,
+    pub artifacts: Vec<String>,
+}

@@ -1,0 +1,109 @@
+//! The verdict: a pure function of outcomes and levels. No I/O, no clock.
+
+use crate::outcome::{CheckResult, Level, Status};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Decision {
+    #[serde(rename = "GO")]
+    Go,
+    #[serde(rename = "NO-GO")]
+    NoGo,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Go => "GO",
+            Decision::NoGo => "NO-GO",
+        }
+    }
+}
+
+/// Tallies in the upstream SUMMARY.md vocabulary (errored counts as failed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub total: usize,
+    pub passed: usize,
+    pub required_failures: usize,
+    pub optional_failures: usize,
+    pub required_skipped: usize,
+    pub optional_skipped: usize,
+    pub errored: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub counts: Counts,
+    /// One line per required check that did not pass, in report order.
+    pub no_go_reasons: Vec<String>,
+    /// One line per optional check that did not pass.
+    pub warnings: Vec<String>,
+}
+
+impl Verdict {
+    /// Upstream's `Overall:` word.
+    pub fn overall(&self) -> &'static str {
+        match self.decision {
+            Decision::Go => "passed",
+            Decision::NoGo => "failed",
+        }
+    }
+}
+
+/// GO iff there is at least one required check, every required check passed, and the run
+/// was not interrupted. `results` holds a row for every declared check, run or not.
+pub fn decide(results: &[CheckResult], interrupted: bool) -> Verdict {
+    let mut counts = Counts {
+        total: results.len(),
+        ..Counts::default()
+    };
+    let mut no_go_reasons = Vec::new();
+    let mut warnings = Vec::new();
+    for r in results {
+        let why = || {
+            let reason = r.reason.as_deref().unwrap_or("no reason recorded");
+            format!("{} {}: {}", r.id, r.status.as_str(), reason)
+        };
+        match (r.status, r.level) {
+            (Status::Passed, _) => counts.passed += 1,
+            (Status::Failed | Status::Errored, Level::Required) => {
+                counts.required_failures += 1;
+                no_go_reasons.push(why());
+            }
+            (Status::Failed | Status::Errored, Level::Optional) => {
+                counts.optional_failures += 1;
+                warnings.push(why());
+            }
+            (Status::Skipped, Level::Required) => {
+                counts.required_skipped += 1;
+                no_go_reasons.push(why());
+            }
+            (Status::Skipped, Level::Optional) => {
+                counts.optional_skipped += 1;
+                warnings.push(why());
+            }
+        }
+        if r.status == Status::Errored {
+            counts.errored += 1;
+        }
+    }
+    if !results.iter().any(|r| r.level == Level::Required) {
+        no_go_reasons.push("no required check was declared".to_string());
+    }
+    if interrupted {
+        no_go_reasons.push("the run was interrupted".to_string());
+    }
+    let decision = if no_go_reasons.is_empty() {
+        Decision::Go
+    } else {
+        Decision::NoGo
+    };
+    Verdict {
+        decision,
+        counts,
+        no_go_reasons,
+        warnings,
+    }
+}
