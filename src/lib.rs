@@ -4,8 +4,15 @@
 //! collects declared checks (no I/O); [`run`] executes them and emits [`run::Event`]s;
 //! [`verdict`] decides GO / NO-GO from outcomes; [`report`] and [`evidence`] consume events.
 
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod engine;
 pub mod evidence;
+pub mod exit_code;
 pub mod outcome;
+pub mod plan;
 pub mod report;
+pub mod run;
 pub mod sim;
 pub mod verdict;

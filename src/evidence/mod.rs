@@ -1,3 +1,5 @@
 //! The evidence folder: HTTP archives, redaction, atomic writes, SHA256SUMS.
 
 pub mod exchange;
+pub mod redact;
+pub mod folder;

@@ -1,1 +1,2 @@
 //! Report sinks.
+pub mod terminal;

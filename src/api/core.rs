@@ -1,0 +1,290 @@
+//! Declaring checks and the check's own verbs: `required`, `optional`, `targets`, `env`,
+//! `skip`, `warn`, `evidence`, `secret`, `sleep`.
+
+use crate::api::script_error;
+use crate::engine::context::{self, DeclaredCheck};
+use crate::engine::STOP_SKIP;
+use crate::outcome::Level;
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map, NativeCallContext};
+use std::time::Duration;
+
+type Res<T> = Result<T, Box<EvalAltResult>>;
+
+const OPTION_KEYS: &[&str] = &[
+    "description",
+    "timeout",
+    "needs",
+    "toggle",
+    "mutates",
+    "retries",
+    "target",
+];
+
+/// Retries are bounded so a flapping check cannot stretch a gate run indefinitely.
+pub const MAX_RETRIES: i64 = 5;
+
+/// Parses `"10s"`, `"500ms"`, `"2m"` (or a number of seconds) into a duration.
+pub fn parse_duration(value: &Dynamic) -> Result<Duration, String> {
+    if let Ok(secs) = value.as_int() {
+        return u64::try_from(secs)
+            .map(Duration::from_secs)
+            .map_err(|_| format!("a negative duration: {secs}"));
+    }
+    if let Ok(secs) = value.as_float() {
+        return Duration::try_from_secs_f64(secs).map_err(|e| format!("{secs}: {e}"));
+    }
+    let text = value
+        .clone()
+        .into_string()
+        .map_err(|t| format!("a duration must be a string like \"10s\", not {t}"))?;
+    humantime::parse_duration(text.trim()).map_err(|e| format!("{text:?}: {e}"))
+}
+
+fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnPtr) -> Res<()> {
+    let position = context::call_site(ctx);
+    let mut check = DeclaredCheck {
+        id: id.to_string(),
+        level,
+        description: String::new(),
+        timeout: None,
+        needs: Vec::new(),
+        toggle: None,
+        mutates: false,
+        retries: 0,
+        target: None,
+        body,
+        position,
+    };
+    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c == '/' || c == '\\') {
+        return Err(script_error(
+            ctx,
+            format!("check id {id:?} must be non-empty, without spaces or slashes"),
+        ));
+    }
+    for (key, value) in opts {
+        let key = key.as_str();
+        let bad = |what: &str| script_error(ctx, format!("option `{key}` of {id}: {what}"));
+        match key {
+            "description" => check.description = value.to_string(),
+            "timeout" => check.timeout = Some(parse_duration(&value).map_err(|e| bad(&e))?),
+            "needs" => {
+                check.needs = if value.is_array() {
+                    value
+                        .into_array()
+                        .map_err(|t| bad(t))?
+                        .into_iter()
+                        .map(|v| v.to_string())
+                        .collect()
+                } else {
+                    vec![value.to_string()]
+                }
+            }
+            "toggle" => check.toggle = Some(value.to_string()),
+            "mutates" => {
+                check.mutates = value.as_bool().map_err(|_| bad("expected true or false"))?
+            }
+            "retries" => {
+                let n = value.as_int().map_err(|_| bad("expected an integer"))?;
+                if !(0..=MAX_RETRIES).contains(&n) {
+                    return Err(bad(&format!("must be between 0 and {MAX_RETRIES}")));
+                }
+                check.retries = n as u32;
+            }
+            "target" => {
+                check.target = Some(match value.read_lock::<Map>() {
+                    Some(map) => map.get("name").map(|n| n.to_string()).unwrap_or_default(),
+                    None => value.to_string(),
+                })
+            }
+            _ => {
+                return Err(script_error(
+                    ctx,
+                    format!(
+                        "unknown option `{key}` of {id} (expected one of: {})",
+                        OPTION_KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    let declared = context::with_plan(|_, checks| checks.push(check));
+    match declared {
+        Some(()) => Ok(()),
+        None => Err(script_error(
+            ctx,
+            format!(
+                "{}({id:?}) can only be called at the top level of a lane, not inside a check",
+                level.as_str()
+            ),
+        )),
+    }
+}
+
+/// Fails with a clear message when a check-only verb is used while a lane is being planned.
+fn in_check(ctx: &NativeCallContext, verb: &str) -> Res<()> {
+    match context::with_check(|_| ()) {
+        Some(()) => Ok(()),
+        None => Err(script_error(
+            ctx,
+            format!("{verb} can only be called inside a check, not at the top level of a lane"),
+        )),
+    }
+}
+
+#[export_module]
+pub mod core_api {
+    /// Declares a required check: it must pass for the verdict to be GO.
+    /// `body` is a closure run later, when the check runs.
+    #[rhai_fn(name = "required", return_raw)]
+    pub fn required(ctx: NativeCallContext, id: &str, body: FnPtr) -> Res<()> {
+        declare(&ctx, Level::Required, id, Map::new(), body)
+    }
+
+    /// Declares a required check with options: `description`, `timeout` ("10s"), `needs`
+    /// (env vars that must be set, else skipped), `toggle` (env var; off → skipped),
+    /// `mutates` (bool; never against production without --allow-prod-mutations),
+    /// `retries` (0..5, every attempt kept in the evidence), `target` (a target or its name).
+    #[rhai_fn(name = "required", return_raw)]
+    pub fn required_with(ctx: NativeCallContext, id: &str, opts: Map, body: FnPtr) -> Res<()> {
+        declare(&ctx, Level::Required, id, opts, body)
+    }
+
+    /// Declares an optional check: reported, but never changes the verdict.
+    #[rhai_fn(name = "optional", return_raw)]
+    pub fn optional(ctx: NativeCallContext, id: &str, body: FnPtr) -> Res<()> {
+        declare(&ctx, Level::Optional, id, Map::new(), body)
+    }
+
+    /// Declares an optional check with options (see `required`).
+    #[rhai_fn(name = "optional", return_raw)]
+    pub fn optional_with(ctx: NativeCallContext, id: &str, opts: Map, body: FnPtr) -> Res<()> {
+        declare(&ctx, Level::Optional, id, opts, body)
+    }
+
+    /// The targets of this run (staging and prod, or the simulated pair), each a map with
+    /// `name`, `label`, `control_url`, `runtime_url` (or `()`), `token` (or `()`), `token_var`,
+    /// `simulated`.
+    pub fn targets() -> Array {
+        let Some(host) = context::host() else {
+            return Array::new();
+        };
+        host.targets
+            .iter()
+            .map(|t| {
+                let mut m = Map::new();
+                m.insert("name".into(), t.name.clone().into());
+                m.insert("label".into(), t.label.clone().into());
+                m.insert("control_url".into(), t.control_url.clone().into());
+                m.insert(
+                    "runtime_url".into(),
+                    t.runtime_url.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+                );
+                m.insert(
+                    "token".into(),
+                    t.token.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+                );
+                m.insert("token_var".into(), t.token_var.clone().into());
+                m.insert("simulated".into(), t.simulated.into());
+                Dynamic::from_map(m)
+            })
+            .collect()
+    }
+
+    /// The value of an environment variable (upstream defaults applied), or `()` when unset.
+    #[rhai_fn(name = "env")]
+    pub fn env(name: &str) -> Dynamic {
+        context::host()
+            .and_then(|h| h.env.get(name).map(|v| Dynamic::from(v.to_string())))
+            .unwrap_or(Dynamic::UNIT)
+    }
+
+    /// The value of an environment variable, or `default` when unset or empty.
+    #[rhai_fn(name = "env")]
+    pub fn env_or(name: &str, default: &str) -> String {
+        context::host()
+            .and_then(|h| h.env.get_nonempty(name).map(str::to_string))
+            .unwrap_or_else(|| default.to_string())
+    }
+
+    /// Ends the check as skipped with `reason`. A skipped required check is a NO-GO.
+    #[rhai_fn(return_raw)]
+    pub fn skip(ctx: NativeCallContext, reason: &str) -> Res<()> {
+        in_check(&ctx, "skip()")?;
+        context::with_check(|c| c.record.skip = Some(reason.to_string()));
+        Err(Box::new(EvalAltResult::ErrorTerminated(
+            format!("{STOP_SKIP}:{reason}").into(),
+            ctx.call_position(),
+        )))
+    }
+
+    /// Records a warning: shown in the reports, never changes the outcome.
+    #[rhai_fn(return_raw)]
+    pub fn warn(ctx: NativeCallContext, message: &str) -> Res<()> {
+        in_check(&ctx, "warn()")?;
+        let at = context::call_site(&ctx);
+        context::log(format!("warning at {at}: {message}"));
+        context::with_check(|c| c.record.warnings.push(message.to_string()));
+        Ok(())
+    }
+
+    /// Saves `value` as `artifacts/<check_id>/<name>` (maps and arrays as JSON).
+    #[rhai_fn(return_raw)]
+    pub fn evidence(ctx: NativeCallContext, name: &str, value: Dynamic) -> Res<()> {
+        in_check(&ctx, "evidence()")?;
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(script_error(&ctx, format!("evidence name {name:?} must be a plain file name")));
+        }
+        let text = if value.is_string() {
+            value.to_string()
+        } else {
+            let json: serde_json::Value = rhai::serde::from_dynamic(&value)
+                .map_err(|e| script_error(&ctx, format!("evidence {name}: {e}")))?;
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        };
+        context::with_check(|c| c.record.evidence.push((name.to_string(), text)));
+        Ok(())
+    }
+
+    /// Marks `value` as a secret: it is redacted from every output from now on. Returns it.
+    #[rhai_fn(return_raw)]
+    pub fn secret(ctx: NativeCallContext, value: &str) -> Res<String> {
+        if value.len() < crate::config::MIN_SECRET_LEN {
+            return Err(script_error(
+                &ctx,
+                format!(
+                    "a secret shorter than {} characters would redact ordinary text",
+                    crate::config::MIN_SECRET_LEN
+                ),
+            ));
+        }
+        if let Some(host) = context::host() {
+            host.redactor.add(value);
+        }
+        Ok(value.to_string())
+    }
+
+    /// Waits for `duration` ("250ms", "2s"), but never past the check's deadline.
+    #[rhai_fn(return_raw)]
+    pub fn sleep(ctx: NativeCallContext, duration: Dynamic) -> Res<()> {
+        in_check(&ctx, "sleep()")?;
+        let wanted = parse_duration(&duration).map_err(|e| script_error(&ctx, e))?;
+        let Some(host) = context::host() else {
+            return Ok(());
+        };
+        let wait = wanted.min(context::remaining());
+        let cancel = host.cancel.clone();
+        host.runtime.block_on(async {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = cancel.cancelled() => {}
+            }
+        });
+        Ok(())
+    }
+
+    /// The lane file being evaluated (for messages).
+    pub fn lane_file() -> String {
+        context::current_lane()
+    }
+}

@@ -1,0 +1,31 @@
+//! The Rhai API: one file per namespace, each an `#[export_module]`.
+//!
+//! Doc comments on the exported functions are the reference documentation: they flow into
+//! the engine's metadata (`oa-validate defs`, docs/api.md).
+
+pub mod assert;
+pub mod core;
+pub mod http;
+pub mod json;
+
+use rhai::{Engine, exported_module};
+
+pub fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<http::HttpResponse>("HttpResponse");
+    engine.register_global_module(exported_module!(core::core_api).into());
+    engine.register_global_module(exported_module!(assert::assert_api).into());
+    engine.register_global_module(exported_module!(http::response_api).into());
+    engine.register_static_module("http", exported_module!(http::http_api).into());
+    engine.register_static_module("json", exported_module!(json::json_api).into());
+}
+
+/// A Rhai runtime error at the caller's position.
+pub(crate) fn script_error(
+    ctx: &rhai::NativeCallContext,
+    message: impl Into<String>,
+) -> Box<rhai::EvalAltResult> {
+    Box::new(rhai::EvalAltResult::ErrorRuntime(
+        message.into().into(),
+        ctx.call_position(),
+    ))
+}

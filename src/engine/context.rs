@@ -1,0 +1,164 @@
+//! Per-thread state of the lane or check being evaluated.
+//!
+//! Rhai functions are registered once on a shared engine; what they act on (the plan being
+//! collected, or the running check's assertions, logs and HTTP exchanges) lives here, set by
+//! the planner or runner on the thread that evaluates the script.
+
+use crate::engine::host::Host;
+use crate::evidence::exchange::Exchange;
+use crate::outcome::{Failure, Level, SourcePos};
+use rhai::{FnPtr, NativeCallContext, Position};
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A check as a lane declared it, before anything ran.
+#[derive(Clone)]
+pub struct DeclaredCheck {
+    pub id: String,
+    pub level: Level,
+    pub description: String,
+    pub timeout: Option<Duration>,
+    pub needs: Vec<String>,
+    pub toggle: Option<String>,
+    pub mutates: bool,
+    pub retries: u32,
+    pub target: Option<String>,
+    pub body: FnPtr,
+    pub position: SourcePos,
+}
+
+/// What is recorded while one attempt of a check runs.
+#[derive(Default)]
+pub struct CheckRecord {
+    pub assertions: u64,
+    pub failures: Vec<Failure>,
+    pub warnings: Vec<String>,
+    pub skip: Option<String>,
+    pub log: Vec<String>,
+    pub exchanges: Vec<Exchange>,
+    pub evidence: Vec<(String, String)>,
+}
+
+pub struct CheckScope {
+    pub id: String,
+    pub lane: String,
+    pub deadline: Instant,
+    pub record: CheckRecord,
+}
+
+pub enum Phase {
+    Planning {
+        lane: String,
+        checks: Vec<DeclaredCheck>,
+    },
+    Checking(CheckScope),
+}
+
+struct Active {
+    host: Arc<Host>,
+    phase: Phase,
+    deadline: Instant,
+}
+
+thread_local! {
+    static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
+}
+
+/// Installs `phase` on this thread for the duration of `f`, and returns it afterwards.
+pub fn with_phase<R>(
+    host: Arc<Host>,
+    phase: Phase,
+    deadline: Instant,
+    f: impl FnOnce() -> R,
+) -> (R, Phase) {
+    ACTIVE.with(|a| {
+        *a.borrow_mut() = Some(Active {
+            host,
+            phase,
+            deadline,
+        })
+    });
+    // Restore the slot even if `f` panics, so the thread can run the next check.
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            ACTIVE.with(|a| a.borrow_mut().take());
+        }
+    }
+    let reset = Reset;
+    let result = f();
+    let active = ACTIVE.with(|a| a.borrow_mut().take());
+    drop(reset);
+    let phase = active.map(|a| a.phase).unwrap_or(Phase::Planning {
+        lane: String::new(),
+        checks: Vec::new(),
+    });
+    (result, phase)
+}
+
+/// The host services of the current thread, if a lane or check is being evaluated.
+pub fn host() -> Option<Arc<Host>> {
+    ACTIVE.with(|a| a.borrow().as_ref().map(|a| a.host.clone()))
+}
+
+/// The wall-clock deadline of what this thread evaluates (check timeout or plan limit).
+pub fn deadline() -> Option<Instant> {
+    ACTIVE.with(|a| a.borrow().as_ref().map(|a| a.deadline))
+}
+
+/// Time left before the deadline; zero once it passed.
+pub fn remaining() -> Duration {
+    deadline()
+        .map(|d| d.saturating_duration_since(Instant::now()))
+        .unwrap_or(Duration::from_secs(60))
+}
+
+/// Runs `f` on the running check's record; `None` when no check is running (plan time).
+pub fn with_check<R>(f: impl FnOnce(&mut CheckScope) -> R) -> Option<R> {
+    ACTIVE.with(|a| match a.borrow_mut().as_mut().map(|a| &mut a.phase) {
+        Some(Phase::Checking(scope)) => Some(f(scope)),
+        _ => None,
+    })
+}
+
+/// Runs `f` on the lane being planned; `None` while a check runs.
+pub fn with_plan<R>(f: impl FnOnce(&str, &mut Vec<DeclaredCheck>) -> R) -> Option<R> {
+    ACTIVE.with(|a| match a.borrow_mut().as_mut().map(|a| &mut a.phase) {
+        Some(Phase::Planning { lane, checks }) => Some(f(lane, checks)),
+        _ => None,
+    })
+}
+
+/// The lane file of whatever is being evaluated on this thread.
+pub fn current_lane() -> String {
+    ACTIVE.with(|a| match a.borrow().as_ref().map(|a| &a.phase) {
+        Some(Phase::Planning { lane, .. }) => lane.clone(),
+        Some(Phase::Checking(scope)) => scope.lane.clone(),
+        None => String::new(),
+    })
+}
+
+/// Where a native function was called from, as `file:line:col`.
+pub fn call_site(ctx: &NativeCallContext) -> SourcePos {
+    position_in(ctx.call_source(), ctx.call_position())
+}
+
+/// A Rhai position in `source` (or the current lane when the source is unnamed).
+pub fn position_in(source: Option<&str>, pos: Position) -> SourcePos {
+    let file = match source {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => current_lane(),
+    };
+    SourcePos {
+        file,
+        line: pos.line().unwrap_or(0),
+        column: pos.position().unwrap_or(0),
+    }
+}
+
+/// Appends a line to the running check's log (redacted when the log is written).
+pub fn log(line: impl Into<String>) {
+    let line = line.into();
+    with_check(|c| c.record.log.push(line));
+}

@@ -1,0 +1,133 @@
+//! Rhai errors → what a user needs: the message, `file:line:col`, and why the script stopped.
+
+use super::{STOP_CANCELLED, STOP_DEADLINE, STOP_SKIP};
+use crate::engine::context;
+use crate::outcome::SourcePos;
+use rhai::{EvalAltResult, ParseError};
+
+/// Why a script evaluation ended with an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopKind {
+    /// A script or primitive error (catchable or not).
+    Error,
+    /// The wall-clock deadline passed.
+    Deadline,
+    /// SIGINT/SIGTERM.
+    Cancelled,
+    /// `skip(reason)` was called.
+    Skip,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScriptError {
+    pub kind: StopKind,
+    pub message: String,
+    pub position: SourcePos,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.position, self.message)
+    }
+}
+
+/// Unwraps the chain of "in function call" wrappers to the error that happened, keeping the
+/// innermost named source and position.
+pub fn from_eval(err: &EvalAltResult) -> ScriptError {
+    let mut source: Option<String> = None;
+    let mut current = err;
+    loop {
+        match current {
+            EvalAltResult::ErrorInFunctionCall(_, src, inner, _) => {
+                if !src.is_empty() {
+                    source = Some(src.clone());
+                }
+                current = inner;
+            }
+            EvalAltResult::ErrorInModule(name, inner, _) => {
+                if !name.is_empty() {
+                    source = Some(name.clone());
+                }
+                current = inner;
+            }
+            _ => break,
+        }
+    }
+    let position = context::position_in(source.as_deref(), current.position());
+    let (kind, message) = match current {
+        EvalAltResult::ErrorTerminated(value, _) => {
+            let tag = value.clone().into_string().unwrap_or_default();
+            match tag.as_str() {
+                STOP_DEADLINE => (StopKind::Deadline, "timed out".to_string()),
+                STOP_CANCELLED => (StopKind::Cancelled, "interrupted".to_string()),
+                _ if tag.starts_with(STOP_SKIP) => (
+                    StopKind::Skip,
+                    tag.trim_start_matches(STOP_SKIP)
+                        .trim_start_matches(':')
+                        .to_string(),
+                ),
+                _ => (StopKind::Error, format!("script terminated: {tag}")),
+            }
+        }
+        EvalAltResult::ErrorRuntime(value, _) => (StopKind::Error, describe_thrown(value)),
+        other => (StopKind::Error, strip_position(&other.to_string())),
+    };
+    ScriptError {
+        kind,
+        message,
+        position,
+    }
+}
+
+/// A thrown value: a string as is; a map `#{ message, ... }` by its message.
+fn describe_thrown(value: &rhai::Dynamic) -> String {
+    if let Some(map) = value.read_lock::<rhai::Map>()
+        && let Some(message) = map.get("message")
+    {
+        return message.to_string();
+    }
+    if value.is_unit() {
+        return "runtime error".to_string();
+    }
+    value.to_string()
+}
+
+/// Rhai appends ` (line 3, position 9)` to messages; we print positions separately.
+fn strip_position(text: &str) -> String {
+    match text.rfind(" (line ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text.to_string(),
+    }
+}
+
+pub fn from_parse(file: &str, err: &ParseError) -> ScriptError {
+    ScriptError {
+        kind: StopKind::Error,
+        message: strip_position(&err.err_type().to_string()),
+        position: SourcePos {
+            file: file.to_string(),
+            line: err.position().line().unwrap_or(0),
+            column: err.position().position().unwrap_or(0),
+        },
+    }
+}
+
+/// A Hurl-style code frame: the message, `--> file:line:col`, the line and a caret.
+pub fn code_frame(message: &str, pos: &SourcePos, source: Option<&str>) -> String {
+    let mut out = format!("error: {message}\n  --> {pos}\n");
+    if let Some(line_text) = source.and_then(|s| s.lines().nth(pos.line.saturating_sub(1)))
+        && pos.line > 0
+    {
+        let gutter = pos.line.to_string().len();
+        let pad = " ".repeat(gutter);
+        out.push_str(&format!("{pad} |\n{} | {line_text}\n", pos.line));
+        let caret_col = pos.column.max(1) - 1;
+        let indent: String = line_text
+            .chars()
+            .take(caret_col)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        out.push_str(&format!("{pad} | {indent}^\n"));
+    }
+    out
+}

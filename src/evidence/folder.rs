@@ -1,0 +1,77 @@
+//! The evidence folder: streamed per-check files as checks end, reports and SHA256SUMS at
+//! the end. Every byte written passes through the redactor.
+
+use crate::evidence::redact::Redactor;
+use crate::evidence::{har, sums, write::atomic_write};
+use crate::outcome::CheckResult;
+use crate::run::CheckEvidence;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub struct EvidenceFolder {
+    dir: PathBuf,
+    redactor: Redactor,
+    /// The first write error; reported at the end instead of aborting the run mid-way.
+    first_error: Option<io::Error>,
+}
+
+impl EvidenceFolder {
+    /// Creates the folder (and its parents); fails when it cannot be created or written.
+    pub fn create(dir: &Path, redactor: Redactor) -> io::Result<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+        let probe = dir.join(".oa-validate-write-test");
+        std::fs::write(&probe, b"")
+            .map_err(|e| io::Error::new(e.kind(), format!("{} is not writable: {e}", dir.display())))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            redactor,
+            first_error: None,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn write(&mut self, relative: &str, text: &str) {
+        let redacted = self.redactor.redact(text);
+        if let Err(e) = atomic_write(&self.dir.join(relative), redacted.as_bytes())
+            && self.first_error.is_none()
+        {
+            self.first_error = Some(e);
+        }
+    }
+
+    /// `logs/<id>.log`, `http/<id>.har`, `artifacts/<id>/*` for one finished check.
+    pub fn write_check(&mut self, result: &CheckResult, evidence: &CheckEvidence) {
+        let mut log = evidence.log.join("\n");
+        log.push('\n');
+        for f in &result.failures {
+            let at = f.position.as_ref().map(|p| format!("{p}: ")).unwrap_or_default();
+            log.push_str(&format!("failure: {at}{}\n", f.message));
+        }
+        self.write(&result.log_path, &log);
+        if let Some(har_path) = &result.har_path {
+            let har = har::render(&evidence.exchanges, env!("CARGO_PKG_VERSION"), &result.id);
+            self.write(har_path, &har);
+        }
+        for ((_, content), path) in evidence.artifacts.iter().zip(&result.artifacts) {
+            self.write(path, content);
+        }
+    }
+
+    /// A report file at the top of the folder.
+    pub fn write_report(&mut self, name: &str, text: &str) {
+        self.write(name, text);
+    }
+
+    /// Writes SHA256SUMS last, then returns the first error of the whole run, if any.
+    pub fn seal(mut self) -> io::Result<()> {
+        if let Some(e) = self.first_error.take() {
+            return Err(e);
+        }
+        sums::write_sha256sums(&self.dir)
+    }
+}

@@ -1,0 +1,161 @@
+//! Lane files → declared checks. Planning evaluates each lane's top level, which may only
+//! declare checks: every I/O primitive refuses to run here.
+
+use crate::engine::context::{self, DeclaredCheck, Phase};
+use crate::engine::error::{self, ScriptError};
+use crate::engine::host::Host;
+use crate::engine::limits;
+use crate::outcome::SourcePos;
+use rhai::{AST, Engine};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A compiled lane file.
+pub struct Lane {
+    pub path: PathBuf,
+    /// The path as shown to users and in positions (as given on the command line).
+    pub display: String,
+    pub source: String,
+    pub ast: Arc<AST>,
+}
+
+/// One declared check and the lane it belongs to.
+pub struct PlannedCheck {
+    pub lane: usize,
+    pub decl: DeclaredCheck,
+}
+
+/// The whole matrix: lanes in the order given, checks in lane then declaration order.
+pub struct Plan {
+    pub lanes: Vec<Lane>,
+    pub checks: Vec<PlannedCheck>,
+}
+
+impl Plan {
+    pub fn lane_of(&self, check: &PlannedCheck) -> &Lane {
+        &self.lanes[check.lane]
+    }
+
+    pub fn source_of(&self, file: &str) -> Option<&str> {
+        self.lanes
+            .iter()
+            .find(|l| l.display == file)
+            .map(|l| l.source.as_str())
+            .or_else(|| {
+                crate::engine::stdlib::MODULES
+                    .iter()
+                    .find(|(name, _)| file == format!("stdlib/{name}.rhai"))
+                    .map(|(_, src)| *src)
+            })
+    }
+}
+
+/// Why a lane could not be planned.
+#[derive(Debug)]
+pub enum PlanError {
+    Read { path: String, message: String },
+    Script(ScriptError),
+    DuplicateId { id: String, first: SourcePos, second: SourcePos },
+}
+
+impl PlanError {
+    pub fn position(&self) -> Option<&SourcePos> {
+        match self {
+            PlanError::Read { .. } => None,
+            PlanError::Script(e) => Some(&e.position),
+            PlanError::DuplicateId { second, .. } => Some(second),
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            PlanError::Read { path, message } => format!("cannot read lane {path}: {message}"),
+            PlanError::Script(e) => e.message.clone(),
+            PlanError::DuplicateId { id, first, .. } => {
+                format!("duplicate check id {id:?} (first declared at {first})")
+            }
+        }
+    }
+}
+
+pub fn display_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// Compiles and plans every lane. All errors are collected, so one run reports them all.
+pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan, Vec<PlanError>> {
+    let mut lanes = Vec::new();
+    let mut checks: Vec<PlannedCheck> = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let display = display_path(path);
+        let source = match std::fs::read_to_string(path) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(PlanError::Read {
+                    path: display,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let mut ast = match engine.compile(&source) {
+            Ok(ast) => ast,
+            Err(e) => {
+                errors.push(PlanError::Script(error::from_parse(&display, &e)));
+                continue;
+            }
+        };
+        ast.set_source(display.clone());
+        let phase = Phase::Planning {
+            lane: display.clone(),
+            checks: Vec::new(),
+        };
+        let deadline = Instant::now() + limits::PLAN_DEADLINE;
+        let (result, phase) =
+            context::with_phase(host.clone(), phase, deadline, || engine.run_ast(&ast));
+        if let Err(e) = result {
+            errors.push(PlanError::Script(context::with_phase(
+                host.clone(),
+                Phase::Planning {
+                    lane: display.clone(),
+                    checks: Vec::new(),
+                },
+                deadline,
+                || error::from_eval(&e),
+            )
+            .0));
+            continue;
+        }
+        let Phase::Planning { checks: declared, .. } = phase else {
+            continue;
+        };
+        let lane_index = lanes.len();
+        for decl in declared {
+            if let Some(first) = checks.iter().find(|c| c.decl.id == decl.id) {
+                errors.push(PlanError::DuplicateId {
+                    id: decl.id.clone(),
+                    first: first.decl.position.clone(),
+                    second: decl.position.clone(),
+                });
+                continue;
+            }
+            checks.push(PlannedCheck {
+                lane: lane_index,
+                decl,
+            });
+        }
+        lanes.push(Lane {
+            path: path.clone(),
+            display,
+            source,
+            ast: Arc::new(ast),
+        });
+    }
+    if errors.is_empty() {
+        Ok(Plan { lanes, checks })
+    } else {
+        Err(errors)
+    }
+}

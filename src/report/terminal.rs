@@ -1,0 +1,139 @@
+//! The terminal: one line per finished check (`[passed] id (required)`), a progress bar on a
+//! TTY, plain lines otherwise, and the verdict at the end. Colour only on a TTY without NO_COLOR.
+
+use crate::evidence::redact::Redactor;
+use crate::outcome::{CheckResult, Status};
+use crate::run::Event;
+use crate::verdict::{Decision, Verdict};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub struct Terminal {
+    color: bool,
+    progress: Option<ProgressBar>,
+    redactor: Redactor,
+}
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn status_color(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "32",
+        Status::Failed | Status::Errored => "31",
+        Status::Skipped => "33",
+    }
+}
+
+impl Terminal {
+    pub fn new(color: bool, progress: bool, redactor: Redactor) -> Self {
+        let progress = progress.then(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        Self {
+            color,
+            progress,
+            redactor,
+        }
+    }
+
+    fn emit(&self, text: &str) {
+        let text = self.redactor.redact(text);
+        match &self.progress {
+            Some(bar) => bar.println(text),
+            None => println!("{text}"),
+        }
+    }
+
+    /// The lines printed when a check ends.
+    pub fn check_lines(&self, r: &CheckResult) -> Vec<String> {
+        let word = paint(
+            self.color,
+            status_color(r.status),
+            &format!("[{}]", r.status.as_str()),
+        );
+        let mut lines = vec![format!("{word} {} ({})", r.id, r.level.as_str())];
+        match r.status {
+            Status::Passed => {}
+            Status::Skipped => {
+                lines.push(format!("    skipped: {}", r.reason.as_deref().unwrap_or("")));
+            }
+            Status::Failed | Status::Errored => {
+                if r.failures.is_empty() {
+                    lines.push(format!("    {}", r.reason.as_deref().unwrap_or("")));
+                }
+                for f in &r.failures {
+                    let at = f.position.as_ref().map(|p| format!("{p}: ")).unwrap_or_default();
+                    lines.push(format!("    {at}{}", f.message));
+                }
+                lines.push(format!("    log: {}", r.log_path));
+            }
+        }
+        for w in &r.warnings {
+            lines.push(format!("    {} {w}", paint(self.color, "33", "warning:")));
+        }
+        lines
+    }
+
+    pub fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { total } => {
+                if let Some(bar) = &self.progress {
+                    bar.set_length(*total as u64);
+                }
+            }
+            Event::CheckStarted { id, .. } => {
+                if let Some(bar) = &self.progress {
+                    bar.set_message(id.clone());
+                }
+            }
+            Event::CheckFinished { result, .. } => {
+                for line in self.check_lines(result) {
+                    self.emit(&line);
+                }
+                if let Some(bar) = &self.progress {
+                    bar.inc(1);
+                }
+            }
+            Event::Interrupted => {
+                self.emit("interrupted: ending running checks, writing partial evidence");
+            }
+        }
+    }
+
+    /// The verdict block; `out_dir` is where the evidence went.
+    pub fn finish(&mut self, verdict: &Verdict, gate: bool, out_dir: &str) {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
+        }
+        let c = &verdict.counts;
+        self.emit("");
+        self.emit(&format!(
+            "{} checks: {} passed, {} required failures, {} optional failures, {} required skipped, {} optional skipped",
+            c.total, c.passed, c.required_failures, c.optional_failures, c.required_skipped, c.optional_skipped
+        ));
+        for w in &verdict.warnings {
+            self.emit(&format!("{} {w}", paint(self.color, "33", "warning:")));
+        }
+        let (word, code) = match verdict.decision {
+            Decision::Go => ("GO", "1;32"),
+            Decision::NoGo => ("NO-GO", "1;31"),
+        };
+        let mode = if gate { " (release gate)" } else { "" };
+        self.emit(&format!("Verdict: {}{mode}", paint(self.color, code, word)));
+        for reason in &verdict.no_go_reasons {
+            self.emit(&format!("  - {reason}"));
+        }
+        self.emit(&format!("Evidence: {out_dir}"));
+    }
+}

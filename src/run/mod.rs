@@ -1,0 +1,350 @@
+//! Running the plan: lanes concurrently on worker threads (`--jobs`), the checks of a lane in
+//! declaration order, each attempt with a wall-clock deadline. Emits [`Event`]s.
+
+pub mod event;
+
+pub use event::{CheckEvidence, Event};
+
+use crate::config::EnvSnapshot;
+use crate::engine::context::{self, CheckRecord, CheckScope, DeclaredCheck, Phase};
+use crate::engine::error::{self, StopKind};
+use crate::engine::host::Host;
+use crate::outcome::{CheckResult, Failure, Status};
+use crate::plan::Plan;
+use rhai::{Dynamic, Engine};
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Run-wide settings the runner needs (resolved from the configuration).
+pub struct RunSettings {
+    pub jobs: usize,
+    pub default_timeout: Duration,
+    pub allow_prod_mutations: bool,
+}
+
+/// The results in report order (one per declared check) and whether the run was interrupted.
+pub struct RunOutcome {
+    pub results: Vec<CheckResult>,
+    pub interrupted: bool,
+}
+
+/// Why a check will not run at all, decided before any of its code runs.
+pub fn pre_run_skip(
+    decl: &DeclaredCheck,
+    env: &EnvSnapshot,
+    host: &Host,
+    allow_prod_mutations: bool,
+) -> Option<String> {
+    if let Some(toggle) = &decl.toggle {
+        match env.toggle(toggle) {
+            Ok(true) => {}
+            Ok(false) => {
+                let raw = env.get(toggle).unwrap_or_default();
+                return Some(format!("{toggle}={raw}"));
+            }
+            Err(message) => return Some(message),
+        }
+    }
+    for var in &decl.needs {
+        if env.get_nonempty(var).is_none() {
+            return Some(format!("{var} unset"));
+        }
+    }
+    if decl.mutates && !allow_prod_mutations {
+        let production = decl
+            .target
+            .as_deref()
+            .and_then(|name| host.targets.iter().find(|t| t.name == name))
+            .is_some_and(|t| t.is_production());
+        if production {
+            return Some(
+                "mutates state: not run against production without --allow-prod-mutations"
+                    .to_string(),
+            );
+        }
+    }
+    None
+}
+
+/// Runs every planned check and feeds `sink` with events, in the order they happen.
+pub fn run(
+    plan: &Plan,
+    engine: &Engine,
+    host: &Arc<Host>,
+    settings: &RunSettings,
+    mut sink: impl FnMut(&Event),
+) -> RunOutcome {
+    let total = plan.checks.len();
+    sink(&Event::RunStarted { total });
+
+    // Each lane is a queue of check indices; workers take whole lanes.
+    let mut queue: VecDeque<Vec<usize>> = VecDeque::new();
+    for lane_index in 0..plan.lanes.len() {
+        let indices: Vec<usize> = (0..total)
+            .filter(|&i| plan.checks[i].lane == lane_index)
+            .collect();
+        if !indices.is_empty() {
+            queue.push_back(indices);
+        }
+    }
+    let queue = parking_lot::Mutex::new(queue);
+    let (tx, rx) = mpsc::channel::<Event>();
+    let mut results: Vec<Option<CheckResult>> = vec![None; total];
+    let mut interrupted_reported = false;
+
+    std::thread::scope(|scope| {
+        let workers = settings.jobs.max(1).min(plan.lanes.len().max(1));
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let queue = &queue;
+            scope.spawn(move || {
+                while let Some(lane) = queue.lock().pop_front() {
+                    for index in lane {
+                        let check = &plan.checks[index];
+                        let _ = tx.send(Event::CheckStarted {
+                            index,
+                            id: check.decl.id.clone(),
+                        });
+                        let (result, evidence) = run_check(plan, index, engine, host, settings);
+                        let _ = tx.send(Event::CheckFinished {
+                            index,
+                            result: Box::new(result),
+                            evidence: Box::new(evidence),
+                        });
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for event in rx {
+            if host.cancel.is_cancelled() && !interrupted_reported {
+                interrupted_reported = true;
+                sink(&Event::Interrupted);
+            }
+            if let Event::CheckFinished { index, result, .. } = &event {
+                results[*index] = Some((**result).clone());
+            }
+            sink(&event);
+        }
+    });
+
+    let interrupted = host.cancel.is_cancelled();
+    if interrupted && !interrupted_reported {
+        sink(&Event::Interrupted);
+    }
+    RunOutcome {
+        results: results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| r.unwrap_or_else(|| never_reached(plan, i)))
+            .collect(),
+        interrupted,
+    }
+}
+
+/// A row for a check that has no outcome (should not happen: every check is run or skipped).
+fn never_reached(plan: &Plan, index: usize) -> CheckResult {
+    let mut result = base_result(plan, index);
+    result.status = Status::Errored;
+    result.reason = Some("declared but never reached".to_string());
+    result
+}
+
+fn base_result(plan: &Plan, index: usize) -> CheckResult {
+    let check = &plan.checks[index];
+    let lane = plan.lane_of(check);
+    let decl = &check.decl;
+    CheckResult {
+        id: decl.id.clone(),
+        lane: lane.display.clone(),
+        level: decl.level,
+        target: decl.target.clone(),
+        description: decl.description.clone(),
+        status: Status::Errored,
+        reason: None,
+        failures: Vec::new(),
+        warnings: Vec::new(),
+        assertions: 0,
+        attempts: 0,
+        duration: Duration::ZERO,
+        command: format!("oa-validate {} --check {}", lane.display, decl.id),
+        log_path: format!("logs/{}.log", decl.id),
+        har_path: None,
+        artifacts: Vec::new(),
+    }
+}
+
+/// One check, all its attempts.
+fn run_check(
+    plan: &Plan,
+    index: usize,
+    engine: &Engine,
+    host: &Arc<Host>,
+    settings: &RunSettings,
+) -> (CheckResult, CheckEvidence) {
+    let check = &plan.checks[index];
+    let decl = &check.decl;
+    let lane = plan.lane_of(check);
+    let mut result = base_result(plan, index);
+    let mut evidence = CheckEvidence::default();
+    evidence.log.push(format!(
+        "check {} ({}) in {} at {}",
+        decl.id,
+        decl.level.as_str(),
+        lane.display,
+        decl.position
+    ));
+    if !decl.description.is_empty() {
+        evidence.log.push(format!("description: {}", decl.description));
+    }
+    if host.cancel.is_cancelled() {
+        result.status = Status::Errored;
+        result.reason = Some("interrupted before it ran".to_string());
+        evidence.log.push("interrupted before it ran".to_string());
+        return (result, evidence);
+    }
+    if let Some(reason) = pre_run_skip(decl, &host.env, host, settings.allow_prod_mutations) {
+        result.status = Status::Skipped;
+        evidence.log.push(format!("skipped: {reason}"));
+        result.reason = Some(reason);
+        return (result, evidence);
+    }
+
+    let timeout = decl.timeout.unwrap_or(settings.default_timeout);
+    let started = Instant::now();
+    let attempts = 1 + decl.retries;
+    for attempt in 1..=attempts {
+        if attempts > 1 {
+            evidence.log.push(format!("--- attempt {attempt} of {attempts}"));
+        }
+        result.attempts = attempt;
+        let (status, reason, record) = run_attempt(engine, host, lane, decl, timeout);
+        evidence.log.extend(record.log);
+        evidence.exchanges.extend(record.exchanges);
+        evidence.artifacts.extend(record.evidence);
+        result.assertions += record.assertions;
+        result.warnings.extend(record.warnings);
+        result.failures = record.failures;
+        result.status = status;
+        result.reason = reason;
+        let retry = matches!(status, Status::Failed | Status::Errored)
+            && attempt < attempts
+            && !host.cancel.is_cancelled();
+        if !retry {
+            break;
+        }
+        evidence
+            .log
+            .push(format!("attempt {attempt} {}: retrying", status.as_str()));
+    }
+    result.duration = started.elapsed();
+    if !evidence.exchanges.is_empty() {
+        result.har_path = Some(format!("http/{}.har", decl.id));
+    }
+    result.artifacts = evidence
+        .artifacts
+        .iter()
+        .map(|(name, _)| format!("artifacts/{}/{name}", decl.id))
+        .collect();
+    evidence.log.push(format!(
+        "outcome: {}{}",
+        result.status.as_str(),
+        result
+            .reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    ));
+    (result, evidence)
+}
+
+fn run_attempt(
+    engine: &Engine,
+    host: &Arc<Host>,
+    lane: &crate::plan::Lane,
+    decl: &DeclaredCheck,
+    timeout: Duration,
+) -> (Status, Option<String>, CheckRecord) {
+    let deadline = Instant::now() + timeout;
+    let scope = CheckScope {
+        id: decl.id.clone(),
+        lane: lane.display.clone(),
+        deadline,
+        record: CheckRecord::default(),
+    };
+    let (outcome, phase) = context::with_phase(host.clone(), Phase::Checking(scope), deadline, || {
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            decl.body.call::<Dynamic>(engine, &lane.ast, ())
+        }));
+        match call {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(Ok(error::from_eval(&e))),
+            Err(panic) => Err(Err(panic_message(&panic))),
+        }
+    });
+    let record = match phase {
+        Phase::Checking(scope) => scope.record,
+        Phase::Planning { .. } => CheckRecord::default(),
+    };
+    let first_failure = |f: &Failure| match &f.position {
+        Some(p) => format!("{p}: {}", f.message),
+        None => f.message.clone(),
+    };
+    // A failed assertion wins over everything: catching its error does not undo it.
+    if let Some(failure) = record.failures.first() {
+        let reason = first_failure(failure);
+        return (Status::Failed, Some(reason), record);
+    }
+    match outcome {
+        Err(Err(panic)) => (
+            Status::Errored,
+            Some(format!("panic in a primitive: {panic}")),
+            record,
+        ),
+        Err(Ok(stop)) => match stop.kind {
+            StopKind::Skip => (Status::Skipped, Some(stop.message), record),
+            StopKind::Deadline => (
+                Status::Errored,
+                Some(format!(
+                    "{}: timed out after {}",
+                    stop.position,
+                    humantime::format_duration(timeout)
+                )),
+                record,
+            ),
+            StopKind::Cancelled => (Status::Errored, Some("interrupted".to_string()), record),
+            StopKind::Error => (
+                Status::Errored,
+                Some(format!("{}: {}", stop.position, stop.message)),
+                record,
+            ),
+        },
+        Ok(()) => {
+            if let Some(reason) = record.skip.clone() {
+                (Status::Skipped, Some(reason), record)
+            } else if record.assertions == 0 {
+                (
+                    Status::Failed,
+                    Some(format!(
+                        "{}: vacuous: the check evaluated no assertion",
+                        decl.position
+                    )),
+                    record,
+                )
+            } else {
+                (Status::Passed, None, record)
+            }
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
