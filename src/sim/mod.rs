@@ -1,1 +1,239 @@
-//! The simulated OpenAgents deployment.
+//! The simulated OpenAgents deployment: loopback servers that behave like the real surfaces the
+//! lanes touch, with named [`Fault`]s so every check can be shown to fail.
+//!
+//! Each surface lives in its own file and exposes a `router(..) -> axum::Router`; this module
+//! only binds listeners, applies the cross-cutting layers and owns shutdown. A new surface
+//! (runtime service, Cloud Run Admin API, Cloud Logging) is a sibling file plus a few lines in
+//! [`Sim::start`].
+
+mod control;
+mod fault;
+mod offsite;
+
+pub use fault::{Fault, ParseFaultError};
+pub use offsite::RecordedRequest;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use rand::RngCore;
+use serde_json::json;
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// How to run the sim.
+#[derive(Debug, Clone, Default)]
+pub struct SimConfig {
+    /// Faults applied to both control instances.
+    pub faults: Vec<Fault>,
+    /// Staging bearer token; `None` generates a random 32-char hex token.
+    pub staging_token: Option<String>,
+    /// Prod bearer token; `None` generates a random 32-char hex token.
+    pub prod_token: Option<String>,
+    /// Delay added before every response, so benchmarks can model a remote deployment.
+    pub latency: Duration,
+}
+
+/// One simulated environment, in the shape oa-validate's target configuration wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimTarget {
+    /// `"staging"` or `"prod"`.
+    pub name: String,
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub control_url: String,
+    /// The bearer token this instance accepts (and no other instance does).
+    pub token: String,
+}
+
+/// A running sim. Dropping it shuts every server down.
+#[derive(Debug)]
+pub struct Sim {
+    /// The staging control service.
+    pub staging: SimTarget,
+    /// The prod control service.
+    pub prod: SimTarget,
+    /// Base URL of the header-recording server on a different loopback origin.
+    pub offsite_url: String,
+    recorder: offsite::Recorder,
+    // Whether each token was generated here, which decides whether `export_lines` may print it.
+    staging_token_generated: bool,
+    prod_token_generated: bool,
+    shutdown: Vec<oneshot::Sender<()>>,
+}
+
+impl Sim {
+    /// Starts both control instances and the offsite recorder on the current tokio runtime.
+    pub async fn start(config: SimConfig) -> std::io::Result<Sim> {
+        // If a later bind fails, the senders already pushed are dropped with this vector, which
+        // also resolves their shutdown futures: nothing is left running.
+        let mut shutdown = Vec::new();
+
+        let recorder = offsite::Recorder::default();
+        let offsite_url = serve(
+            with_latency(offsite::router(recorder.clone()), config.latency),
+            &mut shutdown,
+        )
+        .await?;
+
+        let faults: Arc<HashSet<Fault>> = Arc::new(config.faults.iter().copied().collect());
+        let started = Instant::now();
+        let staging_token_generated = config.staging_token.is_none();
+        let prod_token_generated = config.prod_token.is_none();
+
+        let mut targets = Vec::with_capacity(2);
+        for (name, token) in [
+            ("staging", config.staging_token),
+            ("prod", config.prod_token),
+        ] {
+            let token = token.unwrap_or_else(|| random_hex(16));
+            let state = control::ControlState {
+                environment: name,
+                token: token.clone(),
+                faults: Arc::clone(&faults),
+                started,
+                offsite_url: offsite_url.clone(),
+            };
+            let app = with_latency(with_request_id(control::router(state)), config.latency);
+            let control_url = serve(app, &mut shutdown).await?;
+            targets.push(SimTarget {
+                name: name.to_owned(),
+                control_url,
+                token,
+            });
+        }
+        let prod = targets.pop().expect("two targets were pushed");
+        let staging = targets.pop().expect("two targets were pushed");
+
+        Ok(Sim {
+            staging,
+            prod,
+            offsite_url,
+            recorder,
+            staging_token_generated,
+            prod_token_generated,
+            shutdown,
+        })
+    }
+
+    /// Every request the offsite recorder received, in arrival order (lower-case header names).
+    pub fn offsite_requests(&self) -> Vec<RecordedRequest> {
+        self.recorder.snapshot()
+    }
+
+    /// Shell `export` lines pointing oa-validate at this sim. Tokens supplied by the caller are
+    /// not echoed, so they never end up in a terminal scrollback or a pasted log.
+    pub fn export_lines(&self) -> String {
+        let mut out = String::new();
+        for (target, prefix, generated) in [
+            (&self.staging, "STAGING", self.staging_token_generated),
+            (&self.prod, "PROD", self.prod_token_generated),
+        ] {
+            let _ = writeln!(
+                out,
+                "export {prefix}_CONTROL_BASE_URL={}",
+                target.control_url
+            );
+            if generated {
+                let _ = writeln!(out, "export {prefix}_CONTROL_ACCESS_TOKEN={}", target.token);
+            } else {
+                let _ = writeln!(
+                    out,
+                    "# {prefix}_CONTROL_ACCESS_TOKEN: taken from your environment"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# offsite recorder (redirect-offsite target): {}",
+            self.offsite_url
+        );
+        out
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        // Graceful shutdown runs on the server tasks; a send error only means a server already
+        // stopped, which is what we want anyway.
+        for tx in self.shutdown.drain(..) {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Binds 127.0.0.1:0, serves `app` on a spawned task until the pushed sender fires or is
+/// dropped, and returns the base URL.
+async fn serve(app: Router, shutdown: &mut Vec<oneshot::Sender<()>>) -> std::io::Result<String> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(err) = result {
+            tracing::warn!(%addr, error = %err, "sim server stopped with an error");
+        }
+    });
+    shutdown.push(tx);
+    Ok(format!("http://{addr}"))
+}
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Gives every response an `x-request-id` (echoed, or generated), as the real services do, so
+/// checks that record request ids have something to record.
+fn with_request_id(app: Router) -> Router {
+    app.layer(middleware::from_fn(request_id))
+}
+
+async fn request_id(req: Request, next: Next) -> Response {
+    let id = match req.headers().get(&X_REQUEST_ID) {
+        Some(value) => value.clone(),
+        None => HeaderValue::try_from(format!("sim-{}", random_hex(8)))
+            .expect("hex is a valid header value"),
+    };
+    let mut response = next.run(req).await;
+    response.headers_mut().insert(X_REQUEST_ID.clone(), id);
+    response
+}
+
+/// Delays every response by `latency`; zero adds no layer at all.
+fn with_latency(app: Router, latency: Duration) -> Router {
+    if latency.is_zero() {
+        return app;
+    }
+    app.layer(middleware::from_fn(
+        move |req: Request, next: Next| async move {
+            tokio::time::sleep(latency).await;
+            next.run(req).await
+        },
+    ))
+}
+
+/// The OpenAgents error envelope `{"message","error":{"code","message"}}`.
+fn error_envelope(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"message": message, "error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+/// `bytes` random bytes as lower-case hex (twice as many characters).
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+#[cfg(test)]
+mod tests;

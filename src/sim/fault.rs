@@ -1,0 +1,205 @@
+//! Named faults: each one breaks exactly the behaviour a check relies on, so every check can be
+//! shown to fail against the sim.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A deliberate misbehaviour of the simulated deployment, selected by its kebab-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fault {
+    /// `readyz-503`
+    Readyz503,
+    /// `healthz-404`
+    Healthz404,
+    /// `control-status-500`
+    ControlStatus500,
+    /// `manifest-version-wrong`
+    ManifestVersionWrong,
+    /// `sw-cache-wrong`
+    SwCacheWrong,
+    /// `asset-not-immutable`
+    AssetNotImmutable,
+    /// `session-401`
+    Session401,
+    /// `sync-token-500`
+    SyncToken500,
+    /// `retired-route-alive`
+    RetiredRouteAlive,
+    /// `redirect-offsite`
+    RedirectOffsite,
+}
+
+// `FromStr` walks this list comparing `name()`, so a new variant only needs adding here and
+// to the two exhaustive matches below (which the compiler enforces).
+const ALL: &[Fault] = &[
+    Fault::Readyz503,
+    Fault::Healthz404,
+    Fault::ControlStatus500,
+    Fault::ManifestVersionWrong,
+    Fault::SwCacheWrong,
+    Fault::AssetNotImmutable,
+    Fault::Session401,
+    Fault::SyncToken500,
+    Fault::RetiredRouteAlive,
+    Fault::RedirectOffsite,
+];
+
+impl Fault {
+    /// Every fault, in documentation order.
+    pub fn all() -> &'static [Fault] {
+        ALL
+    }
+
+    /// The kebab-case name accepted by `FromStr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Readyz503 => "readyz-503",
+            Fault::Healthz404 => "healthz-404",
+            Fault::ControlStatus500 => "control-status-500",
+            Fault::ManifestVersionWrong => "manifest-version-wrong",
+            Fault::SwCacheWrong => "sw-cache-wrong",
+            Fault::AssetNotImmutable => "asset-not-immutable",
+            Fault::Session401 => "session-401",
+            Fault::SyncToken500 => "sync-token-500",
+            Fault::RetiredRouteAlive => "retired-route-alive",
+            Fault::RedirectOffsite => "redirect-offsite",
+        }
+    }
+
+    /// One line naming what the fault does and which check it breaks.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Fault::Readyz503 => "/readyz answers 503 not_ready: breaks the control readiness check",
+            Fault::Healthz404 => "/healthz answers 404: breaks the control health check",
+            Fault::ControlStatus500 => {
+                "/api/v1/control/status answers 500 even with a valid token: breaks the authenticated status check"
+            }
+            Fault::ManifestVersionWrong => {
+                "/manifest.json declares openagents.webshell.v1: breaks the manifest version check"
+            }
+            Fault::SwCacheWrong => {
+                "/sw.js is served public, max-age=3600: breaks the service-worker no-cache check"
+            }
+            Fault::AssetNotImmutable => {
+                "hashed assets are served public, max-age=60: breaks the immutable-asset cache check"
+            }
+            Fault::Session401 => {
+                "both session routes answer 401 even with a valid token: breaks the session checks"
+            }
+            Fault::SyncToken500 => "POST /api/sync/token answers 500: breaks the sync token check",
+            Fault::RetiredRouteAlive => {
+                "POST /api/v1/sync/token answers 200 with a token: breaks the retired-route 404 check"
+            }
+            Fault::RedirectOffsite => {
+                "GET /api/auth/session redirects to another origin: breaks the session check and exposes redirect-following credential leaks"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A fault name that is not one of [`Fault::all`]; its message lists the valid names so a typo
+/// on the command line is self-correcting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseFaultError {
+    /// The name that was given.
+    pub given: String,
+}
+
+impl fmt::Display for ParseFaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = ALL.iter().map(|fault| fault.name()).collect();
+        write!(
+            f,
+            "unknown fault `{}`; valid faults: {}",
+            self.given,
+            names.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for ParseFaultError {}
+
+impl FromStr for Fault {
+    type Err = ParseFaultError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ALL.iter()
+            .copied()
+            .find(|fault| fault.name() == s)
+            .ok_or_else(|| ParseFaultError {
+                given: s.to_owned(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_is_in_documented_order_and_names_are_unique() {
+        let names: Vec<&str> = Fault::all().iter().map(|fault| fault.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "readyz-503",
+                "healthz-404",
+                "control-status-500",
+                "manifest-version-wrong",
+                "sw-cache-wrong",
+                "asset-not-immutable",
+                "session-401",
+                "sync-token-500",
+                "retired-route-alive",
+                "redirect-offsite",
+            ]
+        );
+    }
+
+    #[test]
+    fn names_round_trip_through_from_str_and_display() {
+        for &fault in Fault::all() {
+            let parsed: Fault = fault.name().parse().unwrap();
+            assert_eq!(parsed, fault);
+            assert_eq!(fault.to_string(), fault.name());
+        }
+        assert_eq!("readyz-503".parse::<Fault>().unwrap(), Fault::Readyz503);
+        assert_eq!(
+            "redirect-offsite".parse::<Fault>().unwrap(),
+            Fault::RedirectOffsite
+        );
+    }
+
+    #[test]
+    fn names_are_exact_and_case_sensitive() {
+        assert!("Readyz-503".parse::<Fault>().is_err());
+        assert!("readyz_503".parse::<Fault>().is_err());
+        assert!(" readyz-503".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn unknown_name_error_lists_every_valid_name() {
+        let err = "readyz-500".parse::<Fault>().unwrap_err();
+        assert_eq!(err.given, "readyz-500");
+        let message = err.to_string();
+        assert!(message.contains("`readyz-500`"), "{message}");
+        for &fault in Fault::all() {
+            assert!(message.contains(fault.name()), "{message} lacks {fault}");
+        }
+    }
+
+    #[test]
+    fn descriptions_are_single_non_empty_lines() {
+        for &fault in Fault::all() {
+            let text = fault.describe();
+            assert!(!text.is_empty());
+            assert!(!text.contains('\n'));
+        }
+    }
+}

@@ -1,0 +1,606 @@
+//! End-to-end tests over real loopback sockets, the way oa-validate will talk to the sim.
+
+use super::*;
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+
+async fn sim(faults: &[Fault]) -> Sim {
+    Sim::start(SimConfig {
+        faults: faults.to_vec(),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim starts")
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+async fn get(url: String) -> reqwest::Response {
+    client().get(url).send().await.unwrap()
+}
+
+async fn get_auth(url: String, token: &str) -> reqwest::Response {
+    client().get(url).bearer_auth(token).send().await.unwrap()
+}
+
+fn header(resp: &reqwest::Response, name: impl reqwest::header::AsHeaderName) -> String {
+    resp.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+async fn json(resp: reqwest::Response) -> Value {
+    resp.json().await.unwrap()
+}
+
+fn assert_envelope(body: &Value, code: &str, message: &str) {
+    assert_eq!(body["message"], message, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert_eq!(body["error"]["message"], message, "{body}");
+}
+
+#[tokio::test]
+async fn readyz_and_healthz_answer_normally() {
+    let sim = sim(&[]).await;
+    let resp = get(format!("{}/readyz", sim.staging.control_url)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        json(resp).await,
+        json!({"status": "ready", "checks": {"database": "ok"}})
+    );
+
+    let resp = get(format!("{}/healthz", sim.prod.control_url)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = json(resp).await;
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["service"], "openagents-control-service");
+    assert_eq!(body["version"], "sim");
+    assert_eq!(body["auth_provider"], "sim");
+    assert!(body["uptime_seconds"].is_u64(), "{body}");
+}
+
+#[tokio::test]
+async fn readyz_503_fault_reports_not_ready_on_both_instances() {
+    let sim = sim(&[Fault::Readyz503]).await;
+    for target in [&sim.staging, &sim.prod] {
+        let resp = get(format!("{}/readyz", target.control_url)).await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(json(resp).await["status"], "not_ready");
+    }
+    // Other routes are untouched by this fault.
+    let resp = get(format!("{}/healthz", sim.staging.control_url)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn healthz_404_fault_answers_the_not_found_envelope() {
+    let sim = sim(&[Fault::Healthz404]).await;
+    let resp = get(format!("{}/healthz", sim.staging.control_url)).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_envelope(&json(resp).await, "not_found", "Not found.");
+    let resp = get(format!("{}/readyz", sim.staging.control_url)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn control_status_needs_that_instances_token() {
+    let sim = sim(&[]).await;
+    let url = format!("{}/api/v1/control/status", sim.staging.control_url);
+
+    let resp = get(url.clone()).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_envelope(&json(resp).await, "unauthorized", "Unauthenticated.");
+
+    // Prod's token is not staging's.
+    assert_ne!(sim.staging.token, sim.prod.token);
+    let resp = get_auth(url.clone(), &sim.prod.token).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+
+    let resp = get_auth(url, &sim.staging.token).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        json(resp).await,
+        json!({"data": {"service": "openagents-control-service", "status": "ok", "environment": "staging"}})
+    );
+
+    let resp = get_auth(
+        format!("{}/api/v1/control/status", sim.prod.control_url),
+        &sim.prod.token,
+    )
+    .await;
+    assert_eq!(json(resp).await["data"]["environment"], "prod");
+}
+
+#[tokio::test]
+async fn control_status_500_fault_fails_even_with_a_valid_token() {
+    let sim = sim(&[Fault::ControlStatus500]).await;
+    let resp = get_auth(
+        format!("{}/api/v1/control/status", sim.staging.control_url),
+        &sim.staging.token,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(json(resp).await["error"]["code"], "internal_error");
+}
+
+#[tokio::test]
+async fn static_host_serves_manifest_sw_and_assets_with_cache_policy() {
+    let sim = sim(&[]).await;
+    let base = &sim.staging.control_url;
+
+    let resp = get(format!("{base}/manifest.json")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        header(&resp, CACHE_CONTROL),
+        "no-cache, no-store, must-revalidate"
+    );
+    assert_eq!(header(&resp, CONTENT_TYPE), "application/json");
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains(r#""manifestVersion": "openagents.webshell.v2""#),
+        "{text}"
+    );
+    let manifest: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(manifest["buildId"], "sim");
+    assert_eq!(manifest["js"], "/assets/webshell-3f9a2b7c1d4e.js");
+    assert_eq!(manifest["css"], "/assets/webshell-8c7d6e5f4a3b.css");
+
+    let resp = get(format!("{base}/sw.js")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        header(&resp, CACHE_CONTROL),
+        "no-cache, no-store, must-revalidate"
+    );
+    assert_eq!(header(&resp, CONTENT_TYPE), "application/javascript");
+    assert!(resp.text().await.unwrap().contains("addEventListener"));
+
+    for path in [
+        "/assets/webshell-3f9a2b7c1d4e.js",
+        "/assets/webshell-8c7d6e5f4a3b.css",
+    ] {
+        let resp = get(format!("{base}{path}")).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            header(&resp, CACHE_CONTROL),
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
+    }
+    let resp = get(format!("{base}/assets/webshell-8c7d6e5f4a3b.css")).await;
+    assert_eq!(header(&resp, CONTENT_TYPE), "text/css");
+
+    let resp = get(format!("{base}/assets/app.js")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(header(&resp, CACHE_CONTROL), "public, max-age=60");
+
+    let resp = get(format!("{base}/assets/webshell-000000000000.js")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_envelope(&json(resp).await, "not_found", "Not found.");
+}
+
+#[tokio::test]
+async fn manifest_version_wrong_fault_declares_v1() {
+    let sim = sim(&[Fault::ManifestVersionWrong]).await;
+    let text = get(format!("{}/manifest.json", sim.prod.control_url))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#""manifestVersion": "openagents.webshell.v1""#),
+        "{text}"
+    );
+    assert!(!text.contains("openagents.webshell.v2"), "{text}");
+}
+
+#[tokio::test]
+async fn sw_cache_wrong_fault_makes_sw_cacheable() {
+    let sim = sim(&[Fault::SwCacheWrong]).await;
+    let resp = get(format!("{}/sw.js", sim.staging.control_url)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(header(&resp, CACHE_CONTROL), "public, max-age=3600");
+    // The manifest keeps its policy: the fault is specific to the service worker.
+    let resp = get(format!("{}/manifest.json", sim.staging.control_url)).await;
+    assert_eq!(
+        header(&resp, CACHE_CONTROL),
+        "no-cache, no-store, must-revalidate"
+    );
+}
+
+#[tokio::test]
+async fn asset_not_immutable_fault_shortens_hashed_asset_cache() {
+    let sim = sim(&[Fault::AssetNotImmutable]).await;
+    let resp = get(format!(
+        "{}/assets/webshell-3f9a2b7c1d4e.js",
+        sim.staging.control_url
+    ))
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cache = header(&resp, CACHE_CONTROL);
+    assert_eq!(cache, "public, max-age=60");
+    assert!(!cache.contains("immutable"));
+}
+
+#[tokio::test]
+async fn session_routes_need_the_token() {
+    let sim = sim(&[]).await;
+    for path in ["/api/auth/session", "/api/v1/auth/session"] {
+        let url = format!("{}{path}", sim.staging.control_url);
+        let resp = get(url.clone()).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_envelope(&json(resp).await, "unauthorized", "Unauthenticated.");
+
+        let resp = get_auth(url, &sim.staging.token).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        let body = json(resp).await;
+        assert_eq!(body["data"]["session"]["id"], "sess_sim");
+        assert_eq!(
+            body["data"]["session"]["expires_at"],
+            "2030-01-01T00:00:00Z"
+        );
+        assert_eq!(body["data"]["user"]["email"], "sim@openagents.com");
+        assert_eq!(body["data"]["user"]["name"], "Sim User");
+    }
+}
+
+#[tokio::test]
+async fn session_401_fault_rejects_a_valid_token_on_both_routes() {
+    let sim = sim(&[Fault::Session401]).await;
+    for path in ["/api/auth/session", "/api/v1/auth/session"] {
+        let resp = get_auth(format!("{}{path}", sim.prod.control_url), &sim.prod.token).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+}
+
+async fn post_sync(url: String, token: Option<&str>, body: &str) -> reqwest::Response {
+    let mut req = client()
+        .post(url)
+        .header(CONTENT_TYPE, "application/json")
+        .body(body.to_owned());
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn sync_token_has_the_full_shape_and_a_fresh_token() {
+    let sim = sim(&[]).await;
+    let url = format!("{}/api/sync/token", sim.staging.control_url);
+    let request = r#"{"scopes":["runtime.codex_worker_events"]}"#;
+
+    let resp = post_sync(url.clone(), Some(&sim.staging.token), request).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = json(resp).await;
+    let data = body["data"].as_object().expect("data object");
+    for field in [
+        "token",
+        "token_type",
+        "expires_in",
+        "issued_at",
+        "expires_at",
+        "issuer",
+        "audience",
+        "subject",
+        "org_id",
+        "claims_version",
+        "scopes",
+        "granted_topics",
+        "kid",
+        "token_id",
+        "session_id",
+        "device_id",
+    ] {
+        assert!(data.contains_key(field), "missing {field}: {body}");
+    }
+    assert_eq!(data["token_type"], "Bearer");
+    assert_eq!(data["scopes"], json!(["runtime.codex_worker_events"]));
+    assert!(
+        data["granted_topics"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert!(data["expires_in"].as_i64().is_some_and(|n| n > 0));
+    let first = data["token"].as_str().unwrap().to_owned();
+    assert!(!first.is_empty());
+    assert_ne!(first, sim.staging.token);
+    assert!(!first.contains(&sim.staging.token));
+
+    let second = json(post_sync(url, Some(&sim.staging.token), request).await).await;
+    assert_ne!(second["data"]["token"].as_str().unwrap(), first);
+}
+
+#[tokio::test]
+async fn sync_token_rejects_missing_auth_and_bad_bodies() {
+    let sim = sim(&[]).await;
+    let url = format!("{}/api/sync/token", sim.staging.control_url);
+
+    let resp = post_sync(url.clone(), None, r#"{"scopes":[]}"#).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_envelope(&json(resp).await, "unauthorized", "Unauthenticated.");
+
+    for bad in [
+        "not json",
+        r#"{}"#,
+        r#"{"scopes":"runtime"}"#,
+        r#"{"scopes":[1]}"#,
+    ] {
+        let resp = post_sync(url.clone(), Some(&sim.staging.token), bad).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let body = json(resp).await;
+        assert_eq!(body["error"]["code"], "invalid_request", "{bad}");
+        assert_eq!(body["message"], body["error"]["message"]);
+        assert!(
+            body["errors"]["scopes"][0]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sync_token_500_fault() {
+    let sim = sim(&[Fault::SyncToken500]).await;
+    let resp = post_sync(
+        format!("{}/api/sync/token", sim.staging.control_url),
+        Some(&sim.staging.token),
+        r#"{"scopes":["runtime.codex_worker_events"]}"#,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn retired_and_unknown_routes_are_404_envelopes() {
+    let sim = sim(&[]).await;
+    for path in ["/api/v1/sync/token", "/api/spacetime/token"] {
+        let resp = post_sync(
+            format!("{}{path}", sim.staging.control_url),
+            Some(&sim.staging.token),
+            r#"{"scopes":["runtime.codex_worker_events"]}"#,
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_envelope(&json(resp).await, "not_found", "Not found.");
+    }
+    let resp = get(format!("{}/no/such/route", sim.staging.control_url)).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_envelope(&json(resp).await, "not_found", "Not found.");
+}
+
+#[tokio::test]
+async fn retired_route_alive_fault_issues_a_token_on_the_v1_route() {
+    let sim = sim(&[Fault::RetiredRouteAlive]).await;
+    let resp = post_sync(
+        format!("{}/api/v1/sync/token", sim.staging.control_url),
+        Some(&sim.staging.token),
+        r#"{"scopes":["runtime.codex_worker_events"]}"#,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = json(resp).await;
+    assert_eq!(body["data"]["token_type"], "Bearer");
+    assert_eq!(
+        body["data"]["scopes"],
+        json!(["runtime.codex_worker_events"])
+    );
+    // Only the v1 route is revived.
+    let resp = post_sync(
+        format!("{}/api/spacetime/token", sim.staging.control_url),
+        Some(&sim.staging.token),
+        "{}",
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn redirect_offsite_sends_session_to_the_recorder_origin() {
+    let sim = sim(&[Fault::RedirectOffsite]).await;
+    let resp = get_auth(
+        format!("{}/api/auth/session", sim.staging.control_url),
+        &sim.staging.token,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = header(&resp, LOCATION);
+    assert_eq!(location, format!("{}/capture/session", sim.offsite_url));
+    let target = url::Url::parse(&location).unwrap();
+    let control = url::Url::parse(&sim.staging.control_url).unwrap();
+    assert_eq!(target.host_str(), Some("127.0.0.1"));
+    assert_ne!(target.port(), control.port(), "must be a different origin");
+
+    // A following client lands on the recorder, which records the hop.
+    assert!(sim.offsite_requests().is_empty());
+    let following = Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let resp = following
+        .get(format!("{}/api/auth/session", sim.staging.control_url))
+        .bearer_auth(&sim.staging.token)
+        .header("x-probe", "followed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(json(resp).await, json!({"recorded": true}));
+
+    let recorded = sim.offsite_requests();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0].method, "GET");
+    assert_eq!(recorded[0].path_and_query, "/capture/session");
+    assert_eq!(recorded[0].header("x-probe"), Some("followed"));
+    // reqwest strips credentials on a cross-origin hop; the recorder is what proves it.
+    assert_eq!(recorded[0].header("authorization"), None);
+
+    // The v1 session route is not redirected.
+    let resp = get_auth(
+        format!("{}/api/v1/auth/session", sim.staging.control_url),
+        &sim.staging.token,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn offsite_recorder_records_everything_and_lists_it() {
+    let sim = sim(&[]).await;
+    let resp = client()
+        .post(format!("{}/capture/x?a=1&b=2", sim.offsite_url))
+        .bearer_auth("leaked-secret")
+        .header("X-Custom", "one")
+        .header("x-custom", "two")
+        .body("payload")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(json(resp).await, json!({"recorded": true}));
+    get(format!("{}/other", sim.offsite_url)).await;
+
+    let recorded = sim.offsite_requests();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].method, "POST");
+    assert_eq!(recorded[0].path_and_query, "/capture/x?a=1&b=2");
+    assert_eq!(
+        recorded[0].header("authorization"),
+        Some("Bearer leaked-secret")
+    );
+    let customs: Vec<&str> = recorded[0]
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "x-custom")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(customs, ["one", "two"]);
+    assert_eq!(recorded[1].path_and_query, "/other");
+
+    // Asking twice shows the listing does not record itself.
+    for _ in 0..2 {
+        let list = json(get(format!("{}/__recorded", sim.offsite_url)).await).await;
+        let list = list.as_array().expect("array");
+        assert_eq!(list.len(), 2, "{list:?}");
+        assert_eq!(list[0]["method"], "POST");
+        assert_eq!(list[0]["path"], "/capture/x?a=1&b=2");
+        assert_eq!(list[0]["headers"]["authorization"], "Bearer leaked-secret");
+        assert_eq!(list[0]["headers"]["x-custom"], "one, two");
+        assert_eq!(list[1]["path"], "/other");
+    }
+    assert_eq!(sim.offsite_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn x_request_id_is_echoed_or_generated_on_every_response() {
+    let sim = sim(&[]).await;
+    let base = &sim.staging.control_url;
+
+    let resp = client()
+        .get(format!("{base}/readyz"))
+        .header("x-request-id", "probe-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&resp, "x-request-id"), "probe-123");
+
+    // Generated ids: also on 401s and on fallback 404s, which no handler produced.
+    let mut seen = Vec::new();
+    for path in ["/readyz", "/api/v1/control/status", "/no/such/route"] {
+        let resp = get(format!("{base}{path}")).await;
+        let id = header(&resp, "x-request-id");
+        let hex = id
+            .strip_prefix("sim-")
+            .unwrap_or_else(|| panic!("{path}: {id}"));
+        assert_eq!(hex.len(), 16, "{id}");
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        seen.push(id);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 3, "generated ids must differ");
+}
+
+#[tokio::test]
+async fn configured_tokens_are_used_and_not_exported() {
+    let sim = Sim::start(SimConfig {
+        staging_token: Some("staging-secret".into()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(sim.staging.name, "staging");
+    assert_eq!(sim.prod.name, "prod");
+    assert_eq!(sim.staging.token, "staging-secret");
+    assert_eq!(sim.prod.token.len(), 32);
+    assert!(sim.prod.token.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(sim.staging.control_url.starts_with("http://127.0.0.1:"));
+    assert!(!sim.staging.control_url.ends_with('/'));
+    assert_ne!(sim.staging.control_url, sim.prod.control_url);
+
+    let resp = get_auth(
+        format!("{}/api/v1/control/status", sim.staging.control_url),
+        "staging-secret",
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let lines = sim.export_lines();
+    let expected = format!(
+        "export STAGING_CONTROL_BASE_URL={}\n\
+         # STAGING_CONTROL_ACCESS_TOKEN: taken from your environment\n\
+         export PROD_CONTROL_BASE_URL={}\n\
+         export PROD_CONTROL_ACCESS_TOKEN={}\n\
+         # offsite recorder (redirect-offsite target): {}\n",
+        sim.staging.control_url, sim.prod.control_url, sim.prod.token, sim.offsite_url
+    );
+    assert_eq!(lines, expected);
+    assert!(!lines.contains("staging-secret"));
+}
+
+#[tokio::test]
+async fn latency_delays_responses() {
+    let sim = Sim::start(SimConfig {
+        latency: Duration::from_millis(200),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let resp = get(format!("{}/readyz", sim.staging.control_url)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+}
+
+#[tokio::test]
+async fn dropping_the_sim_stops_its_servers() {
+    let sim = sim(&[]).await;
+    let url = format!("{}/readyz", sim.staging.control_url);
+    assert_eq!(get(url.clone()).await.status(), StatusCode::OK);
+    drop(sim);
+    // Shutdown happens on the server tasks, so give them a moment; a fresh client per attempt
+    // avoids reusing a pooled connection that predates the shutdown.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let fresh = Client::builder()
+            .timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        if fresh.get(&url).send().await.is_err() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server still answering after drop"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
