@@ -5,6 +5,7 @@
 //! [`verdict`] decides GO / NO-GO from outcomes; [`report`] and [`evidence`] consume events.
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
