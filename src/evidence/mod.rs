@@ -1,5 +1,8 @@
 //! The evidence folder: HTTP archives, redaction, atomic writes, SHA256SUMS.
 
 pub mod exchange;
-pub mod redact;
 pub mod folder;
+pub mod har;
+pub mod redact;
+pub mod sums;
+pub mod write;

@@ -1,2 +1,303 @@
-//! Report sinks.
+//! Report sinks: pure renderers from one [`RunSummary`] to the text of a report file.
+//!
+//! Every renderer is `&RunSummary -> String`; writing the files (atomically) and hashing them
+//! is the job of [`crate::evidence`].
+
+pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod terminal;
+pub mod tsv;
+
+use crate::outcome::{CheckResult, Failure};
+use crate::verdict::Verdict;
+use serde::Serialize;
+
+/// How the run was asked to treat a NO-GO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    /// NO-GO exits 1.
+    Normal,
+    /// `--gate`: the whole matrix, nothing required may be toggled off.
+    Gate,
+    /// `--baseline` / `FAIL_ON_REQUIRED_FAILURE=0`: exit 0 even on NO-GO.
+    Baseline,
+}
+
+impl RunMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::Normal => "normal",
+            RunMode::Gate => "gate",
+            RunMode::Baseline => "baseline",
+        }
+    }
+}
+
+/// Everything the file reports need about a finished (or interrupted) run. Built once by the runner.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSummary<'a> {
+    /// `YYYYMMDDTHHMMSSZ`, e.g. "20260221T192746Z".
+    pub timestamp: &'a str,
+    /// RFC 3339.
+    pub started_at: &'a str,
+    /// RFC 3339.
+    pub finished_at: &'a str,
+    pub duration_ms: u64,
+    pub tool_version: &'a str,
+    pub mode: RunMode,
+    pub interrupted: bool,
+    pub simulated: bool,
+    pub phase: Option<&'a str>,
+    pub jobs: usize,
+    /// Lane files, as displayed.
+    pub lanes: &'a [String],
+    /// (variable, value already redacted for display); `None` is shown as `<unset>`.
+    pub environment: &'a [(String, Option<String>)],
+    /// In report order, one per declared check.
+    pub results: &'a [CheckResult],
+    pub verdict: &'a Verdict,
+}
+
+/// One failure on one line, the same in SUMMARY.md and junit.xml:
+/// `lanes/control.rhai:12:9: message (expected X, actual Y)`, leaving out what is unknown.
+pub(crate) fn failure_line(failure: &Failure) -> String {
+    let mut line = String::new();
+    if let Some(pos) = &failure.position {
+        line.push_str(&format!("{pos}: "));
+    }
+    line.push_str(&failure.message);
+    match (&failure.expected, &failure.actual) {
+        (Some(expected), Some(actual)) => {
+            line.push_str(&format!(" (expected {expected}, actual {actual})"))
+        }
+        (Some(expected), None) => line.push_str(&format!(" (expected {expected})")),
+        (None, Some(actual)) => line.push_str(&format!(" (actual {actual})")),
+        (None, None) => {}
+    }
+    single_line(&line)
+}
+
+/// Tabs, carriage returns and newlines become spaces: every report field is one line.
+pub(crate) fn single_line(text: &str) -> String {
+    text.replace(['\t', '\r', '\n'], " ")
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! The run every report test renders: 4 checks, one of each outcome that matters.
+
+    use super::{RunMode, RunSummary};
+    use crate::outcome::{CheckResult, Failure, Level, SourcePos, Status};
+    use crate::verdict::{Verdict, decide};
+    use std::time::Duration;
+
+    pub struct Fixture {
+        pub timestamp: String,
+        pub started_at: String,
+        pub finished_at: String,
+        pub duration_ms: u64,
+        pub mode: RunMode,
+        pub interrupted: bool,
+        pub simulated: bool,
+        pub phase: Option<String>,
+        pub lanes: Vec<String>,
+        pub environment: Vec<(String, Option<String>)>,
+        pub results: Vec<CheckResult>,
+        pub verdict: Verdict,
+    }
+
+    impl Fixture {
+        pub fn summary(&self) -> RunSummary<'_> {
+            RunSummary {
+                timestamp: &self.timestamp,
+                started_at: &self.started_at,
+                finished_at: &self.finished_at,
+                duration_ms: self.duration_ms,
+                tool_version: "0.1.0",
+                mode: self.mode,
+                interrupted: self.interrupted,
+                simulated: self.simulated,
+                phase: self.phase.as_deref(),
+                jobs: 2,
+                lanes: &self.lanes,
+                environment: &self.environment,
+                results: &self.results,
+                verdict: &self.verdict,
+            }
+        }
+
+        /// Recompute the verdict after changing `results` or `interrupted`.
+        pub fn redecide(&mut self) {
+            self.verdict = decide(&self.results, self.interrupted);
+        }
+    }
+
+    fn result(id: &str, lane: &str, level: Level, status: Status) -> CheckResult {
+        CheckResult {
+            id: id.to_string(),
+            lane: lane.to_string(),
+            level,
+            target: None,
+            description: String::new(),
+            status,
+            reason: None,
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            assertions: 0,
+            attempts: 1,
+            duration: Duration::ZERO,
+            command: format!("oa-validate lanes/{lane}.rhai --check {id}"),
+            log_path: format!("logs/{id}.log"),
+            har_path: None,
+            artifacts: Vec::new(),
+        }
+    }
+
+    pub fn fixture() -> Fixture {
+        let mut health = result(
+            "control-staging-health",
+            "control",
+            Level::Required,
+            Status::Passed,
+        );
+        health.target = Some("staging".to_string());
+        health.description = "staging control health/ready endpoints".to_string();
+        health.assertions = 1;
+        health.duration = Duration::from_millis(120);
+        health.har_path = Some("http/control-staging-health.har".to_string());
+        health.warnings = vec!["/healthz answered 404; /readyz is canonical".to_string()];
+
+        let mut smoke = result(
+            "control-staging-smoke",
+            "control",
+            Level::Required,
+            Status::Failed,
+        );
+        smoke.target = Some("staging".to_string());
+        smoke.description = "staging control smoke (static host + auth/session/sync token checks when token provided)".to_string();
+        smoke.reason = Some("GET /api/auth/session: status 404, expected 200".to_string());
+        smoke.failures = vec![Failure {
+            message: "GET /api/auth/session: unexpected status".to_string(),
+            expected: Some("200".to_string()),
+            actual: Some("404".to_string()),
+            position: Some(SourcePos {
+                file: "lanes/control.rhai".to_string(),
+                line: 12,
+                column: 9,
+            }),
+        }];
+        smoke.assertions = 3;
+        smoke.duration = Duration::from_millis(845);
+        smoke.har_path = Some("http/control-staging-smoke.har".to_string());
+        smoke.artifacts = vec!["artifacts/control-staging-smoke/session.json".to_string()];
+
+        let mut runtime = result(
+            "runtime-staging-smoke",
+            "runtime",
+            Level::Required,
+            Status::Errored,
+        );
+        runtime.target = Some("staging".to_string());
+        runtime.description = "staging runtime health and authority API smoke".to_string();
+        runtime.reason = Some("timed out after 30s".to_string());
+        runtime.failures = vec![Failure {
+            message: "timed out after 30s".to_string(),
+            expected: None,
+            actual: None,
+            position: Some(SourcePos {
+                file: "lanes/runtime.rhai".to_string(),
+                line: 7,
+                column: 13,
+            }),
+        }];
+        runtime.attempts = 2;
+        runtime.duration = Duration::from_millis(30_002);
+
+        let mut cross = result(
+            "cross-surface-contract-harness",
+            "surface_parity",
+            Level::Optional,
+            Status::Skipped,
+        );
+        cross.description = "desktop/runtime-api cross-surface contract harness".to_string();
+        cross.reason = Some("RUN_CROSS_SURFACE=0".to_string());
+        cross.attempts = 0;
+
+        let results = vec![health, smoke, runtime, cross];
+        let verdict = decide(&results, false);
+        Fixture {
+            timestamp: "20260221T192746Z".to_string(),
+            started_at: "2026-02-21T19:27:46Z".to_string(),
+            finished_at: "2026-02-21T19:28:17Z".to_string(),
+            duration_ms: 31_004,
+            mode: RunMode::Normal,
+            interrupted: false,
+            simulated: false,
+            phase: None,
+            lanes: vec![
+                "lanes/control.rhai".to_string(),
+                "lanes/runtime.rhai".to_string(),
+                "lanes/surface_parity.rhai".to_string(),
+            ],
+            environment: vec![
+                (
+                    "STAGING_CONTROL_BASE_URL".to_string(),
+                    Some("https://staging.openagents.com".to_string()),
+                ),
+                (
+                    "STAGING_CONTROL_ACCESS_TOKEN".to_string(),
+                    Some("<redacted>".to_string()),
+                ),
+                ("STAGING_RUNTIME_BASE_URL".to_string(), None),
+                ("RUN_CROSS_SURFACE".to_string(), Some("0".to_string())),
+            ],
+            results,
+            verdict,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::SourcePos;
+
+    #[test]
+    fn failure_line_leaves_out_what_is_unknown() {
+        let mut failure = Failure {
+            message: "status\nmismatch".to_string(),
+            expected: Some("200".to_string()),
+            actual: Some("404".to_string()),
+            position: Some(SourcePos {
+                file: "lanes/control.rhai".to_string(),
+                line: 12,
+                column: 9,
+            }),
+        };
+        assert_eq!(
+            failure_line(&failure),
+            "lanes/control.rhai:12:9: status mismatch (expected 200, actual 404)"
+        );
+        failure.actual = None;
+        failure.position = None;
+        assert_eq!(failure_line(&failure), "status mismatch (expected 200)");
+        failure.expected = None;
+        failure.actual = Some("404".to_string());
+        assert_eq!(failure_line(&failure), "status mismatch (actual 404)");
+        failure.actual = None;
+        assert_eq!(failure_line(&failure), "status mismatch");
+    }
+
+    #[test]
+    fn run_mode_words() {
+        assert_eq!(RunMode::Normal.as_str(), "normal");
+        assert_eq!(RunMode::Gate.as_str(), "gate");
+        assert_eq!(RunMode::Baseline.as_str(), "baseline");
+        assert_eq!(
+            serde_json::to_string(&RunMode::Baseline).unwrap(),
+            "\"baseline\""
+        );
+    }
+}

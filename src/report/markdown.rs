@@ -1,0 +1,299 @@
+//! `SUMMARY.md`: the upstream layout, byte for byte, plus lines and sections that only add
+//! (a `- Verdict:` line, the mode, and `## Verdict`, `## Failures`, `## Warnings` at the end).
+
+use super::{RunSummary, failure_line, single_line};
+use crate::outcome::{CheckResult, Status};
+use crate::verdict::Decision;
+use std::fmt::Write as _;
+
+const TITLE: &str = "# Rust Staging/Prod Validation Matrix";
+
+pub fn render(summary: &RunSummary) -> String {
+    let mut out = String::new();
+    out.push_str(TITLE);
+    out.push_str("\n\n");
+    out.push_str(&headline(summary));
+    section(&mut out, "Environment", &environment(summary));
+    section(&mut out, "Check Results", &check_table(summary));
+    section(&mut out, "Commands", &commands(summary));
+    section(&mut out, "Verdict", &verdict(summary));
+    let failures = failures(summary);
+    if !failures.is_empty() {
+        section(&mut out, "Failures", &failures);
+    }
+    let warnings = warnings(summary);
+    if !warnings.is_empty() {
+        section(&mut out, "Warnings", &warnings);
+    }
+    out
+}
+
+/// `\n## title\n\nbody` where `body` ends with a newline.
+fn section(out: &mut String, title: &str, body: &str) {
+    out.push_str("\n## ");
+    out.push_str(title);
+    out.push_str("\n\n");
+    out.push_str(body);
+}
+
+fn headline(summary: &RunSummary) -> String {
+    let verdict = summary.verdict;
+    let counts = &verdict.counts;
+    let mut lines = vec![
+        format!("- Timestamp (UTC): {}", single_line(summary.timestamp)),
+        format!("- Overall: {}", verdict.overall()),
+        format!("- Verdict: {}", verdict.decision.as_str()),
+        format!("- Total checks: {}", counts.total),
+        format!("- Passed: {}", counts.passed),
+        format!("- Required failures: {}", counts.required_failures),
+        format!("- Optional failures: {}", counts.optional_failures),
+        format!("- Required skipped: {}", counts.required_skipped),
+        format!("- Optional skipped: {}", counts.optional_skipped),
+        format!("- Mode: {}", summary.mode.as_str()),
+    ];
+    if let Some(phase) = summary.phase {
+        lines.push(format!("- Phase: {}", single_line(phase)));
+    }
+    if summary.interrupted {
+        lines.push("- Interrupted: yes".to_string());
+    }
+    if summary.simulated {
+        lines.push("- Target: simulated deployment".to_string());
+    }
+    bullets(lines)
+}
+
+fn environment(summary: &RunSummary) -> String {
+    bullets(summary.environment.iter().map(|(name, value)| {
+        let value = value.as_deref().unwrap_or("<unset>");
+        format!("- {}={}", single_line(name), single_line(value))
+    }))
+}
+
+fn check_table(summary: &RunSummary) -> String {
+    let mut out = String::from(
+        "| Check | Required | Status | Description | Log |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for r in summary.results {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            cell(&r.id),
+            r.level.as_str(),
+            r.status.upstream_str(),
+            cell(&r.description),
+            cell(&r.log_path),
+        );
+    }
+    out
+}
+
+/// A table cell: one line, and a `|` does not end the cell.
+fn cell(text: &str) -> String {
+    single_line(text).replace('|', "\\|")
+}
+
+fn commands(summary: &RunSummary) -> String {
+    bullets(summary.results.iter().map(|r| {
+        let what = match r.status {
+            Status::Skipped => r.reason.as_deref().unwrap_or(""),
+            _ => &r.command,
+        };
+        format!("- {}: {}", single_line(&r.id), single_line(what))
+    }))
+}
+
+fn verdict(summary: &RunSummary) -> String {
+    let verdict = summary.verdict;
+    match verdict.decision {
+        Decision::Go => "GO: every required check passed.\n".to_string(),
+        Decision::NoGo => {
+            let reasons = bullets(
+                verdict
+                    .no_go_reasons
+                    .iter()
+                    .map(|reason| format!("- {}", single_line(reason))),
+            );
+            format!("NO-GO because:\n\n{reasons}")
+        }
+    }
+}
+
+/// One `### id` block per failed or errored check (required or optional).
+fn failures(summary: &RunSummary) -> String {
+    let blocks: Vec<String> = summary
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Failed | Status::Errored))
+        .map(failure_block)
+        .collect();
+    blocks.join("\n")
+}
+
+fn failure_block(result: &CheckResult) -> String {
+    let lines: Vec<String> = if result.failures.is_empty() {
+        // An errored check may carry only its reason (e.g. a panic outside any assertion).
+        let reason = result.reason.as_deref().unwrap_or("no failure recorded");
+        vec![format!("- {}", single_line(reason))]
+    } else {
+        result
+            .failures
+            .iter()
+            .map(|f| format!("- {}", failure_line(f)))
+            .collect()
+    };
+    format!("### {}\n\n{}", single_line(&result.id), bullets(lines))
+}
+
+/// Optional checks that did not pass (from the verdict, each line already starts with the
+/// check id), then every `warn()` of every check as `- id: text`.
+fn warnings(summary: &RunSummary) -> String {
+    let from_verdict = summary
+        .verdict
+        .warnings
+        .iter()
+        .map(|w| format!("- {}", single_line(w)));
+    let from_checks = summary.results.iter().flat_map(|r| {
+        r.warnings
+            .iter()
+            .map(move |w| format!("- {}: {}", single_line(&r.id), single_line(w)))
+    });
+    bullets(from_verdict.chain(from_checks))
+}
+
+/// Lines joined with newlines, each one terminated.
+fn bullets(lines: impl IntoIterator<Item = String>) -> String {
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Level, Status};
+    use crate::report::RunMode;
+    use crate::report::fixture::fixture;
+
+    #[test]
+    fn golden_summary_md() {
+        let fixture = fixture();
+        let expected = "\
+# Rust Staging/Prod Validation Matrix
+
+- Timestamp (UTC): 20260221T192746Z
+- Overall: failed
+- Verdict: NO-GO
+- Total checks: 4
+- Passed: 1
+- Required failures: 2
+- Optional failures: 0
+- Required skipped: 0
+- Optional skipped: 1
+- Mode: normal
+
+## Environment
+
+- STAGING_CONTROL_BASE_URL=https://staging.openagents.com
+- STAGING_CONTROL_ACCESS_TOKEN=<redacted>
+- STAGING_RUNTIME_BASE_URL=<unset>
+- RUN_CROSS_SURFACE=0
+
+## Check Results
+
+| Check | Required | Status | Description | Log |
+| --- | --- | --- | --- | --- |
+| control-staging-health | required | passed | staging control health/ready endpoints | logs/control-staging-health.log |
+| control-staging-smoke | required | failed | staging control smoke (static host + auth/session/sync token checks when token provided) | logs/control-staging-smoke.log |
+| runtime-staging-smoke | required | failed | staging runtime health and authority API smoke | logs/runtime-staging-smoke.log |
+| cross-surface-contract-harness | optional | skipped | desktop/runtime-api cross-surface contract harness | logs/cross-surface-contract-harness.log |
+
+## Commands
+
+- control-staging-health: oa-validate lanes/control.rhai --check control-staging-health
+- control-staging-smoke: oa-validate lanes/control.rhai --check control-staging-smoke
+- runtime-staging-smoke: oa-validate lanes/runtime.rhai --check runtime-staging-smoke
+- cross-surface-contract-harness: RUN_CROSS_SURFACE=0
+
+## Verdict
+
+NO-GO because:
+
+- control-staging-smoke failed: GET /api/auth/session: status 404, expected 200
+- runtime-staging-smoke errored: timed out after 30s
+
+## Failures
+
+### control-staging-smoke
+
+- lanes/control.rhai:12:9: GET /api/auth/session: unexpected status (expected 200, actual 404)
+
+### runtime-staging-smoke
+
+- lanes/runtime.rhai:7:13: timed out after 30s
+
+## Warnings
+
+- cross-surface-contract-harness skipped: RUN_CROSS_SURFACE=0
+- control-staging-health: /healthz answered 404; /readyz is canonical
+";
+        assert_eq!(render(&fixture.summary()), expected);
+    }
+
+    #[test]
+    fn go_run_has_no_failures_or_warnings_section() {
+        let mut fixture = fixture();
+        fixture.results.truncate(1);
+        fixture.results[0].warnings.clear();
+        fixture.mode = RunMode::Gate;
+        fixture.phase = Some("legacy-deletion".to_string());
+        fixture.simulated = true;
+        fixture.redecide();
+        let md = render(&fixture.summary());
+        assert!(md.contains(
+            "- Overall: passed\n- Verdict: GO\n- Total checks: 1\n- Passed: 1\n- Required failures: 0\n"
+        ));
+        assert!(md.contains(
+            "- Optional skipped: 0\n- Mode: gate\n- Phase: legacy-deletion\n- Target: simulated deployment\n\n## Environment\n"
+        ));
+        assert!(md.ends_with(
+            "## Commands\n\n- control-staging-health: oa-validate lanes/control.rhai --check control-staging-health\n\n## Verdict\n\nGO: every required check passed.\n"
+        ));
+        assert!(!md.contains("## Failures"));
+        assert!(!md.contains("## Warnings"));
+        assert!(!md.contains("Interrupted"));
+    }
+
+    #[test]
+    fn interrupted_run_says_so() {
+        let mut fixture = fixture();
+        fixture.interrupted = true;
+        fixture.redecide();
+        let md = render(&fixture.summary());
+        assert!(md.contains("- Mode: normal\n- Interrupted: yes\n\n## Environment"));
+        assert!(md.contains("- the run was interrupted\n"));
+    }
+
+    #[test]
+    fn pipes_in_cells_are_escaped_and_checks_without_failures_show_their_reason() {
+        let mut fixture = fixture();
+        fixture.results.truncate(1);
+        let r = &mut fixture.results[0];
+        r.level = Level::Optional;
+        r.status = Status::Errored;
+        r.warnings.clear();
+        r.description = "a | b\nc".to_string();
+        r.reason = Some("lane panicked".to_string());
+        fixture.redecide();
+        let md = render(&fixture.summary());
+        assert!(md.contains(
+            "| control-staging-health | optional | failed | a \\| b c | logs/control-staging-health.log |\n"
+        ));
+        assert!(md.contains("## Failures\n\n### control-staging-health\n\n- lane panicked\n"));
+        assert!(md.contains("## Warnings\n\n- control-staging-health errored: lane panicked\n"));
+        assert!(md.contains("- no required check was declared\n"));
+    }
+}
