@@ -61,15 +61,23 @@ fn start_sim(
 ) -> Result<(Sim, Vec<Target>), UsageError> {
     let config = SimConfig {
         faults,
-        staging_token: env.get_nonempty("STAGING_CONTROL_ACCESS_TOKEN").map(str::to_string),
-        prod_token: env.get_nonempty("PROD_CONTROL_ACCESS_TOKEN").map(str::to_string),
+        staging_token: env
+            .get_nonempty("STAGING_CONTROL_ACCESS_TOKEN")
+            .map(str::to_string),
+        prod_token: env
+            .get_nonempty("PROD_CONTROL_ACCESS_TOKEN")
+            .map(str::to_string),
         latency,
     };
     let sim = runtime
         .block_on(Sim::start(config))
         .map_err(|e| UsageError(format!("cannot start the simulated deployment: {e}")))?;
     for t in [&sim.staging, &sim.prod] {
-        let prefix = if t.name == "staging" { "STAGING" } else { "PROD" };
+        let prefix = if t.name == "staging" {
+            "STAGING"
+        } else {
+            "PROD"
+        };
         env.set(&format!("{prefix}_CONTROL_BASE_URL"), &t.control_url);
         env.set(&format!("{prefix}_CONTROL_ACCESS_TOKEN"), &t.token);
     }
@@ -267,7 +275,11 @@ fn install_interrupt_handler(runtime: &tokio::runtime::Runtime, cancel: Cancella
 /// Gate refusals that need the plan: a toggle or filter that would skip a required check.
 fn gate_refusals(plan: &Plan, config: &RunConfig, host: &Host) -> Vec<String> {
     let mut refusals = Vec::new();
-    for check in plan.checks.iter().filter(|c| c.decl.level == Level::Required) {
+    for check in plan
+        .checks
+        .iter()
+        .filter(|c| c.decl.level == Level::Required)
+    {
         let decl = &check.decl;
         if let Some(toggle) = &decl.toggle {
             match config.env.toggle(toggle) {
@@ -337,9 +349,13 @@ fn run_matrix(
             .collect();
         if !unknown.is_empty() {
             let names: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
-            return Err(UsageError(format!("--check: no such check: {}", names.join(", "))));
+            return Err(UsageError(format!(
+                "--check: no such check: {}",
+                names.join(", ")
+            )));
         }
-        plan.checks.retain(|c| config.check_filter.contains(&c.decl.id));
+        plan.checks
+            .retain(|c| config.check_filter.contains(&c.decl.id));
     }
     if plan.checks.is_empty() {
         eprintln!("error: no checks selected");

@@ -110,9 +110,10 @@ impl std::fmt::Display for UsageError {
 
 /// The process environment, captured once.
 pub fn capture_env() -> EnvSnapshot {
-    EnvSnapshot::new(std::env::vars_os().filter_map(|(k, v)| {
-        Some((k.into_string().ok()?, v.into_string().ok()?))
-    }))
+    EnvSnapshot::new(
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+    )
 }
 
 /// Whether stdout is a terminal and colour is allowed (NO_COLOR, https://no-color.org).
@@ -184,7 +185,10 @@ pub fn resolve_lanes(args: &[String]) -> Result<(Vec<PathBuf>, bool), UsageError
 /// The staging and prod targets from the upstream variables.
 pub fn targets_from_env(env: &EnvSnapshot, simulated: bool) -> Result<Vec<Target>, UsageError> {
     let mut targets = Vec::new();
-    for (name, label, prefix) in [("staging", "staging", "STAGING"), ("prod", "production", "PROD")] {
+    for (name, label, prefix) in [
+        ("staging", "staging", "STAGING"),
+        ("prod", "production", "PROD"),
+    ] {
         let control_var = format!("{prefix}_CONTROL_BASE_URL");
         let control_url = env
             .get_nonempty(&control_var)
@@ -223,16 +227,25 @@ pub fn targets_from_env(env: &EnvSnapshot, simulated: bool) -> Result<Vec<Target
 /// Secret values from the environment: tokens and any variable named like a secret.
 pub fn secrets_from_env(env: &EnvSnapshot) -> Vec<String> {
     env.iter()
-        .filter(|(name, value)| config::is_secret_name(name) && value.len() >= config::MIN_SECRET_LEN)
+        .filter(|(name, value)| {
+            config::is_secret_name(name) && value.len() >= config::MIN_SECRET_LEN
+        })
         .map(|(_, value)| value.to_string())
         .collect()
 }
 
 /// Resolves run arguments into a configuration (targets are filled in by the caller when
 /// running against the sim).
-pub fn resolve_run(args: &RunArgs, env: EnvSnapshot, now: chrono::DateTime<chrono::Utc>) -> Result<RunConfig, UsageError> {
+pub fn resolve_run(
+    args: &RunArgs,
+    env: EnvSnapshot,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<RunConfig, UsageError> {
     let (lanes, full_matrix) = resolve_lanes(&args.lanes)?;
-    let fail_on_required = env.get("FAIL_ON_REQUIRED_FAILURE").unwrap_or("1").to_string();
+    let fail_on_required = env
+        .get("FAIL_ON_REQUIRED_FAILURE")
+        .unwrap_or("1")
+        .to_string();
     let baseline_env = match config::parse_toggle(&fail_on_required) {
         Some(on) => !on,
         None => {
@@ -243,7 +256,11 @@ pub fn resolve_run(args: &RunArgs, env: EnvSnapshot, now: chrono::DateTime<chron
     };
     let mode = if args.gate {
         if args.baseline || baseline_env {
-            let why = if args.baseline { "--baseline" } else { "FAIL_ON_REQUIRED_FAILURE=0" };
+            let why = if args.baseline {
+                "--baseline"
+            } else {
+                "FAIL_ON_REQUIRED_FAILURE=0"
+            };
             return Err(UsageError(format!(
                 "--gate refuses {why}: a release gate must fail on a required failure"
             )));

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 /// The upstream variables and their defaults (upstream-harness §1), in SUMMARY.md order.
 pub const UPSTREAM_VARIABLES: &[(&str, Option<&str>)] = &[
-    ("STAGING_CONTROL_BASE_URL", Some("https://staging.openagents.com")),
+    (
+        "STAGING_CONTROL_BASE_URL",
+        Some("https://staging.openagents.com"),
+    ),
     ("PROD_CONTROL_BASE_URL", Some("https://openagents.com")),
     ("STAGING_RUNTIME_BASE_URL", None),
     ("PROD_RUNTIME_BASE_URL", None),
@@ -37,9 +40,16 @@ pub const MIN_SECRET_LEN: usize = 8;
 /// Whether a variable's name marks its value as secret (DESIGN §4).
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["TOKEN", "SECRET", "KEY", "PASSWORD", "AUTHORIZATION", "COOKIE"]
-        .iter()
-        .any(|marker| upper.contains(marker))
+    [
+        "TOKEN",
+        "SECRET",
+        "KEY",
+        "PASSWORD",
+        "AUTHORIZATION",
+        "COOKIE",
+    ]
+    .iter()
+    .any(|marker| upper.contains(marker))
 }
 
 /// The process environment as it was when the run started, with upstream defaults applied.

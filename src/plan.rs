@@ -54,9 +54,16 @@ impl Plan {
 /// Why a lane could not be planned.
 #[derive(Debug)]
 pub enum PlanError {
-    Read { path: String, message: String },
+    Read {
+        path: String,
+        message: String,
+    },
     Script(ScriptError),
-    DuplicateId { id: String, first: SourcePos, second: SourcePos },
+    DuplicateId {
+        id: String,
+        first: SourcePos,
+        second: SourcePos,
+    },
 }
 
 impl PlanError {
@@ -116,19 +123,24 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
         let (result, phase) =
             context::with_phase(host.clone(), phase, deadline, || engine.run_ast(&ast));
         if let Err(e) = result {
-            errors.push(PlanError::Script(context::with_phase(
-                host.clone(),
-                Phase::Planning {
-                    lane: display.clone(),
-                    checks: Vec::new(),
-                },
-                deadline,
-                || error::from_eval(&e),
-            )
-            .0));
+            errors.push(PlanError::Script(
+                context::with_phase(
+                    host.clone(),
+                    Phase::Planning {
+                        lane: display.clone(),
+                        checks: Vec::new(),
+                    },
+                    deadline,
+                    || error::from_eval(&e),
+                )
+                .0,
+            ));
             continue;
         }
-        let Phase::Planning { checks: declared, .. } = phase else {
+        let Phase::Planning {
+            checks: declared, ..
+        } = phase
+        else {
             continue;
         };
         let lane_index = lanes.len();

@@ -105,7 +105,12 @@ fn assert_status_in(ctx: &NativeCallContext, resp: &HttpResponse, codes: &[i64])
     check_assertion(ctx, "assert_status")?;
     let expected = statuses_text(codes);
     if codes.contains(&resp.status) {
-        record_pass(&format!("{} {} answered {}", resp.method, resp.path(), resp.status));
+        record_pass(&format!(
+            "{} {} answered {}",
+            resp.method,
+            resp.path(),
+            resp.status
+        ));
         Ok(())
     } else {
         Err(record_failure(
@@ -148,7 +153,10 @@ pub mod assert_api {
         check_assertion(&ctx, "assert_eq")?;
         let equal = match (dynamic_to_json(&actual), dynamic_to_json(&expected)) {
             (Ok(a), Ok(e)) => values_equal(&a, &e),
-            _ => actual.to_string() == expected.to_string() && actual.type_name() == expected.type_name(),
+            _ => {
+                actual.to_string() == expected.to_string()
+                    && actual.type_name() == expected.type_name()
+            }
         };
         if equal {
             record_pass(message);
@@ -156,7 +164,11 @@ pub mod assert_api {
         } else {
             Err(record_failure(
                 &ctx,
-                format!("{message}: expected {}, actual {}", show(&expected), show(&actual)),
+                format!(
+                    "{message}: expected {}, actual {}",
+                    show(&expected),
+                    show(&actual)
+                ),
                 Some(show(&expected)),
                 Some(show(&actual)),
             ))
@@ -165,7 +177,12 @@ pub mod assert_api {
 
     /// Fails the check unless the string `text` contains `needle`.
     #[rhai_fn(return_raw)]
-    pub fn assert_contains(ctx: NativeCallContext, text: &str, needle: &str, message: &str) -> Res<()> {
+    pub fn assert_contains(
+        ctx: NativeCallContext,
+        text: &str,
+        needle: &str,
+        message: &str,
+    ) -> Res<()> {
         check_assertion(&ctx, "assert_contains")?;
         if text.contains(needle) {
             record_pass(message);
@@ -193,7 +210,10 @@ pub mod assert_api {
         let mut wanted = Vec::with_capacity(codes.len());
         for code in codes {
             wanted.push(code.as_int().map_err(|t| {
-                crate::api::script_error(&ctx, format!("assert_status: status codes must be integers, not {t}"))
+                crate::api::script_error(
+                    &ctx,
+                    format!("assert_status: status codes must be integers, not {t}"),
+                )
             })?);
         }
         assert_status_in(&ctx, &resp, &wanted)
@@ -211,7 +231,11 @@ pub mod assert_api {
         let name = name.to_ascii_lowercase();
         match resp.header_value(&name) {
             Some(value) if value.contains(text) => {
-                record_pass(&format!("{} {}: {name} contains {text:?}", resp.method, resp.path()));
+                record_pass(&format!(
+                    "{} {}: {name} contains {text:?}",
+                    resp.method,
+                    resp.path()
+                ));
                 Ok(())
             }
             found => Err(record_failure(
@@ -226,7 +250,11 @@ pub mod assert_api {
                     }
                 ),
                 Some(format!("{name} containing {text:?}")),
-                Some(found.map(|v| format!("{v:?}")).unwrap_or_else(|| "missing".to_string())),
+                Some(
+                    found
+                        .map(|v| format!("{v:?}"))
+                        .unwrap_or_else(|| "missing".to_string()),
+                ),
             )),
         }
     }
@@ -234,7 +262,12 @@ pub mod assert_api {
     /// The value at JSON pointer `pointer` (RFC 6901, e.g. "/data/token") in `value` — a
     /// response (its JSON body), a map, an array or a JSON string — or `default` when absent.
     #[rhai_fn(return_raw)]
-    pub fn json_get(ctx: NativeCallContext, value: Dynamic, pointer: &str, default: Dynamic) -> Res<Dynamic> {
+    pub fn json_get(
+        ctx: NativeCallContext,
+        value: Dynamic,
+        pointer: &str,
+        default: Dynamic,
+    ) -> Res<Dynamic> {
         if !pointer.is_empty() && !pointer.starts_with('/') {
             return Err(crate::api::script_error(
                 &ctx,
@@ -252,7 +285,8 @@ pub mod assert_api {
                 Err(_) => return Ok(default),
             }
         } else {
-            dynamic_to_json(&value).map_err(|e| crate::api::script_error(&ctx, format!("json_get: {e}")))?
+            dynamic_to_json(&value)
+                .map_err(|e| crate::api::script_error(&ctx, format!("json_get: {e}")))?
         };
         match json.pointer(pointer) {
             Some(found) => json_to_dynamic(found).map_err(|e| crate::api::script_error(&ctx, e)),

@@ -2,8 +2,8 @@
 //! `skip`, `warn`, `evidence`, `secret`, `sleep`.
 
 use crate::api::script_error;
-use crate::engine::context::{self, DeclaredCheck};
 use crate::engine::STOP_SKIP;
+use crate::engine::context::{self, DeclaredCheck};
 use crate::outcome::Level;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map, NativeCallContext};
@@ -54,9 +54,14 @@ fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnP
         retries: 0,
         target: None,
         body,
+        declared_in: std::sync::Arc::new(store_context(ctx)),
         position,
     };
-    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c == '/' || c == '\\') {
+    if id.is_empty()
+        || id
+            .chars()
+            .any(|c| c.is_whitespace() || c == '/' || c == '\\')
+    {
         return Err(script_error(
             ctx,
             format!("check id {id:?} must be non-empty, without spaces or slashes"),
@@ -121,6 +126,11 @@ fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnP
     }
 }
 
+#[allow(deprecated)]
+fn store_context(ctx: &NativeCallContext) -> context::StoredContext {
+    ctx.store_data()
+}
+
 /// Fails with a clear message when a check-only verb is used while a lane is being planned.
 fn in_check(ctx: &NativeCallContext, verb: &str) -> Res<()> {
     match context::with_check(|_| ()) {
@@ -178,7 +188,10 @@ pub mod core_api {
                 m.insert("control_url".into(), t.control_url.clone().into());
                 m.insert(
                     "runtime_url".into(),
-                    t.runtime_url.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+                    t.runtime_url
+                        .clone()
+                        .map(Dynamic::from)
+                        .unwrap_or(Dynamic::UNIT),
                 );
                 m.insert(
                     "token".into(),
@@ -233,7 +246,10 @@ pub mod core_api {
     pub fn evidence(ctx: NativeCallContext, name: &str, value: Dynamic) -> Res<()> {
         in_check(&ctx, "evidence()")?;
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-            return Err(script_error(&ctx, format!("evidence name {name:?} must be a plain file name")));
+            return Err(script_error(
+                &ctx,
+                format!("evidence name {name:?} must be a plain file name"),
+            ));
         }
         let text = if value.is_string() {
             value.to_string()

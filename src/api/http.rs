@@ -102,9 +102,13 @@ fn read_options(
 ) -> Res<RequestSpec> {
     let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .map_err(|_| script_error(ctx, format!("invalid HTTP method {method:?}")))?;
-    let url = Url::parse(url).map_err(|e| script_error(ctx, format!("invalid URL {url:?}: {e}")))?;
+    let url =
+        Url::parse(url).map_err(|e| script_error(ctx, format!("invalid URL {url:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(script_error(ctx, format!("unsupported URL scheme {:?}", url.scheme())));
+        return Err(script_error(
+            ctx,
+            format!("unsupported URL scheme {:?}", url.scheme()),
+        ));
     }
     let mut spec = RequestSpec {
         method,
@@ -128,8 +132,8 @@ fn read_options(
                 }
             }
             "json" => {
-                let json: serde_json::Value = rhai::serde::from_dynamic(&value)
-                    .map_err(|e| bad(e.to_string()))?;
+                let json: serde_json::Value =
+                    rhai::serde::from_dynamic(&value).map_err(|e| bad(e.to_string()))?;
                 spec.body = Some((
                     json.to_string().into_bytes(),
                     Some("application/json".to_string()),
@@ -149,9 +153,7 @@ fn read_options(
                 ));
             }
             "body" => spec.body = Some((value.to_string().into_bytes(), None)),
-            "timeout" => {
-                spec.timeout = crate::api::core::parse_duration(&value).map_err(bad)?
-            }
+            "timeout" => spec.timeout = crate::api::core::parse_duration(&value).map_err(bad)?,
             "follow_redirects" => {
                 spec.follow_redirects = value
                     .as_bool()
@@ -187,7 +189,12 @@ fn target_origins(host: &Host, secret: &str) -> Option<(String, Vec<Origin>)> {
 }
 
 /// Refuses a hop that would carry any target's token to an origin that is not that target's.
-fn guard_credentials(host: &Host, url: &Url, headers: &[(String, String)], body: Option<&[u8]>) -> Result<(), String> {
+fn guard_credentials(
+    host: &Host,
+    url: &Url,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+) -> Result<(), String> {
     let origin = url.origin();
     for target in &host.targets {
         let Some(token) = target.token.as_deref() else {
@@ -250,7 +257,12 @@ async fn send_once(
     let response_headers: Vec<(String, String)> = response
         .headers()
         .iter()
-        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     if let Some(len) = response.content_length()
         && len > host.max_body
@@ -326,11 +338,17 @@ fn redacted_headers(host: &Host, headers: &[(String, String)]) -> Vec<(String, S
 
 fn har_text(host: &Host, bytes: &[u8]) -> String {
     let end = bytes.len().min(HAR_BODY_LIMIT);
-    host.redactor.redact(&String::from_utf8_lossy(&bytes[..end]))
+    host.redactor
+        .redact(&String::from_utf8_lossy(&bytes[..end]))
 }
 
 /// Performs a request (following redirects when asked), recording every hop.
-fn perform(ctx: &NativeCallContext, verb: &str, spec: RequestSpec, host: &Host) -> Res<HttpResponse> {
+fn perform(
+    ctx: &NativeCallContext,
+    verb: &str,
+    spec: RequestSpec,
+    host: &Host,
+) -> Res<HttpResponse> {
     let timeout = spec.timeout.min(context::remaining());
     let deadline = tokio::time::Instant::now() + timeout;
     let mut url = spec.url.clone();
@@ -351,8 +369,13 @@ fn perform(ctx: &NativeCallContext, verb: &str, spec: RequestSpec, host: &Host) 
     }
     let mut redirects = 0usize;
     loop {
-        guard_credentials(host, &url, &headers, body.as_ref().map(|(b, _)| b.as_slice()))
-            .map_err(|e| script_error(ctx, format!("{verb}: {e}")))?;
+        guard_credentials(
+            host,
+            &url,
+            &headers,
+            body.as_ref().map(|(b, _)| b.as_slice()),
+        )
+        .map_err(|e| script_error(ctx, format!("{verb}: {e}")))?;
         let sent_request_id = headers
             .iter()
             .find(|(n, _)| n == "x-request-id")
@@ -384,7 +407,10 @@ fn perform(ctx: &NativeCallContext, verb: &str, spec: RequestSpec, host: &Host) 
             Err(message) => {
                 let message = host.redactor.redact(&message);
                 exchange.error = Some(message.clone());
-                context::log(format!("{} {} -> error: {message}", exchange.method, exchange.url));
+                context::log(format!(
+                    "{} {} -> error: {message}",
+                    exchange.method, exchange.url
+                ));
                 context::with_check(|c| c.record.exchanges.push(exchange));
                 return Err(script_error(
                     ctx,
@@ -430,17 +456,23 @@ fn perform(ctx: &NativeCallContext, verb: &str, spec: RequestSpec, host: &Host) 
             .find(|(n, _)| n == "location")
             .map(|(_, v)| v.clone());
         let is_redirect = matches!(hop.status, 301 | 302 | 303 | 307 | 308);
-        if spec.follow_redirects && is_redirect && let Some(location) = location {
+        if spec.follow_redirects
+            && is_redirect
+            && let Some(location) = location
+        {
             redirects += 1;
             if redirects > MAX_REDIRECTS {
                 return Err(script_error(
                     ctx,
-                    format!("{verb} {}: more than {MAX_REDIRECTS} redirects (a redirect loop?)", path_of(&spec.url)),
+                    format!(
+                        "{verb} {}: more than {MAX_REDIRECTS} redirects (a redirect loop?)",
+                        path_of(&spec.url)
+                    ),
                 ));
             }
-            let next = url
-                .join(&location)
-                .map_err(|e| script_error(ctx, format!("{verb}: invalid redirect location: {e}")))?;
+            let next = url.join(&location).map_err(|e| {
+                script_error(ctx, format!("{verb}: invalid redirect location: {e}"))
+            })?;
             let downgrade = url.scheme() == "https" && next.scheme() == "http";
             if next.origin() != first_origin || downgrade {
                 // Credentials never follow a redirect to another origin or down to http.
@@ -540,7 +572,12 @@ pub mod http_api {
     }
     /// A request with any method, with options (see `post`).
     #[rhai_fn(name = "request", return_raw)]
-    pub fn request_any(ctx: NativeCallContext, method: &str, url: &str, opts: Map) -> Res<HttpResponse> {
+    pub fn request_any(
+        ctx: NativeCallContext,
+        method: &str,
+        url: &str,
+        opts: Map,
+    ) -> Res<HttpResponse> {
         request(&ctx, method, url, opts)
     }
 }

@@ -37,6 +37,7 @@ pub mod json_api {
     #[rhai_fn(return_raw)]
     pub fn pretty(ctx: NativeCallContext, value: Dynamic) -> Res<String> {
         let json = dynamic_to_json(&value).map_err(|e| crate::api::script_error(&ctx, e))?;
-        serde_json::to_string_pretty(&json).map_err(|e| crate::api::script_error(&ctx, e.to_string()))
+        serde_json::to_string_pretty(&json)
+            .map_err(|e| crate::api::script_error(&ctx, e.to_string()))
     }
 }

@@ -7,6 +7,7 @@ pub mod assert;
 pub mod core;
 pub mod http;
 pub mod json;
+pub mod re;
 
 use rhai::{Engine, exported_module};
 
@@ -17,6 +18,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(http::response_api).into());
     engine.register_static_module("http", exported_module!(http::http_api).into());
     engine.register_static_module("json", exported_module!(json::json_api).into());
+    engine.register_static_module("re", exported_module!(re::re_api).into());
 }
 
 /// A Rhai runtime error at the caller's position.

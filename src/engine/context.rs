@@ -25,7 +25,34 @@ pub struct DeclaredCheck {
     pub retries: u32,
     pub target: Option<String>,
     pub body: FnPtr,
+    /// The lane's evaluation state where the check was declared (its imports, functions and
+    /// source name), so the body sees `import`ed modules when it runs later.
+    pub declared_in: Arc<StoredContext>,
     pub position: SourcePos,
+}
+
+/// Rhai's saved call context (an `internals` API: Rhai has no public way to call a closure
+/// with the imports of the script that made it).
+#[allow(deprecated)]
+pub type StoredContext = rhai::NativeCallContextStore;
+
+/// Calls a declared check's body in the context it was declared in, with a fresh operation
+/// budget.
+#[allow(deprecated)]
+pub fn call_body(
+    engine: &rhai::Engine,
+    check: &DeclaredCheck,
+) -> Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
+    let mut store = (*check.declared_in).clone();
+    reset_operations(&mut store.global);
+    let ctx = store.create_context(engine);
+    check.body.call_raw(&ctx, None, [])
+}
+
+#[allow(deprecated)]
+fn reset_operations(global: &mut rhai::GlobalRuntimeState) {
+    global.num_operations = Default::default();
+    global.level = 0;
 }
 
 /// What is recorded while one attempt of a check runs.

@@ -44,9 +44,11 @@ pub fn from_eval(err: &EvalAltResult) -> ScriptError {
                 }
                 current = inner;
             }
+            // The error happened inside the imported module's own code: point there.
             EvalAltResult::ErrorInModule(name, inner, _) => {
-                if !name.is_empty() {
-                    source = Some(name.clone());
+                // A module that was not found: the position is the importing line.
+                if !name.is_empty() && !matches!(**inner, EvalAltResult::ErrorModuleNotFound(..)) {
+                    source = Some(module_file(name));
                 }
                 current = inner;
             }
@@ -76,6 +78,18 @@ pub fn from_eval(err: &EvalAltResult) -> ScriptError {
         kind,
         message,
         position,
+    }
+}
+
+/// The file an import path refers to: stdlib modules live under `stdlib/`.
+fn module_file(name: &str) -> String {
+    if crate::engine::stdlib::MODULES
+        .iter()
+        .any(|(m, _)| *m == name)
+    {
+        format!("stdlib/{name}.rhai")
+    } else {
+        name.to_string()
     }
 }
 

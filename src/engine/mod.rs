@@ -66,11 +66,12 @@ pub fn build() -> Engine {
         context::log(format!("debug {at}: {text}"));
     });
 
+    // Primitives first: with strict variables, stdlib modules only compile once the
+    // namespaces they use exist.
+    crate::api::register(&mut engine);
     let mut resolvers = ModuleResolversCollection::new();
     resolvers.push(stdlib::resolver(&engine));
     resolvers.push(FileModuleResolver::new());
     engine.set_module_resolver(resolvers);
-
-    crate::api::register(&mut engine);
     engine
 }

@@ -7,16 +7,21 @@ use rhai::{Engine, Module, Scope};
 /// (import path, source) of every stdlib module.
 pub const MODULES: &[(&str, &str)] = &[("control", include_str!("../../stdlib/control.rhai"))];
 
+/// Compiles one embedded module with `engine` (which must already have the primitives).
+pub fn compile(engine: &Engine, name: &str, source: &str) -> Result<Module, String> {
+    let file = format!("stdlib/{name}.rhai");
+    let mut ast = engine.compile(source).map_err(|e| format!("{file}: {e}"))?;
+    ast.set_source(file.clone());
+    Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(|e| format!("{file}: {e}"))
+}
+
 /// A resolver serving the embedded modules. A module that fails to compile is a bug caught
-/// by the tests, so it is left out here rather than failing every run.
+/// by `every_stdlib_module_compiles`, so here it is left out (its import then fails, naming
+/// the module) rather than failing every run.
 pub fn resolver(engine: &Engine) -> StaticModuleResolver {
     let mut resolver = StaticModuleResolver::new();
     for (name, source) in MODULES {
-        let Ok(mut ast) = engine.compile(source) else {
-            continue;
-        };
-        ast.set_source(format!("stdlib/{name}.rhai"));
-        if let Ok(module) = Module::eval_ast_as_new(Scope::new(), &ast, engine) {
+        if let Ok(module) = compile(engine, name, source) {
             resolver.insert(*name, module);
         }
     }
@@ -27,11 +32,11 @@ pub fn resolver(engine: &Engine) -> StaticModuleResolver {
 mod tests {
     #[test]
     fn every_stdlib_module_compiles() {
-        let engine = rhai::Engine::new();
+        let engine = crate::engine::build();
         for (name, source) in super::MODULES {
-            engine
-                .compile(source)
-                .unwrap_or_else(|e| panic!("stdlib/{name}.rhai: {e}"));
+            if let Err(e) = super::compile(&engine, name, source) {
+                panic!("{e}");
+            }
         }
     }
 }

@@ -21,8 +21,9 @@ impl EvidenceFolder {
         std::fs::create_dir_all(dir)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
         let probe = dir.join(".oa-validate-write-test");
-        std::fs::write(&probe, b"")
-            .map_err(|e| io::Error::new(e.kind(), format!("{} is not writable: {e}", dir.display())))?;
+        std::fs::write(&probe, b"").map_err(|e| {
+            io::Error::new(e.kind(), format!("{} is not writable: {e}", dir.display()))
+        })?;
         let _ = std::fs::remove_file(&probe);
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -49,7 +50,11 @@ impl EvidenceFolder {
         let mut log = evidence.log.join("\n");
         log.push('\n');
         for f in &result.failures {
-            let at = f.position.as_ref().map(|p| format!("{p}: ")).unwrap_or_default();
+            let at = f
+                .position
+                .as_ref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default();
             log.push_str(&format!("failure: {at}{}\n", f.message));
         }
         self.write(&result.log_path, &log);

@@ -67,7 +67,8 @@ impl Redactor {
             return;
         }
         inner.secrets.push(secret.to_string());
-        let mut patterns: Vec<String> = inner.secrets.iter().flat_map(|s| secret_forms(s)).collect();
+        let mut patterns: Vec<String> =
+            inner.secrets.iter().flat_map(|s| secret_forms(s)).collect();
         patterns.sort();
         patterns.dedup();
         inner.matcher = AhoCorasick::builder()

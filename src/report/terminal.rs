@@ -66,14 +66,21 @@ impl Terminal {
         match r.status {
             Status::Passed => {}
             Status::Skipped => {
-                lines.push(format!("    skipped: {}", r.reason.as_deref().unwrap_or("")));
+                lines.push(format!(
+                    "    skipped: {}",
+                    r.reason.as_deref().unwrap_or("")
+                ));
             }
             Status::Failed | Status::Errored => {
                 if r.failures.is_empty() {
                     lines.push(format!("    {}", r.reason.as_deref().unwrap_or("")));
                 }
                 for f in &r.failures {
-                    let at = f.position.as_ref().map(|p| format!("{p}: ")).unwrap_or_default();
+                    let at = f
+                        .position
+                        .as_ref()
+                        .map(|p| format!("{p}: "))
+                        .unwrap_or_default();
                     lines.push(format!("    {at}{}", f.message));
                 }
                 lines.push(format!("    log: {}", r.log_path));

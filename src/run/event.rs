@@ -15,8 +15,13 @@ pub struct CheckEvidence {
 #[derive(Debug, Clone)]
 pub enum Event {
     /// The plan is fixed: this many checks will each produce exactly one `CheckFinished`.
-    RunStarted { total: usize },
-    CheckStarted { index: usize, id: String },
+    RunStarted {
+        total: usize,
+    },
+    CheckStarted {
+        index: usize,
+        id: String,
+    },
     /// `index` is the check's position in report order.
     CheckFinished {
         index: usize,

@@ -11,7 +11,7 @@ use crate::engine::error::{self, StopKind};
 use crate::engine::host::Host;
 use crate::outcome::{CheckResult, Failure, Status};
 use crate::plan::Plan;
-use rhai::{Dynamic, Engine};
+use rhai::Engine;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -198,7 +198,9 @@ fn run_check(
         decl.position
     ));
     if !decl.description.is_empty() {
-        evidence.log.push(format!("description: {}", decl.description));
+        evidence
+            .log
+            .push(format!("description: {}", decl.description));
     }
     if host.cancel.is_cancelled() {
         result.status = Status::Errored;
@@ -218,7 +220,9 @@ fn run_check(
     let attempts = 1 + decl.retries;
     for attempt in 1..=attempts {
         if attempts > 1 {
-            evidence.log.push(format!("--- attempt {attempt} of {attempts}"));
+            evidence
+                .log
+                .push(format!("--- attempt {attempt} of {attempts}"));
         }
         result.attempts = attempt;
         let (status, reason, record) = run_attempt(engine, host, lane, decl, timeout);
@@ -275,16 +279,16 @@ fn run_attempt(
         deadline,
         record: CheckRecord::default(),
     };
-    let (outcome, phase) = context::with_phase(host.clone(), Phase::Checking(scope), deadline, || {
-        let call = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            decl.body.call::<Dynamic>(engine, &lane.ast, ())
-        }));
-        match call {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(Ok(error::from_eval(&e))),
-            Err(panic) => Err(Err(panic_message(&panic))),
-        }
-    });
+    let (outcome, phase) =
+        context::with_phase(host.clone(), Phase::Checking(scope), deadline, || {
+            let call =
+                std::panic::catch_unwind(AssertUnwindSafe(|| context::call_body(engine, decl)));
+            match call {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(Ok(error::from_eval(&e))),
+                Err(panic) => Err(Err(panic_message(&panic))),
+            }
+        });
     let record = match phase {
         Phase::Checking(scope) => scope.record,
         Phase::Planning { .. } => CheckRecord::default(),
