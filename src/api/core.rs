@@ -77,7 +77,7 @@ fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnP
                 check.needs = if value.is_array() {
                     value
                         .into_array()
-                        .map_err(|t| bad(t))?
+                        .map_err(&bad)?
                         .into_iter()
                         .map(|v| v.to_string())
                         .collect()
