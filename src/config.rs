@@ -162,3 +162,41 @@ pub struct RunConfig {
     /// Extra secret values (beyond tokens and secret-named variables) to redact.
     pub secrets: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toggles_accept_the_documented_words_and_quote_others() {
+        for on in ["1", "true", "YES", "on"] {
+            assert_eq!(parse_toggle(on), Some(true), "{on}");
+        }
+        for off in ["0", "false", "No", "OFF"] {
+            assert_eq!(parse_toggle(off), Some(false), "{off}");
+        }
+        assert_eq!(parse_toggle("ture"), None);
+        let env = EnvSnapshot::new([("RUN_X".to_string(), "ture".to_string())]);
+        let err = env.toggle("RUN_X").unwrap_err();
+        assert!(err.contains("RUN_X=\"ture\""), "{err}");
+    }
+
+    #[test]
+    fn upstream_defaults_apply_when_unset() {
+        let env = EnvSnapshot::default();
+        assert_eq!(env.get("GCP_PROJECT"), Some("openagentsgemini"));
+        assert_eq!(env.get("RUN_CROSS_SURFACE"), Some("0"));
+        assert_eq!(env.toggle("RUN_CROSS_SURFACE"), Ok(false));
+        assert_eq!(env.toggle("RUN_HTMX_PERF_CHECKS"), Ok(true));
+        assert_eq!(env.get("STAGING_CONTROL_ACCESS_TOKEN"), None);
+        let env = EnvSnapshot::new([("GCP_PROJECT".to_string(), "other".to_string())]);
+        assert_eq!(env.get("GCP_PROJECT"), Some("other"));
+    }
+
+    #[test]
+    fn secret_names() {
+        assert!(is_secret_name("STAGING_CONTROL_ACCESS_TOKEN"));
+        assert!(is_secret_name("gcp_api_key"));
+        assert!(!is_secret_name("GCP_PROJECT"));
+    }
+}

@@ -107,3 +107,73 @@ pub fn decide(results: &[CheckResult], interrupted: bool) -> Verdict {
         warnings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{CheckResult, Level, Status};
+    use std::time::Duration;
+
+    fn check(id: &str, level: Level, status: Status) -> CheckResult {
+        CheckResult {
+            id: id.to_string(),
+            lane: "lanes/x.rhai".to_string(),
+            level,
+            target: None,
+            description: String::new(),
+            status,
+            reason: Some("why".to_string()),
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            assertions: 1,
+            attempts: 1,
+            duration: Duration::ZERO,
+            command: String::new(),
+            log_path: format!("logs/{id}.log"),
+            har_path: None,
+            artifacts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn go_only_when_every_required_check_passed() {
+        let all_pass = [
+            check("a", Level::Required, Status::Passed),
+            check("b", Level::Optional, Status::Failed),
+            check("c", Level::Optional, Status::Skipped),
+        ];
+        let v = decide(&all_pass, false);
+        assert_eq!(v.decision, Decision::Go);
+        assert_eq!(v.warnings.len(), 2);
+        assert_eq!(v.counts.optional_failures, 1);
+        assert_eq!(v.counts.optional_skipped, 1);
+        for bad in [Status::Failed, Status::Errored, Status::Skipped] {
+            let results = [
+                check("a", Level::Required, Status::Passed),
+                check("b", Level::Required, bad),
+            ];
+            let v = decide(&results, false);
+            assert_eq!(v.decision, Decision::NoGo, "{bad:?}");
+            assert_eq!(v.no_go_reasons.len(), 1);
+            assert!(v.no_go_reasons[0].starts_with("b "));
+        }
+    }
+
+    #[test]
+    fn errored_counts_as_a_required_failure() {
+        let v = decide(&[check("a", Level::Required, Status::Errored)], false);
+        assert_eq!(v.counts.required_failures, 1);
+        assert_eq!(v.counts.errored, 1);
+        assert_eq!(v.overall(), "failed");
+    }
+
+    #[test]
+    fn no_required_check_or_an_interruption_is_no_go() {
+        let only_optional = [check("a", Level::Optional, Status::Passed)];
+        assert_eq!(decide(&only_optional, false).decision, Decision::NoGo);
+        assert_eq!(decide(&[], false).decision, Decision::NoGo);
+        let passed = [check("a", Level::Required, Status::Passed)];
+        assert_eq!(decide(&passed, true).decision, Decision::NoGo);
+        assert_eq!(decide(&passed, false).decision, Decision::Go);
+    }
+}

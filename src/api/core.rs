@@ -290,12 +290,15 @@ pub mod core_api {
         };
         let wait = wanted.min(context::remaining());
         let cancel = host.cancel.clone();
-        host.runtime.block_on(async {
+        let interrupted = host.runtime.block_on(async {
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = cancel.cancelled() => {}
+                _ = tokio::time::sleep(wait) => false,
+                _ = cancel.cancelled() => true,
             }
         });
+        if interrupted {
+            return Err(crate::api::interrupted(&ctx));
+        }
         Ok(())
     }
 

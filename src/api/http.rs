@@ -405,6 +405,9 @@ fn perform(
         let (hop, status_text, version) = match outcome {
             Ok(ok) => ok,
             Err(message) => {
+                if host.cancel.is_cancelled() {
+                    return Err(crate::api::interrupted(ctx));
+                }
                 let message = host.redactor.redact(&message);
                 exchange.error = Some(message.clone());
                 context::log(format!(
@@ -448,6 +451,7 @@ fn perform(
             hop.body.len(),
             response_request_id.as_deref().unwrap_or(&sent_request_id)
         ));
+        tracing::debug!(method = %exchange.method, url = %exchange.url, status = hop.status, "http exchange");
         context::with_check(|c| c.record.exchanges.push(exchange));
 
         let location = hop

@@ -31,3 +31,11 @@ pub(crate) fn script_error(
         ctx.call_position(),
     ))
 }
+
+/// The uncatchable stop raised when the run is interrupted during a primitive's wait.
+pub(crate) fn interrupted(ctx: &rhai::NativeCallContext) -> Box<rhai::EvalAltResult> {
+    Box::new(rhai::EvalAltResult::ErrorTerminated(
+        crate::engine::STOP_CANCELLED.into(),
+        ctx.call_position(),
+    ))
+}

@@ -245,6 +245,13 @@ fn run_check(
             .push(format!("attempt {attempt} {}: retrying", status.as_str()));
     }
     result.duration = started.elapsed();
+    tracing::debug!(
+        check = %decl.id,
+        status = result.status.as_str(),
+        attempts = result.attempts,
+        ms = result.duration.as_millis() as u64,
+        "check finished"
+    );
     if !evidence.exchanges.is_empty() {
         result.har_path = Some(format!("http/{}.har", decl.id));
     }
