@@ -156,7 +156,12 @@ fn list_or_check(
         Err(errors) => return Ok(report_plan_errors(&errors, &redactor)),
     };
     if list {
-        print!("{}", redactor.redact(&matrix_table(&plan)));
+        use std::io::Write;
+        let _ = write!(
+            std::io::stdout().lock(),
+            "{}",
+            redactor.redact(&matrix_table(&plan))
+        );
     } else {
         println!(
             "{} lane{} compiled, {} checks declared",
@@ -377,7 +382,12 @@ fn run_matrix(
 
     let started = Instant::now();
     let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut terminal = Terminal::new(config.color, config.progress, redactor.clone());
+    let mut terminal = Terminal::new(
+        config.color,
+        config.progress,
+        redactor.clone(),
+        plan.sources(),
+    );
     let settings = RunSettings {
         jobs: config.jobs,
         default_timeout: config.default_timeout,
@@ -421,13 +431,13 @@ fn run_matrix(
     folder.write_report("SUMMARY.md", &report::markdown::render(&summary));
     folder.write_report("summary.json", &report::json::render(&summary));
     folder.write_report("junit.xml", &report::junit::render(&summary));
-    let out_display = config.out_dir.display().to_string();
-    terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
     if let Err(e) = folder.seal() {
         // Never a GO without its evidence.
         eprintln!("error: the evidence folder is incomplete: {e}");
         return Ok(exit_code::USAGE);
     }
+    let out_display = config.out_dir.display().to_string();
+    terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
     Ok(if outcome.interrupted {
         exit_code::INTERRUPTED
     } else if verdict.decision == verdict::Decision::Go || config.mode == Mode::Baseline {

@@ -37,17 +37,16 @@ impl Plan {
         &self.lanes[check.lane]
     }
 
-    pub fn source_of(&self, file: &str) -> Option<&str> {
-        self.lanes
+    /// Every source a position can point into: the lanes and the stdlib modules.
+    pub fn sources(&self) -> std::collections::HashMap<String, String> {
+        let mut map: std::collections::HashMap<String, String> = crate::engine::stdlib::MODULES
             .iter()
-            .find(|l| l.display == file)
-            .map(|l| l.source.as_str())
-            .or_else(|| {
-                crate::engine::stdlib::MODULES
-                    .iter()
-                    .find(|(name, _)| file == format!("stdlib/{name}.rhai"))
-                    .map(|(_, src)| *src)
-            })
+            .map(|(name, src)| (format!("stdlib/{name}.rhai"), src.to_string()))
+            .collect();
+        for lane in &self.lanes {
+            map.insert(lane.display.clone(), lane.source.clone());
+        }
+        map
     }
 }
 

@@ -113,6 +113,13 @@ fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnP
             }
         }
     }
+    if check.mutates && check.target.is_none() {
+        // Without a target the production-mutation guard could not tell where it runs.
+        return Err(script_error(
+            ctx,
+            format!("{id} declares `mutates: true` without `target`: say which target it changes"),
+        ));
+    }
     let declared = context::with_plan(|_, checks| checks.push(check));
     match declared {
         Some(()) => Ok(()),

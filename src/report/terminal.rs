@@ -1,16 +1,21 @@
 //! The terminal: one line per finished check (`[passed] id (required)`), a progress bar on a
 //! TTY, plain lines otherwise, and the verdict at the end. Colour only on a TTY without NO_COLOR.
 
+use crate::engine::error::code_frame;
 use crate::evidence::redact::Redactor;
 use crate::outcome::{CheckResult, Status};
 use crate::run::Event;
 use crate::verdict::{Decision, Verdict};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::io::Write;
 
 pub struct Terminal {
     color: bool,
     progress: Option<ProgressBar>,
     redactor: Redactor,
+    /// Lane and stdlib sources by display path, for code frames under failures.
+    sources: HashMap<String, String>,
 }
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -30,7 +35,12 @@ fn status_color(status: Status) -> &'static str {
 }
 
 impl Terminal {
-    pub fn new(color: bool, progress: bool, redactor: Redactor) -> Self {
+    pub fn new(
+        color: bool,
+        progress: bool,
+        redactor: Redactor,
+        sources: HashMap<String, String>,
+    ) -> Self {
         let progress = progress.then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
@@ -44,6 +54,7 @@ impl Terminal {
             color,
             progress,
             redactor,
+            sources,
         }
     }
 
@@ -51,7 +62,10 @@ impl Terminal {
         let text = self.redactor.redact(text);
         match &self.progress {
             Some(bar) => bar.println(text),
-            None => println!("{text}"),
+            // A closed stdout (`| head`) must not abort the run: the evidence still gets written.
+            None => {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
         }
     }
 
@@ -75,13 +89,17 @@ impl Terminal {
                 if r.failures.is_empty() {
                     lines.push(format!("    {}", r.reason.as_deref().unwrap_or("")));
                 }
-                for f in &r.failures {
-                    let at = f
-                        .position
-                        .as_ref()
-                        .map(|p| format!("{p}: "))
-                        .unwrap_or_default();
-                    lines.push(format!("    {at}{}", f.message));
+                for (i, f) in r.failures.iter().enumerate() {
+                    match (&f.position, i) {
+                        // The first failure gets a code frame: the line and a caret.
+                        (Some(pos), 0) => {
+                            let source = self.sources.get(&pos.file).map(String::as_str);
+                            let frame = code_frame(&f.message, pos, source);
+                            lines.extend(frame.lines().map(|l| format!("    {l}")));
+                        }
+                        (Some(pos), _) => lines.push(format!("    {pos}: {}", f.message)),
+                        (None, _) => lines.push(format!("    {}", f.message)),
+                    }
                 }
                 lines.push(format!("    log: {}", r.log_path));
             }
