@@ -177,18 +177,20 @@ fn read_options(
     Ok(spec)
 }
 
-/// The origins a secret may be sent to: its target's control and runtime origins.
-fn target_origins(host: &Host, secret: &str) -> Option<(String, Vec<Origin>)> {
-    let target = host.token_owner(secret)?;
-    let origins = std::iter::once(target.control_url.as_str())
-        .chain(target.runtime_url.as_deref())
+/// The origins `token` may be sent to: the control and runtime origins of every target that
+/// has it (two targets may share one token).
+fn token_origins(host: &Host, token: &str) -> Vec<Origin> {
+    host.targets
+        .iter()
+        .filter(|t| t.token.as_deref() == Some(token))
+        .flat_map(|t| std::iter::once(t.control_url.as_str()).chain(t.runtime_url.as_deref()))
         .filter_map(|u| Url::parse(u).ok())
         .map(|u| u.origin())
-        .collect();
-    Some((target.name.clone(), origins))
+        .collect()
 }
 
-/// Refuses a hop that would carry any target's token to an origin that is not that target's.
+/// Refuses a hop that would carry a target's token, in any of its encoded forms, to an
+/// origin that is not one of that target's.
 fn guard_credentials(
     host: &Host,
     url: &Url,
@@ -196,19 +198,20 @@ fn guard_credentials(
     body: Option<&[u8]>,
 ) -> Result<(), String> {
     let origin = url.origin();
+    let body = body.map(String::from_utf8_lossy);
     for target in &host.targets {
         let Some(token) = target.token.as_deref() else {
             continue;
         };
-        let carried = url.as_str().contains(token)
-            || headers.iter().any(|(_, v)| v.contains(token))
-            || body.is_some_and(|b| String::from_utf8_lossy(b).contains(token));
-        if !carried {
-            continue;
-        }
-        if let Some((name, origins)) = target_origins(host, token)
-            && !origins.contains(&origin)
-        {
+        let carried = crate::evidence::redact::secret_forms(token)
+            .iter()
+            .any(|form| {
+                url.as_str().contains(form.as_str())
+                    || headers.iter().any(|(_, v)| v.contains(form.as_str()))
+                    || body.as_deref().is_some_and(|b| b.contains(form.as_str()))
+            });
+        if carried && !token_origins(host, token).contains(&origin) {
+            let name = &target.name;
             return Err(format!(
                 "refusing to send the {name} token to {}: it may only go to the {name} target's own origins",
                 origin.ascii_serialization()

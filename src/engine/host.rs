@@ -34,11 +34,4 @@ impl Host {
             .user_agent(concat!("oa-validate/", env!("CARGO_PKG_VERSION")))
             .build()
     }
-
-    /// The target whose token this is, if any.
-    pub fn token_owner(&self, token: &str) -> Option<&Target> {
-        self.targets
-            .iter()
-            .find(|t| t.token.as_deref() == Some(token))
-    }
 }
