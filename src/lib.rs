@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod evidence;
 pub mod exit_code;
+pub mod gcp;
 pub mod outcome;
 pub mod plan;
 pub mod report;

@@ -2,7 +2,6 @@
 //! `skip`, `warn`, `evidence`, `secret`, `sleep`.
 
 use crate::api::script_error;
-use crate::engine::STOP_SKIP;
 use crate::engine::context::{self, DeclaredCheck};
 use crate::outcome::Level;
 use rhai::plugin::*;
@@ -231,11 +230,7 @@ pub mod core_api {
     #[rhai_fn(return_raw)]
     pub fn skip(ctx: NativeCallContext, reason: &str) -> Res<()> {
         in_check(&ctx, "skip()")?;
-        context::with_check(|c| c.record.skip = Some(reason.to_string()));
-        Err(Box::new(EvalAltResult::ErrorTerminated(
-            format!("{STOP_SKIP}:{reason}").into(),
-            ctx.call_position(),
-        )))
+        Err(crate::api::skip_check(&ctx, reason))
     }
 
     /// Records a warning: shown in the reports, never changes the outcome.

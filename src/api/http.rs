@@ -82,15 +82,32 @@ impl HttpResponse {
     }
 }
 
-/// What a script asked for, after its options were read.
-struct RequestSpec {
-    method: Method,
-    url: Url,
-    headers: Vec<(String, String)>,
-    body: Option<(Vec<u8>, Option<String>)>,
-    timeout: Duration,
-    follow_redirects: bool,
-    bearer: Option<String>,
+/// What a script asked for, after its options were read. Other primitives that speak HTTP
+/// (`cloudrun::`, `logging::`) build one too, so every exchange lands in the check's HAR.
+pub(crate) struct RequestSpec {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: Vec<(String, String)>,
+    /// Body bytes and their content type.
+    pub(crate) body: Option<(Vec<u8>, Option<String>)>,
+    pub(crate) timeout: Duration,
+    pub(crate) follow_redirects: bool,
+    pub(crate) bearer: Option<String>,
+}
+
+impl RequestSpec {
+    /// A request without body, headers or credentials that does not follow redirects.
+    pub(crate) fn new(method: Method, url: Url, timeout: Duration) -> Self {
+        RequestSpec {
+            method,
+            url,
+            headers: Vec::new(),
+            body: None,
+            timeout,
+            follow_redirects: false,
+            bearer: None,
+        }
+    }
 }
 
 fn read_options(
@@ -345,8 +362,9 @@ fn har_text(host: &Host, bytes: &[u8]) -> String {
         .redact(&String::from_utf8_lossy(&bytes[..end]))
 }
 
-/// Performs a request (following redirects when asked), recording every hop.
-fn perform(
+/// Performs a request (following redirects when asked), recording every hop. The timeout is
+/// never past the check's deadline; an interruption stops the wait.
+pub(crate) fn perform(
     ctx: &NativeCallContext,
     verb: &str,
     spec: RequestSpec,

@@ -4,9 +4,11 @@
 //! the engine's metadata (`oa-validate defs`, docs/api.md).
 
 pub mod assert;
+pub mod cloudrun;
 pub mod core;
 pub mod http;
 pub mod json;
+pub mod logging;
 pub mod re;
 
 use rhai::{Engine, exported_module};
@@ -19,6 +21,8 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("http", exported_module!(http::http_api).into());
     engine.register_static_module("json", exported_module!(json::json_api).into());
     engine.register_static_module("re", exported_module!(re::re_api).into());
+    engine.register_static_module("cloudrun", exported_module!(cloudrun::cloudrun_api).into());
+    engine.register_static_module("logging", exported_module!(logging::logging_api).into());
 }
 
 /// A Rhai runtime error at the caller's position.
@@ -38,4 +42,30 @@ pub(crate) fn interrupted(ctx: &rhai::NativeCallContext) -> Box<rhai::EvalAltRes
         crate::engine::STOP_CANCELLED.into(),
         ctx.call_position(),
     ))
+}
+
+/// Ends the running check as skipped with `reason` (the same stop as the script's `skip()`),
+/// for primitives that find the check cannot run here, e.g. without Google credentials.
+pub(crate) fn skip_check(ctx: &rhai::NativeCallContext, reason: &str) -> Box<rhai::EvalAltResult> {
+    crate::engine::context::with_check(|c| c.record.skip = Some(reason.to_string()));
+    Box::new(rhai::EvalAltResult::ErrorTerminated(
+        format!("{}:{reason}", crate::engine::STOP_SKIP).into(),
+        ctx.call_position(),
+    ))
+}
+
+/// Refuses I/O while a lane is being planned: `verb` names the primitive in the message.
+pub(crate) fn refuse_plan_time(
+    ctx: &rhai::NativeCallContext,
+    verb: &str,
+) -> Result<(), Box<rhai::EvalAltResult>> {
+    if crate::engine::context::with_check(|_| ()).is_none() {
+        return Err(script_error(
+            ctx,
+            format!(
+                "{verb} at plan time: the top level of a lane only declares checks; move the call into a check"
+            ),
+        ));
+    }
+    Ok(())
 }
