@@ -10,7 +10,7 @@ use crate::outcome::Level;
 use crate::plan::{self, Plan, PlanError};
 use crate::report::{self, RunMode, RunSummary, terminal::Terminal};
 use crate::run::{self, Event, RunSettings};
-use crate::sim::{Fault, Sim, SimConfig};
+use crate::sim::{Fault, GcpNames, Sim, SimConfig};
 use crate::verdict;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,6 +68,7 @@ fn start_sim(
             .get_nonempty("PROD_CONTROL_ACCESS_TOKEN")
             .map(str::to_string),
         latency,
+        gcp: sim_gcp_names(env),
     };
     let sim = runtime
         .block_on(Sim::start(config))
@@ -80,9 +81,31 @@ fn start_sim(
         };
         env.set(&format!("{prefix}_CONTROL_BASE_URL"), &t.control_url);
         env.set(&format!("{prefix}_CONTROL_ACCESS_TOKEN"), &t.token);
+        env.set(&format!("{prefix}_RUNTIME_BASE_URL"), &t.runtime_url);
     }
+    // The sim's Google APIs take the sim's own test token: outside --sim, credentials come
+    // from ADC (or OA_GOOGLE_ACCESS_TOKEN) and their absence skips the Cloud Run checks.
+    env.set("OA_CLOUD_RUN_ENDPOINT", &sim.cloud_run_url);
+    env.set("OA_LOGGING_ENDPOINT", &sim.logging_url);
+    env.set("OA_GOOGLE_ACCESS_TOKEN", &sim.google_token);
+    env.set("OA_TEST_AGENT_ID", crate::sim::TEST_AGENT_ID);
     let targets = cli::targets_from_env(env, true)?;
     Ok((sim, targets))
+}
+
+/// The project, region, service and job names of this run (upstream defaults applied), which
+/// the simulated Google APIs answer for.
+fn sim_gcp_names(env: &EnvSnapshot) -> GcpNames {
+    let defaults = GcpNames::default();
+    let name =
+        |var: &str, default: String| env.get_nonempty(var).map(str::to_string).unwrap_or(default);
+    GcpNames {
+        project: name("GCP_PROJECT", defaults.project),
+        region: name("GCP_REGION", defaults.region),
+        control_service: name("CONTROL_SERVICE", defaults.control_service),
+        runtime_service: name("RUNTIME_SERVICE", defaults.runtime_service),
+        migrate_job: name("MIGRATE_JOB", defaults.migrate_job),
+    }
 }
 
 fn build_host(

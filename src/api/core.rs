@@ -40,7 +40,12 @@ pub fn parse_duration(value: &Dynamic) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("{text:?}: {e}"))
 }
 
-fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnPtr) -> Res<()> {
+fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, mut body: FnPtr) -> Res<()> {
+    // A closure captures variables by reference, and a `for` loop reuses its variable: without
+    // a snapshot every check declared in `for t in targets()` would see the last target.
+    for captured in body.iter_curry_mut() {
+        *captured = captured.flatten_clone();
+    }
     let position = context::call_site(ctx);
     let mut check = DeclaredCheck {
         id: id.to_string(),

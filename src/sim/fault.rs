@@ -27,6 +27,34 @@ pub enum Fault {
     RetiredRouteAlive,
     /// `redirect-offsite`
     RedirectOffsite,
+    /// `runtime-readyz-503`
+    RuntimeReadyz503,
+    /// `run-create-500`
+    RunCreate500,
+    /// `openapi-missing-credit`
+    OpenapiMissingCredit,
+    /// `credit-health-schema-wrong`
+    CreditHealthSchemaWrong,
+    /// `openapi-missing-hydra`
+    OpenapiMissingHydra,
+    /// `observability-missing-fx`
+    ObservabilityMissingFx,
+    /// `job-image-drift`
+    JobImageDrift,
+    /// `execution-failed`
+    ExecutionFailed,
+    /// `no-executions`
+    NoExecutions,
+    /// `error-logs-present`
+    ErrorLogsPresent,
+    /// `traffic-split-broken`
+    TrafficSplitBroken,
+    /// `latest-not-ready`
+    LatestNotReady,
+    /// `no-rollback-revision`
+    NoRollbackRevision,
+    /// `cloudrun-403`
+    Cloudrun403,
 }
 
 // `FromStr` walks this list comparing `name()`, so a new variant only needs adding here and
@@ -42,6 +70,20 @@ const ALL: &[Fault] = &[
     Fault::SyncToken500,
     Fault::RetiredRouteAlive,
     Fault::RedirectOffsite,
+    Fault::RuntimeReadyz503,
+    Fault::RunCreate500,
+    Fault::OpenapiMissingCredit,
+    Fault::CreditHealthSchemaWrong,
+    Fault::OpenapiMissingHydra,
+    Fault::ObservabilityMissingFx,
+    Fault::JobImageDrift,
+    Fault::ExecutionFailed,
+    Fault::NoExecutions,
+    Fault::ErrorLogsPresent,
+    Fault::TrafficSplitBroken,
+    Fault::LatestNotReady,
+    Fault::NoRollbackRevision,
+    Fault::Cloudrun403,
 ];
 
 impl Fault {
@@ -63,6 +105,20 @@ impl Fault {
             Fault::SyncToken500 => "sync-token-500",
             Fault::RetiredRouteAlive => "retired-route-alive",
             Fault::RedirectOffsite => "redirect-offsite",
+            Fault::RuntimeReadyz503 => "runtime-readyz-503",
+            Fault::RunCreate500 => "run-create-500",
+            Fault::OpenapiMissingCredit => "openapi-missing-credit",
+            Fault::CreditHealthSchemaWrong => "credit-health-schema-wrong",
+            Fault::OpenapiMissingHydra => "openapi-missing-hydra",
+            Fault::ObservabilityMissingFx => "observability-missing-fx",
+            Fault::JobImageDrift => "job-image-drift",
+            Fault::ExecutionFailed => "execution-failed",
+            Fault::NoExecutions => "no-executions",
+            Fault::ErrorLogsPresent => "error-logs-present",
+            Fault::TrafficSplitBroken => "traffic-split-broken",
+            Fault::LatestNotReady => "latest-not-ready",
+            Fault::NoRollbackRevision => "no-rollback-revision",
+            Fault::Cloudrun403 => "cloudrun-403",
         }
     }
 
@@ -92,6 +148,48 @@ impl Fault {
             }
             Fault::RedirectOffsite => {
                 "GET /api/auth/session redirects to another origin: breaks the session check and exposes redirect-following credential leaks"
+            }
+            Fault::RuntimeReadyz503 => {
+                "the runtime's /readyz answers 503 not_ready: breaks runtime-*-smoke"
+            }
+            Fault::RunCreate500 => {
+                "POST /internal/v1/runs answers 500: breaks the authority API smoke (runtime-*-smoke)"
+            }
+            Fault::OpenapiMissingCredit => {
+                "the runtime's openapi.json lacks the /credit/* operations: breaks runtime-*-cep-contract"
+            }
+            Fault::CreditHealthSchemaWrong => {
+                "credit/health answers schema openagents.credit.health_response.v0 without breakers: breaks runtime-*-cep-contract"
+            }
+            Fault::OpenapiMissingHydra => {
+                "the runtime's openapi.json lacks /hydra/routing/score, /hydra/risk/health and /hydra/observability: breaks runtime-*-hydra-mvp2-contract"
+            }
+            Fault::ObservabilityMissingFx => {
+                "hydra/observability has no fx section: breaks runtime-*-hydra-mvp3-fx-contract"
+            }
+            Fault::JobImageDrift => {
+                "the migrate job's template image differs from the runtime service image: breaks runtime-migration-drift"
+            }
+            Fault::ExecutionFailed => {
+                "the migrate job's latest execution failed: breaks runtime-migration-drift"
+            }
+            Fault::NoExecutions => {
+                "the migrate job has no executions: breaks runtime-migration-drift"
+            }
+            Fault::ErrorLogsPresent => {
+                "Cloud Logging holds fresh ERROR entries for both services: breaks control-error-log-probe and runtime-error-log-probe"
+            }
+            Fault::TrafficSplitBroken => {
+                "both services' traffic percents sum to 90: breaks control-canary-status and runtime-canary-status"
+            }
+            Fault::LatestNotReady => {
+                "both services' latest created revision failed and is not ready: breaks control-canary-status and runtime-canary-status"
+            }
+            Fault::NoRollbackRevision => {
+                "no ready revision besides the serving one: breaks control-rollback-ready and runtime-rollback-ready"
+            }
+            Fault::Cloudrun403 => {
+                "the Cloud Run Admin API answers 403 PERMISSION_DENIED: errors runtime-migration-drift and the canary and rollback checks"
             }
         }
     }
@@ -158,6 +256,20 @@ mod tests {
                 "sync-token-500",
                 "retired-route-alive",
                 "redirect-offsite",
+                "runtime-readyz-503",
+                "run-create-500",
+                "openapi-missing-credit",
+                "credit-health-schema-wrong",
+                "openapi-missing-hydra",
+                "observability-missing-fx",
+                "job-image-drift",
+                "execution-failed",
+                "no-executions",
+                "error-logs-present",
+                "traffic-split-broken",
+                "latest-not-ready",
+                "no-rollback-revision",
+                "cloudrun-403",
             ]
         );
     }

@@ -6,12 +6,17 @@
 //! (runtime service, Cloud Run Admin API, Cloud Logging) is a sibling file plus a few lines in
 //! [`Sim::start`].
 
+mod cloudrun;
 mod control;
 mod fault;
+mod logging;
 mod offsite;
+mod runtime;
 
+pub use cloudrun::GcpNames;
 pub use fault::{Fault, ParseFaultError};
 pub use offsite::RecordedRequest;
+pub use runtime::TEST_AGENT_ID;
 
 use axum::Router;
 use axum::extract::Request;
@@ -38,6 +43,8 @@ pub struct SimConfig {
     pub prod_token: Option<String>,
     /// Delay added before every response, so benchmarks can model a remote deployment.
     pub latency: Duration,
+    /// Project, region, service and job names the simulated Google APIs answer for.
+    pub gcp: GcpNames,
 }
 
 /// One simulated environment, in the shape oa-validate's target configuration wants.
@@ -49,6 +56,8 @@ pub struct SimTarget {
     pub control_url: String,
     /// The bearer token this instance accepts (and no other instance does).
     pub token: String,
+    /// This environment's runtime service, `http://127.0.0.1:PORT`.
+    pub runtime_url: String,
 }
 
 /// A running sim. Dropping it shuts every server down.
@@ -60,6 +69,12 @@ pub struct Sim {
     pub prod: SimTarget,
     /// Base URL of the header-recording server on a different loopback origin.
     pub offsite_url: String,
+    /// The simulated Cloud Run Admin API v2 (`OA_CLOUD_RUN_ENDPOINT`).
+    pub cloud_run_url: String,
+    /// The simulated Cloud Logging API v2 (`OA_LOGGING_ENDPOINT`).
+    pub logging_url: String,
+    /// The access token both simulated Google APIs require (a generated test credential).
+    pub google_token: String,
     recorder: offsite::Recorder,
     // Whether each token was generated here, which decides whether `export_lines` may print it.
     staging_token_generated: bool,
@@ -101,19 +116,43 @@ impl Sim {
             };
             let app = with_latency(with_request_id(control::router(state)), config.latency);
             let control_url = serve(app, &mut shutdown).await?;
+            let runtime = runtime::RuntimeState::new(name, Arc::clone(&faults), started);
+            let app = with_latency(with_request_id(runtime::router(runtime)), config.latency);
+            let runtime_url = serve(app, &mut shutdown).await?;
             targets.push(SimTarget {
                 name: name.to_owned(),
                 control_url,
                 token,
+                runtime_url,
             });
         }
         let prod = targets.pop().expect("two targets were pushed");
         let staging = targets.pop().expect("two targets were pushed");
 
+        let google_token = format!("ya29.sim-{}", random_hex(24));
+        let google = Arc::new(cloudrun::GoogleState {
+            names: config.gcp.clone(),
+            token: google_token.clone(),
+            faults: Arc::clone(&faults),
+        });
+        let cloud_run_url = serve(
+            with_latency(cloudrun::router(Arc::clone(&google)), config.latency),
+            &mut shutdown,
+        )
+        .await?;
+        let logging_url = serve(
+            with_latency(logging::router(google), config.latency),
+            &mut shutdown,
+        )
+        .await?;
+
         Ok(Sim {
             staging,
             prod,
             offsite_url,
+            cloud_run_url,
+            logging_url,
+            google_token,
             recorder,
             staging_token_generated,
             prod_token_generated,
@@ -153,6 +192,18 @@ impl Sim {
             "# offsite recorder (redirect-offsite target): {}",
             self.offsite_url
         );
+        for (target, prefix) in [(&self.staging, "STAGING"), (&self.prod, "PROD")] {
+            let _ = writeln!(
+                out,
+                "export {prefix}_RUNTIME_BASE_URL={}",
+                target.runtime_url
+            );
+        }
+        let _ = writeln!(out, "export OA_CLOUD_RUN_ENDPOINT={}", self.cloud_run_url);
+        let _ = writeln!(out, "export OA_LOGGING_ENDPOINT={}", self.logging_url);
+        // A generated test credential that only the sim accepts.
+        let _ = writeln!(out, "export OA_GOOGLE_ACCESS_TOKEN={}", self.google_token);
+        let _ = writeln!(out, "export OA_TEST_AGENT_ID={TEST_AGENT_ID}");
         out
     }
 }

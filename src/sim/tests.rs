@@ -559,8 +559,22 @@ async fn configured_tokens_are_used_and_not_exported() {
          # STAGING_CONTROL_ACCESS_TOKEN: taken from your environment\n\
          export PROD_CONTROL_BASE_URL={}\n\
          export PROD_CONTROL_ACCESS_TOKEN={}\n\
-         # offsite recorder (redirect-offsite target): {}\n",
-        sim.staging.control_url, sim.prod.control_url, sim.prod.token, sim.offsite_url
+         # offsite recorder (redirect-offsite target): {}\n\
+         export STAGING_RUNTIME_BASE_URL={}\n\
+         export PROD_RUNTIME_BASE_URL={}\n\
+         export OA_CLOUD_RUN_ENDPOINT={}\n\
+         export OA_LOGGING_ENDPOINT={}\n\
+         export OA_GOOGLE_ACCESS_TOKEN={}\n\
+         export OA_TEST_AGENT_ID={TEST_AGENT_ID}\n",
+        sim.staging.control_url,
+        sim.prod.control_url,
+        sim.prod.token,
+        sim.offsite_url,
+        sim.staging.runtime_url,
+        sim.prod.runtime_url,
+        sim.cloud_run_url,
+        sim.logging_url,
+        sim.google_token
     );
     assert_eq!(lines, expected);
     assert!(!lines.contains("staging-secret"));
