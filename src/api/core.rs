@@ -40,12 +40,7 @@ pub fn parse_duration(value: &Dynamic) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("{text:?}: {e}"))
 }
 
-fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, mut body: FnPtr) -> Res<()> {
-    // A closure captures variables by reference, and a `for` loop reuses its variable: without
-    // a snapshot every check declared in `for t in targets()` would see the last target.
-    for captured in body.iter_curry_mut() {
-        *captured = captured.flatten_clone();
-    }
+fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnPtr) -> Res<()> {
     let position = context::call_site(ctx);
     // Closures capture variables by reference: every check declared in a `for t in targets()`
     // loop would see the last `t`. Snapshot the captured values as they are now.
