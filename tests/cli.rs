@@ -11,7 +11,12 @@ use std::process::Command;
 fn sim_run_of_the_real_lanes_is_go_with_complete_evidence() {
     let sb = Sandbox::new();
     let out = sb.out("evidence");
-    let run = sb.cmd_in_repo().arg("--sim").out(&out).run();
+    // The control lane: its ids are enumerated below (other lanes have their own tests).
+    let run = sb
+        .cmd_in_repo()
+        .args(["--sim", "lanes/control.rhai"])
+        .out(&out)
+        .run();
     run.expect_code(0);
 
     // Terminal: one line per check, then the verdict.
@@ -191,7 +196,7 @@ fn list_prints_the_matrix_without_touching_the_network() {
 #[test]
 fn check_compiles_lanes_and_rejects_a_broken_one() {
     let sb = Sandbox::new();
-    let ok = sb.cmd_in_repo().arg("check").run();
+    let ok = sb.cmd_in_repo().args(["check", "lanes/control.rhai"]).run();
     ok.expect_code(0).stdout_has("4 checks declared");
 
     sb.write(
