@@ -47,8 +47,8 @@ impl GoogleState {
         self.faults.contains(&fault)
     }
 
-    /// `Err(response)` unless the request carries the sim's Google access token.
-    pub(super) fn authorize(&self, headers: &HeaderMap) -> Result<(), Response> {
+    /// The 401 to answer unless the request carries the sim's Google access token.
+    pub(super) fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -56,9 +56,9 @@ impl GoogleState {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim());
         if presented == Some(self.token.as_str()) {
-            Ok(())
+            None
         } else {
-            Err(google_error(
+            Some(google_error(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHENTICATED",
                 "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
@@ -214,15 +214,14 @@ fn condition(kind: &str, ok: bool, message: Option<&str>) -> Value {
     c
 }
 
-fn check(
-    st: &GoogleState,
-    headers: &HeaderMap,
-    project: &str,
-    region: &str,
-) -> Result<(), Response> {
-    st.authorize(headers)?;
+/// The error to answer instead of the resource, if any: no token, the 403 fault, or a
+/// project/region the sim does not hold.
+fn refusal(st: &GoogleState, headers: &HeaderMap, project: &str, region: &str) -> Option<Response> {
+    if let Some(r) = st.refusal(headers) {
+        return Some(r);
+    }
     if st.has(Fault::Cloudrun403) {
-        return Err(google_error(
+        return Some(google_error(
             StatusCode::FORBIDDEN,
             "PERMISSION_DENIED",
             &format!(
@@ -231,9 +230,9 @@ fn check(
         ));
     }
     if project != st.names.project || region != st.names.region {
-        return Err(not_found("location", &format!("{project}/{region}")));
+        return Some(not_found("location", &format!("{project}/{region}")));
     }
-    Ok(())
+    None
 }
 
 fn not_found(kind: &str, name: &str) -> Response {
@@ -252,7 +251,7 @@ async fn service(
     headers: HeaderMap,
     Path((project, region, name)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(r) = check(&st, &headers, &project, &region) {
+    if let Some(r) = refusal(&st, &headers, &project, &region) {
         return r;
     }
     let Some(spec) = service_spec(&st, &name) else {
@@ -321,7 +320,7 @@ async fn revisions(
     headers: HeaderMap,
     Path((project, region, name)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(r) = check(&st, &headers, &project, &region) {
+    if let Some(r) = refusal(&st, &headers, &project, &region) {
         return r;
     }
     let Some(spec) = service_spec(&st, &name) else {
@@ -387,7 +386,7 @@ async fn job(
     headers: HeaderMap,
     Path((project, region, name)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(r) = check(&st, &headers, &project, &region) {
+    if let Some(r) = refusal(&st, &headers, &project, &region) {
         return r;
     }
     if name != st.names.migrate_job {
@@ -424,7 +423,7 @@ async fn executions(
     headers: HeaderMap,
     Path((project, region, name)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(r) = check(&st, &headers, &project, &region) {
+    if let Some(r) = refusal(&st, &headers, &project, &region) {
         return r;
     }
     if name != st.names.migrate_job {

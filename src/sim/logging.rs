@@ -73,7 +73,7 @@ fn held_entries(st: &GoogleState, service: &str) -> Vec<Value> {
 }
 
 async fn list(State(st): State<Arc<GoogleState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = st.authorize(&headers) {
+    if let Some(r) = st.refusal(&headers) {
         return r;
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
