@@ -181,6 +181,40 @@ fn sim_run_of_every_lane_is_go() {
         );
     }
     assert!(rows.iter().all(|(_, s)| s == "passed"), "{rows:?}");
+    // Each runtime check talks to its own target's runtime only.
+    let md = ev.summary_md();
+    let base = |var: &str| {
+        md.lines()
+            .find_map(|l| l.strip_prefix(&format!("- {var}=")))
+            .unwrap_or_else(|| panic!("SUMMARY.md lacks {var}:\n{md}"))
+            .to_string()
+    };
+    let (staging, prod) = (
+        base("STAGING_RUNTIME_BASE_URL"),
+        base("PROD_RUNTIME_BASE_URL"),
+    );
+    assert_ne!(staging, prod);
+    for id in CHECKS
+        .iter()
+        .filter(|id| id.starts_with("runtime-staging-") || id.starts_with("runtime-prod-"))
+    {
+        let origin = if id.starts_with("runtime-staging-") {
+            &staging
+        } else {
+            &prod
+        };
+        let har: serde_json::Value =
+            serde_json::from_str(&ev.read(&format!("http/{id}.har"))).expect("HAR parses");
+        let entries = har["log"]["entries"].as_array().expect("entries");
+        assert!(!entries.is_empty(), "{id} made no request");
+        for entry in entries {
+            let url = entry["request"]["url"].as_str().unwrap_or_default();
+            assert!(
+                url.starts_with(&format!("{origin}/")),
+                "{id} sent a request to {url}, not {origin}"
+            );
+        }
+    }
     // The rollback target is recorded in the evidence.
     let target = ev.read("artifacts/runtime-rollback-ready/rollback-target.json");
     assert!(
