@@ -419,3 +419,36 @@ fn a_served_sim_works_from_its_exports_and_the_google_token_stays_secret() {
         );
     }
 }
+
+#[test]
+fn the_log_probe_only_reads_its_freshness_window() {
+    // The sim's ERROR entries are 2 and 4 minutes old.
+    let sb = Sandbox::new();
+    let probe = |name: &str, freshness: &str| {
+        let out = sb.out(name);
+        let run = sb
+            .cmd_in_repo()
+            .args(["--sim", "--sim-fault", "error-logs-present"])
+            .arg("lanes/observability.rhai")
+            .env("OA_LOG_FRESHNESS", freshness)
+            .out(&out)
+            .run();
+        (run, sb.evidence(name))
+    };
+    let (run, ev) = probe("one-minute", "1m");
+    run.expect_code(0);
+    assert_eq!(
+        ev.row("runtime-error-log-probe")["description"],
+        "runtime service error log probe (last 1m)"
+    );
+    let (run, ev) = probe("three-minutes", "3m");
+    run.expect_code(1);
+    let reason = ev.json_check("runtime-error-log-probe")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        reason.contains("1 ERROR log entry for runtime in the last 3m"),
+        "{reason}"
+    );
+}

@@ -31,9 +31,9 @@ fn invalid(message: &str) -> Response {
     google_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message)
 }
 
-/// The value of `key="..."` in a filter.
-fn quoted_term<'a>(filter: &'a str, key: &str) -> Option<&'a str> {
-    let start = filter.find(&format!("{key}=\""))? + key.len() + 2;
+/// The quoted value after `term` (a field and its operator, `timestamp>=`) in a filter.
+fn quoted_term<'a>(filter: &'a str, term: &str) -> Option<&'a str> {
+    let start = filter.find(&format!("{term}\""))? + term.len() + 1;
     let len = filter[start..].find('"')?;
     Some(&filter[start..start + len])
 }
@@ -109,7 +109,7 @@ async fn list(State(st): State<Arc<GoogleState>>, headers: HeaderMap, body: Byte
     let since = quoted_term(filter, "timestamp>=")
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
-    let mut entries = match quoted_term(filter, "resource.labels.service_name") {
+    let mut entries = match quoted_term(filter, "resource.labels.service_name=") {
         Some(service) => held_entries(&st, service),
         None => [&st.names.control_service, &st.names.runtime_service]
             .iter()

@@ -288,3 +288,6 @@ fn random_hex(bytes: usize) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod google_tests;
