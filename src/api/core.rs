@@ -142,6 +142,20 @@ fn store_context(ctx: &NativeCallContext) -> context::StoredContext {
     ctx.store_data()
 }
 
+/// A target as scripts see it (`targets()`, the REPL's `target`).
+pub fn target_map(t: &crate::config::Target) -> Map {
+    let or_unit = |v: &Option<String>| v.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT);
+    let mut m = Map::new();
+    m.insert("name".into(), t.name.clone().into());
+    m.insert("label".into(), t.label.clone().into());
+    m.insert("control_url".into(), t.control_url.clone().into());
+    m.insert("runtime_url".into(), or_unit(&t.runtime_url));
+    m.insert("token".into(), or_unit(&t.token));
+    m.insert("token_var".into(), t.token_var.clone().into());
+    m.insert("simulated".into(), t.simulated.into());
+    m
+}
+
 /// Fails with a clear message when a check-only verb is used while a lane is being planned.
 fn in_check(ctx: &NativeCallContext, verb: &str) -> Result<(), Box<EvalAltResult>> {
     match context::with_check(|_| ()) {
@@ -208,29 +222,7 @@ pub mod core_api {
         let Some(host) = context::host() else {
             return Array::new();
         };
-        host.targets
-            .iter()
-            .map(|t| {
-                let mut m = Map::new();
-                m.insert("name".into(), t.name.clone().into());
-                m.insert("label".into(), t.label.clone().into());
-                m.insert("control_url".into(), t.control_url.clone().into());
-                m.insert(
-                    "runtime_url".into(),
-                    t.runtime_url
-                        .clone()
-                        .map(Dynamic::from)
-                        .unwrap_or(Dynamic::UNIT),
-                );
-                m.insert(
-                    "token".into(),
-                    t.token.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
-                );
-                m.insert("token_var".into(), t.token_var.clone().into());
-                m.insert("simulated".into(), t.simulated.into());
-                Dynamic::from_map(m)
-            })
-            .collect()
+        host.targets.iter().map(|t| Dynamic::from_map(target_map(t))).collect()
     }
 
     /// The value of an environment variable (upstream defaults applied), or `()` when unset.

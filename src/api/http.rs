@@ -538,7 +538,22 @@ pub fn request(
     }
     let host = context::host().ok_or_else(|| script_error(ctx, "no host services"))?;
     let spec = read_options(ctx, &host, method, url, opts)?;
-    perform(ctx, &verb, spec, &host)
+    let mut record = context::RequestRecord {
+        method: spec.method.to_string(),
+        url: spec.url.to_string(),
+        with_bearer: spec.bearer.is_some(),
+        follow_redirects: spec.follow_redirects,
+        json_body: spec
+            .body
+            .as_ref()
+            .filter(|(_, ct)| ct.as_deref() == Some("application/json"))
+            .map(|(b, _)| String::from_utf8_lossy(b).into_owned()),
+        status: 0,
+    };
+    let response = perform(ctx, &verb, spec, &host)?;
+    record.status = response.status;
+    context::with_check(|c| c.record.requests.push(record));
+    Ok(response)
 }
 
 #[export_module]
