@@ -228,7 +228,10 @@ pub mod core_api {
         let Some(host) = context::host() else {
             return Array::new();
         };
-        host.targets.iter().map(|t| Dynamic::from_map(target_map(t))).collect()
+        host.targets
+            .iter()
+            .map(|t| Dynamic::from_map(target_map(t)))
+            .collect()
     }
 
     /// The value of an environment variable (upstream defaults applied), or `()` when unset.

@@ -5,6 +5,7 @@
 
 pub mod assert;
 pub mod core;
+pub mod docs;
 pub mod http;
 pub mod json;
 pub mod re;
