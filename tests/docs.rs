@@ -71,8 +71,15 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// `VAR=value ... oa-validate ARGS   # exit N` → (env, args, N).
-fn runnable(line: &str) -> Option<(Vec<(String, String)>, Vec<String>, i32)> {
+/// A documented command line: environment, arguments, expected exit code.
+struct DocCommand {
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    code: i32,
+}
+
+/// `VAR=value ... oa-validate ARGS   # exit N`.
+fn runnable(line: &str) -> Option<DocCommand> {
     let (command, comment) = line.split_once('#')?;
     let code: i32 = comment.trim().strip_prefix("exit")?.trim().parse().ok()?;
     let mut env = Vec::new();
@@ -90,7 +97,7 @@ fn runnable(line: &str) -> Option<(Vec<(String, String)>, Vec<String>, i32)> {
         args.iter().all(|a| !a.contains(['"', '\''])),
         "doc commands are run without a shell; no quoting: {line}"
     );
-    Some((env, args, code))
+    Some(DocCommand { env, args, code })
 }
 
 #[test]
@@ -120,7 +127,7 @@ fn every_example_in_docs_runs() {
     }
     for block in all.iter().filter(|b| b.lang == "bash") {
         for (offset, line) in block.text.lines().enumerate() {
-            let Some((env, args, code)) = runnable(line) else {
+            let Some(DocCommand { env, args, code }) = runnable(line) else {
                 continue;
             };
             let mut cmd = sb.cmd().args(&args);
