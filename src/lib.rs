@@ -14,6 +14,7 @@ pub mod exit_code;
 pub mod gcp;
 pub mod outcome;
 pub mod plan;
+pub mod repl;
 pub mod report;
 pub mod run;
 pub mod sim;

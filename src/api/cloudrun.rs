@@ -201,24 +201,32 @@ pub mod cloudrun_api {
     /// condition succeeded), `conditions` (array of `#{type, state, raw_state, reason,
     /// message}`, `state` one of succeeded/failed/pending/unknown).
     #[rhai_fn(name = "service", return_raw)]
-    pub fn service(ctx: NativeCallContext, name: &str) -> Res<Dynamic> {
+    pub fn service(ctx: NativeCallContext, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         service_impl(&ctx, name, Map::new())
     }
     /// `service(name)` with options `project`, `region`, `timeout`.
     #[rhai_fn(name = "service", return_raw)]
-    pub fn service_with(ctx: NativeCallContext, name: &str, opts: Map) -> Res<Dynamic> {
+    pub fn service_with(
+        ctx: NativeCallContext,
+        name: &str,
+        opts: Map,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         service_impl(&ctx, name, opts)
     }
 
     /// The revisions of service `name`, newest first: maps `name`, `resource`, `service`,
     /// `image`, `ready` (the Ready condition succeeded), `create_time`, `conditions`.
     #[rhai_fn(name = "revisions", return_raw)]
-    pub fn revisions(ctx: NativeCallContext, service: &str) -> Res<Array> {
+    pub fn revisions(ctx: NativeCallContext, service: &str) -> Result<Array, Box<EvalAltResult>> {
         revisions_impl(&ctx, service, Map::new())
     }
     /// `revisions(service)` with options `project`, `region`, `timeout`, `limit`.
     #[rhai_fn(name = "revisions", return_raw)]
-    pub fn revisions_with(ctx: NativeCallContext, service: &str, opts: Map) -> Res<Array> {
+    pub fn revisions_with(
+        ctx: NativeCallContext,
+        service: &str,
+        opts: Map,
+    ) -> Result<Array, Box<EvalAltResult>> {
         revisions_impl(&ctx, service, opts)
     }
 
@@ -226,12 +234,16 @@ pub mod cloudrun_api {
     /// template), `latest_execution` (`#{name, create_time, completion_time,
     /// completion_status}` or `()`), `conditions`.
     #[rhai_fn(name = "job", return_raw)]
-    pub fn job(ctx: NativeCallContext, name: &str) -> Res<Dynamic> {
+    pub fn job(ctx: NativeCallContext, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         job_impl(&ctx, name, Map::new())
     }
     /// `job(name)` with options `project`, `region`, `timeout`.
     #[rhai_fn(name = "job", return_raw)]
-    pub fn job_with(ctx: NativeCallContext, name: &str, opts: Map) -> Res<Dynamic> {
+    pub fn job_with(
+        ctx: NativeCallContext,
+        name: &str,
+        opts: Map,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         job_impl(&ctx, name, opts)
     }
 
@@ -240,12 +252,16 @@ pub mod cloudrun_api {
     /// `Completed` condition: v2 `state: CONDITION_SUCCEEDED` or v1 `status: "True"`),
     /// `create_time`, `completion_time`, `succeeded_count`, `failed_count`, `conditions`.
     #[rhai_fn(name = "executions", return_raw)]
-    pub fn executions(ctx: NativeCallContext, job: &str) -> Res<Array> {
+    pub fn executions(ctx: NativeCallContext, job: &str) -> Result<Array, Box<EvalAltResult>> {
         executions_impl(&ctx, job, Map::new())
     }
     /// `executions(job)` with options `project`, `region`, `timeout`, `limit`.
     #[rhai_fn(name = "executions", return_raw)]
-    pub fn executions_with(ctx: NativeCallContext, job: &str, opts: Map) -> Res<Array> {
+    pub fn executions_with(
+        ctx: NativeCallContext,
+        job: &str,
+        opts: Map,
+    ) -> Result<Array, Box<EvalAltResult>> {
         executions_impl(&ctx, job, opts)
     }
 }

@@ -270,12 +270,16 @@ pub mod logging_api {
     /// window, newest first: maps `timestamp`, `severity`, `text` (text payload, JSON
     /// `message`, or the request line), `log_name`, `insert_id`, `service`, `revision`, `trace`.
     #[rhai_fn(name = "entries", return_raw)]
-    pub fn entries(ctx: NativeCallContext, filter: &str) -> Res<Array> {
+    pub fn entries(ctx: NativeCallContext, filter: &str) -> Result<Array, Box<EvalAltResult>> {
         entries_impl(&ctx, filter, Map::new())
     }
     /// `entries(filter)` with options `project`, `freshness`, `limit`, `timeout`.
     #[rhai_fn(name = "entries", return_raw)]
-    pub fn entries_with(ctx: NativeCallContext, filter: &str, opts: Map) -> Res<Array> {
+    pub fn entries_with(
+        ctx: NativeCallContext,
+        filter: &str,
+        opts: Map,
+    ) -> Result<Array, Box<EvalAltResult>> {
         entries_impl(&ctx, filter, opts)
     }
 
@@ -285,13 +289,20 @@ pub mod logging_api {
     /// against the entry text). The unexcused entries (at most 20) go to the check's log,
     /// redacted. Returns `#{service, filter, read, excused, unexcused}`.
     #[rhai_fn(name = "assert_no_errors", return_raw)]
-    pub fn assert_no_errors(ctx: NativeCallContext, service: &str) -> Res<Map> {
+    pub fn assert_no_errors(
+        ctx: NativeCallContext,
+        service: &str,
+    ) -> Result<Map, Box<EvalAltResult>> {
         probe_impl(&ctx, service, Map::new())
     }
     /// `assert_no_errors(service)` with options `project`, `freshness`, `limit`, `timeout`,
     /// `allowlist` (a path; overrides `OA_LOG_ALLOWLIST`).
     #[rhai_fn(name = "assert_no_errors", return_raw)]
-    pub fn assert_no_errors_with(ctx: NativeCallContext, service: &str, opts: Map) -> Res<Map> {
+    pub fn assert_no_errors_with(
+        ctx: NativeCallContext,
+        service: &str,
+        opts: Map,
+    ) -> Result<Map, Box<EvalAltResult>> {
         probe_impl(&ctx, service, opts)
     }
 }
