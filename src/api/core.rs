@@ -43,6 +43,15 @@ pub fn parse_duration(value: &Dynamic) -> Result<Duration, String> {
 
 fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnPtr) -> Res<()> {
     let position = context::call_site(ctx);
+    // A closure captures variables as shared cells, and a `for` loop reuses its variable's
+    // cell: every check declared in `for t in targets()` would see the last `t` when it runs.
+    // Checks run later and apart, so they get the values as they were when declared.
+    let mut body = body;
+    for captured in body.iter_curry_mut() {
+        if captured.is_shared() {
+            *captured = captured.flatten_clone();
+        }
+    }
     let mut check = DeclaredCheck {
         id: id.to_string(),
         level,
@@ -312,5 +321,18 @@ pub mod core_api {
     /// The lane file being evaluated (for messages).
     pub fn lane_file() -> String {
         context::current_lane()
+    }
+
+    /// The cutover phase of this run (`--phase`, e.g. `"legacy-deletion"`), or `()`.
+    pub fn phase() -> Dynamic {
+        context::host()
+            .and_then(|h| h.phase.clone().map(Dynamic::from))
+            .unwrap_or(Dynamic::UNIT)
+    }
+
+    /// A fresh identifier `<prefix>-<16 hex digits>` (idempotency keys, event ids).
+    pub fn unique_id(prefix: &str) -> String {
+        use rand::Rng;
+        format!("{prefix}-{:016x}", rand::thread_rng().r#gen::<u64>())
     }
 }
