@@ -43,15 +43,11 @@ pub fn parse_duration(value: &Dynamic) -> Result<Duration, String> {
 
 fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnPtr) -> Res<()> {
     let position = context::call_site(ctx);
-    // A closure captures variables as shared cells, and a `for` loop reuses its variable's
-    // cell: every check declared in `for t in targets()` would see the last `t` when it runs.
-    // Checks run later and apart, so they get the values as they were when declared.
+    // Closures capture variables by reference: every check declared in a `for t in targets()`
+    // loop would see the last `t`. Snapshot the captured values as they are now.
     let mut body = body;
-    for captured in body.iter_curry_mut() {
-        if captured.is_shared() {
-            *captured = captured.flatten_clone();
-        }
-    }
+    let snapshot: Vec<Dynamic> = body.curry().iter().map(Dynamic::flatten_clone).collect();
+    body.set_curry(snapshot);
     let mut check = DeclaredCheck {
         id: id.to_string(),
         level,
@@ -66,15 +62,16 @@ fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnP
         declared_in: std::sync::Arc::new(store_context(ctx)),
         position,
     };
-    if id.is_empty()
-        || id
-            .chars()
-            .any(|c| c.is_whitespace() || c == '/' || c == '\\')
-    {
+    // Ids name files in the evidence folder: a safe character set, and never a secret.
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if id.is_empty() || id.starts_with('.') || !id.chars().all(safe) {
         return Err(script_error(
             ctx,
-            format!("check id {id:?} must be non-empty, without spaces or slashes"),
+            format!("check id {id:?} may only use letters, digits, '-', '_' and '.'"),
         ));
+    }
+    if context::host().is_some_and(|h| h.redactor.contains_secret(id)) {
+        return Err(script_error(ctx, "a check id must not contain a secret"));
     }
     for (key, value) in opts {
         let key = key.as_str();
@@ -314,6 +311,14 @@ pub mod core_api {
         });
         if interrupted {
             return Err(crate::api::interrupted(&ctx));
+        }
+        // Waking at the deadline means the check is out of time: stop here rather than let
+        // the script run on until the next operation-count check.
+        if wait < wanted {
+            return Err(Box::new(EvalAltResult::ErrorTerminated(
+                crate::engine::STOP_DEADLINE.into(),
+                ctx.call_position(),
+            )));
         }
         Ok(())
     }
