@@ -274,6 +274,27 @@ fn run_tests(ctx: &NativeCallContext, manifest: &str, names: Array, opts: Map) -
     };
     let out = run_logged(&host, &spec).map_err(|e| proc_error(ctx, "cargo::test", e))?;
     let report = parse_libtest(&out.stdout);
+    if !out.success() && report.binaries == 0 {
+        // Nothing ran (a compile error, a broken toolchain): that is the failure to report,
+        // not each name in turn.
+        let code = out
+            .code
+            .map(|c| format!("exit code {c}"))
+            .unwrap_or_else(|| "a signal".to_string());
+        let detail = first_error_line(&out.stderr)
+            .map(|l| format!(": {l}"))
+            .unwrap_or_default();
+        return Err(record_failure(
+            ctx,
+            format!(
+                "cargo test ended with {code} before running any test ({} named test{} not run){detail}",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" }
+            ),
+            Some("exit code 0".to_string()),
+            Some(code),
+        ));
+    }
 
     let mut first_error = None;
     let mut keep = |e: Box<EvalAltResult>| {

@@ -154,11 +154,6 @@ impl Sim {
                 "export {prefix}_CONTROL_BASE_URL={}",
                 target.control_url
             );
-            let _ = writeln!(
-                out,
-                "export {prefix}_RUNTIME_BASE_URL={}",
-                target.runtime_url
-            );
             if generated {
                 let _ = writeln!(out, "export {prefix}_CONTROL_ACCESS_TOKEN={}", target.token);
             } else {
