@@ -94,3 +94,69 @@ async fn delivery_event(State(comms): State<Arc<Comms>>, body: Bytes) -> Respons
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::{Fault, Sim, SimConfig};
+    use serde_json::{Value, json};
+
+    async fn post(url: &str, body: Value) -> (u16, Value) {
+        let resp = reqwest::Client::new()
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    fn event(id: &str) -> Value {
+        json!({"event_id": id, "provider": "gmail", "delivery_state": "delivered",
+               "payload": {"x": 1}})
+    }
+
+    #[tokio::test]
+    async fn accepted_then_idempotent_replay_then_validation() {
+        let sim = Sim::start(SimConfig::default()).await.expect("sim");
+        let url = format!("{}{}", sim.staging.runtime_url, super::DELIVERY_EVENTS_PATH);
+        let (status, body) = post(&url, event("e1")).await;
+        assert_eq!((status, &body["idempotentReplay"]), (202, &json!(false)));
+        assert_eq!(body["status"], "accepted");
+        let (status, body) = post(&url, event("e1")).await;
+        assert_eq!((status, &body["idempotentReplay"]), (200, &json!(true)));
+        // The key is provider::event_id: another provider is a new event.
+        let mut other = event("e1");
+        other["provider"] = json!("sendgrid");
+        assert_eq!(post(&url, other).await.0, 202);
+        // Instances do not share events.
+        let prod = format!("{}{}", sim.prod.runtime_url, super::DELIVERY_EVENTS_PATH);
+        assert_eq!(post(&prod, event("e1")).await.0, 202);
+        for (field, value) in [
+            ("event_id", json!(" ")),
+            ("provider", json!("")),
+            ("delivery_state", json!(null)),
+            ("payload", json!(null)),
+        ] {
+            let mut bad = event("e2");
+            bad[field] = value;
+            let (status, body) = post(&url, bad).await;
+            assert_eq!(status, 400, "{field}");
+            assert_eq!(body["error"], "invalid_request");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_fault_accepts_a_replay_again() {
+        let sim = Sim::start(SimConfig {
+            faults: vec![Fault::CommsReplayNotIdempotent],
+            ..SimConfig::default()
+        })
+        .await
+        .expect("sim");
+        let url = format!("{}{}", sim.staging.runtime_url, super::DELIVERY_EVENTS_PATH);
+        assert_eq!(post(&url, event("e1")).await.0, 202);
+        let (status, body) = post(&url, event("e1")).await;
+        assert_eq!((status, &body["idempotentReplay"]), (202, &json!(false)));
+    }
+}

@@ -244,27 +244,23 @@ async fn thread_detail(
     .into_response()
 }
 
-/// The optional `detail` / `body` string of an action's JSON body (absent or null is fine).
-fn optional_text(body: &[u8], field: &str) -> Result<Option<String>, Response> {
+/// The optional `detail` / `body` string of an action's JSON body (absent or null is fine);
+/// `Err` holds the 422 message.
+fn optional_text(body: &[u8], field: &str) -> Result<Option<String>, String> {
     if body.is_empty() {
         return Ok(None);
     }
-    let value: Value = serde_json::from_slice(body).map_err(|_| {
-        error_envelope(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            "The request body must be valid JSON.",
-        )
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| "The request body must be valid JSON.".to_string())?;
     match value.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(error_envelope(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            &format!("The {field} field must be a string."),
-        )),
+        Some(_) => Err(format!("The {field} field must be a string.")),
     }
+}
+
+fn invalid_request(message: &str) -> Response {
+    error_envelope(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
 }
 
 fn decide(
@@ -283,7 +279,7 @@ fn decide(
     };
     let detail = match optional_text(body, "detail") {
         Ok(detail) => detail,
-        Err(response) => return response,
+        Err(message) => return invalid_request(&message),
     };
     inbox.decided.lock().insert(thread.id.to_string(), action);
     inbox.audit.lock().push(json!({
@@ -334,8 +330,8 @@ async fn send_reply(
     let Some(thread) = find(&id) else {
         return thread_not_found();
     };
-    if let Err(response) = optional_text(&body, "body") {
-        return response;
+    if let Err(message) = optional_text(&body, "body") {
+        return invalid_request(&message);
     }
     let message_id = format!("<sim-{}@mail.gmail.com>", random_hex(8));
     inbox.audit.lock().push(json!({
