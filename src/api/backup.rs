@@ -219,7 +219,7 @@ pub mod backup_api {
     /// matches. Each step counts as an assertion; the file is saved as an artifact. Returns
     /// `#{ created_at, age_seconds, location, sha256, sha256_verified }`.
     #[rhai_fn(return_raw)]
-    pub fn verify_evidence(ctx: NativeCallContext, path: &str) -> Res<Map> {
+    pub fn verify_evidence(ctx: NativeCallContext, path: &str) -> Result<Map, Box<EvalAltResult>> {
         verify(&ctx, path)
     }
 

@@ -387,14 +387,23 @@ pub mod cargo_api {
     /// check's deadline. Returns `#{ results: #{name: "ok"}, commit, passed, failed, ignored,
     /// filtered_out, exit_code, duration_ms }`.
     #[rhai_fn(name = "test", return_raw)]
-    pub fn test(ctx: NativeCallContext, manifest: &str, names: Array) -> Res<Map> {
+    pub fn test(
+        ctx: NativeCallContext,
+        manifest: &str,
+        names: Array,
+    ) -> Result<Map, Box<EvalAltResult>> {
         run_tests(&ctx, manifest, names, Map::new())
     }
 
     /// `cargo::test` with options: `timeout` ("30m"), `args` (extra cargo arguments before
     /// `--`, e.g. `["--features", "x"]`), `env` (extra variables).
     #[rhai_fn(name = "test", return_raw)]
-    pub fn test_with(ctx: NativeCallContext, manifest: &str, names: Array, opts: Map) -> Res<Map> {
+    pub fn test_with(
+        ctx: NativeCallContext,
+        manifest: &str,
+        names: Array,
+        opts: Map,
+    ) -> Result<Map, Box<EvalAltResult>> {
         run_tests(&ctx, manifest, names, opts)
     }
 }

@@ -106,7 +106,11 @@ pub mod html_api {
     /// Every element matching the CSS selector `css`, in document order, each a map
     /// `#{ tag, text, html, attrs }` (`text` has entities decoded and whitespace collapsed).
     #[rhai_fn(return_raw)]
-    pub fn select(ctx: NativeCallContext, source: Dynamic, css: &str) -> Res<Array> {
+    pub fn select(
+        ctx: NativeCallContext,
+        source: Dynamic,
+        css: &str,
+    ) -> Result<Array, Box<EvalAltResult>> {
         let markup = source_of(&ctx, &source)?;
         let selector = parse_selector(&ctx, css)?;
         let document = Html::parse_document(&markup);
@@ -118,7 +122,11 @@ pub mod html_api {
 
     /// Whether any element matches `css`.
     #[rhai_fn(return_raw)]
-    pub fn exists(ctx: NativeCallContext, source: Dynamic, css: &str) -> Res<bool> {
+    pub fn exists(
+        ctx: NativeCallContext,
+        source: Dynamic,
+        css: &str,
+    ) -> Result<bool, Box<EvalAltResult>> {
         let markup = source_of(&ctx, &source)?;
         let selector = parse_selector(&ctx, css)?;
         Ok(Html::parse_document(&markup)
@@ -130,7 +138,11 @@ pub mod html_api {
     /// The text of the first element matching `css` (entities decoded, whitespace
     /// collapsed), or `()` when nothing matches.
     #[rhai_fn(return_raw)]
-    pub fn text(ctx: NativeCallContext, source: Dynamic, css: &str) -> Res<Dynamic> {
+    pub fn text(
+        ctx: NativeCallContext,
+        source: Dynamic,
+        css: &str,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         let markup = source_of(&ctx, &source)?;
         let selector = parse_selector(&ctx, css)?;
         let document = Html::parse_document(&markup);
@@ -144,7 +156,12 @@ pub mod html_api {
     /// Attribute `name` of the first element matching `css` (entities decoded), or `()`
     /// when nothing matches or the attribute is absent.
     #[rhai_fn(return_raw)]
-    pub fn attr(ctx: NativeCallContext, source: Dynamic, css: &str, name: &str) -> Res<Dynamic> {
+    pub fn attr(
+        ctx: NativeCallContext,
+        source: Dynamic,
+        css: &str,
+        name: &str,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         let markup = source_of(&ctx, &source)?;
         let selector = parse_selector(&ctx, css)?;
         let document = Html::parse_document(&markup);
@@ -158,7 +175,7 @@ pub mod html_api {
     /// The page's `div.oa-kv` rows (`span` label, `strong` value) in document order, each
     /// `#{ section, label, value }` where `section` is the text of the nearest `h3` before it.
     #[rhai_fn(return_raw)]
-    pub fn kv_rows(ctx: NativeCallContext, source: Dynamic) -> Res<Array> {
+    pub fn kv_rows(ctx: NativeCallContext, source: Dynamic) -> Result<Array, Box<EvalAltResult>> {
         let markup = source_of(&ctx, &source)?;
         Ok(super::kv_rows(&markup)
             .into_iter()
@@ -175,7 +192,7 @@ pub mod html_api {
     /// The `div.oa-kv` rows grouped under their `h3`: `#{ "Hydra Routing": #{ label: value } }`.
     /// A label repeated within a section keeps its last value (use `kv_rows` to see all).
     #[rhai_fn(return_raw)]
-    pub fn kv_sections(ctx: NativeCallContext, source: Dynamic) -> Res<Map> {
+    pub fn kv_sections(ctx: NativeCallContext, source: Dynamic) -> Result<Map, Box<EvalAltResult>> {
         let markup = source_of(&ctx, &source)?;
         let mut sections = Map::new();
         for row in super::kv_rows(&markup) {

@@ -7,6 +7,7 @@ pub mod assert;
 pub mod backup;
 pub mod cargo;
 pub mod core;
+pub mod docs;
 pub mod html;
 pub mod http;
 pub mod json;

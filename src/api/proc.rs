@@ -427,7 +427,11 @@ pub mod proc_api {
     /// a signal ended it). A non-zero exit is not an error: assert on `code` or `success`.
     /// A program that is not installed skips the check (`<program> not installed`).
     #[rhai_fn(name = "run", return_raw)]
-    pub fn run_args(ctx: NativeCallContext, program: &str, args: Array) -> Res<Map> {
+    pub fn run_args(
+        ctx: NativeCallContext,
+        program: &str,
+        args: Array,
+    ) -> Result<Map, Box<EvalAltResult>> {
         run_with(ctx, program, args, Map::new())
     }
 
@@ -435,7 +439,12 @@ pub mod proc_api {
     /// `timeout` ("30s"; never past the check's deadline, which is also the default). On
     /// timeout or interruption the program's whole process group is ended and the check errors.
     #[rhai_fn(name = "run", return_raw)]
-    pub fn run_with(ctx: NativeCallContext, program: &str, args: Array, opts: Map) -> Res<Map> {
+    pub fn run_with(
+        ctx: NativeCallContext,
+        program: &str,
+        args: Array,
+        opts: Map,
+    ) -> Result<Map, Box<EvalAltResult>> {
         let host = require_check(&ctx, "proc::run")?;
         let spec = read_spec(&ctx, program, args, opts)?;
         match run_logged(&host, &spec) {

@@ -65,6 +65,21 @@ pub struct CheckRecord {
     pub log: Vec<String>,
     pub exchanges: Vec<Exchange>,
     pub evidence: Vec<(String, String)>,
+    /// One entry per `http::` call as the script made it (the REPL's `:save` replays these).
+    pub requests: Vec<RequestRecord>,
+}
+
+/// An `http::` call as the script made it, with its final status.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub method: String,
+    /// The URL as given (before redirects); may hold a secret, so never printed unredacted.
+    pub url: String,
+    pub with_bearer: bool,
+    pub follow_redirects: bool,
+    /// A JSON body, as text.
+    pub json_body: Option<String>,
+    pub status: i64,
 }
 
 pub struct CheckScope {

@@ -123,6 +123,7 @@ pub struct Cmd {
     command: Command,
     timeout: Duration,
     display: Vec<String>,
+    stdin: Option<Vec<u8>>,
 }
 
 impl Cmd {
@@ -153,6 +154,7 @@ impl Cmd {
             command,
             timeout: DEFAULT_TIMEOUT,
             display: vec!["oa-validate".to_string()],
+            stdin: None,
         }
     }
 
@@ -189,6 +191,13 @@ impl Cmd {
         self
     }
 
+    /// Feeds `text` on standard input (a pipe, not a terminal), then closes it.
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.command.stdin(Stdio::piped());
+        self.stdin = Some(text.as_bytes().to_vec());
+        self
+    }
+
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -204,6 +213,11 @@ impl Cmd {
     pub fn run(mut self) -> Run {
         let started = Instant::now();
         let mut child = self.command.spawn().expect("spawn oa-validate");
+        if let (Some(text), Some(mut pipe)) = (self.stdin.take(), child.stdin.take()) {
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&text);
+            });
+        }
         let stdout = read_in_background(child.stdout.take().expect("stdout piped"));
         let stderr = read_in_background(child.stderr.take().expect("stderr piped"));
         let status = loop {
