@@ -6,12 +6,17 @@ mod common;
 use common::{CONTROL_CHECKS, Sandbox, TSV_HEADER};
 use std::process::Command;
 
-/// `--sim` on the real lanes: GO, and every artifact of DESIGN §5 is there and well formed.
+/// `--sim` on the real control lane: GO, and every artifact of DESIGN §5 is there and well
+/// formed. (The whole matrix under `--sim` is GO too: tests/local_and_inbox_lanes.rs.)
 #[test]
 fn sim_run_of_the_real_lanes_is_go_with_complete_evidence() {
     let sb = Sandbox::new();
     let out = sb.out("evidence");
-    let run = sb.cmd_in_repo().arg("--sim").out(&out).run();
+    let run = sb
+        .cmd_in_repo()
+        .args(["lanes/control.rhai", "--sim"])
+        .out(&out)
+        .run();
     run.expect_code(0);
 
     // Terminal: one line per check, then the verdict.
@@ -191,7 +196,7 @@ fn list_prints_the_matrix_without_touching_the_network() {
 #[test]
 fn check_compiles_lanes_and_rejects_a_broken_one() {
     let sb = Sandbox::new();
-    let ok = sb.cmd_in_repo().arg("check").run();
+    let ok = sb.cmd_in_repo().args(["check", "lanes/control.rhai"]).run();
     ok.expect_code(0).stdout_has("4 checks declared");
 
     sb.write(
