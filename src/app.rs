@@ -85,6 +85,18 @@ fn start_sim(
         env.set(&format!("{prefix}_CONTROL_ACCESS_TOKEN"), &t.token);
         env.set(&format!("{prefix}_RUNTIME_BASE_URL"), &t.runtime_url);
     }
+    // Local lanes (cargo tests, scripts) run against the fixture workspace unless told otherwise.
+    if env.get_nonempty(crate::api::cargo::REPO_ROOT_VAR).is_none()
+        && let Some(root) = crate::sim::fixture_workspace()
+    {
+        env.set(
+            crate::api::cargo::REPO_ROOT_VAR,
+            &root.display().to_string(),
+        );
+    }
+    if env.get_nonempty(crate::sim::GMAIL_ACCOUNT_VAR).is_none() {
+        env.set(crate::sim::GMAIL_ACCOUNT_VAR, crate::sim::SIM_GMAIL_ACCOUNT);
+    }
     // The sim's Google APIs take the sim's own test token: outside --sim, credentials come
     // from ADC (or OA_GOOGLE_ACCESS_TOKEN) and their absence skips the Cloud Run checks.
     env.set("OA_CLOUD_RUN_ENDPOINT", &sim.cloud_run_url);
@@ -117,7 +129,7 @@ fn build_host(
     redactor: Redactor,
     max_body: u64,
     allow_prod_mutations: bool,
-) -> Result<Arc<Host>, UsageError> {
+) -> Result<Host, UsageError> {
     let http = Host::http_client().map_err(|e| UsageError(format!("HTTP client: {e}")))?;
     for t in &targets {
         if let Some(token) = &t.token {
@@ -127,7 +139,7 @@ fn build_host(
     for secret in cli::secrets_from_env(&env) {
         redactor.add(&secret);
     }
-    Ok(Arc::new(Host {
+    Ok(Host {
         targets,
         env,
         redactor,
@@ -137,7 +149,9 @@ fn build_host(
         max_body,
         default_http_timeout: Duration::from_secs(30),
         allow_prod_mutations,
-    }))
+        phase: None,
+        backup_max_age: crate::api::backup::DEFAULT_MAX_AGE,
+    })
 }
 
 /// Prints plan errors as code frames; returns exit code 3.
@@ -174,7 +188,14 @@ fn list_or_check(
         (None, cli::targets_from_env(&env, false)?)
     };
     let redactor = Redactor::new();
-    let host = build_host(runtime, targets, env, redactor.clone(), 0, false)?;
+    let host = Arc::new(build_host(
+        runtime,
+        targets,
+        env,
+        redactor.clone(),
+        0,
+        false,
+    )?);
     let engine = engine::build();
     let plan = match plan::plan(&engine, &host, &lanes) {
         Ok(plan) => plan,
@@ -358,7 +379,7 @@ fn run_matrix(
     for secret in &config.secrets {
         redactor.add(secret);
     }
-    let host = build_host(
+    let mut host = build_host(
         runtime,
         config.targets.clone(),
         config.env.clone(),
@@ -366,6 +387,9 @@ fn run_matrix(
         config.max_body,
         config.allow_prod_mutations,
     )?;
+    host.phase = config.phase.clone();
+    host.backup_max_age = config.backup_max_age;
+    let host = Arc::new(host);
     let engine = engine::build();
     let mut plan = match plan::plan(&engine, &host, &config.lanes) {
         Ok(plan) => plan,
@@ -506,7 +530,14 @@ fn repl(
         (None, cli::targets_from_env(&env, false)?)
     };
     let max_body = cli::parse_bytes("16MiB").map_err(UsageError)?;
-    let host = build_host(runtime, targets, env, Redactor::new(), max_body, false)?;
+    let host = Arc::new(build_host(
+        runtime,
+        targets,
+        env,
+        Redactor::new(),
+        max_body,
+        false,
+    )?);
     let session =
         crate::repl::Session::new(engine::build(), host, &args.target).map_err(UsageError)?;
     Ok(crate::repl::run(session, history))

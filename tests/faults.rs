@@ -79,7 +79,7 @@ fn every_fault_fails_exactly_its_checks() {
         let out = sb.out(name);
         let run = sb
             .cmd_in_repo()
-            .args(["--sim", "--sim-fault", name, "lanes/control.rhai"])
+            .args(["lanes/control.rhai", "--sim", "--sim-fault", name])
             .out(&out)
             .run();
         let ev = sb.evidence(name);

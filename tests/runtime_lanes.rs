@@ -180,7 +180,12 @@ fn sim_run_of_every_lane_is_go() {
             "{id} did not pass: {rows:?}"
         );
     }
-    assert!(rows.iter().all(|(_, s)| s == "passed"), "{rows:?}");
+    // Every required check of the whole matrix passed (optional ones may be toggled off).
+    for row in ev.tsv_rows() {
+        if row["required"] == "required" {
+            assert_eq!(row["status"], "passed", "{row:?}");
+        }
+    }
     // Each runtime check talks to its own target's runtime only.
     let md = ev.summary_md();
     let base = |var: &str| {

@@ -7,6 +7,8 @@ use rhai::{Engine, Module, Scope};
 /// (import path, source) of every stdlib module.
 pub const MODULES: &[(&str, &str)] = &[
     ("control", include_str!("../../stdlib/control.rhai")),
+    ("gmail", include_str!("../../stdlib/gmail.rhai")),
+    ("stats", include_str!("../../stdlib/stats.rhai")),
     ("runtime", include_str!("../../stdlib/runtime.rhai")),
     ("canary", include_str!("../../stdlib/canary.rhai")),
 ];

@@ -174,6 +174,7 @@ fn base_result(plan: &Plan, index: usize) -> CheckResult {
         log_path: format!("logs/{}.log", decl.id),
         har_path: None,
         artifacts: Vec::new(),
+        inline_evidence: Vec::new(),
     }
 }
 
@@ -259,6 +260,12 @@ fn run_check(
         .artifacts
         .iter()
         .map(|(name, _)| format!("artifacts/{}/{name}", decl.id))
+        .collect();
+    result.inline_evidence = evidence
+        .artifacts
+        .iter()
+        .filter(|(_, text)| text.len() <= crate::outcome::INLINE_EVIDENCE_LIMIT)
+        .cloned()
         .collect();
     evidence.log.push(format!(
         "outcome: {}{}",

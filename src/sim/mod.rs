@@ -7,16 +7,21 @@
 //! [`Sim::start`].
 
 mod cloudrun;
+mod comms;
 mod control;
 mod fault;
+mod inbox;
 mod logging;
 mod offsite;
 mod runtime;
+mod stats;
+mod workspace;
 
 pub use cloudrun::GcpNames;
 pub use fault::{Fault, ParseFaultError};
 pub use offsite::RecordedRequest;
 pub use runtime::TEST_AGENT_ID;
+pub use workspace::{GMAIL_ACCOUNT_VAR, SIM_GMAIL_ACCOUNT, fixture_workspace};
 
 use axum::Router;
 use axum::extract::Request;
@@ -56,7 +61,7 @@ pub struct SimTarget {
     pub control_url: String,
     /// The bearer token this instance accepts (and no other instance does).
     pub token: String,
-    /// This environment's runtime service, `http://127.0.0.1:PORT`.
+    /// This environment's runtime service (with the comms ingest route), `http://127.0.0.1:PORT`.
     pub runtime_url: String,
 }
 
@@ -117,7 +122,8 @@ impl Sim {
             let app = with_latency(with_request_id(control::router(state)), config.latency);
             let control_url = serve(app, &mut shutdown).await?;
             let runtime = runtime::RuntimeState::new(name, Arc::clone(&faults), started);
-            let app = with_latency(with_request_id(runtime::router(runtime)), config.latency);
+            let runtime_app = runtime::router(runtime).merge(comms::router(Arc::clone(&faults)));
+            let app = with_latency(with_request_id(runtime_app), config.latency);
             let runtime_url = serve(app, &mut shutdown).await?;
             targets.push(SimTarget {
                 name: name.to_owned(),

@@ -196,6 +196,8 @@ fn host(vars: &[(&str, &str)]) -> Host {
         max_body: 1 << 20,
         default_http_timeout: Duration::from_secs(5),
         allow_prod_mutations: false,
+        phase: None,
+        backup_max_age: Duration::from_secs(3600),
     }
 }
 
