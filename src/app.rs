@@ -441,6 +441,7 @@ fn run_matrix(
         jobs: config.jobs,
         default_timeout: config.default_timeout,
         allow_prod_mutations: config.allow_prod_mutations,
+        http_archive: config.http_archive,
     };
     let outcome = run::run(&plan, &engine, &host, &settings, |event| {
         terminal.on_event(event);

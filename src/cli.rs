@@ -123,6 +123,9 @@ pub struct RunArgs {
     /// Never show the progress bar (it is shown only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not write HTTP archives (http/<check_id>.har); logs still list every request.
+    #[arg(long)]
+    pub no_har: bool,
     /// Cutover phase. `legacy-deletion` adds the required check legacy-db-backup-evidence
     /// (policy 4: fresh Laravel DB backup evidence, LARAVEL_DB_BACKUP_EVIDENCE).
     #[arg(long, value_name = "PHASE", value_parser = [PHASE_LEGACY_DELETION])]
@@ -371,6 +374,7 @@ pub fn resolve_run(
         max_body,
         color,
         progress: progress && !args.no_progress,
+        http_archive: !args.no_har,
         secrets,
     })
 }

@@ -178,6 +178,8 @@ pub struct RunConfig {
     pub max_body: u64,
     pub color: bool,
     pub progress: bool,
+    /// Write `http/<check_id>.har` (off with `--no-har`).
+    pub http_archive: bool,
     /// Extra secret values (beyond tokens and secret-named variables) to redact.
     pub secrets: Vec<String>,
 }

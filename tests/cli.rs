@@ -251,3 +251,27 @@ fn help_of_every_command_and_version() {
         format!("oa-validate {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// `--no-har`: no HTTP archive, everything else as usual (and the sums still verify).
+#[test]
+fn no_har_leaves_out_the_http_archives_only() {
+    let sb = Sandbox::new();
+    let out = sb.out("evidence");
+    sb.cmd_in_repo()
+        .args(["lanes/control.rhai", "--sim", "--no-har"])
+        .out(&out)
+        .run()
+        .expect_code(0);
+    let ev = sb.evidence("evidence");
+    let files = ev.files();
+    assert!(!files.iter().any(|f| f.starts_with("http/")), "{files:?}");
+    for id in CONTROL_CHECKS {
+        assert!(files.contains(&format!("logs/{id}.log")), "{files:?}");
+        assert!(ev.read(&format!("logs/{id}.log")).contains("x-request-id"));
+    }
+    let summary = ev.summary_json();
+    let checks = summary["run"]["checks"].as_array().expect("run.checks");
+    assert!(checks.iter().all(|c| c["har"].is_null()), "{checks:?}");
+    let sums = ev.read("SHA256SUMS");
+    assert!(!sums.contains("http/"), "{sums}");
+}

@@ -23,6 +23,8 @@ pub struct RunSettings {
     pub jobs: usize,
     pub default_timeout: Duration,
     pub allow_prod_mutations: bool,
+    /// Whether checks' HTTP exchanges are archived as HAR files.
+    pub http_archive: bool,
 }
 
 /// The results in report order (one per declared check) and whether the run was interrupted.
@@ -253,7 +255,7 @@ fn run_check(
         ms = result.duration.as_millis() as u64,
         "check finished"
     );
-    if !evidence.exchanges.is_empty() {
+    if settings.http_archive && !evidence.exchanges.is_empty() {
         result.har_path = Some(format!("http/{}.har", decl.id));
     }
     result.artifacts = evidence
