@@ -19,6 +19,8 @@ const OPTION_KEYS: &[&str] = &[
     "target",
 ];
 
+const EXIT_REFUSED: &str = "exit() is not available in lanes: a check ends by returning, and a lane declares all its checks";
+
 /// Retries are bounded so a flapping check cannot stretch a gate run indefinitely.
 pub const MAX_RETRIES: i64 = 5;
 
@@ -130,6 +132,9 @@ fn declare(
             format!("{id} declares `mutates: true` without `target`: say which target it changes"),
         ));
     }
+    if let Some(host) = context::host() {
+        host.redactor.protect(id);
+    }
     let declared = context::with_plan(|_, checks| checks.push(check));
     match declared {
         Some(()) => Ok(()),
@@ -237,6 +242,7 @@ pub mod core_api {
     /// The value of an environment variable (upstream defaults applied), or `()` when unset.
     #[rhai_fn(name = "env")]
     pub fn env(name: &str) -> Dynamic {
+        context::note_env_read(name);
         context::host()
             .and_then(|h| h.env.get(name).map(|v| Dynamic::from(v.to_string())))
             .unwrap_or(Dynamic::UNIT)
@@ -245,6 +251,7 @@ pub mod core_api {
     /// The value of an environment variable, or `default` when unset or empty.
     #[rhai_fn(name = "env")]
     pub fn env_or(name: &str, default: &str) -> String {
+        context::note_env_read(name);
         context::host()
             .and_then(|h| h.env.get_nonempty(name).map(str::to_string))
             .unwrap_or_else(|| default.to_string())
@@ -309,6 +316,9 @@ pub mod core_api {
             ));
         }
         if let Some(host) = context::host() {
+            host.redactor
+                .check_script_secret(value)
+                .map_err(|why| script_error(&ctx, format!("secret() refused: {why}")))?;
             host.redactor.add(value);
         }
         Ok(value.to_string())
@@ -342,6 +352,21 @@ pub mod core_api {
             )));
         }
         Ok(())
+    }
+
+    /// Not available in lanes (it replaces Rhai's `exit`): at the top level it would end
+    /// planning without an error and silently drop every check declared after it. A check
+    /// ends by returning.
+    #[rhai_fn(name = "exit", return_raw)]
+    pub fn exit(ctx: NativeCallContext) -> Result<(), Box<EvalAltResult>> {
+        Err(script_error(&ctx, EXIT_REFUSED))
+    }
+
+    /// Not available in lanes (see `exit()`).
+    #[rhai_fn(name = "exit", return_raw)]
+    pub fn exit_with(ctx: NativeCallContext, value: Dynamic) -> Result<(), Box<EvalAltResult>> {
+        let _ = value;
+        Err(script_error(&ctx, EXIT_REFUSED))
     }
 
     /// The lane file being evaluated (for messages).

@@ -30,6 +30,8 @@ pub struct Redactor {
 #[derive(Default)]
 struct Inner {
     secrets: Vec<String>,
+    /// Text a script-marked secret must not mask (check ids of the plan).
+    protected: Vec<String>,
     patterns: Vec<String>,
     matcher: Option<AhoCorasick>,
 }
@@ -66,6 +68,48 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
     forms
 }
 
+/// Words of the verdict and status columns: a script secret holding one is refused.
+const REPORT_WORDS: &[&str] = &[
+    "NO-GO", "Verdict", "passed", "failed", "errored", "skipped", "required", "optional",
+];
+
+/// The fixed text of the reports: the summary.json schema (every key and enum value), the
+/// results.tsv header, the JUnit element names and the keys of a HAR document.
+fn report_vocabulary() -> &'static str {
+    static VOCABULARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VOCABULARY.get_or_init(|| {
+        let sample = crate::evidence::exchange::Exchange {
+            started_at: String::new(),
+            method: String::new(),
+            url: String::new(),
+            request_headers: Vec::new(),
+            request_body: Some(String::new()),
+            request_content_type: None,
+            response: Some(crate::evidence::exchange::ExchangeResponse {
+                status: 0,
+                status_text: String::new(),
+                http_version: String::new(),
+                headers: Vec::new(),
+                body: String::new(),
+                body_size: 0,
+                content_type: None,
+                request_id: Some(String::new()),
+            }),
+            error: Some(String::new()),
+            request_id: String::new(),
+            ttfb_ms: 0.0,
+            total_ms: 0.0,
+        };
+        [
+            include_str!("../../docs/summary.schema.json"),
+            "check_id\trequired\tstatus\tdescription\tlog_path\tcommand",
+            "testsuites testsuite testcase failure skipped system-out system-err properties property",
+            &crate::evidence::har::render(&[sample], "", ""),
+        ]
+        .join("\n")
+    })
+}
+
 impl Redactor {
     pub fn new() -> Self {
         Self::default()
@@ -91,6 +135,53 @@ impl Redactor {
             .build(&patterns)
             .ok();
         inner.patterns = patterns;
+    }
+
+    /// Protects `text` (a check id) from secrets a script marks later.
+    pub fn protect(&self, text: &str) {
+        self.inner.write().protected.push(text.to_string());
+    }
+
+    /// Whether a value a script marks secret (`secret()`) is acceptable. Environment tokens
+    /// are trusted; a script's value is not: `secret("Verdict: NO-GO")` or
+    /// `secret("control-prod-health")` would mask the verdict or a check's row in every
+    /// report. Refused: whitespace or control characters (no token has them; report
+    /// structure is separated by them), a report word (`NO-GO`, `failed`, ...), text of the
+    /// reports' fixed vocabulary (keys, headers), and anything inside a protected check id.
+    pub fn check_script_secret(&self, secret: &str) -> Result<(), String> {
+        if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("a secret never holds whitespace or control characters".to_string());
+        }
+        let lower = secret.to_ascii_lowercase();
+        if let Some(word) = REPORT_WORDS
+            .iter()
+            .find(|w| lower.contains(&w.to_ascii_lowercase()))
+        {
+            return Err(format!(
+                "a secret holding the report word {word:?} would mask verdicts or statuses"
+            ));
+        }
+        let forms = secret_forms(secret);
+        if forms
+            .iter()
+            .any(|f| report_vocabulary().contains(f.as_str()))
+        {
+            return Err(
+                "a secret that is part of the reports' own text would mask their structure"
+                    .to_string(),
+            );
+        }
+        let inner = self.inner.read();
+        if let Some(id) = inner
+            .protected
+            .iter()
+            .find(|p| forms.iter().any(|f| p.contains(f.as_str())))
+        {
+            return Err(format!(
+                "a secret inside check id {id:?} would mask that check's results"
+            ));
+        }
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -144,6 +235,28 @@ mod tests {
         r.add("abcdefgh12345678");
         assert_eq!(r.redact("nothing here"), "nothing here");
         assert!(r.contains_secret("xx abcdefgh12345678 yy"));
+    }
+
+    #[test]
+    fn a_script_secret_may_not_mask_the_reports() {
+        let r = Redactor::new();
+        r.protect("control-prod-health");
+        for refused in [
+            "Verdict: NO-GO",
+            "NO-GO-NO-GO",
+            "\tfailed\t",
+            "\"failed\",",
+            "decision",
+            "startedDateTime",
+            "control-prod",
+            "testcase",
+        ] {
+            assert!(
+                r.check_script_secret(refused).is_err(),
+                "{refused:?} accepted"
+            );
+        }
+        assert!(r.check_script_secret("tok_9f8e7d6c5b4a+/=").is_ok());
     }
 
     #[test]
