@@ -142,9 +142,22 @@ impl Target for JsonPointer {
     }
 }
 
+/// Equal up to number representation (Rhai holds integers beyond i64 as floats).
 fn numbers_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => (x - y).abs() <= f64::EPSILON * x.abs().max(1.0),
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(_), Value::Number(_)) => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x == y || (x - y).abs() <= f64::EPSILON * x.abs().max(1.0),
+            _ => false,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a == b || numbers_close(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, a)| y.get(k).is_some_and(|b| a == b || numbers_close(a, b)))
+        }
         _ => false,
     }
 }
@@ -630,7 +643,12 @@ fn main() {
                 }
             }
             Verdict::Bug(message) => {
-                let key: String = message.chars().take(60).collect();
+                // One report per kind of finding (its first words), not per input.
+                let key: String = message
+                    .split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 if seen_findings.insert(key) {
                     let _ = std::fs::create_dir_all(&crashes);
                     let file = crashes.join(format!("{name}-{}", hash(&input)));

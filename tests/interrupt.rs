@@ -44,7 +44,10 @@ fn interrupt(signals: &[i32]) {
     });
     let waited = Instant::now();
     while server.requests().is_empty() {
-        assert!(waited.elapsed() < Duration::from_secs(30), "the request never arrived");
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the request never arrived"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep(Duration::from_millis(200));
@@ -58,12 +61,18 @@ fn interrupt(signals: &[i32]) {
         if let Some(status) = guard.child().try_wait().expect("wait") {
             break status;
         }
-        assert!(sent.elapsed() < Duration::from_secs(10), "still running 10 s after the signal");
+        assert!(
+            sent.elapsed() < Duration::from_secs(10),
+            "still running 10 s after the signal"
+        );
         std::thread::sleep(Duration::from_millis(10));
     };
     let took = sent.elapsed();
     let stdout = reader.join().expect("stdout reader");
-    assert!(took < Duration::from_secs(2), "exit took {took:?}\n{stdout}");
+    assert!(
+        took < Duration::from_secs(2),
+        "exit took {took:?}\n{stdout}"
+    );
     assert_eq!(status.code(), Some(130), "{stdout}");
     if signals.len() > 1 {
         return; // the second signal may end the process before the evidence is sealed
@@ -78,7 +87,10 @@ fn interrupt(signals: &[i32]) {
     // Partial evidence: every file listed, and the list verifies.
     let sums = ev.read("SHA256SUMS");
     for file in ev.files().iter().filter(|f| *f != "SHA256SUMS") {
-        assert!(sums.contains(&format!("  {file}\n")), "{file} is not in SHA256SUMS");
+        assert!(
+            sums.contains(&format!("  {file}\n")),
+            "{file} is not in SHA256SUMS"
+        );
     }
     let check = std::process::Command::new("sha256sum")
         .args(["-c", "--quiet", "SHA256SUMS"])

@@ -21,6 +21,21 @@ const URL_QUERY: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 /// The WHATWG URL path percent-encode set.
 const URL_PATH: &percent_encoding::AsciiSet = &URL_QUERY.add(b'?').add(b'`').add(b'{').add(b'}');
 
+/// RFC 3986 unreserved characters kept (`-._~`), everything else escaped: what most URL
+/// libraries do to a query or path component.
+const RFC3986_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// JavaScript's `encodeURIComponent` (also keeps `!*'()`).
+const JS_URI_COMPONENT: &percent_encoding::AsciiSet = &RFC3986_COMPONENT
+    .remove(b'!')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
 /// A shared, growable set of secrets. Cloning shares the set.
 #[derive(Clone, Default)]
 pub struct Redactor {
@@ -56,9 +71,18 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
         b64.encode(secret).trim_end_matches('=').to_string(),
         b64_url.encode(secret).trim_end_matches('=').to_string(),
     ];
-    // As a URL serializes it in a path or query (WHATWG sets: only a few characters escaped).
+    for set in [RFC3986_COMPONENT, JS_URI_COMPONENT] {
+        forms.push(percent_encoding::utf8_percent_encode(secret, set).to_string());
+    }
+    // As a URL serializes it in a path or query (WHATWG sets: only a few characters escaped;
+    // the URL parser drops tabs and newlines first).
+    let in_url: String = secret
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
     for set in [URL_QUERY, URL_PATH] {
         forms.push(percent_encoding::utf8_percent_encode(secret, set).to_string());
+        forms.push(percent_encoding::utf8_percent_encode(&in_url, set).to_string());
     }
     let json = serde_json::to_string(secret).unwrap_or_default();
     forms.push(json.trim_matches('"').to_string());
@@ -226,6 +250,32 @@ mod tests {
             assert_eq!(out, format!("before {MASK} after"), "form {form:?}");
             assert!(!r.redact(&text).contains(&form));
         }
+    }
+
+    /// Regression (found by `fuzz redact`): a secret with `-._~` and another special
+    /// character survived in its RFC 3986 / encodeURIComponent form.
+    #[test]
+    fn regression_the_rfc3986_encoded_form_survived() {
+        let secret = "a-b/c~d.e_f!*'()";
+        let r = Redactor::new();
+        r.add(secret);
+        for form in ["a-b%2Fc~d.e_f%21%2A%27%28%29", "a-b%2Fc~d.e_f!*'()"] {
+            assert_eq!(
+                r.redact(&format!("?t={form}&x")),
+                format!("?t={MASK}&x"),
+                "{form}"
+            );
+        }
+    }
+
+    /// Regression (found by `fuzz redact`): a URL drops a secret's tabs and newlines, so
+    /// the URL form of `"abcd\nefgh"` is `abcdefgh`, which survived.
+    #[test]
+    fn regression_the_url_form_of_a_secret_with_a_newline_survived() {
+        let r = Redactor::new();
+        r.add("abcd\nefgh-1234");
+        let url = url::Url::parse("http://h/?t=abcd\nefgh-1234").expect("url");
+        assert_eq!(r.redact(url.as_str()), format!("http://h/?t={MASK}"));
     }
 
     #[test]
