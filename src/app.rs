@@ -96,14 +96,13 @@ fn build_host(
     allow_prod_mutations: bool,
 ) -> Result<Arc<Host>, UsageError> {
     let http = Host::http_client().map_err(|e| UsageError(format!("HTTP client: {e}")))?;
-    for t in &targets {
-        if let Some(token) = &t.token {
-            redactor.add(token);
-        }
-    }
-    for secret in cli::secrets_from_env(&env) {
-        redactor.add(&secret);
-    }
+    let env_secrets = cli::secrets_from_env(&env);
+    redactor.add_all(
+        targets
+            .iter()
+            .filter_map(|t| t.token.as_deref())
+            .chain(env_secrets.iter().map(String::as_str)),
+    );
     Ok(Arc::new(Host {
         targets,
         env,
@@ -391,9 +390,7 @@ fn run_matrix(
         None
     };
     let redactor = Redactor::new();
-    for secret in &config.secrets {
-        redactor.add(secret);
-    }
+    redactor.add_all(config.secrets.iter().map(String::as_str));
     let host = build_host(
         runtime,
         config.targets.clone(),

@@ -142,14 +142,24 @@ impl Redactor {
     /// Adds a secret. Values shorter than [`crate::config::MIN_SECRET_LEN`] are refused by
     /// configuration before they get here; this still ignores empty ones defensively.
     pub fn add(&self, secret: &str) {
-        if secret.is_empty() {
-            return;
-        }
+        self.add_all([secret]);
+    }
+
+    /// Adds many secrets, building the matcher once (adding 1,000 one by one rebuilt it
+    /// 1,000 times: a 90 s start-up in a debug build).
+    pub fn add_all<'a>(&self, secrets: impl IntoIterator<Item = &'a str>) {
         let mut inner = self.inner.write();
-        if inner.secrets.iter().any(|s| s == secret) {
+        let mut added = false;
+        for secret in secrets {
+            if secret.is_empty() || inner.secrets.iter().any(|s| s == secret) {
+                continue;
+            }
+            inner.secrets.push(secret.to_string());
+            added = true;
+        }
+        if !added {
             return;
         }
-        inner.secrets.push(secret.to_string());
         let mut patterns: Vec<String> =
             inner.secrets.iter().flat_map(|s| secret_forms(s)).collect();
         patterns.sort();

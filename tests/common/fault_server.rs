@@ -252,7 +252,8 @@ fn echo(mut stream: TcpStream, head: &str) {
     let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
     let mut headers = String::new();
     // Every request header comes back as a response header (x-echo-*), the request target too.
-    for line in head.lines().skip(1).filter(|l| l.contains(':')) {
+    let head_only = head.split("\r\n\r\n").next().unwrap_or_default();
+    for line in head_only.lines().skip(1).filter(|l| l.contains(':')) {
         let (name, value) = line.split_once(':').unwrap_or_default();
         headers.push_str(&format!("x-echo-{}: {}\r\n", name.trim(), value.trim()));
     }
