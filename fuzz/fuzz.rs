@@ -202,6 +202,7 @@ fn oracle_forms(secret: &str) -> Vec<(&'static str, String)> {
             "url-query",
             url::Url::parse(&format!("http://h/?{secret}"))
                 .ok()
+                .filter(|_| !secret.contains('#'))
                 .and_then(|u| u.query().map(str::to_string))
                 .unwrap_or_default(),
         ),

@@ -75,8 +75,10 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
         forms.push(percent_encoding::utf8_percent_encode(secret, set).to_string());
     }
     // As a URL serializes it in a path or query (WHATWG sets: only a few characters escaped;
-    // the URL parser drops tabs and newlines first).
+    // the URL parser trims leading and trailing C0 controls and spaces, and drops tabs and
+    // newlines anywhere).
     let in_url: String = secret
+        .trim_matches(|c: char| c <= ' ')
         .chars()
         .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
         .collect();
