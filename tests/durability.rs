@@ -14,7 +14,11 @@ fn an_unwritable_out_is_a_clear_error_and_never_go() {
     sb.write("pass.rhai", PASSING);
     // A file where a folder must be: no permission trick (the tests may run as root).
     let blocker = sb.write("not-a-folder", "x");
-    let run = sb.cmd().arg("pass.rhai").out(&blocker.join("evidence")).run();
+    let run = sb
+        .cmd()
+        .arg("pass.rhai")
+        .out(&blocker.join("evidence"))
+        .run();
     run.expect_code(2).stderr_has("cannot write evidence");
     assert!(!run.stdout.contains("Verdict: GO"), "{}", run.stdout);
 }
@@ -57,7 +61,11 @@ fn sha256sums_detects_a_change_of_any_byte_in_any_file() {
             .success()
     };
     assert!(verify(), "a fresh evidence folder verifies");
-    let files: Vec<String> = ev.files().into_iter().filter(|f| f != "SHA256SUMS").collect();
+    let files: Vec<String> = ev
+        .files()
+        .into_iter()
+        .filter(|f| f != "SHA256SUMS")
+        .collect();
     assert!(files.len() >= 8, "{files:?}");
     for file in &files {
         let path = ev.dir.join(file);
