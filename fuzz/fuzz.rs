@@ -98,9 +98,7 @@ impl Target for JsonPointer {
                 // Numbers may change representation (i64 vs f64); compare as text otherwise.
                 let same = match (&expected, &got_json) {
                     (None, None) => true,
-                    (Some(e), Some(g)) => {
-                        e == g || e.to_string() == g.to_string() || numbers_close(e, g)
-                    }
+                    (Some(e), Some(g)) => e == g || numbers_close(e, g),
                     (Some(serde_json::Value::String(s)), None) => s == "<absent>",
                     _ => false,
                 };
@@ -278,13 +276,26 @@ impl Target for Redact {
             }
         }
         let once = r.redact(&planted);
+        // A mask next to text can spell a secret that was never there ("[REDACTED]" + "s2…"
+        // for the secret "]s2…"): look for survivors with the masks taken out.
+        let masks: Vec<(usize, usize)> = once
+            .match_indices(MASK)
+            .map(|(i, m)| (i, i + m.len()))
+            .collect();
+        let survives = |form: &str| {
+            once.match_indices(form).any(|(i, m)| {
+                let end = i + m.len();
+                !masks.iter().any(|&(a, b)| a < end && i < b)
+            })
+        };
+        let mask_chars = |s: &str| s.contains(['[', ']']);
         for s in &secrets {
             // A secret that the mask itself spells cannot be told apart from the mask.
             if MASK.contains(*s) || s.contains(MASK) {
                 return Verdict::Ok("mask-like".to_string());
             }
             for (form, f) in oracle_forms(s) {
-                if once.contains(&f) {
+                if survives(&f) {
                     return Verdict::Bug(format!(
                         "{form} form {f:?} of secret {s:?} survives redaction"
                     ));
@@ -292,7 +303,7 @@ impl Target for Redact {
             }
         }
         let twice = r.redact(&once);
-        if twice != once {
+        if twice != once && !secrets.iter().any(|s| mask_chars(s)) {
             return Verdict::Bug(format!("not idempotent for secrets {secrets:?}"));
         }
         Verdict::Ok(format!("secrets:{}", secrets.len().min(3)))
@@ -341,7 +352,7 @@ impl Target for Har {
                 _ => f64::from(b),
             }
         };
-        let response = (input.len() % 3 != 0).then(|| ExchangeResponse {
+        let response = (!input.len().is_multiple_of(3)).then(|| ExchangeResponse {
             status: u16::from_le_bytes([
                 input.first().copied().unwrap_or(0),
                 input.last().copied().unwrap_or(0),
@@ -383,7 +394,7 @@ impl Target for Har {
                         "HAR lacks log.version 1.2 or its 2 entries: {rendered}"
                     ));
                 }
-                Verdict::Ok(format!("ok:{}", input.len() % 3 != 0))
+                Verdict::Ok(format!("ok:{}", !input.len().is_multiple_of(3)))
             }
             Err(e) => Verdict::Bug(format!("HAR is not JSON ({e}): {rendered}")),
         }
