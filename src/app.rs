@@ -131,14 +131,13 @@ fn build_host(
     allow_prod_mutations: bool,
 ) -> Result<Host, UsageError> {
     let http = Host::http_client().map_err(|e| UsageError(format!("HTTP client: {e}")))?;
-    for t in &targets {
-        if let Some(token) = &t.token {
-            redactor.add(token);
-        }
-    }
-    for secret in cli::secrets_from_env(&env) {
-        redactor.add(&secret);
-    }
+    let env_secrets = cli::secrets_from_env(&env);
+    redactor.add_all(
+        targets
+            .iter()
+            .filter_map(|t| t.token.as_deref())
+            .chain(env_secrets.iter().map(String::as_str)),
+    );
     Ok(Host {
         targets,
         env,
@@ -360,6 +359,55 @@ fn gate_refusals(plan: &Plan, config: &RunConfig, host: &Host) -> Vec<String> {
     refusals
 }
 
+/// Gate refusals for required checks a lane declares only under some value of a variable
+/// its top level read: a hidden toggle the gate could not see. Each such lane is planned
+/// again with each variable unset and set to the usual toggle values; a required check that
+/// appears in a variant but not in the real plan is refused (use `toggle:` instead).
+fn env_dependent_declarations(engine: &rhai::Engine, host: &Arc<Host>, plan: &Plan) -> Vec<String> {
+    const VARIANTS: [Option<&str>; 5] = [None, Some("1"), Some("0"), Some("true"), Some("false")];
+    let declared: std::collections::HashSet<&str> = plan
+        .checks
+        .iter()
+        .filter(|c| c.decl.level == Level::Required)
+        .map(|c| c.decl.id.as_str())
+        .collect();
+    let mut refusals = Vec::new();
+    for lane in plan.lanes.iter().filter(|l| !l.env_reads.is_empty()) {
+        for var in &lane.env_reads {
+            for value in VARIANTS {
+                let mut env = host.env.clone();
+                match value {
+                    Some(v) => env.set(var, v),
+                    None => env.remove(var),
+                }
+                let variant = Arc::new(host.with_env(env));
+                let Ok(replanned) = plan::plan(engine, &variant, std::slice::from_ref(&lane.path))
+                else {
+                    continue;
+                };
+                for check in replanned
+                    .checks
+                    .iter()
+                    .filter(|c| c.decl.level == Level::Required)
+                {
+                    if !declared.contains(check.decl.id.as_str()) {
+                        let shown =
+                            value.map_or(format!("{var} is unset"), |v| format!("{var}={v}"));
+                        let refusal = format!(
+                            "required check {} ({}) is declared only when {shown}: a hidden toggle; declare it always and use `toggle: \"{var}\"`",
+                            check.decl.id, lane.display
+                        );
+                        if !refusals.contains(&refusal) {
+                            refusals.push(refusal);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    refusals
+}
+
 fn run_matrix(
     runtime: &tokio::runtime::Runtime,
     args: &RunArgs,
@@ -376,9 +424,7 @@ fn run_matrix(
         None
     };
     let redactor = Redactor::new();
-    for secret in &config.secrets {
-        redactor.add(secret);
-    }
+    redactor.add_all(config.secrets.iter().map(String::as_str));
     let mut host = build_host(
         runtime,
         config.targets.clone(),
@@ -416,7 +462,8 @@ fn run_matrix(
         return Ok(exit_code::NO_CHECKS);
     }
     if config.mode == Mode::Gate {
-        let refusals = gate_refusals(&plan, &config, &host);
+        let mut refusals = gate_refusals(&plan, &config, &host);
+        refusals.extend(env_dependent_declarations(&engine, &host, &plan));
         if !refusals.is_empty() {
             for r in &refusals {
                 eprintln!("error: --gate: {r}");

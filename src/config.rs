@@ -101,6 +101,11 @@ impl EnvSnapshot {
         self.vars.insert(name.to_string(), value.to_string());
     }
 
+    /// Unsets a variable (its upstream default, if any, applies again).
+    pub fn remove(&mut self, name: &str) {
+        self.vars.remove(name);
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }

@@ -18,6 +18,8 @@ pub struct Lane {
     pub display: String,
     pub source: String,
     pub ast: Arc<AST>,
+    /// Environment variables the lane's top level read (`env()`) while it was planned.
+    pub env_reads: Vec<String>,
 }
 
 /// One declared check and the lane it belongs to.
@@ -94,6 +96,7 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
     let mut lanes = Vec::new();
     let mut checks: Vec<PlannedCheck> = Vec::new();
     let mut errors = Vec::new();
+    let builtins = crate::engine::builtins::names(engine);
     for path in paths {
         let display = display_path(path);
         let source = match std::fs::read_to_string(path) {
@@ -114,13 +117,33 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
             }
         };
         ast.set_source(display.clone());
+        if let Some(name) = ast
+            .iter_functions()
+            .map(|f| f.name)
+            .find(|name| builtins.contains(*name))
+        {
+            let (line, column) =
+                crate::engine::builtins::definition_position(&source, name).unwrap_or((0, 0));
+            errors.push(PlanError::Script(ScriptError {
+                kind: error::StopKind::Error,
+                message: crate::engine::builtins::message(name),
+                position: SourcePos {
+                    file: display.clone(),
+                    line,
+                    column,
+                },
+            }));
+            continue;
+        }
         let phase = Phase::Planning {
             lane: display.clone(),
             checks: Vec::new(),
         };
         let deadline = Instant::now() + limits::PLAN_DEADLINE;
+        context::take_env_reads();
         let (result, phase) =
             context::with_phase(host.clone(), phase, deadline, || engine.run_ast(&ast));
+        let env_reads = context::take_env_reads();
         if let Err(e) = result {
             errors.push(PlanError::Script(
                 context::with_phase(
@@ -162,6 +185,7 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
             display,
             source,
             ast: Arc::new(ast),
+            env_reads,
         });
     }
     if errors.is_empty() {

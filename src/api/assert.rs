@@ -275,6 +275,7 @@ pub mod assert_api {
 
     /// The value at JSON pointer `pointer` (RFC 6901, e.g. "/data/token") in `value` — a
     /// response (its JSON body), a map, an array or a JSON string — or `default` when absent.
+    /// A body or string that is not JSON is an error (naming the request), not `default`.
     #[rhai_fn(return_raw)]
     pub fn json_get(
         ctx: NativeCallContext,
@@ -288,16 +289,15 @@ pub mod assert_api {
                 format!("json_get: {pointer:?} is not a JSON pointer (it must start with '/')"),
             ));
         }
+        // A body that is not JSON is a fault to name, not an absent value: answering
+        // `default` would turn "the server sent garbage" into "the field is missing".
         let json = if let Some(resp) = value.read_lock::<HttpResponse>() {
-            match resp.parse_json() {
-                Ok(json) => json,
-                Err(_) => return Ok(default),
-            }
+            resp.parse_json()
+                .map_err(|e| crate::api::script_error(&ctx, format!("json_get: {e}")))?
         } else if value.is_string() {
-            match serde_json::from_str(&value.to_string()) {
-                Ok(json) => json,
-                Err(_) => return Ok(default),
-            }
+            serde_json::from_str(&value.to_string()).map_err(|e| {
+                crate::api::script_error(&ctx, format!("json_get: the text is not JSON ({e})"))
+            })?
         } else {
             dynamic_to_json(&value)
                 .map_err(|e| crate::api::script_error(&ctx, format!("json_get: {e}")))?

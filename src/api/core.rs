@@ -18,6 +18,34 @@ const OPTION_KEYS: &[&str] = &[
     "target",
 ];
 
+const EXIT_REFUSED: &str = "exit() is not available in lanes: a check ends by returning, and a lane declares all its checks";
+
+/// A secret-named variable with a value too short to redact safely: never handed to a script
+/// (it would reach outputs unredacted). Empty counts as unset.
+fn refuse_short_secret(
+    ctx: &NativeCallContext,
+    name: &str,
+    value: Option<&str>,
+) -> Result<(), Box<EvalAltResult>> {
+    match value {
+        Some(v)
+            if !v.is_empty()
+                && v.len() < crate::config::MIN_SECRET_LEN
+                && crate::config::is_secret_name(name) =>
+        {
+            Err(script_error(
+                ctx,
+                format!(
+                    "{name} is named like a secret but shorter than {} characters: it cannot be \
+                     redacted without masking ordinary text (a configuration error)",
+                    crate::config::MIN_SECRET_LEN
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Retries are bounded so a flapping check cannot stretch a gate run indefinitely.
 pub const MAX_RETRIES: i64 = 5;
 
@@ -129,6 +157,9 @@ fn declare(
             format!("{id} declares `mutates: true` without `target`: say which target it changes"),
         ));
     }
+    if let Some(host) = context::host() {
+        host.redactor.protect(id);
+    }
     let declared = context::with_plan(|_, checks| checks.push(check));
     match declared {
         Some(()) => Ok(()),
@@ -234,19 +265,28 @@ pub mod core_api {
     }
 
     /// The value of an environment variable (upstream defaults applied), or `()` when unset.
-    #[rhai_fn(name = "env")]
-    pub fn env(name: &str) -> Dynamic {
-        context::host()
-            .and_then(|h| h.env.get(name).map(|v| Dynamic::from(v.to_string())))
-            .unwrap_or(Dynamic::UNIT)
+    /// A secret-named variable (`*TOKEN*`, `*SECRET*`, `*KEY*`, ...) shorter than 8
+    /// characters is an error: it cannot be redacted without masking ordinary text.
+    #[rhai_fn(name = "env", return_raw)]
+    pub fn env(ctx: NativeCallContext, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+        context::note_env_read(name);
+        let value = context::host().and_then(|h| h.env.get(name).map(str::to_string));
+        refuse_short_secret(&ctx, name, value.as_deref())?;
+        Ok(value.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
     }
 
-    /// The value of an environment variable, or `default` when unset or empty.
-    #[rhai_fn(name = "env")]
-    pub fn env_or(name: &str, default: &str) -> String {
-        context::host()
-            .and_then(|h| h.env.get_nonempty(name).map(str::to_string))
-            .unwrap_or_else(|| default.to_string())
+    /// The value of an environment variable, or `default` when unset or empty (a short
+    /// secret-named variable is an error, as with `env(name)`).
+    #[rhai_fn(name = "env", return_raw)]
+    pub fn env_or(
+        ctx: NativeCallContext,
+        name: &str,
+        default: &str,
+    ) -> Result<String, Box<EvalAltResult>> {
+        context::note_env_read(name);
+        let value = context::host().and_then(|h| h.env.get_nonempty(name).map(str::to_string));
+        refuse_short_secret(&ctx, name, value.as_deref())?;
+        Ok(value.unwrap_or_else(|| default.to_string()))
     }
 
     /// Ends the check as skipped with `reason`. A skipped required check is a NO-GO.
@@ -304,6 +344,9 @@ pub mod core_api {
             ));
         }
         if let Some(host) = context::host() {
+            host.redactor
+                .check_script_secret(value)
+                .map_err(|why| script_error(&ctx, format!("secret() refused: {why}")))?;
             host.redactor.add(value);
         }
         Ok(value.to_string())
@@ -337,6 +380,21 @@ pub mod core_api {
             )));
         }
         Ok(())
+    }
+
+    /// Not available in lanes (it replaces Rhai's `exit`): at the top level it would end
+    /// planning without an error and silently drop every check declared after it. A check
+    /// ends by returning.
+    #[rhai_fn(name = "exit", return_raw)]
+    pub fn exit(ctx: NativeCallContext) -> Result<(), Box<EvalAltResult>> {
+        Err(script_error(&ctx, EXIT_REFUSED))
+    }
+
+    /// Not available in lanes (see `exit()`).
+    #[rhai_fn(name = "exit", return_raw)]
+    pub fn exit_with(ctx: NativeCallContext, value: Dynamic) -> Result<(), Box<EvalAltResult>> {
+        let _ = value;
+        Err(script_error(&ctx, EXIT_REFUSED))
     }
 
     /// The lane file being evaluated (for messages).

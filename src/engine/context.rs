@@ -105,6 +105,26 @@ struct Active {
 
 thread_local! {
     static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
+    /// Environment variables read (`env()`) while a lane was being planned on this thread.
+    static PLAN_ENV_READS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Notes that the lane being planned read `name`: what it declares may depend on it, which
+/// the gate checks (a required check declared only when a variable is set is a hidden toggle).
+pub fn note_env_read(name: &str) {
+    if with_plan(|_, _| ()).is_some() {
+        PLAN_ENV_READS.with(|r| {
+            let mut reads = r.borrow_mut();
+            if !reads.iter().any(|n| n == name) {
+                reads.push(name.to_string());
+            }
+        });
+    }
+}
+
+/// The variables read at plan time on this thread since the last call (and forgets them).
+pub fn take_env_reads() -> Vec<String> {
+    PLAN_ENV_READS.with(|r| std::mem::take(&mut *r.borrow_mut()))
 }
 
 /// Installs `phase` on this thread for the duration of `f`, and returns it afterwards.

@@ -25,6 +25,24 @@ pub struct Host {
 }
 
 impl Host {
+    /// The same services over another environment, with a fresh redactor (the gate
+    /// re-plans lanes under environment variants with it).
+    pub fn with_env(&self, env: EnvSnapshot) -> Host {
+        Host {
+            targets: self.targets.clone(),
+            env,
+            redactor: Redactor::new(),
+            http: self.http.clone(),
+            runtime: self.runtime.clone(),
+            cancel: self.cancel.clone(),
+            max_body: self.max_body,
+            default_http_timeout: self.default_http_timeout,
+            allow_prod_mutations: self.allow_prod_mutations,
+            phase: self.phase.clone(),
+            backup_max_age: self.backup_max_age,
+        }
+    }
+
     /// The one HTTP client: no automatic redirects (the http primitive follows them itself,
     /// deciding per hop which credentials may go along) and no proxies from the environment
     /// (a proxy would be another origin that sees the token).

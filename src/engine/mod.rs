@@ -1,12 +1,13 @@
 //! Building the Rhai engine: explicit limits, the module resolver for `stdlib/`, the
 //! registered primitives, and turning Rhai errors into positioned failures.
 
+pub mod builtins;
 pub mod context;
 pub mod error;
 pub mod host;
 pub mod stdlib;
 
-use rhai::module_resolvers::{FileModuleResolver, ModuleResolversCollection};
+use rhai::module_resolvers::ModuleResolversCollection;
 use rhai::{Dynamic, Engine};
 use std::time::Instant;
 
@@ -71,7 +72,8 @@ pub fn build() -> Engine {
     crate::api::register(&mut engine);
     let mut resolvers = ModuleResolversCollection::new();
     resolvers.push(stdlib::resolver(&engine));
-    resolvers.push(FileModuleResolver::new());
+    let builtins = std::sync::Arc::new(builtins::names(&engine));
+    resolvers.push(builtins::GuardedFileResolver::new(builtins));
     engine.set_module_resolver(resolvers);
     engine
 }

@@ -21,6 +21,21 @@ const URL_QUERY: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 /// The WHATWG URL path percent-encode set.
 const URL_PATH: &percent_encoding::AsciiSet = &URL_QUERY.add(b'?').add(b'`').add(b'{').add(b'}');
 
+/// RFC 3986 unreserved characters kept (`-._~`), everything else escaped: what most URL
+/// libraries do to a query or path component.
+const RFC3986_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// JavaScript's `encodeURIComponent` (also keeps `!*'()`).
+const JS_URI_COMPONENT: &percent_encoding::AsciiSet = &RFC3986_COMPONENT
+    .remove(b'!')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
 /// A shared, growable set of secrets. Cloning shares the set.
 #[derive(Clone, Default)]
 pub struct Redactor {
@@ -30,6 +45,8 @@ pub struct Redactor {
 #[derive(Default)]
 struct Inner {
     secrets: Vec<String>,
+    /// Text a script-marked secret must not mask (check ids of the plan).
+    protected: Vec<String>,
     patterns: Vec<String>,
     matcher: Option<AhoCorasick>,
 }
@@ -54,9 +71,20 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
         b64.encode(secret).trim_end_matches('=').to_string(),
         b64_url.encode(secret).trim_end_matches('=').to_string(),
     ];
-    // As a URL serializes it in a path or query (WHATWG sets: only a few characters escaped).
+    for set in [RFC3986_COMPONENT, JS_URI_COMPONENT] {
+        forms.push(percent_encoding::utf8_percent_encode(secret, set).to_string());
+    }
+    // As a URL serializes it in a path or query (WHATWG sets: only a few characters escaped;
+    // the URL parser trims leading and trailing C0 controls and spaces, and drops tabs and
+    // newlines anywhere).
+    let in_url: String = secret
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
     for set in [URL_QUERY, URL_PATH] {
         forms.push(percent_encoding::utf8_percent_encode(secret, set).to_string());
+        forms.push(percent_encoding::utf8_percent_encode(&in_url, set).to_string());
     }
     let json = serde_json::to_string(secret).unwrap_or_default();
     forms.push(json.trim_matches('"').to_string());
@@ -64,6 +92,48 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
     forms.sort();
     forms.dedup();
     forms
+}
+
+/// Words of the verdict and status columns: a script secret holding one is refused.
+const REPORT_WORDS: &[&str] = &[
+    "NO-GO", "Verdict", "passed", "failed", "errored", "skipped", "required", "optional",
+];
+
+/// The fixed text of the reports: the summary.json schema (every key and enum value), the
+/// results.tsv header, the JUnit element names and the keys of a HAR document.
+fn report_vocabulary() -> &'static str {
+    static VOCABULARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VOCABULARY.get_or_init(|| {
+        let sample = crate::evidence::exchange::Exchange {
+            started_at: String::new(),
+            method: String::new(),
+            url: String::new(),
+            request_headers: Vec::new(),
+            request_body: Some(String::new()),
+            request_content_type: None,
+            response: Some(crate::evidence::exchange::ExchangeResponse {
+                status: 0,
+                status_text: String::new(),
+                http_version: String::new(),
+                headers: Vec::new(),
+                body: String::new(),
+                body_size: 0,
+                content_type: None,
+                request_id: Some(String::new()),
+            }),
+            error: Some(String::new()),
+            request_id: String::new(),
+            ttfb_ms: 0.0,
+            total_ms: 0.0,
+        };
+        [
+            include_str!("../../docs/summary.schema.json"),
+            "check_id\trequired\tstatus\tdescription\tlog_path\tcommand",
+            "testsuites testsuite testcase failure skipped system-out system-err properties property",
+            &crate::evidence::har::render(&[sample], "", ""),
+        ]
+        .join("\n")
+    })
 }
 
 impl Redactor {
@@ -74,14 +144,24 @@ impl Redactor {
     /// Adds a secret. Values shorter than [`crate::config::MIN_SECRET_LEN`] are refused by
     /// configuration before they get here; this still ignores empty ones defensively.
     pub fn add(&self, secret: &str) {
-        if secret.is_empty() {
-            return;
-        }
+        self.add_all([secret]);
+    }
+
+    /// Adds many secrets, building the matcher once (adding 1,000 one by one rebuilt it
+    /// 1,000 times: a 90 s start-up in a debug build).
+    pub fn add_all<'a>(&self, secrets: impl IntoIterator<Item = &'a str>) {
         let mut inner = self.inner.write();
-        if inner.secrets.iter().any(|s| s == secret) {
+        let mut added = false;
+        for secret in secrets {
+            if secret.is_empty() || inner.secrets.iter().any(|s| s == secret) {
+                continue;
+            }
+            inner.secrets.push(secret.to_string());
+            added = true;
+        }
+        if !added {
             return;
         }
-        inner.secrets.push(secret.to_string());
         let mut patterns: Vec<String> =
             inner.secrets.iter().flat_map(|s| secret_forms(s)).collect();
         patterns.sort();
@@ -91,6 +171,53 @@ impl Redactor {
             .build(&patterns)
             .ok();
         inner.patterns = patterns;
+    }
+
+    /// Protects `text` (a check id) from secrets a script marks later.
+    pub fn protect(&self, text: &str) {
+        self.inner.write().protected.push(text.to_string());
+    }
+
+    /// Whether a value a script marks secret (`secret()`) is acceptable. Environment tokens
+    /// are trusted; a script's value is not: `secret("Verdict: NO-GO")` or
+    /// `secret("control-prod-health")` would mask the verdict or a check's row in every
+    /// report. Refused: whitespace or control characters (no token has them; report
+    /// structure is separated by them), a report word (`NO-GO`, `failed`, ...), text of the
+    /// reports' fixed vocabulary (keys, headers), and anything inside a protected check id.
+    pub fn check_script_secret(&self, secret: &str) -> Result<(), String> {
+        if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("a secret never holds whitespace or control characters".to_string());
+        }
+        let lower = secret.to_ascii_lowercase();
+        if let Some(word) = REPORT_WORDS
+            .iter()
+            .find(|w| lower.contains(&w.to_ascii_lowercase()))
+        {
+            return Err(format!(
+                "a secret holding the report word {word:?} would mask verdicts or statuses"
+            ));
+        }
+        let forms = secret_forms(secret);
+        if forms
+            .iter()
+            .any(|f| report_vocabulary().contains(f.as_str()))
+        {
+            return Err(
+                "a secret that is part of the reports' own text would mask their structure"
+                    .to_string(),
+            );
+        }
+        let inner = self.inner.read();
+        if let Some(id) = inner
+            .protected
+            .iter()
+            .find(|p| forms.iter().any(|f| p.contains(f.as_str())))
+        {
+            return Err(format!(
+                "a secret inside check id {id:?} would mask that check's results"
+            ));
+        }
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -137,6 +264,32 @@ mod tests {
         }
     }
 
+    /// Regression (found by `fuzz redact`): a secret with `-._~` and another special
+    /// character survived in its RFC 3986 / encodeURIComponent form.
+    #[test]
+    fn regression_the_rfc3986_encoded_form_survived() {
+        let secret = "a-b/c~d.e_f!*'()";
+        let r = Redactor::new();
+        r.add(secret);
+        for form in ["a-b%2Fc~d.e_f%21%2A%27%28%29", "a-b%2Fc~d.e_f!*'()"] {
+            assert_eq!(
+                r.redact(&format!("?t={form}&x")),
+                format!("?t={MASK}&x"),
+                "{form}"
+            );
+        }
+    }
+
+    /// Regression (found by `fuzz redact`): a URL drops a secret's tabs and newlines, so
+    /// the URL form of `"abcd\nefgh"` is `abcdefgh`, which survived.
+    #[test]
+    fn regression_the_url_form_of_a_secret_with_a_newline_survived() {
+        let r = Redactor::new();
+        r.add("abcd\nefgh-1234");
+        let url = url::Url::parse("http://h/?t=abcd\nefgh-1234").expect("url");
+        assert_eq!(r.redact(url.as_str()), format!("http://h/?t={MASK}"));
+    }
+
     #[test]
     fn text_without_secrets_is_unchanged() {
         let r = Redactor::new();
@@ -144,6 +297,28 @@ mod tests {
         r.add("abcdefgh12345678");
         assert_eq!(r.redact("nothing here"), "nothing here");
         assert!(r.contains_secret("xx abcdefgh12345678 yy"));
+    }
+
+    #[test]
+    fn a_script_secret_may_not_mask_the_reports() {
+        let r = Redactor::new();
+        r.protect("control-prod-health");
+        for refused in [
+            "Verdict: NO-GO",
+            "NO-GO-NO-GO",
+            "\tfailed\t",
+            "\"failed\",",
+            "decision",
+            "startedDateTime",
+            "control-prod",
+            "testcase",
+        ] {
+            assert!(
+                r.check_script_secret(refused).is_err(),
+                "{refused:?} accepted"
+            );
+        }
+        assert!(r.check_script_secret("tok_9f8e7d6c5b4a+/=").is_ok());
     }
 
     #[test]

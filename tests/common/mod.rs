@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod fault_server;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -198,6 +200,28 @@ impl Cmd {
         self
     }
 
+    /// Limits the size of any file the child writes (`RLIMIT_FSIZE`), with `SIGXFSZ`
+    /// ignored so an over-limit write fails with EFBIG like a full disk, instead of killing.
+    #[cfg(unix)]
+    pub fn file_size_limit(mut self, bytes: u64) -> Self {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            self.command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: bytes as libc::rlim_t,
+                    rlim_max: bytes as libc::rlim_t,
+                };
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        self
+    }
+
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -220,8 +244,10 @@ impl Cmd {
         }
         let stdout = read_in_background(child.stdout.take().expect("stdout piped"));
         let stderr = read_in_background(child.stderr.take().expect("stderr piped"));
+        let mut peak_rss_kib = None;
         let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for oa-validate") {
+            if let Some((status, peak)) = try_wait_with_peak_rss(&mut child) {
+                peak_rss_kib = peak;
                 break Some(status);
             }
             if started.elapsed() > self.timeout {
@@ -249,8 +275,42 @@ impl Cmd {
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
             elapsed,
+            peak_rss_kib,
         }
     }
+}
+
+/// Reaps the child if it exited, with its peak resident set size (KiB) from `wait4`'s
+/// rusage: the child's own figure, unlike `getrusage(RUSAGE_CHILDREN)`, which mixes in
+/// every other child of the (multi-threaded) test process.
+#[cfg(unix)]
+fn try_wait_with_peak_rss(child: &mut Child) -> Option<(std::process::ExitStatus, Option<u64>)> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data, fully written by wait4 on success.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own unreaped child; the pointers are valid for the call.
+    let pid = unsafe {
+        libc::wait4(
+            child.id() as libc::pid_t,
+            &mut status,
+            libc::WNOHANG,
+            &mut usage,
+        )
+    };
+    if pid <= 0 {
+        return None;
+    }
+    let peak = u64::try_from(usage.ru_maxrss).ok(); // Linux: KiB
+    Some((std::process::ExitStatus::from_raw(status), peak))
+}
+
+#[cfg(not(unix))]
+fn try_wait_with_peak_rss(child: &mut Child) -> Option<(std::process::ExitStatus, Option<u64>)> {
+    child
+        .try_wait()
+        .expect("wait for oa-validate")
+        .map(|s| (s, None))
 }
 
 fn read_in_background(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
@@ -289,6 +349,8 @@ pub struct Run {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    /// Peak resident set size of the child in KiB (Linux `wait4`), when known.
+    pub peak_rss_kib: Option<u64>,
 }
 
 impl Run {

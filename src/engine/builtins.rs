@@ -1,0 +1,125 @@
+//! Lanes may not redefine a built-in function.
+//!
+//! Rhai calls a script-defined function before a registered one of the same name, so a lane
+//! with `fn assert_status(r, s) { assert(true, "") }` turned every status check below it into
+//! a pass: a release gate that a lane can switch off by shadowing its assertions is no gate.
+//! The same goes for `required` (downgraded to `optional`), `targets`, `skip`, and every
+//! standard function an assertion's argument is computed with (`contains`, `len`, ...).
+
+use rhai::module_resolvers::FileModuleResolver;
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Shared};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The names of every function registered in the engine's global namespace (the host's
+/// primitives and Rhai's standard library).
+pub fn names(engine: &Engine) -> HashSet<String> {
+    engine
+        .gen_fn_signatures(true)
+        .iter()
+        .filter_map(|sig| sig.split('(').next())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty() && !name.contains("::"))
+        .collect()
+}
+
+/// The message for a script function named like a built-in.
+pub fn message(name: &str) -> String {
+    format!(
+        "a lane may not define `fn {name}`: it would replace the built-in `{name}` for every call \
+         in this lane (rename the function)"
+    )
+}
+
+/// The 1-based (line, column) of `fn name` in `source`, when it can be found.
+pub fn definition_position(source: &str, name: &str) -> Option<(usize, usize)> {
+    for (index, line) in source.lines().enumerate() {
+        let mut from = 0;
+        while let Some(at) = line[from..].find("fn ") {
+            let start = from + at;
+            let rest = line[start + 3..].trim_start();
+            let before_ok = start == 0
+                || !line[..start]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let after = rest.strip_prefix(name);
+            if before_ok && after.is_some_and(|a| a.trim_start().starts_with('(')) {
+                return Some((index + 1, line[..start].chars().count() + 1));
+            }
+            from = start + 3;
+        }
+    }
+    None
+}
+
+/// A file module resolver that refuses modules defining a function named like a built-in
+/// (inside the module it would shadow the built-in the same way).
+pub struct GuardedFileResolver {
+    inner: FileModuleResolver,
+    builtins: Arc<HashSet<String>>,
+}
+
+impl GuardedFileResolver {
+    pub fn new(builtins: Arc<HashSet<String>>) -> Self {
+        Self {
+            inner: FileModuleResolver::new(),
+            builtins,
+        }
+    }
+}
+
+impl ModuleResolver for GuardedFileResolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        let module = self.inner.resolve(engine, source, path, pos)?;
+        let shadowing = module
+            .iter_script_fn_info()
+            .map(|(_, _, name, _, _)| name)
+            .find(|name| self.builtins.contains(*name));
+        match shadowing {
+            Some(name) => Err(Box::new(EvalAltResult::ErrorRuntime(
+                format!("module {path:?}: {}", message(name)).into(),
+                pos,
+            ))),
+            None => Ok(module),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_assertions_and_declarations_are_built_ins() {
+        let names = names(&crate::engine::build());
+        for name in [
+            "assert",
+            "assert_eq",
+            "assert_status",
+            "required",
+            "optional",
+            "skip",
+            "targets",
+            "secret",
+            "contains",
+            "len",
+        ] {
+            assert!(names.contains(name), "{name} is not seen as a built-in");
+        }
+        assert!(!names.contains("readiness"));
+    }
+
+    #[test]
+    fn finds_the_definition() {
+        let src = "// fn assert\nlet x = 1;\n  fn assert_status(r, s) { }\n";
+        assert_eq!(definition_position(src, "assert_status"), Some((3, 3)));
+        assert_eq!(definition_position(src, "assert"), None);
+    }
+}

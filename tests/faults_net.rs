@@ -1,0 +1,387 @@
+//! Network faults × HTTP-based primitives: every fault, against every primitive that talks
+//! HTTP, ends its check (errored or failed, with a message naming the fault) within the
+//! check's timeout plus one second; the next check still runs; the verdict is NO-GO; nothing
+//! panics. Adding a primitive is one row of `PRIMITIVES`; adding a fault, one row of `FAULTS`.
+
+mod common;
+
+use common::Sandbox;
+use common::fault_server::{Behaviour, FaultServer};
+use std::time::Duration;
+
+/// An HTTP-based primitive under test.
+struct HttpPrimitive {
+    name: &'static str,
+    /// Rhai statements making one request to `url` through the primitive and reading the
+    /// answer as JSON (so faults in the headers, the body and the JSON all surface).
+    call: fn(url: &str) -> String,
+    /// Environment pointing the primitive at `url`, for clients configured by endpoint
+    /// variables rather than by a URL argument (Cloud Run, Logging).
+    env: fn(url: &str) -> Vec<(String, String)>,
+}
+
+fn no_env(_: &str) -> Vec<(String, String)> {
+    Vec::new()
+}
+
+/// One row per HTTP-based primitive. At merge time add e.g. `perf::`, `cloudrun::` and
+/// `logging::` here (with `env` setting their endpoint override to `url`).
+const PRIMITIVES: &[HttpPrimitive] = &[
+    HttpPrimitive {
+        name: "http::get",
+        call: |url| {
+            format!(
+                r#"let r = http::get("{url}/status", #{{ follow_redirects: true }});
+    assert_status(r, 200);
+    let body = r.json();
+    assert_eq(body.ok, true, "the service says ok");"#
+            )
+        },
+        env: no_env,
+    },
+    HttpPrimitive {
+        name: "http::post",
+        call: |url| {
+            format!(
+                r#"let r = http::post("{url}/status", #{{ json: #{{ probe: 1 }}, follow_redirects: true }});
+    assert_eq(json_get(r, "/ok", "missing"), true, "the service says ok");
+    r.json();"#
+            )
+        },
+        env: no_env,
+    },
+];
+
+/// A check's timeout in these lanes: long enough for loopback, short enough to keep the suite quick.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+struct NetFault {
+    name: &'static str,
+    /// The server (None: the URL alone is the fault).
+    server: fn() -> Option<FaultServer>,
+    url: fn(Option<&FaultServer>) -> String,
+    /// The reason must contain one of these (case-insensitive): words naming the fault.
+    names: &'static [&'static str],
+}
+
+fn served(s: Option<&FaultServer>) -> String {
+    s.expect("a server").url()
+}
+
+const HUNDRED_MB: u64 = 100 * 1000 * 1000;
+
+const FAULTS: &[NetFault] = &[
+    NetFault {
+        name: "connection-refused",
+        server: || None,
+        url: |_| common::refused_url(),
+        names: &["connection refused"],
+    },
+    NetFault {
+        name: "silence-after-accept",
+        server: || Some(FaultServer::start(Behaviour::Silent)),
+        url: served,
+        names: &["timed out waiting for the response headers"],
+    },
+    NetFault {
+        name: "body-drips-past-timeout",
+        server: || {
+            Some(FaultServer::start(Behaviour::Drip {
+                every: Duration::from_millis(200),
+            }))
+        },
+        url: served,
+        names: &["timed out reading the response body"],
+    },
+    NetFault {
+        name: "reset-mid-body",
+        server: || Some(FaultServer::start(Behaviour::ResetMidBody)),
+        url: served,
+        names: &["error reading the response body", "connection reset"],
+    },
+    NetFault {
+        name: "100mb-body-streamed",
+        server: || {
+            Some(FaultServer::start(Behaviour::HugeBody {
+                bytes: HUNDRED_MB,
+                chunked: true,
+            }))
+        },
+        url: served,
+        names: &["exceeds the cap of 16777216 bytes (--max-body)"],
+    },
+    NetFault {
+        name: "100mb-body-announced",
+        server: || {
+            Some(FaultServer::start(Behaviour::HugeBody {
+                bytes: HUNDRED_MB,
+                chunked: false,
+            }))
+        },
+        url: served,
+        names: &["response body of 100000000 bytes exceeds the cap"],
+    },
+    NetFault {
+        name: "invalid-json",
+        server: || {
+            Some(FaultServer::start(Behaviour::Fixed {
+                status: 200,
+                content_type: "application/json",
+                body: b"{\"ok\": tru".to_vec(),
+            }))
+        },
+        url: served,
+        names: &["not json"],
+    },
+    NetFault {
+        name: "invalid-utf8",
+        server: || {
+            Some(FaultServer::start(Behaviour::Fixed {
+                status: 200,
+                content_type: "application/json; charset=utf-8",
+                body: b"{\"ok\": \"\xff\xfe\xc3\x28\"}".to_vec(),
+            }))
+        },
+        url: served,
+        names: &["invalid unicode", "utf-8", "not json"],
+    },
+    NetFault {
+        name: "redirect-loop",
+        server: || Some(FaultServer::start(Behaviour::RedirectLoop)),
+        url: served,
+        names: &["redirect loop"],
+    },
+    NetFault {
+        name: "tls-self-signed",
+        server: || Some(FaultServer::start(Behaviour::SelfSignedTls)),
+        url: served,
+        names: &["certificate"],
+    },
+    NetFault {
+        name: "unresolvable-host",
+        server: || None,
+        // `.invalid` never resolves (RFC 6761): the lookup fails locally.
+        url: |_| "http://oa-validate-fault.invalid".to_string(),
+        names: &["dns error", "failed to lookup", "name or service not known"],
+    },
+];
+
+/// The lane for one (primitive, fault): the faulty check, then a required and an optional
+/// check that must still run and pass.
+fn lane(primitive: &HttpPrimitive, fault: &NetFault, url: &str) -> String {
+    format!(
+        r#"required("fault-{fault}", #{{ timeout: "{timeout}s" }}, || {{
+    {call}
+}});
+required("runs-after-the-fault", || {{ assert(true, "the next check still runs"); }});
+optional("optional-after-the-fault", || {{ assert(true, "optional checks too"); }});
+"#,
+        fault = fault.name,
+        timeout = CHECK_TIMEOUT.as_secs(),
+        call = (primitive.call)(url),
+    )
+}
+
+struct Finding {
+    what: String,
+    ok: Result<(), String>,
+    peak_rss_kib: Option<u64>,
+}
+
+fn run_one(primitive: &HttpPrimitive, fault: &NetFault) -> Finding {
+    let what = format!("{} × {}", primitive.name, fault.name);
+    let server = (fault.server)();
+    let url = (fault.url)(server.as_ref());
+    let sb = Sandbox::new();
+    sb.write("fault.rhai", &lane(primitive, fault, &url));
+    let out = sb.out("evidence");
+    let mut cmd = sb
+        .cmd()
+        .arg("fault.rhai")
+        .out(&out)
+        .timeout(Duration::from_secs(60));
+    for (k, v) in (primitive.env)(&url) {
+        cmd = cmd.env(&k, v);
+    }
+    let run = cmd.run();
+    let check = || -> Result<(), String> {
+        if run.code != Some(1) {
+            return Err(format!("exit {:?}, expected 1 (NO-GO)", run.code));
+        }
+        if run.verdict_line() != "Verdict: NO-GO" {
+            return Err(run.verdict_line().to_string());
+        }
+        if run.stderr.contains("panicked") || run.stdout.contains("panic") {
+            return Err("a panic".to_string());
+        }
+        let ev = sb.evidence("evidence");
+        let id = format!("fault-{}", fault.name);
+        let faulty = ev.json_check(&id);
+        let status = faulty["status"].as_str().unwrap_or_default();
+        if !matches!(status, "errored" | "failed") {
+            return Err(format!("status {status}, expected errored or failed"));
+        }
+        let reason = faulty["reason"].as_str().unwrap_or_default().to_lowercase();
+        if !fault
+            .names
+            .iter()
+            .any(|n| reason.contains(&n.to_lowercase()))
+        {
+            return Err(format!("reason {reason:?} names none of {:?}", fault.names));
+        }
+        if !reason.starts_with("fault.rhai:") {
+            return Err(format!("reason {reason:?} lacks the file:line:col"));
+        }
+        let summary = ev.summary_json();
+        let took = summary["run"]["checks"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["id"] == id.as_str()))
+            .and_then(|c| c["duration_ms"].as_u64())
+            .ok_or("no duration")?;
+        let limit = (CHECK_TIMEOUT + Duration::from_secs(1)).as_millis() as u64;
+        if took > limit {
+            return Err(format!(
+                "took {took} ms, more than the timeout + 1 s ({limit} ms)"
+            ));
+        }
+        for next in ["runs-after-the-fault", "optional-after-the-fault"] {
+            let status = &ev.json_check(next)["status"];
+            if status != "passed" {
+                return Err(format!("{next} is {status}, expected passed"));
+            }
+        }
+        // The evidence of the faulty check is complete and sealed.
+        let har = ev.read(&format!("http/{id}.har"));
+        serde_json::from_str::<serde_json::Value>(&har)
+            .map_err(|e| format!("the HAR is not JSON: {e}"))?;
+        let sums = std::process::Command::new("sha256sum")
+            .args(["-c", "--quiet", "SHA256SUMS"])
+            .current_dir(&ev.dir)
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !sums.success() {
+            return Err("sha256sum -c SHA256SUMS fails".to_string());
+        }
+        Ok(())
+    };
+    let ok = check().map_err(|e| {
+        format!(
+            "{e}\n--- stdout\n{}\n--- stderr\n{}",
+            run.stdout, run.stderr
+        )
+    });
+    Finding {
+        what,
+        ok,
+        peak_rss_kib: run.peak_rss_kib,
+    }
+}
+
+/// A child reading (and dropping) a 100 MB body at the 16 MiB cap stays well under this.
+const PEAK_RSS_LIMIT_KIB: u64 = 120 * 1024;
+
+#[test]
+fn every_network_fault_ends_its_check_in_time_and_the_run_goes_on() {
+    let cases: Vec<(&HttpPrimitive, &NetFault)> = PRIMITIVES
+        .iter()
+        .flat_map(|p| FAULTS.iter().map(move |f| (p, f)))
+        .collect();
+    // A few at a time: each case is one child process, mostly waiting on a timeout.
+    let findings: Vec<Finding> = cases
+        .chunks(6)
+        .flat_map(|chunk| {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = chunk
+                    .iter()
+                    .map(|(p, f)| s.spawn(move || run_one(p, f)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("fault case thread"))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for f in &findings {
+        if let Err(e) = &f.ok {
+            failures.push(format!("{}: {e}", f.what));
+        }
+        if f.what.contains("100mb")
+            && let Some(peak) = f.peak_rss_kib
+        {
+            eprintln!("{}: peak RSS {} KiB", f.what, peak);
+            if peak > PEAK_RSS_LIMIT_KIB {
+                failures.push(format!(
+                    "{}: peak RSS {peak} KiB exceeds {PEAK_RSS_LIMIT_KIB} KiB",
+                    f.what
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} fault cases broke their guarantee:\n{}",
+        failures.len(),
+        findings.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// `--max-body` is the cap that holds (not only the default): 1 MiB refuses a 2 MB body.
+#[test]
+fn a_lower_max_body_is_the_cap() {
+    let server = FaultServer::start(Behaviour::HugeBody {
+        bytes: 2_000_000,
+        chunked: true,
+    });
+    let sb = Sandbox::new();
+    sb.write(
+        "cap.rhai",
+        &format!(
+            "required(\"capped\", || {{ let r = http::get(\"{}/\"); assert_status(r, 200); }});\n",
+            server.url()
+        ),
+    );
+    let run = sb
+        .cmd()
+        .args(["cap.rhai", "--max-body", "1MiB"])
+        .out(&sb.out("evidence"))
+        .run();
+    run.expect_code(1);
+    let reason = sb.evidence("evidence").json_check("capped")["reason"].to_string();
+    assert!(
+        reason.contains("exceeds the cap of 1048576 bytes"),
+        "{reason}"
+    );
+}
+
+/// Regression: `json_get` on a response whose body is not JSON answered the default, so the
+/// check failed with "expected true, actual \"missing\"" instead of naming the bad body.
+#[test]
+fn regression_json_get_on_a_body_that_is_not_json_names_the_fault() {
+    let server = FaultServer::start(Behaviour::Fixed {
+        status: 200,
+        content_type: "application/json",
+        body: b"<html>maintenance</html>".to_vec(),
+    });
+    let sb = Sandbox::new();
+    sb.write(
+        "lenient.rhai",
+        &format!(
+            "required(\"reads-json\", || {{\n    let r = http::get(\"{}/status\");\n    assert_eq(json_get(r, \"/ok\", \"missing\"), true, \"ok\");\n}});\n",
+            server.url()
+        ),
+    );
+    let run = sb.cmd().arg("lenient.rhai").out(&sb.out("evidence")).run();
+    run.expect_code(1);
+    let check = sb.evidence("evidence").json_check("reads-json");
+    assert_eq!(check["status"], "errored", "{check}");
+    let reason = check["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with(
+            "lenient.rhai:3:15: json_get: GET /status answered a body that is not JSON"
+        ),
+        "{reason}"
+    );
+}
