@@ -1,32 +1,27 @@
 #!/usr/bin/env bash
-# Start-up and control-lane wall times of the release binary, as medians (hyperfine).
-# Installs hyperfine from Debian's packages when missing. Usage: benches/run.sh [RUNS]
+# The performance harness: every figure of benches/RESULTS.md, measured in one run on this
+# machine, as medians (hyperfine) and ratios. Installs what it needs from Debian's packages
+# and crates.io when missing. Usage: benches/run.sh [RUNS]   (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs="${1:-30}"
+export RUNS="${1:-15}"
 
-if ! command -v hyperfine >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null
+need_apt=()
+command -v hyperfine >/dev/null || need_apt+=(hyperfine)
+command -v wrk >/dev/null || need_apt+=(wrk)
+command -v nginx >/dev/null || need_apt+=(nginx-light)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v jq >/dev/null || need_apt+=(jq)
+if ! command -v hurl >/dev/null && ! [ -x "$HOME/.cargo/bin/hurl" ]; then
+    need_apt+=(libcurl4-openssl-dev libclang-dev pkg-config)
 fi
-cargo build --release --quiet
-bin=target/release/oa-validate
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+if [ ${#need_apt[@]} -gt 0 ]; then
+    apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if ! command -v hurl >/dev/null && ! [ -x "$HOME/.cargo/bin/hurl" ]; then
+    cargo install hurl@8.0.1 --locked
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
 
-hyperfine --warmup 3 --runs "$runs" -N --export-json "$out/startup.json" \
-    "$bin --version" \
-    "$bin list" \
-    "$bin check" \
-    "$bin --sim lanes/control.rhai --out $out/ev --no-progress"
-{
-    echo "# Start-up and control lane ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))"
-    echo
-    echo "| command | median ms | min ms | max ms | runs |"
-    echo "| --- | ---: | ---: | ---: | ---: |"
-    python3 - "$out/startup.json" "$out" <<'PY'
-import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    cmd = r["command"].replace(sys.argv[2], "$TMP")
-    print(f"| `{cmd}` | {r['median']*1000:.1f} | {r['min']*1000:.1f} | {r['max']*1000:.1f} | {len(r['times'])} |")
-PY
-} | tee benches/RESULTS.md
+cargo build --release --quiet
+exec python3 benches/bench.py

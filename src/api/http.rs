@@ -251,13 +251,14 @@ struct Hop {
 
 async fn send_once(
     host: &Host,
+    client: &reqwest::Client,
     method: Method,
     url: &Url,
     headers: &[(String, String)],
     body: Option<&(Vec<u8>, Option<String>)>,
     deadline: tokio::time::Instant,
 ) -> Result<(Hop, String, String), String> {
-    let mut request = host.http.request(method, url.clone());
+    let mut request = client.request(method, url.clone());
     for (name, value) in headers {
         request = request.header(name, value);
     }
@@ -402,9 +403,11 @@ pub(crate) fn perform(
             .unwrap_or_default();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let cancel = host.cancel.clone();
-        let outcome = host.runtime.block_on(async {
+        let (hop_method, hop_url, hop_headers, hop_body) =
+            (method.clone(), &url, &headers, body.as_ref());
+        let outcome = host.block_on_http(|client| async move {
             tokio::select! {
-                r = send_once(host, method.clone(), &url, &headers, body.as_ref(), deadline) => r,
+                r = send_once(host, &client, hop_method, hop_url, hop_headers, hop_body, deadline) => r,
                 _ = cancel.cancelled() => Err("interrupted".to_string()),
             }
         });

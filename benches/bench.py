@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""oa-validate's performance harness (run through benches/run.sh, which installs the tools).
+
+Everything is measured in one run on one machine and reported as medians and ratios:
+per-request cost against Hurl, a curl+jq loop and the wrk floor; the full matrix against the
+sim with injected latency; start-up; peak memory; and the perf sampler's TTFB fidelity.
+Results go to benches/RESULTS.md.
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "oa-validate")
+RUNS = int(os.environ.get("RUNS", "15"))
+REQUESTS = 1000
+TMP = tempfile.mkdtemp(prefix="oa-bench-")
+RESULTS = []  # markdown sections
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def hyperfine(commands, runs=RUNS, env=None, warmup=2):
+    """{name: shell-free command} -> {name: {median, min, max}} in milliseconds."""
+    out = os.path.join(TMP, "hyperfine.json")
+    args = ["hyperfine", "-N", "--style", "basic", "--warmup", str(warmup), "--runs", str(runs),
+            "--export-json", out]
+    names = list(commands)
+    for name in names:
+        args += ["--command-name", name, commands[name]]
+    subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL)
+    with open(out) as f:
+        results = json.load(f)["results"]
+    return {
+        r["command"]: {
+            "median": r["median"] * 1000,
+            "min": r["min"] * 1000,
+            "max": r["max"] * 1000,
+        }
+        for r in results
+    }
+
+
+def peak_rss_mb(argv, env=None, cwd=None):
+    """Runs argv to completion; returns (exit code, peak RSS of that process in MB)."""
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024.0
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError):
+        pass
+    return f"{os.cpu_count()} cores ({model}), {mem}, {platform.system()} {platform.release()}"
+
+
+def tool_version(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+# ---------------------------------------------------------------------------------------
+# A fixed-response loopback server: nginx from Debian's packages.
+
+class Nginx:
+    def __init__(self, big_file_mb=100):
+        self.dir = os.path.join(TMP, "nginx")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        big = os.path.join(self.dir, "big.bin")
+        with open(big, "wb") as f:
+            f.truncate(big_file_mb * 1024 * 1024)
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+worker_processes 1;
+daemon off;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{self.port};
+        location = /ok.json {{ default_type application/json; return 200 '{{"ok":true,"n":42}}'; }}
+        location = /big.bin {{ root {self.dir}; }}
+    }}
+}}
+""")
+        self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+# ---------------------------------------------------------------------------------------
+
+def per_request(nginx):
+    url = f"{nginx.url}/ok.json"
+    lane = os.path.join(TMP, "thousand.rhai")
+    with open(lane, "w") as f:
+        f.write(f"""// {REQUESTS} sequential GETs, each with a status and a JSON assertion.
+required("bench-{REQUESTS}-gets", #{{ timeout: "600s" }}, || {{
+    for i in 0..{REQUESTS} {{
+        let r = http::get("{url}");
+        assert_status(r, 200);
+        assert_eq(json_get(r, "/ok", ()), true, "ok");
+    }}
+}});
+""")
+    hurl = os.path.join(TMP, "thousand.hurl")
+    with open(hurl, "w") as f:
+        f.write(f'GET {url}\nHTTP 200\n[Asserts]\njsonpath "$.ok" == true\n\n' * REQUESTS)
+    loop = os.path.join(TMP, "curl-jq.sh")
+    with open(loop, "w") as f:
+        f.write(f"""#!/usr/bin/env bash
+# How the bash harness checked an endpoint: curl for the status, jq for the body.
+set -euo pipefail
+for _ in $(seq {REQUESTS}); do
+    out=$(curl -s -w '\\n%{{http_code}}' {url})
+    [ "${{out##*$'\\n'}}" = 200 ]
+    printf '%s' "${{out%$'\\n'*}}" | jq -e '.ok == true' >/dev/null
+done
+""")
+    os.chmod(loop, 0o755)
+    ev = os.path.join(TMP, "ev-thousand")
+    commands = {
+        "oa-validate (HAR on)": f"{BIN} {lane} --out {ev} --no-progress",
+        f"hurl --jobs 1 ({tool_version(['hurl', '--version']).split()[1]})": f"hurl --test --jobs 1 {hurl}",
+    }
+    help_text = subprocess.run([BIN, "--help"], capture_output=True, text=True).stdout
+    if "--no-har" in help_text:
+        commands["oa-validate (HAR off)"] = f"{BIN} {lane} --out {ev}-nohar --no-progress --no-har"
+    log("per-request: oa-validate vs hurl")
+    results = hyperfine(commands)
+    log("per-request: curl+jq loop")
+    results.update(hyperfine({"curl+jq loop (bash harness)": loop}, runs=max(3, RUNS // 5), warmup=1))
+
+    log("per-request: wrk floor")
+    wrk = subprocess.run(["wrk", "-t1", "-c1", "-d5s", "--latency", url], capture_output=True,
+                         text=True, check=True).stdout
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", wrk)
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+    p50_ms = float(p50.group(1)) * scale[p50.group(2)]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1))
+    floor_ms = REQUESTS * 1000.0 / rps  # mean round trip x N, from wrk's throughput
+    results[f"floor: wrk -t1 -c1, {REQUESTS} x mean round trip"] = {
+        "median": floor_ms, "min": REQUESTS * p50_ms, "max": floor_ms}
+
+    hurl_name = next(k for k in results if k.startswith("hurl"))
+    oa = results["oa-validate (HAR on)"]["median"]
+    rows = []
+    for name, r in results.items():
+        rows.append([name, f"{r['median']:.1f}", f"{r['median'] / REQUESTS * 1000:.0f}",
+                     f"{r['median'] / results[hurl_name]['median']:.2f}x"])
+    floor = results[f"floor: wrk -t1 -c1, {REQUESTS} x mean round trip"]["median"]
+    RESULTS.append(f"""## Per-request cost: {REQUESTS} sequential checked GETs (nginx on loopback)
+
+{table(["what", "median ms", "us per request", "vs hurl"], rows)}
+
+- oa-validate with HAR evidence / Hurl: **{oa / results[hurl_name]['median']:.2f}x** (target <= 1.0x)
+- oa-validate with HAR evidence / wrk floor ({REQUESTS} x mean round trip {floor / REQUESTS * 1000:.0f} us; p50 {p50_ms * 1000:.0f} us): **{oa / floor:.2f}x** (target <= 1.5x)
+""")
+
+
+def start_sim(latency):
+    """Starts `oa-validate sim` and returns (process, environment from its export lines)."""
+    import threading
+    proc = subprocess.Popen([BIN, "sim", "--latency", latency], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    lines = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    env = dict(os.environ)
+    deadline = time.time() + 20
+    seen = 0
+    while time.time() < deadline:
+        time.sleep(0.3)
+        if lines and len(lines) == seen and any("PROD_CONTROL_BASE_URL" in l for l in lines):
+            break  # the sim printed everything and is now serving
+        seen = len(lines)
+    for line in lines:
+        m = re.match(r"export (\w+)=(.*)", line.strip())
+        if m:
+            env[m.group(1)] = m.group(2).strip("'\"")
+    return proc, env
+
+
+def matrix():
+    lanes = sorted(f for f in os.listdir(os.path.join(ROOT, "lanes")) if f.endswith(".rhai"))
+    log(f"matrix: {len(lanes)} lanes against the sim with 50 ms latency")
+    sim, env = start_sim("50ms")
+    try:
+        ev = os.path.join(TMP, "ev-matrix")
+        commands = {
+            "full matrix, default --jobs": f"{BIN} --out {ev}-default --no-progress",
+            "full matrix, --jobs 1": f"{BIN} --jobs 1 --out {ev}-1 --no-progress",
+        }
+        for lane in lanes:
+            commands[f"lane {lane} alone"] = f"{BIN} lanes/{lane} --out {ev}-{lane} --no-progress"
+        results = hyperfine(commands, runs=max(3, RUNS // 3), env=env, warmup=1)
+    finally:
+        sim.terminate()
+        sim.wait(timeout=10)
+    lane_results = {k: v for k, v in results.items() if k.startswith("lane ")}
+    slowest = max(lane_results, key=lambda k: lane_results[k]["median"])
+    default = results["full matrix, default --jobs"]["median"]
+    rows = [[k, f"{v['median']:.0f}", f"{v['median'] / lane_results[slowest]['median']:.2f}x"]
+            for k, v in results.items()]
+    RESULTS.append(f"""## Matrix wall time against the sim with 50 ms per request
+
+{table(["what", "median ms", "vs slowest lane"], rows)}
+
+- Full matrix (default --jobs) / slowest lane alone ({slowest[5:-6]}): **{default / lane_results[slowest]['median']:.2f}x** (target <= 1.2x)
+""")
+
+
+def startup():
+    log("start-up")
+    results = hyperfine({
+        "--version": f"{BIN} --version",
+        "list (all lanes)": f"{BIN} list",
+        "check (all lanes)": f"{BIN} check",
+    }, runs=max(RUNS, 30), warmup=3)
+    rows = [[k, f"{v['median']:.1f}", f"{v['min']:.1f}", f"{v['max']:.1f}"] for k, v in results.items()]
+    RESULTS.append(f"""## Start-up
+
+{table(["command", "median ms", "min ms", "max ms"], rows)}
+
+Targets: `--version` <= 10 ms; `list` and `check` <= 50 ms.
+""")
+
+
+def memory(nginx):
+    log("memory")
+    lane = os.path.join(TMP, "big.rhai")
+    with open(lane, "w") as f:
+        f.write(f"""// A 100 MB body: the --max-body cap (16 MiB) must hold, streamed, not buffered.
+required("bench-100mb-body", #{{ timeout: "120s" }}, || {{
+    let err = "";
+    try {{ http::get("{nginx.url}/big.bin"); }} catch (e) {{ err = `${{e}}`; }}
+    assert(err.contains("max-body"), "the body cap stopped the download");
+}});
+""")
+    rows = []
+    runs = []
+    for _ in range(3):
+        code, rss = peak_rss_mb([BIN, "--sim", "--no-progress", "--out", os.path.join(TMP, "ev-mem")],
+                                cwd=ROOT)
+        runs.append((code, rss))
+    rows.append(["full matrix with --sim", f"{statistics.median(r for _, r in runs):.1f}",
+                 ", ".join(str(c) for c, _ in runs)])
+    runs = []
+    for _ in range(3):
+        runs.append(peak_rss_mb([BIN, lane, "--no-progress", "--out", os.path.join(TMP, "ev-big")]))
+    rows.append(["100 MB body (capped at 16 MiB)", f"{statistics.median(r for _, r in runs):.1f}",
+                 ", ".join(str(c) for c, _ in runs)])
+    RESULTS.append(f"""## Peak memory (RSS of the oa-validate process, median of 3)
+
+{table(["run", "peak RSS MB", "exit codes"], rows)}
+
+Target: <= 64 MB each.
+""")
+
+
+def main():
+    if not os.path.exists(BIN):
+        sys.exit(f"{BIN} missing: run benches/run.sh")
+    nginx = Nginx()
+    try:
+        startup()
+        per_request(nginx)
+        matrix()
+        memory(nginx)
+    finally:
+        nginx.stop()
+    header = f"""# Benchmark results
+
+Measured by `benches/run.sh` on {time.strftime('%Y-%m-%d')} — {machine()}.
+All figures are medians of repeated runs on the same machine in one session; the machine
+is shared, so compare ratios rather than absolute times.
+"""
+    text = header + "\n" + "\n".join(RESULTS)
+    with open(os.path.join(ROOT, "benches", "RESULTS.md"), "w") as f:
+        f.write(text)
+    print(text)
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
