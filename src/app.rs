@@ -280,6 +280,15 @@ fn serve_sim(
         println!("# faults: {}", names.join(", "));
     }
     print!("{}", sim.export_lines());
+    // What `--sim` sets besides the sim's own endpoints, so a served sim runs the whole matrix.
+    for var in [
+        crate::api::cargo::REPO_ROOT_VAR,
+        crate::sim::GMAIL_ACCOUNT_VAR,
+    ] {
+        if let Some(value) = env.get_nonempty(var) {
+            println!("export {var}={}", shell_quote(value));
+        }
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     runtime.block_on(async {
@@ -607,4 +616,14 @@ fn defs(args: &DefsArgs) -> Result<i32, UsageError> {
         .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(exit_code::GO)
+}
+
+/// A value as a POSIX shell word: as is when it is plain, else single-quoted.
+fn shell_quote(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@%+=,".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }
