@@ -83,7 +83,7 @@ impl HttpResponse {
 }
 
 /// What a script asked for, after its options were read.
-struct RequestSpec {
+pub(crate) struct RequestSpec {
     method: Method,
     url: Url,
     headers: Vec<(String, String)>,
@@ -93,7 +93,8 @@ struct RequestSpec {
     bearer: Option<String>,
 }
 
-fn read_options(
+/// Reads a script's request options (shared by `http::` and `perf::`).
+pub(crate) fn read_options(
     ctx: &NativeCallContext,
     host: &Host,
     method: &str,
@@ -345,8 +346,9 @@ fn har_text(host: &Host, bytes: &[u8]) -> String {
         .redact(&String::from_utf8_lossy(&bytes[..end]))
 }
 
-/// Performs a request (following redirects when asked), recording every hop.
-fn perform(
+/// Performs a request (following redirects when asked), recording every hop. Shared by
+/// `http::` and `perf::`: a timing measured here is the one a script sees.
+pub(crate) fn perform(
     ctx: &NativeCallContext,
     verb: &str,
     spec: RequestSpec,

@@ -4,9 +4,11 @@
 //! the engine's metadata (`oa-validate defs`, docs/api.md).
 
 pub mod assert;
+pub mod browser;
 pub mod core;
 pub mod http;
 pub mod json;
+pub mod perf;
 pub mod re;
 
 use rhai::{Engine, exported_module};
@@ -19,6 +21,8 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("http", exported_module!(http::http_api).into());
     engine.register_static_module("json", exported_module!(json::json_api).into());
     engine.register_static_module("re", exported_module!(re::re_api).into());
+    engine.register_static_module("perf", exported_module!(perf::perf_api).into());
+    browser::register(engine);
 }
 
 /// A Rhai runtime error at the caller's position.
@@ -36,6 +40,16 @@ pub(crate) fn script_error(
 pub(crate) fn interrupted(ctx: &rhai::NativeCallContext) -> Box<rhai::EvalAltResult> {
     Box::new(rhai::EvalAltResult::ErrorTerminated(
         crate::engine::STOP_CANCELLED.into(),
+        ctx.call_position(),
+    ))
+}
+
+/// Ends the running check as skipped with `reason` (as the script verb `skip()` does), from
+/// a primitive that finds a prerequisite missing (e.g. `chromium not installed`).
+pub(crate) fn skip_check(ctx: &rhai::NativeCallContext, reason: &str) -> Box<rhai::EvalAltResult> {
+    crate::engine::context::with_check(|c| c.record.skip = Some(reason.to_string()));
+    Box::new(rhai::EvalAltResult::ErrorTerminated(
+        format!("{}:{reason}", crate::engine::STOP_SKIP).into(),
         ctx.call_position(),
     ))
 }

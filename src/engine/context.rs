@@ -65,6 +65,8 @@ pub struct CheckRecord {
     pub log: Vec<String>,
     pub exchanges: Vec<Exchange>,
     pub evidence: Vec<(String, String)>,
+    /// Binary artifacts (screenshots), saved as they are under `artifacts/<check_id>/`.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 pub struct CheckScope {

@@ -5,7 +5,10 @@ use rhai::module_resolvers::StaticModuleResolver;
 use rhai::{Engine, Module, Scope};
 
 /// (import path, source) of every stdlib module.
-pub const MODULES: &[(&str, &str)] = &[("control", include_str!("../../stdlib/control.rhai"))];
+pub const MODULES: &[(&str, &str)] = &[
+    ("control", include_str!("../../stdlib/control.rhai")),
+    ("htmx", include_str!("../../stdlib/htmx.rhai")),
+];
 
 /// Compiles one embedded module with `engine` (which must already have the primitives).
 pub fn compile(engine: &Engine, name: &str, source: &str) -> Result<Module, String> {

@@ -8,7 +8,9 @@
 
 mod control;
 mod fault;
+pub mod htmx;
 mod offsite;
+mod route_split;
 
 pub use fault::{Fault, ParseFaultError};
 pub use offsite::RecordedRequest;
