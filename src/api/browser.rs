@@ -372,6 +372,54 @@ impl BrowserPage {
         )
     }
 
+    /// Polls `condition` until it holds. Not holding in time is a failed assertion (the
+    /// page did not reach the state the lane expects), not a script error.
+    fn wait(&self, ctx: &NativeCallContext, condition: &str, timeout: Option<Duration>) -> Res<()> {
+        let host = in_check(ctx, "browser")?;
+        let (page, default_timeout) = self.with_page(ctx, |p, t| (p.clone(), t))?;
+        let limit = timeout.unwrap_or(default_timeout).min(context::remaining());
+        let js = condition.to_string();
+        let cancel = host.cancel.clone();
+        let started = Instant::now();
+        let outcome = host.runtime.block_on(async {
+            tokio::select! {
+                r = tokio::time::timeout(limit, poll_truthy(&page, &js)) => Some(r.is_ok()),
+                _ = cancel.cancelled() => None,
+            }
+        });
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match outcome {
+            None => Err(crate::api::interrupted(ctx)),
+            Some(true) => {
+                crate::api::assert::record_pass(&format!("browser: {condition} ({ms:.0} ms)"));
+                Ok(())
+            }
+            Some(false) => {
+                let at = host
+                    .runtime
+                    .block_on(async {
+                        tokio::time::timeout(
+                            Duration::from_secs(2),
+                            evaluate(&page, "location.pathname + location.search"),
+                        )
+                        .await
+                    })
+                    .ok()
+                    .and_then(Result::ok)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| "?".to_string());
+                let within =
+                    humantime::format_duration(Duration::from_millis(limit.as_millis() as u64));
+                Err(crate::api::assert::record_failure(
+                    ctx,
+                    format!("browser: not true within {within}: {condition}"),
+                    Some(format!("true within {within}")),
+                    Some(format!("still false at {at}")),
+                ))
+            }
+        }
+    }
+
     fn screenshot_bytes(&self, ctx: &NativeCallContext) -> Res<Vec<u8>> {
         self.op(ctx, "screenshot", None, |page| {
             Box::pin(async move {
@@ -712,13 +760,7 @@ pub mod page_api {
         } else {
             Some(crate::api::core::parse_duration(&timeout).map_err(|e| script_error(&ctx, e))?)
         };
-        let js = condition.to_string();
-        page.op(
-            &ctx,
-            &format!("wait until {condition}"),
-            timeout,
-            move |p| Box::pin(async move { poll_truthy(&p, &js).await }),
-        )
+        page.wait(&ctx, condition, timeout)
     }
 
     /// Sets the value of the field `selector` and fires `input` and `change`.

@@ -202,6 +202,7 @@ pub(super) fn router<S: Clone + Send + Sync + 'static>(control: &ControlState) -
         .route("/settings/profile/update", post(settings_update))
         .route("/api/settings/profile", get(settings_profile))
         .route("/sim/delay/{ms}", get(delay))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .with_state(Arc::new(state))
 }
 
