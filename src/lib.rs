@@ -15,5 +15,6 @@ pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod setup;
 pub mod sim;
 pub mod verdict;
