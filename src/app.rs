@@ -1,6 +1,6 @@
 //! What each command does, from a resolved configuration to an exit code.
 
-use crate::cli::{self, Cli, Command, LaneArgs, RunArgs, SimArgs, UsageError};
+use crate::cli::{self, Cli, Command, DefsArgs, LaneArgs, ReplArgs, RunArgs, SimArgs, UsageError};
 use crate::config::{EnvSnapshot, Mode, RunConfig, Target};
 use crate::engine::{self, error::code_frame, host::Host};
 use crate::evidence::folder::EvidenceFolder;
@@ -34,6 +34,8 @@ pub fn main(cli: Cli) -> i32 {
         Some(Command::List(args)) => list_or_check(&runtime, &args, env, true),
         Some(Command::Check(args)) => list_or_check(&runtime, &args, env, false),
         Some(Command::Sim(args)) => serve_sim(&runtime, &args, &env),
+        Some(Command::Repl(args)) => repl(&runtime, &args, env),
+        Some(Command::Defs(args)) => defs(&args),
         None => run_matrix(&runtime, &cli.run, env),
     };
     match result {
@@ -499,4 +501,45 @@ fn environment_section(env: &EnvSnapshot, redactor: &Redactor) -> Vec<(String, O
             (name.to_string(), value)
         })
         .collect()
+}
+
+fn repl(
+    runtime: &tokio::runtime::Runtime,
+    args: &ReplArgs,
+    mut env: EnvSnapshot,
+) -> Result<i32, UsageError> {
+    let history = if args.no_history {
+        None
+    } else {
+        crate::repl::history_path(&env)
+    };
+    let (_sim, targets) = if args.sim {
+        let (sim, targets) = start_sim(runtime, &mut env, Vec::new(), Duration::ZERO)?;
+        (Some(sim), targets)
+    } else {
+        (None, cli::targets_from_env(&env, false)?)
+    };
+    let max_body = cli::parse_bytes("16MiB").map_err(UsageError)?;
+    let host = build_host(runtime, targets, env, Redactor::new(), max_body, false)?;
+    let session =
+        crate::repl::Session::new(engine::build(), host, &args.target).map_err(UsageError)?;
+    Ok(crate::repl::run(session, history))
+}
+
+fn defs(args: &DefsArgs) -> Result<i32, UsageError> {
+    let engine = engine::build();
+    crate::api::docs::write_definitions(&engine, &args.dir).map_err(|e| {
+        UsageError(format!(
+            "cannot write definitions to {}: {e}",
+            args.dir.display()
+        ))
+    })?;
+    if let Some(path) = &args.markdown {
+        crate::evidence::write::atomic_write(
+            path,
+            crate::api::docs::api_markdown(&engine).as_bytes(),
+        )
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(exit_code::GO)
 }

@@ -34,6 +34,33 @@ pub enum Command {
     Check(LaneArgs),
     /// Serve the simulated deployment on loopback and print the environment to use it.
     Sim(SimArgs),
+    /// Probe a deployment interactively with the same primitives, targets and redaction.
+    Repl(ReplArgs),
+    /// Write Rhai definition files (.d.rhai) of the whole API, for editors and the language server.
+    Defs(DefsArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReplArgs {
+    /// Start the in-process simulated deployment and probe it.
+    #[arg(long)]
+    pub sim: bool,
+    /// The target bound to the variable `target` at start.
+    #[arg(long, value_name = "NAME", default_value = "staging", value_parser = ["staging", "prod"])]
+    pub target: String,
+    /// Do not read or write the history file.
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DefsArgs {
+    /// Folder to write the .d.rhai files into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Also write the Markdown API reference (docs/api.md) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone, Default)]

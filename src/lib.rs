@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod exit_code;
 pub mod outcome;
 pub mod plan;
+pub mod repl;
 pub mod report;
 pub mod run;
 pub mod setup;

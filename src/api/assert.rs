@@ -8,8 +8,6 @@ use crate::outcome::Failure;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext};
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
-
 /// Counts a passed assertion on the running check (also used by self-verifying primitives).
 pub fn record_pass(description: &str) {
     context::with_check(|c| c.record.assertions += 1);
@@ -50,7 +48,7 @@ pub fn record_failure(
     ))
 }
 
-fn check_assertion(ctx: &NativeCallContext, verb: &str) -> Res<()> {
+fn check_assertion(ctx: &NativeCallContext, verb: &str) -> Result<(), Box<EvalAltResult>> {
     if context::with_check(|_| ()).is_none() {
         return Err(crate::api::script_error(
             ctx,
@@ -101,7 +99,11 @@ fn statuses_text(codes: &[i64]) -> String {
     }
 }
 
-fn assert_status_in(ctx: &NativeCallContext, resp: &HttpResponse, codes: &[i64]) -> Res<()> {
+fn assert_status_in(
+    ctx: &NativeCallContext,
+    resp: &HttpResponse,
+    codes: &[i64],
+) -> Result<(), Box<EvalAltResult>> {
     check_assertion(ctx, "assert_status")?;
     let expected = statuses_text(codes);
     if codes.contains(&resp.status) {
@@ -131,7 +133,11 @@ fn assert_status_in(ctx: &NativeCallContext, resp: &HttpResponse, codes: &[i64])
 pub mod assert_api {
     /// Fails the check with `message` unless `condition` is true.
     #[rhai_fn(name = "assert", return_raw)]
-    pub fn assert_true(ctx: NativeCallContext, condition: bool, message: &str) -> Res<()> {
+    pub fn assert_true(
+        ctx: NativeCallContext,
+        condition: bool,
+        message: &str,
+    ) -> Result<(), Box<EvalAltResult>> {
         check_assertion(&ctx, "assert")?;
         if condition {
             record_pass(message);
@@ -149,7 +155,7 @@ pub mod assert_api {
         actual: Dynamic,
         expected: Dynamic,
         message: &str,
-    ) -> Res<()> {
+    ) -> Result<(), Box<EvalAltResult>> {
         check_assertion(&ctx, "assert_eq")?;
         let equal = match (dynamic_to_json(&actual), dynamic_to_json(&expected)) {
             (Ok(a), Ok(e)) => values_equal(&a, &e),
@@ -182,7 +188,7 @@ pub mod assert_api {
         text: &str,
         needle: &str,
         message: &str,
-    ) -> Res<()> {
+    ) -> Result<(), Box<EvalAltResult>> {
         check_assertion(&ctx, "assert_contains")?;
         if text.contains(needle) {
             record_pass(message);
@@ -200,13 +206,21 @@ pub mod assert_api {
 
     /// Fails the check unless the response status is `code`.
     #[rhai_fn(name = "assert_status", return_raw)]
-    pub fn assert_status(ctx: NativeCallContext, resp: HttpResponse, code: i64) -> Res<()> {
+    pub fn assert_status(
+        ctx: NativeCallContext,
+        resp: HttpResponse,
+        code: i64,
+    ) -> Result<(), Box<EvalAltResult>> {
         assert_status_in(&ctx, &resp, &[code])
     }
 
     /// Fails the check unless the response status is one of `codes`.
     #[rhai_fn(name = "assert_status", return_raw)]
-    pub fn assert_status_any(ctx: NativeCallContext, resp: HttpResponse, codes: Array) -> Res<()> {
+    pub fn assert_status_any(
+        ctx: NativeCallContext,
+        resp: HttpResponse,
+        codes: Array,
+    ) -> Result<(), Box<EvalAltResult>> {
         let mut wanted = Vec::with_capacity(codes.len());
         for code in codes {
             wanted.push(code.as_int().map_err(|t| {
@@ -226,7 +240,7 @@ pub mod assert_api {
         resp: HttpResponse,
         name: &str,
         text: &str,
-    ) -> Res<()> {
+    ) -> Result<(), Box<EvalAltResult>> {
         check_assertion(&ctx, "assert_header_contains")?;
         let name = name.to_ascii_lowercase();
         match resp.header_value(&name) {
@@ -267,7 +281,7 @@ pub mod assert_api {
         value: Dynamic,
         pointer: &str,
         default: Dynamic,
-    ) -> Res<Dynamic> {
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         if !pointer.is_empty() && !pointer.starts_with('/') {
             return Err(crate::api::script_error(
                 &ctx,

@@ -9,8 +9,6 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map, NativeCallContext};
 use std::time::Duration;
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
-
 const OPTION_KEYS: &[&str] = &[
     "description",
     "timeout",
@@ -41,8 +39,19 @@ pub fn parse_duration(value: &Dynamic) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("{text:?}: {e}"))
 }
 
-fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnPtr) -> Res<()> {
+fn declare(
+    ctx: &NativeCallContext,
+    level: Level,
+    id: &str,
+    opts: Map,
+    body: FnPtr,
+) -> Result<(), Box<EvalAltResult>> {
     let position = context::call_site(ctx);
+    // Closures capture variables by reference: every check declared in a `for t in targets()`
+    // loop would see the last `t`. Snapshot the captured values as they are now.
+    let mut body = body;
+    let snapshot: Vec<Dynamic> = body.curry().iter().map(Dynamic::flatten_clone).collect();
+    body.set_curry(snapshot);
     let mut check = DeclaredCheck {
         id: id.to_string(),
         level,
@@ -57,15 +66,16 @@ fn declare(ctx: &NativeCallContext, level: Level, id: &str, opts: Map, body: FnP
         declared_in: std::sync::Arc::new(store_context(ctx)),
         position,
     };
-    if id.is_empty()
-        || id
-            .chars()
-            .any(|c| c.is_whitespace() || c == '/' || c == '\\')
-    {
+    // Ids name files in the evidence folder: a safe character set, and never a secret.
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if id.is_empty() || id.starts_with('.') || !id.chars().all(safe) {
         return Err(script_error(
             ctx,
-            format!("check id {id:?} must be non-empty, without spaces or slashes"),
+            format!("check id {id:?} may only use letters, digits, '-', '_' and '.'"),
         ));
+    }
+    if context::host().is_some_and(|h| h.redactor.contains_secret(id)) {
+        return Err(script_error(ctx, "a check id must not contain a secret"));
     }
     for (key, value) in opts {
         let key = key.as_str();
@@ -138,8 +148,22 @@ fn store_context(ctx: &NativeCallContext) -> context::StoredContext {
     ctx.store_data()
 }
 
+/// A target as scripts see it (`targets()`, the REPL's `target`).
+pub fn target_map(t: &crate::config::Target) -> Map {
+    let or_unit = |v: &Option<String>| v.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT);
+    let mut m = Map::new();
+    m.insert("name".into(), t.name.clone().into());
+    m.insert("label".into(), t.label.clone().into());
+    m.insert("control_url".into(), t.control_url.clone().into());
+    m.insert("runtime_url".into(), or_unit(&t.runtime_url));
+    m.insert("token".into(), or_unit(&t.token));
+    m.insert("token_var".into(), t.token_var.clone().into());
+    m.insert("simulated".into(), t.simulated.into());
+    m
+}
+
 /// Fails with a clear message when a check-only verb is used while a lane is being planned.
-fn in_check(ctx: &NativeCallContext, verb: &str) -> Res<()> {
+fn in_check(ctx: &NativeCallContext, verb: &str) -> Result<(), Box<EvalAltResult>> {
     match context::with_check(|_| ()) {
         Some(()) => Ok(()),
         None => Err(script_error(
@@ -154,7 +178,11 @@ pub mod core_api {
     /// Declares a required check: it must pass for the verdict to be GO.
     /// `body` is a closure run later, when the check runs.
     #[rhai_fn(name = "required", return_raw)]
-    pub fn required(ctx: NativeCallContext, id: &str, body: FnPtr) -> Res<()> {
+    pub fn required(
+        ctx: NativeCallContext,
+        id: &str,
+        body: FnPtr,
+    ) -> Result<(), Box<EvalAltResult>> {
         declare(&ctx, Level::Required, id, Map::new(), body)
     }
 
@@ -163,19 +191,33 @@ pub mod core_api {
     /// `mutates` (bool; never against production without --allow-prod-mutations),
     /// `retries` (0..5, every attempt kept in the evidence), `target` (a target or its name).
     #[rhai_fn(name = "required", return_raw)]
-    pub fn required_with(ctx: NativeCallContext, id: &str, opts: Map, body: FnPtr) -> Res<()> {
+    pub fn required_with(
+        ctx: NativeCallContext,
+        id: &str,
+        opts: Map,
+        body: FnPtr,
+    ) -> Result<(), Box<EvalAltResult>> {
         declare(&ctx, Level::Required, id, opts, body)
     }
 
     /// Declares an optional check: reported, but never changes the verdict.
     #[rhai_fn(name = "optional", return_raw)]
-    pub fn optional(ctx: NativeCallContext, id: &str, body: FnPtr) -> Res<()> {
+    pub fn optional(
+        ctx: NativeCallContext,
+        id: &str,
+        body: FnPtr,
+    ) -> Result<(), Box<EvalAltResult>> {
         declare(&ctx, Level::Optional, id, Map::new(), body)
     }
 
     /// Declares an optional check with options (see `required`).
     #[rhai_fn(name = "optional", return_raw)]
-    pub fn optional_with(ctx: NativeCallContext, id: &str, opts: Map, body: FnPtr) -> Res<()> {
+    pub fn optional_with(
+        ctx: NativeCallContext,
+        id: &str,
+        opts: Map,
+        body: FnPtr,
+    ) -> Result<(), Box<EvalAltResult>> {
         declare(&ctx, Level::Optional, id, opts, body)
     }
 
@@ -188,26 +230,7 @@ pub mod core_api {
         };
         host.targets
             .iter()
-            .map(|t| {
-                let mut m = Map::new();
-                m.insert("name".into(), t.name.clone().into());
-                m.insert("label".into(), t.label.clone().into());
-                m.insert("control_url".into(), t.control_url.clone().into());
-                m.insert(
-                    "runtime_url".into(),
-                    t.runtime_url
-                        .clone()
-                        .map(Dynamic::from)
-                        .unwrap_or(Dynamic::UNIT),
-                );
-                m.insert(
-                    "token".into(),
-                    t.token.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
-                );
-                m.insert("token_var".into(), t.token_var.clone().into());
-                m.insert("simulated".into(), t.simulated.into());
-                Dynamic::from_map(m)
-            })
+            .map(|t| Dynamic::from_map(target_map(t)))
             .collect()
     }
 
@@ -229,7 +252,7 @@ pub mod core_api {
 
     /// Ends the check as skipped with `reason`. A skipped required check is a NO-GO.
     #[rhai_fn(return_raw)]
-    pub fn skip(ctx: NativeCallContext, reason: &str) -> Res<()> {
+    pub fn skip(ctx: NativeCallContext, reason: &str) -> Result<(), Box<EvalAltResult>> {
         in_check(&ctx, "skip()")?;
         context::with_check(|c| c.record.skip = Some(reason.to_string()));
         Err(Box::new(EvalAltResult::ErrorTerminated(
@@ -240,7 +263,7 @@ pub mod core_api {
 
     /// Records a warning: shown in the reports, never changes the outcome.
     #[rhai_fn(return_raw)]
-    pub fn warn(ctx: NativeCallContext, message: &str) -> Res<()> {
+    pub fn warn(ctx: NativeCallContext, message: &str) -> Result<(), Box<EvalAltResult>> {
         in_check(&ctx, "warn()")?;
         let at = context::call_site(&ctx);
         context::log(format!("warning at {at}: {message}"));
@@ -250,7 +273,11 @@ pub mod core_api {
 
     /// Saves `value` as `artifacts/<check_id>/<name>` (maps and arrays as JSON).
     #[rhai_fn(return_raw)]
-    pub fn evidence(ctx: NativeCallContext, name: &str, value: Dynamic) -> Res<()> {
+    pub fn evidence(
+        ctx: NativeCallContext,
+        name: &str,
+        value: Dynamic,
+    ) -> Result<(), Box<EvalAltResult>> {
         in_check(&ctx, "evidence()")?;
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
             return Err(script_error(
@@ -271,7 +298,7 @@ pub mod core_api {
 
     /// Marks `value` as a secret: it is redacted from every output from now on. Returns it.
     #[rhai_fn(return_raw)]
-    pub fn secret(ctx: NativeCallContext, value: &str) -> Res<String> {
+    pub fn secret(ctx: NativeCallContext, value: &str) -> Result<String, Box<EvalAltResult>> {
         if value.len() < crate::config::MIN_SECRET_LEN {
             return Err(script_error(
                 &ctx,
@@ -289,7 +316,7 @@ pub mod core_api {
 
     /// Waits for `duration` ("250ms", "2s"), but never past the check's deadline.
     #[rhai_fn(return_raw)]
-    pub fn sleep(ctx: NativeCallContext, duration: Dynamic) -> Res<()> {
+    pub fn sleep(ctx: NativeCallContext, duration: Dynamic) -> Result<(), Box<EvalAltResult>> {
         in_check(&ctx, "sleep()")?;
         let wanted = parse_duration(&duration).map_err(|e| script_error(&ctx, e))?;
         let Some(host) = context::host() else {
@@ -305,6 +332,14 @@ pub mod core_api {
         });
         if interrupted {
             return Err(crate::api::interrupted(&ctx));
+        }
+        // Waking at the deadline means the check is out of time: stop here rather than let
+        // the script run on until the next operation-count check.
+        if wait < wanted {
+            return Err(Box::new(EvalAltResult::ErrorTerminated(
+                crate::engine::STOP_DEADLINE.into(),
+                ctx.call_position(),
+            )));
         }
         Ok(())
     }

@@ -15,8 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::{Origin, Url};
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
-
 /// Redirects followed before giving up (a loop ends here).
 pub const MAX_REDIRECTS: usize = 10;
 /// Body text kept in the HAR per exchange; the full size is still recorded.
@@ -100,7 +98,7 @@ pub(crate) fn read_options(
     method: &str,
     url: &str,
     opts: Map,
-) -> Res<RequestSpec> {
+) -> Result<RequestSpec, Box<EvalAltResult>> {
     let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .map_err(|_| script_error(ctx, format!("invalid HTTP method {method:?}")))?;
     let url =
@@ -353,7 +351,7 @@ pub(crate) fn perform(
     verb: &str,
     spec: RequestSpec,
     host: &Host,
-) -> Res<HttpResponse> {
+) -> Result<HttpResponse, Box<EvalAltResult>> {
     let timeout = spec.timeout.min(context::remaining());
     let deadline = tokio::time::Instant::now() + timeout;
     let mut url = spec.url.clone();
@@ -525,7 +523,12 @@ fn path_of(url: &Url) -> String {
 }
 
 /// Entry point of every `http::` verb: refuses plan-time I/O, then performs the request.
-pub fn request(ctx: &NativeCallContext, method: &str, url: &str, opts: Map) -> Res<HttpResponse> {
+pub fn request(
+    ctx: &NativeCallContext,
+    method: &str,
+    url: &str,
+    opts: Map,
+) -> Result<HttpResponse, Box<EvalAltResult>> {
     let verb = format!("http::{}", method.to_ascii_lowercase());
     if context::with_check(|_| ()).is_none() {
         return Err(script_error(
@@ -537,46 +540,85 @@ pub fn request(ctx: &NativeCallContext, method: &str, url: &str, opts: Map) -> R
     }
     let host = context::host().ok_or_else(|| script_error(ctx, "no host services"))?;
     let spec = read_options(ctx, &host, method, url, opts)?;
-    perform(ctx, &verb, spec, &host)
+    let mut record = context::RequestRecord {
+        method: spec.method.to_string(),
+        url: spec.url.to_string(),
+        with_bearer: spec.bearer.is_some(),
+        follow_redirects: spec.follow_redirects,
+        json_body: spec
+            .body
+            .as_ref()
+            .filter(|(_, ct)| ct.as_deref() == Some("application/json"))
+            .map(|(b, _)| String::from_utf8_lossy(b).into_owned()),
+        status: 0,
+    };
+    let response = perform(ctx, &verb, spec, &host)?;
+    record.status = response.status;
+    context::with_check(|c| c.record.requests.push(record));
+    Ok(response)
 }
 
 #[export_module]
 pub mod http_api {
     /// GET `url`. Returns an `HttpResponse`; errors on connection failure or timeout.
     #[rhai_fn(name = "get", return_raw)]
-    pub fn get(ctx: NativeCallContext, url: &str) -> Res<HttpResponse> {
+    pub fn get(ctx: NativeCallContext, url: &str) -> Result<HttpResponse, Box<EvalAltResult>> {
         request(&ctx, "GET", url, Map::new())
     }
     /// GET `url` with options: `headers` (map), `timeout` ("10s"), `follow_redirects`
     /// (default false), `bearer` (a target's token: sent only to that target's origins).
     #[rhai_fn(name = "get", return_raw)]
-    pub fn get_with(ctx: NativeCallContext, url: &str, opts: Map) -> Res<HttpResponse> {
+    pub fn get_with(
+        ctx: NativeCallContext,
+        url: &str,
+        opts: Map,
+    ) -> Result<HttpResponse, Box<EvalAltResult>> {
         request(&ctx, "GET", url, opts)
     }
     /// HEAD `url` with options (see `get`).
     #[rhai_fn(name = "head", return_raw)]
-    pub fn head(ctx: NativeCallContext, url: &str, opts: Map) -> Res<HttpResponse> {
+    pub fn head(
+        ctx: NativeCallContext,
+        url: &str,
+        opts: Map,
+    ) -> Result<HttpResponse, Box<EvalAltResult>> {
         request(&ctx, "HEAD", url, opts)
     }
     /// POST `url` with options: those of `get` plus a body from `json` (any value),
     /// `form` (map, url-encoded) or `body` (string).
     #[rhai_fn(name = "post", return_raw)]
-    pub fn post(ctx: NativeCallContext, url: &str, opts: Map) -> Res<HttpResponse> {
+    pub fn post(
+        ctx: NativeCallContext,
+        url: &str,
+        opts: Map,
+    ) -> Result<HttpResponse, Box<EvalAltResult>> {
         request(&ctx, "POST", url, opts)
     }
     /// PUT `url` with options (see `post`).
     #[rhai_fn(name = "put", return_raw)]
-    pub fn put(ctx: NativeCallContext, url: &str, opts: Map) -> Res<HttpResponse> {
+    pub fn put(
+        ctx: NativeCallContext,
+        url: &str,
+        opts: Map,
+    ) -> Result<HttpResponse, Box<EvalAltResult>> {
         request(&ctx, "PUT", url, opts)
     }
     /// PATCH `url` with options (see `post`).
     #[rhai_fn(name = "patch", return_raw)]
-    pub fn patch(ctx: NativeCallContext, url: &str, opts: Map) -> Res<HttpResponse> {
+    pub fn patch(
+        ctx: NativeCallContext,
+        url: &str,
+        opts: Map,
+    ) -> Result<HttpResponse, Box<EvalAltResult>> {
         request(&ctx, "PATCH", url, opts)
     }
     /// DELETE `url` with options (see `post`).
     #[rhai_fn(name = "delete", return_raw)]
-    pub fn delete(ctx: NativeCallContext, url: &str, opts: Map) -> Res<HttpResponse> {
+    pub fn delete(
+        ctx: NativeCallContext,
+        url: &str,
+        opts: Map,
+    ) -> Result<HttpResponse, Box<EvalAltResult>> {
         request(&ctx, "DELETE", url, opts)
     }
     /// A request with any method, with options (see `post`).
@@ -586,7 +628,7 @@ pub mod http_api {
         method: &str,
         url: &str,
         opts: Map,
-    ) -> Res<HttpResponse> {
+    ) -> Result<HttpResponse, Box<EvalAltResult>> {
         request(&ctx, method, url, opts)
     }
 }
@@ -624,7 +666,10 @@ pub mod response_api {
     }
     /// The body parsed as JSON; an error names the request when it is not JSON.
     #[rhai_fn(global, name = "json", pure, return_raw)]
-    pub fn json(ctx: NativeCallContext, r: &mut HttpResponse) -> Res<Dynamic> {
+    pub fn json(
+        ctx: NativeCallContext,
+        r: &mut HttpResponse,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         let value = r.parse_json().map_err(|e| script_error(&ctx, e))?;
         json_to_dynamic(&value).map_err(|e| script_error(&ctx, e))
     }

@@ -3,8 +3,6 @@
 use rhai::plugin::*;
 use rhai::{Dynamic, EvalAltResult, NativeCallContext};
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
-
 pub fn dynamic_to_json(value: &Dynamic) -> Result<serde_json::Value, String> {
     if let Some(resp) = value.read_lock::<crate::api::http::HttpResponse>() {
         return resp.parse_json();
@@ -20,7 +18,7 @@ pub fn json_to_dynamic(value: &serde_json::Value) -> Result<Dynamic, String> {
 pub mod json_api {
     /// Parses JSON text into maps, arrays, strings, numbers, booleans and `()` for null.
     #[rhai_fn(return_raw)]
-    pub fn parse(ctx: NativeCallContext, text: &str) -> Res<Dynamic> {
+    pub fn parse(ctx: NativeCallContext, text: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| crate::api::script_error(&ctx, format!("invalid JSON: {e}")))?;
         json_to_dynamic(&value).map_err(|e| crate::api::script_error(&ctx, e))
@@ -28,14 +26,14 @@ pub mod json_api {
 
     /// Compact JSON text of a value.
     #[rhai_fn(return_raw)]
-    pub fn stringify(ctx: NativeCallContext, value: Dynamic) -> Res<String> {
+    pub fn stringify(ctx: NativeCallContext, value: Dynamic) -> Result<String, Box<EvalAltResult>> {
         let json = dynamic_to_json(&value).map_err(|e| crate::api::script_error(&ctx, e))?;
         Ok(json.to_string())
     }
 
     /// Indented JSON text of a value.
     #[rhai_fn(return_raw)]
-    pub fn pretty(ctx: NativeCallContext, value: Dynamic) -> Res<String> {
+    pub fn pretty(ctx: NativeCallContext, value: Dynamic) -> Result<String, Box<EvalAltResult>> {
         let json = dynamic_to_json(&value).map_err(|e| crate::api::script_error(&ctx, e))?;
         serde_json::to_string_pretty(&json)
             .map_err(|e| crate::api::script_error(&ctx, e.to_string()))

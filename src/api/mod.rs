@@ -6,6 +6,7 @@
 pub mod assert;
 pub mod browser;
 pub mod core;
+pub mod docs;
 pub mod http;
 pub mod json;
 pub mod perf;

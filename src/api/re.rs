@@ -4,9 +4,7 @@ use crate::api::script_error;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext};
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
-
-fn compile(ctx: &NativeCallContext, pattern: &str) -> Res<regex::Regex> {
+fn compile(ctx: &NativeCallContext, pattern: &str) -> Result<regex::Regex, Box<EvalAltResult>> {
     regex::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
         .build()
@@ -17,13 +15,21 @@ fn compile(ctx: &NativeCallContext, pattern: &str) -> Res<regex::Regex> {
 pub mod re_api {
     /// Whether `pattern` matches anywhere in `text`.
     #[rhai_fn(return_raw)]
-    pub fn is_match(ctx: NativeCallContext, text: &str, pattern: &str) -> Res<bool> {
+    pub fn is_match(
+        ctx: NativeCallContext,
+        text: &str,
+        pattern: &str,
+    ) -> Result<bool, Box<EvalAltResult>> {
         Ok(compile(&ctx, pattern)?.is_match(text))
     }
 
     /// The first match of `pattern` in `text`, or `()` when there is none.
     #[rhai_fn(return_raw)]
-    pub fn find(ctx: NativeCallContext, text: &str, pattern: &str) -> Res<Dynamic> {
+    pub fn find(
+        ctx: NativeCallContext,
+        text: &str,
+        pattern: &str,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         Ok(compile(&ctx, pattern)?
             .find(text)
             .map(|m| Dynamic::from(m.as_str().to_string()))
@@ -33,7 +39,11 @@ pub mod re_api {
     /// The capture groups of the first match (index 0 is the whole match; unmatched groups
     /// are `()`), or `()` when `pattern` does not match.
     #[rhai_fn(return_raw)]
-    pub fn captures(ctx: NativeCallContext, text: &str, pattern: &str) -> Res<Dynamic> {
+    pub fn captures(
+        ctx: NativeCallContext,
+        text: &str,
+        pattern: &str,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         let re = compile(&ctx, pattern)?;
         Ok(match re.captures(text) {
             Some(caps) => {

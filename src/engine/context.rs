@@ -67,6 +67,21 @@ pub struct CheckRecord {
     pub evidence: Vec<(String, String)>,
     /// Binary artifacts (screenshots), saved as they are under `artifacts/<check_id>/`.
     pub files: Vec<(String, Vec<u8>)>,
+    /// One entry per `http::` call as the script made it (the REPL's `:save` replays these).
+    pub requests: Vec<RequestRecord>,
+}
+
+/// An `http::` call as the script made it, with its final status.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub method: String,
+    /// The URL as given (before redirects); may hold a secret, so never printed unredacted.
+    pub url: String,
+    pub with_bearer: bool,
+    pub follow_redirects: bool,
+    /// A JSON body, as text.
+    pub json_body: Option<String>,
+    pub status: i64,
 }
 
 pub struct CheckScope {

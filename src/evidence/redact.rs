@@ -10,6 +10,17 @@ use std::sync::Arc;
 
 pub const MASK: &str = "[REDACTED]";
 
+/// The WHATWG URL query percent-encode set (what a URL parser escapes in a query).
+const URL_QUERY: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\'');
+/// The WHATWG URL path percent-encode set.
+const URL_PATH: &percent_encoding::AsciiSet = &URL_QUERY.add(b'?').add(b'`').add(b'{').add(b'}');
+
 /// A shared, growable set of secrets. Cloning shares the set.
 #[derive(Clone, Default)]
 pub struct Redactor {
@@ -43,6 +54,10 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
         b64.encode(secret).trim_end_matches('=').to_string(),
         b64_url.encode(secret).trim_end_matches('=').to_string(),
     ];
+    // As a URL serializes it in a path or query (WHATWG sets: only a few characters escaped).
+    for set in [URL_QUERY, URL_PATH] {
+        forms.push(percent_encoding::utf8_percent_encode(secret, set).to_string());
+    }
     let json = serde_json::to_string(secret).unwrap_or_default();
     forms.push(json.trim_matches('"').to_string());
     forms.retain(|f| !f.is_empty());

@@ -303,6 +303,8 @@ fn run_attempt(
         Phase::Checking(scope) => scope.record,
         Phase::Planning { .. } => CheckRecord::default(),
     };
+    // Work that finished after the deadline did not finish in time, whatever it asserted.
+    let late = Instant::now() > deadline;
     let first_failure = |f: &Failure| match &f.position {
         Some(p) => format!("{p}: {}", f.message),
         None => f.message.clone(),
@@ -339,6 +341,16 @@ fn run_attempt(
         Ok(()) => {
             if let Some(reason) = record.skip.clone() {
                 (Status::Skipped, Some(reason), record)
+            } else if late {
+                (
+                    Status::Errored,
+                    Some(format!(
+                        "{}: timed out after {}",
+                        decl.position,
+                        humantime::format_duration(timeout)
+                    )),
+                    record,
+                )
             } else if record.assertions == 0 {
                 (
                     Status::Failed,

@@ -1,0 +1,768 @@
+//! A sandbox for running the real `oa-validate` binary end to end, in the spirit of the
+//! ripgrep and just test helpers: a temp dir, a command builder with a controlled environment
+//! and a timeout, and readers for the evidence folder.
+//!
+//! Every child runs with a cleared environment (PATH, HOME, `CI=true`, `NO_COLOR=1`, and the
+//! staging/prod base URLs pointed at a loopback tripwire so nothing can reach a real
+//! deployment), and is killed if it outlives its timeout.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_oa-validate");
+/// Default limit for one child process.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The repository root (for the real `lanes/`).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The ids of the real control lane, in lane/declaration order.
+pub const CONTROL_CHECKS: [&str; 4] = [
+    "control-staging-health",
+    "control-staging-smoke",
+    "control-prod-health",
+    "control-prod-smoke",
+];
+
+/// The exact upstream results.tsv header.
+pub const TSV_HEADER: &str = "check_id\trequired\tstatus\tdescription\tlog_path\tcommand";
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox
+
+/// A temp dir plus a tripwire listener the default targets point at.
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+    tripwire: Tripwire,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("oa-validate-it-")
+            .tempdir()
+            .expect("create temp dir");
+        std::fs::create_dir_all(dir.path().join("home")).expect("create fake HOME");
+        Sandbox {
+            dir,
+            tripwire: Tripwire::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `contents` to `rel` (creating parent folders) and returns the full path.
+    pub fn write(&self, rel: &str, contents: &str) -> PathBuf {
+        let path = self.path().join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create fixture folder");
+        }
+        std::fs::write(&path, contents).expect("write fixture");
+        path
+    }
+
+    /// Copies a file of the repository (e.g. `lanes/control.rhai`) into the sandbox.
+    pub fn copy_from_repo(&self, rel: &str, to: &str) -> PathBuf {
+        let text = std::fs::read_to_string(repo_root().join(rel)).expect("read repo file");
+        self.write(to, &text)
+    }
+
+    /// A path inside the sandbox for an evidence folder (not created).
+    pub fn out(&self, name: &str) -> PathBuf {
+        self.path().join(name)
+    }
+
+    /// An `Evidence` reader for `out(name)`.
+    pub fn evidence(&self, name: &str) -> Evidence {
+        Evidence::new(self.out(name))
+    }
+
+    /// The binary, run in the sandbox (fixture lanes written by the test).
+    pub fn cmd(&self) -> Cmd {
+        Cmd::new(self.path(), &self.path().join("home"), &self.tripwire.url())
+    }
+
+    /// The binary, run in the repository root (the real `lanes/`).
+    pub fn cmd_in_repo(&self) -> Cmd {
+        Cmd::new(
+            &repo_root(),
+            &self.path().join("home"),
+            &self.tripwire.url(),
+        )
+    }
+
+    /// The loopback listener the default staging/prod base URLs point at.
+    pub fn tripwire(&self) -> &Tripwire {
+        &self.tripwire
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command builder
+
+pub struct Cmd {
+    command: Command,
+    timeout: Duration,
+    display: Vec<String>,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Cmd {
+    fn new(cwd: &Path, home: &Path, dead_target: &str) -> Self {
+        let mut command = Command::new(BIN);
+        command.current_dir(cwd).env_clear();
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        command
+            .env("HOME", home)
+            .env("CI", "true")
+            .env("NO_COLOR", "1")
+            // Never a real deployment: without --sim, the targets are a loopback tripwire.
+            .env("STAGING_CONTROL_BASE_URL", dead_target)
+            .env("PROD_CONTROL_BASE_URL", dead_target)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Cmd {
+            command,
+            timeout: DEFAULT_TIMEOUT,
+            display: vec!["oa-validate".to_string()],
+            stdin: None,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.display
+            .push(arg.as_ref().to_string_lossy().into_owned());
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        for a in args {
+            self = self.arg(a);
+        }
+        self
+    }
+
+    /// `--out <path>`.
+    pub fn out(self, path: &Path) -> Self {
+        self.arg("--out").arg(path)
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
+    /// Feeds `text` on standard input (a pipe, not a terminal), then closes it.
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.command.stdin(Stdio::piped());
+        self.stdin = Some(text.as_bytes().to_vec());
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Starts the child (for long-running commands such as `sim`); killed when dropped.
+    pub fn spawn(mut self) -> ChildGuard {
+        let child = self.command.spawn().expect("spawn oa-validate");
+        ChildGuard { child: Some(child) }
+    }
+
+    /// Runs to completion, killing the child if it runs past the timeout.
+    pub fn run(mut self) -> Run {
+        let started = Instant::now();
+        let mut child = self.command.spawn().expect("spawn oa-validate");
+        if let (Some(text), Some(mut pipe)) = (self.stdin.take(), child.stdin.take()) {
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&text);
+            });
+        }
+        let stdout = read_in_background(child.stdout.take().expect("stdout piped"));
+        let stderr = read_in_background(child.stderr.take().expect("stderr piped"));
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for oa-validate") {
+                break Some(status);
+            }
+            if started.elapsed() > self.timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let elapsed = started.elapsed();
+        let stdout = stdout.join().expect("stdout reader");
+        let stderr = stderr.join().expect("stderr reader");
+        let command = self.display.join(" ");
+        let Some(status) = status else {
+            panic!(
+                "`{command}` ran past {:?} and was killed\n--- stdout\n{}\n--- stderr\n{}",
+                self.timeout,
+                String::from_utf8_lossy(&stdout),
+                String::from_utf8_lossy(&stderr)
+            );
+        };
+        Run {
+            command,
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            elapsed,
+        }
+    }
+}
+
+fn read_in_background(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        buf
+    })
+}
+
+/// A child killed (and reaped) when dropped, also when the test panics.
+pub struct ChildGuard {
+    child: Option<Child>,
+}
+
+impl ChildGuard {
+    pub fn child(&mut self) -> &mut Child {
+        self.child.as_mut().expect("child is running")
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What a finished command did.
+#[derive(Debug)]
+pub struct Run {
+    pub command: String,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// Asserts the exit code, showing everything the command printed when it differs.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "`{}` exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.command,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// The `Verdict: ...` line of stdout.
+    #[track_caller]
+    pub fn verdict_line(&self) -> &str {
+        self.stdout
+            .lines()
+            .find(|l| l.starts_with("Verdict: "))
+            .unwrap_or_else(|| panic!("no `Verdict:` line in stdout:\n{}", self.stdout))
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout of `{}` lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.command,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr of `{}` lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.command,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evidence folder
+
+/// Readers for an evidence folder.
+pub struct Evidence {
+    pub dir: PathBuf,
+}
+
+impl Evidence {
+    pub fn new(dir: PathBuf) -> Self {
+        Evidence { dir }
+    }
+
+    pub fn exists(&self) -> bool {
+        self.dir.exists()
+    }
+
+    #[track_caller]
+    pub fn read(&self, rel: &str) -> String {
+        let path = self.dir.join(rel);
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    }
+
+    /// results.tsv as its raw text.
+    pub fn tsv_text(&self) -> String {
+        self.read("results.tsv")
+    }
+
+    /// results.tsv rows as maps keyed by the header names, in file order.
+    #[track_caller]
+    pub fn tsv_rows(&self) -> Vec<BTreeMap<String, String>> {
+        parse_tsv(&self.tsv_text())
+    }
+
+    /// The results.tsv row of check `id`.
+    #[track_caller]
+    pub fn row(&self, id: &str) -> BTreeMap<String, String> {
+        self.tsv_rows()
+            .into_iter()
+            .find(|r| r["check_id"] == id)
+            .unwrap_or_else(|| panic!("no row for {id} in\n{}", self.tsv_text()))
+    }
+
+    /// (check id, status) of every results.tsv row.
+    pub fn statuses(&self) -> Vec<(String, String)> {
+        self.tsv_rows()
+            .into_iter()
+            .map(|r| (r["check_id"].clone(), r["status"].clone()))
+            .collect()
+    }
+
+    #[track_caller]
+    pub fn summary_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.read("summary.json")).expect("summary.json parses")
+    }
+
+    /// `verdict.checks[]` entry of check `id` in summary.json.
+    #[track_caller]
+    pub fn json_check(&self, id: &str) -> serde_json::Value {
+        let summary = self.summary_json();
+        summary["verdict"]["checks"]
+            .as_array()
+            .expect("verdict.checks is an array")
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no check {id} in summary.json verdict.checks"))
+    }
+
+    pub fn summary_md(&self) -> String {
+        self.read("SUMMARY.md")
+    }
+
+    /// Every regular file of the folder, relative paths, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        walk(&self.dir, &self.dir, &mut out);
+        out.sort();
+        out
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("read evidence folder") {
+        let entry = entry.expect("folder entry");
+        let path = entry.path();
+        if path.is_dir() {
+            walk(root, &path, out);
+        } else {
+            let rel = path.strip_prefix(root).expect("inside root");
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+/// Header + rows, each row a map header name -> field; every row must have all the fields.
+#[track_caller]
+pub fn parse_tsv(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header line").split('\t').collect();
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(
+                fields.len(),
+                header.len(),
+                "row {line:?} does not have the header's {} fields",
+                header.len()
+            );
+            header
+                .iter()
+                .zip(fields)
+                .map(|(h, f)| (h.to_string(), f.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loopback listeners
+
+/// A nonblocking listener that never answers: it only counts (and reads) what connected.
+pub struct Tripwire {
+    listener: TcpListener,
+    seen: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Default for Tripwire {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Tripwire {
+    pub fn new() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind tripwire");
+        listener.set_nonblocking(true).expect("nonblocking");
+        Tripwire {
+            listener,
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!(
+            "http://{}",
+            self.listener.local_addr().expect("tripwire address")
+        )
+    }
+
+    /// Accepts every pending connection and returns what each one sent (all so far).
+    pub fn connections(&self) -> Vec<Vec<u8>> {
+        let mut seen = self.seen.lock().expect("tripwire lock");
+        loop {
+            match self.listener.accept() {
+                Ok((mut stream, _)) => {
+                    let _ = stream.set_nonblocking(false);
+                    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while let Ok(n) = stream.read(&mut chunk) {
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    seen.push(buf);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("tripwire accept: {e}"),
+            }
+        }
+        seen.clone()
+    }
+}
+
+/// A loopback HTTP server on its own origin that answers every request `200 ok` and
+/// records the raw request heads.
+pub struct Responder {
+    addr: std::net::SocketAddr,
+    requests: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Default for Responder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Responder {
+    pub fn new() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind responder");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("responder address");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let requests = Arc::clone(&requests);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            if let Some(head) = answer(stream) {
+                                requests.lock().expect("responder lock").push(head);
+                            }
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            })
+        };
+        Responder {
+            addr,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The raw request heads (request line and headers) received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().expect("responder lock").clone()
+    }
+}
+
+fn answer(mut stream: TcpStream) -> Option<String> {
+    stream.set_nonblocking(false).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let _ = stream.write_all(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    );
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// GET `url` with a throwaway runtime; returns (status, body).
+pub fn http_get(url: &str) -> (u16, String) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("http client");
+        let response = client.get(url).send().await.expect("GET succeeds");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        (status, body)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+/// Every form a secret may take in an output: raw, percent-encoded (all non-alphanumerics,
+/// RFC 3986 unreserved kept, form-urlencoded, and as a URL query), base64 (standard and URL-safe, with and
+/// without padding) and JSON-escaped.
+pub fn secret_forms(secret: &str) -> Vec<(&'static str, String)> {
+    use base64::Engine as _;
+    let std_b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+    let url_b64 = base64::engine::general_purpose::URL_SAFE.encode(secret);
+    let percent = |keep: &dyn Fn(u8) -> bool| {
+        secret
+            .bytes()
+            .map(|b| {
+                if keep(b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    let json = serde_json::to_string(secret).expect("a string serializes");
+    let mut forms = vec![
+        ("raw", secret.to_string()),
+        ("percent (all)", percent(&|b| b.is_ascii_alphanumeric())),
+        (
+            "percent (RFC 3986)",
+            percent(&|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)),
+        ),
+        (
+            "form-urlencoded",
+            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+        ),
+        (
+            "percent (as a URL query serializes it)",
+            url::Url::parse(&format!("http://h/?{secret}"))
+                .ok()
+                .and_then(|u| u.query().map(str::to_string))
+                .unwrap_or_default(),
+        ),
+        ("base64", std_b64.clone()),
+        ("base64 unpadded", std_b64.trim_end_matches('=').to_string()),
+        ("base64url", url_b64.clone()),
+        (
+            "base64url unpadded",
+            url_b64.trim_end_matches('=').to_string(),
+        ),
+        ("json-escaped", json[1..json.len() - 1].to_string()),
+    ];
+    forms.retain(|(_, value)| !value.is_empty());
+    forms
+}
+
+/// Panics naming the place and form if `text` holds `secret` in any form.
+#[track_caller]
+pub fn assert_no_secret(place: &str, text: &[u8], secret: &str) {
+    let text = String::from_utf8_lossy(text);
+    for (form, value) in secret_forms(secret) {
+        if let Some(at) = text.find(&value) {
+            let start = text[..at]
+                .char_indices()
+                .rev()
+                .nth(60)
+                .map_or(0, |(i, _)| i);
+            let end = (at + value.len() + 60).min(text.len());
+            let end = (end..=text.len())
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(text.len());
+            panic!(
+                "{place} leaks the secret ({form} form {value:?}): ...{}...",
+                &text[start..end]
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Out-of-process sim
+
+/// `oa-validate sim` running as a child, with the URLs its `export` lines announced.
+/// The child is killed when this is dropped (also when the test fails).
+pub struct SimProcess {
+    _child: ChildGuard,
+    pub staging_url: String,
+    pub prod_url: String,
+    pub offsite_url: String,
+    /// Everything the sim printed before it was ready.
+    pub stdout: String,
+}
+
+impl SimProcess {
+    /// Starts `oa-validate sim <args>` with `env` and waits (up to 30 s) until both base URLs
+    /// and the `# offsite` comment line were printed.
+    #[track_caller]
+    pub fn start(sb: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> SimProcess {
+        let mut cmd = sb.cmd().arg("sim").args(args);
+        for (k, v) in env {
+            cmd = cmd.env(k, v);
+        }
+        let mut guard = cmd.spawn();
+        let stdout = guard.child().stdout.take().expect("sim stdout piped");
+        // Keep stderr drained so a chatty sim can never block on a full pipe.
+        let _stderr = read_in_background(guard.child().stderr.take().expect("sim stderr piped"));
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (mut staging, mut prod, mut offsite) = (None, None, None);
+        let mut printed = String::new();
+        while staging.is_none() || prod.is_none() || offsite.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx.recv_timeout(left).unwrap_or_else(|_| {
+                panic!("`oa-validate sim` did not print its exports in time:\n{printed}")
+            });
+            printed.push_str(&line);
+            printed.push('\n');
+            if let Some(url) = line.strip_prefix("export STAGING_CONTROL_BASE_URL=") {
+                staging = Some(url.trim().to_string());
+            } else if let Some(url) = line.strip_prefix("export PROD_CONTROL_BASE_URL=") {
+                prod = Some(url.trim().to_string());
+            } else if line.starts_with("# offsite") {
+                let url = line
+                    .rsplit(' ')
+                    .next()
+                    .filter(|u| u.starts_with("http://"))
+                    .unwrap_or_else(|| panic!("no URL in offsite line {line:?}"));
+                offsite = Some(url.to_string());
+            }
+        }
+        SimProcess {
+            _child: guard,
+            staging_url: staging.expect("staging url"),
+            prod_url: prod.expect("prod url"),
+            offsite_url: offsite.expect("offsite url"),
+            stdout: printed,
+        }
+    }
+}
+
+/// A loopback URL on which nothing listens (connections are refused at once).
+pub fn refused_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    drop(listener);
+    format!("http://{addr}")
+}

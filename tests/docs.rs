@@ -1,0 +1,196 @@
+//! Every example in docs/ runs: each ```rhai block (headed `// path.rhai`) is written into a
+//! sandbox holding the repository's lanes and must compile; each `oa-validate ...  # exit N`
+//! line of a ```bash block runs there and must exit N.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+struct Block {
+    file: String,
+    lang: String,
+    first_line: usize,
+    text: String,
+}
+
+fn code_blocks(file: &str, markdown: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Block> = None;
+    for (i, line) in markdown.lines().enumerate() {
+        if let Some(fence) = line.trim_start().strip_prefix("```") {
+            match current.take() {
+                Some(block) => blocks.push(block),
+                None => {
+                    current = Some(Block {
+                        file: file.to_string(),
+                        lang: fence.trim().to_string(),
+                        first_line: i + 2,
+                        text: String::new(),
+                    })
+                }
+            }
+        } else if let Some(block) = current.as_mut() {
+            block.text.push_str(line);
+            block.text.push('\n');
+        }
+    }
+    blocks
+}
+
+fn docs() -> Vec<(String, String)> {
+    let dir = repo_root().join("docs");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("docs/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = format!(
+                "docs/{}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            );
+            (name, std::fs::read_to_string(&p).expect("read doc"))
+        })
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+/// A documented command line: environment, arguments, expected exit code.
+struct DocCommand {
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    code: i32,
+}
+
+/// `VAR=value ... oa-validate ARGS   # exit N`.
+fn runnable(line: &str) -> Option<DocCommand> {
+    let (command, comment) = line.split_once('#')?;
+    let code: i32 = comment.trim().strip_prefix("exit")?.trim().parse().ok()?;
+    let mut env = Vec::new();
+    let mut words = command.split_whitespace();
+    let mut args = Vec::new();
+    for word in words.by_ref() {
+        if word == "oa-validate" {
+            break;
+        }
+        let (k, v) = word.split_once('=')?;
+        env.push((k.to_string(), v.to_string()));
+    }
+    args.extend(words.map(str::to_string));
+    assert!(
+        args.iter().all(|a| !a.contains(['"', '\''])),
+        "doc commands are run without a shell; no quoting: {line}"
+    );
+    Some(DocCommand { env, args, code })
+}
+
+#[test]
+fn every_example_in_docs_runs() {
+    let sb = Sandbox::new();
+    copy_dir(&repo_root().join("lanes"), &sb.path().join("lanes"));
+    let mut lanes = 0;
+    let mut commands = 0;
+    let all: Vec<Block> = docs()
+        .iter()
+        .flat_map(|(name, text)| code_blocks(name, text))
+        .collect();
+    for block in all.iter().filter(|b| b.lang == "rhai") {
+        let header = block.text.lines().next().unwrap_or_default();
+        let path = header
+            .strip_prefix("// ")
+            .filter(|p| p.ends_with(".rhai"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}:{}: a rhai example must start with `// path/to/lane.rhai`",
+                    block.file, block.first_line
+                )
+            });
+        sb.write(path, &block.text);
+        sb.cmd().args(["check", path]).run().expect_code(0);
+        lanes += 1;
+    }
+    for block in all.iter().filter(|b| b.lang == "bash") {
+        for (offset, line) in block.text.lines().enumerate() {
+            let Some(DocCommand { env, args, code }) = runnable(line) else {
+                continue;
+            };
+            let mut cmd = sb.cmd().args(&args);
+            for (k, v) in env {
+                cmd = cmd.env(&k, v);
+            }
+            let run = cmd.run();
+            assert_eq!(
+                run.code,
+                Some(code),
+                "{}:{}: `{}` exited {:?}\n--- stdout\n{}\n--- stderr\n{}",
+                block.file,
+                block.first_line + offset,
+                line.trim(),
+                run.code,
+                run.stdout,
+                run.stderr
+            );
+            commands += 1;
+        }
+    }
+    assert!(lanes >= 2, "only {lanes} lane examples found");
+    assert!(commands >= 6, "only {commands} runnable commands found");
+}
+
+#[test]
+fn summary_json_matches_its_documented_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("docs/summary.schema.json")).expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let sb = Sandbox::new();
+    sb.write(
+        "mixed.rhai",
+        r#"required("ok", || { assert(true, "fine"); });
+optional("warned", || { warn("careful"); assert(true, "fine"); });
+required("broken", || { assert_eq(1, 2, "numbers"); });
+optional("off", #{ toggle: "RUN_OFF" }, || { assert(true, "x"); });
+required("thrown", || { throw "boom"; });
+"#,
+    );
+    for (name, args, env) in [
+        ("go", vec!["--sim", "lanes/control.rhai"], None),
+        ("mixed", vec!["--sim", "mixed.rhai"], Some(("RUN_OFF", "0"))),
+    ] {
+        if name == "go" {
+            copy_dir(&repo_root().join("lanes"), &sb.path().join("lanes"));
+        }
+        let out = sb.out(name);
+        let mut cmd = sb.cmd().args(&args).out(&out);
+        if let Some((k, v)) = env {
+            cmd = cmd.env(k, v);
+        }
+        cmd.run();
+        let summary = sb.evidence(name).summary_json();
+        let errors: Vec<String> = validator
+            .iter_errors(&summary)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{name}: summary.json breaks the schema: {errors:#?}"
+        );
+    }
+}

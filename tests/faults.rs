@@ -1,0 +1,257 @@
+//! Every sim fault against the real lanes: the checks it targets fail (for the right reason),
+//! the others pass; and the redirect-offsite credential proof, out of process.
+
+mod common;
+
+use common::{CONTROL_CHECKS, Sandbox, SimProcess};
+
+/// What a fault run must show.
+struct Expect {
+    fault: &'static str,
+    /// The checks that fail; every other control check passes.
+    failing: &'static [&'static str],
+    /// A piece of each failing check's reason (summary.json) naming what broke.
+    reason: &'static str,
+}
+
+const ALL: &[&str] = &CONTROL_CHECKS;
+const SMOKE: &[&str] = &["control-staging-smoke", "control-prod-smoke"];
+
+/// The spec: one row per fault of `oa-validate sim --fault help`.
+const FAULTS: &[Expect] = &[
+    Expect {
+        fault: "readyz-503",
+        failing: ALL,
+        reason: "GET /readyz answered 503",
+    },
+    Expect {
+        fault: "control-status-500",
+        failing: SMOKE,
+        reason: "GET /api/v1/control/status answered 500",
+    },
+    Expect {
+        fault: "manifest-version-wrong",
+        failing: SMOKE,
+        reason: "openagents.webshell.v2",
+    },
+    Expect {
+        fault: "sw-cache-wrong",
+        failing: SMOKE,
+        reason: "GET /sw.js: header cache-control",
+    },
+    Expect {
+        fault: "asset-not-immutable",
+        failing: SMOKE,
+        reason: "immutable",
+    },
+    Expect {
+        fault: "session-401",
+        failing: SMOKE,
+        reason: "GET /api/auth/session answered 401",
+    },
+    Expect {
+        fault: "sync-token-500",
+        failing: SMOKE,
+        reason: "POST /api/sync/token answered 500",
+    },
+    Expect {
+        fault: "retired-route-alive",
+        failing: SMOKE,
+        reason: "POST /api/v1/sync/token answered 200",
+    },
+    Expect {
+        fault: "redirect-offsite",
+        failing: SMOKE,
+        reason: "/api/auth/session",
+    },
+    Expect {
+        fault: "healthz-404",
+        failing: &[],
+        reason: "",
+    },
+];
+
+#[test]
+fn every_fault_fails_exactly_its_checks() {
+    let sb = Sandbox::new();
+    for expect in FAULTS {
+        let name = expect.fault;
+        let out = sb.out(name);
+        let run = sb
+            .cmd_in_repo()
+            .args(["--sim", "--sim-fault", name])
+            .out(&out)
+            .run();
+        let ev = sb.evidence(name);
+
+        if expect.failing.is_empty() {
+            run.expect_code(0);
+            assert_eq!(run.verdict_line(), "Verdict: GO", "fault {name}");
+        } else {
+            run.expect_code(1);
+            assert_eq!(run.verdict_line(), "Verdict: NO-GO", "fault {name}");
+        }
+
+        let expected: Vec<(String, String)> = CONTROL_CHECKS
+            .iter()
+            .map(|id| {
+                let status = if expect.failing.contains(id) {
+                    "failed"
+                } else {
+                    "passed"
+                };
+                (id.to_string(), status.to_string())
+            })
+            .collect();
+        assert_eq!(ev.statuses(), expected, "results.tsv under fault {name}");
+
+        for id in expect.failing {
+            run.stdout_has(&format!("[failed] {id} (required)"));
+            let check = ev.json_check(id);
+            let reason = check["reason"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains(expect.reason),
+                "fault {name}: reason of {id} is {reason:?}, expected it to mention {:?}",
+                expect.reason
+            );
+        }
+
+        if name == "healthz-404" {
+            let warning = "/healthz answered 404";
+            run.stdout_has(&format!("warning: {warning}"));
+            let md = ev.summary_md();
+            let warnings = md
+                .split("\n## Warnings\n")
+                .nth(1)
+                .unwrap_or_else(|| panic!("SUMMARY.md has no Warnings section:\n{md}"));
+            for id in CONTROL_CHECKS {
+                assert!(
+                    warnings.contains(&format!("- {id}: {warning}")),
+                    "SUMMARY.md warns about /healthz for {id}:\n{md}"
+                );
+            }
+        }
+    }
+}
+
+/// The sim follows a redirect to another origin; oa-validate must follow it (the check proves
+/// it landed somewhere that is not a session) without taking the credentials along.
+#[test]
+fn redirect_offsite_never_carries_credentials_to_the_other_origin() {
+    let sb = Sandbox::new();
+    let staging_token = "stg-redirect-proof-0123456789abcdef-ABCD";
+    let prod_token = "prd-redirect-proof-0123456789abcdef-WXYZ";
+    let tokens = [
+        ("STAGING_CONTROL_ACCESS_TOKEN", staging_token),
+        ("PROD_CONTROL_ACCESS_TOKEN", prod_token),
+    ];
+    let sim = SimProcess::start(&sb, &["--fault", "redirect-offsite"], &tokens);
+    // Tokens the caller supplied are not echoed by the sim.
+    for (_, token) in tokens {
+        common::assert_no_secret("`oa-validate sim` stdout", sim.stdout.as_bytes(), token);
+    }
+
+    let out = sb.out("evidence");
+    let mut cmd = sb
+        .cmd_in_repo()
+        .arg("lanes/control.rhai")
+        .out(&out)
+        .env("STAGING_CONTROL_BASE_URL", &sim.staging_url)
+        .env("PROD_CONTROL_BASE_URL", &sim.prod_url);
+    for (k, v) in tokens {
+        cmd = cmd.env(k, v);
+    }
+    let run = cmd.run();
+    run.expect_code(1);
+    assert_eq!(run.verdict_line(), "Verdict: NO-GO");
+
+    let (status, body) = common::http_get(&format!("{}/__recorded", sim.offsite_url));
+    assert_eq!(status, 200, "{body}");
+    let recorded: serde_json::Value = serde_json::from_str(&body).expect("__recorded is JSON");
+    let recorded = recorded.as_array().expect("__recorded is an array");
+    assert!(
+        !recorded.is_empty(),
+        "the offsite recorder saw nothing: the redirect was not followed"
+    );
+    for request in recorded {
+        let headers = request["headers"].as_object().expect("headers object");
+        assert!(
+            !headers.keys().any(
+                |h| h.eq_ignore_ascii_case("authorization") || h.eq_ignore_ascii_case("cookie")
+            ),
+            "credentials crossed to the other origin: {request:#}"
+        );
+        let text = request.to_string();
+        for (_, token) in tokens {
+            common::assert_no_secret("a request recorded offsite", text.as_bytes(), token);
+        }
+    }
+}
+
+/// A lane that declares one check per target must test that target: the staging checks talk
+/// to the staging origin only, the prod checks to the prod origin only.
+#[test]
+fn each_control_check_talks_only_to_its_own_target() {
+    let sb = Sandbox::new();
+    let out = sb.out("evidence");
+    sb.cmd_in_repo().arg("--sim").out(&out).run().expect_code(0);
+    let ev = sb.evidence("evidence");
+    let md = ev.summary_md();
+    let base = |var: &str| {
+        md.lines()
+            .find_map(|l| l.strip_prefix(&format!("- {var}=")))
+            .unwrap_or_else(|| panic!("SUMMARY.md lacks {var}:\n{md}"))
+            .to_string()
+    };
+    let staging = base("STAGING_CONTROL_BASE_URL");
+    let prod = base("PROD_CONTROL_BASE_URL");
+    assert_ne!(staging, prod);
+    for id in CONTROL_CHECKS {
+        let origin = if id.contains("-staging-") {
+            &staging
+        } else {
+            &prod
+        };
+        let har: serde_json::Value =
+            serde_json::from_str(&ev.read(&format!("http/{id}.har"))).expect("HAR parses");
+        for entry in har["log"]["entries"].as_array().expect("entries") {
+            let url = entry["request"]["url"].as_str().unwrap_or_default();
+            assert!(
+                url.starts_with(&format!("{origin}/")),
+                "{id} sent a request to {url}, not to its target {origin}"
+            );
+        }
+    }
+}
+
+/// The user-visible face of the same bug: staging is down, prod is healthy. The verdict must
+/// be NO-GO with the staging checks failed; a GO here would clear a release against a dead
+/// staging.
+#[test]
+fn staging_down_prod_up_is_no_go() {
+    let sb = Sandbox::new();
+    let prod_token = "prd-only-0123456789abcdef0123456789abcdef";
+    let sim = SimProcess::start(&sb, &[], &[("PROD_CONTROL_ACCESS_TOKEN", prod_token)]);
+    let out = sb.out("evidence");
+    let run = sb
+        .cmd_in_repo()
+        .arg("lanes/control.rhai")
+        .out(&out)
+        .env("STAGING_CONTROL_BASE_URL", common::refused_url())
+        .env("PROD_CONTROL_BASE_URL", &sim.prod_url)
+        .env("PROD_CONTROL_ACCESS_TOKEN", prod_token)
+        .run();
+    run.expect_code(1);
+    assert_eq!(run.verdict_line(), "Verdict: NO-GO");
+    let ev = sb.evidence("evidence");
+    assert_eq!(
+        ev.statuses(),
+        [
+            ("control-staging-health", "failed"),
+            ("control-staging-smoke", "failed"),
+            ("control-prod-health", "passed"),
+            ("control-prod-smoke", "passed"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}
