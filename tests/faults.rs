@@ -77,9 +77,10 @@ fn every_fault_fails_exactly_its_checks() {
     for expect in FAULTS {
         let name = expect.fault;
         let out = sb.out(name);
+        // These faults target the control lane; the HTMX lane's faults are in tests/htmx.rs.
         let run = sb
             .cmd_in_repo()
-            .args(["--sim", "--sim-fault", name])
+            .args(["lanes/control.rhai", "--sim", "--sim-fault", name])
             .out(&out)
             .run();
         let ev = sb.evidence(name);
