@@ -91,6 +91,8 @@ pub struct CheckScope {
     pub record: CheckRecord,
 }
 
+// One per evaluating thread, moved in and out once per check: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Phase {
     Planning {
         lane: String,
