@@ -466,6 +466,7 @@ fn median(values: &[f64]) -> f64 {
 
 #[test]
 fn perf_sampler_measures_a_fixed_100ms_delay_at_100ms_and_agrees_with_curl() {
+    const SAMPLES: usize = 21;
     let _machine = MACHINE.write().unwrap_or_else(|e| e.into_inner());
     let sb = Sandbox::new();
     let sim = SimProcess::start(&sb, &[], &TOKENS);
@@ -504,19 +505,14 @@ for t in targets() {
 
     // The same endpoint through curl: the sampler's own overhead is the difference.
     let curl = std::process::Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "10",
-            "-w",
-            "%{time_starttransfer}\n",
-        ])
-        .args(std::iter::repeat_n(
-            format!("{}/sim/delay/100", sim.staging_url),
-            11,
-        ))
+        .args(["-s", "--max-time", "10", "-w", "%{time_starttransfer}\n"])
+        .args((0..SAMPLES).flat_map(|_| {
+            [
+                "-o".to_string(),
+                "/dev/null".to_string(),
+                format!("{}/sim/delay/100", sim.staging_url),
+            ]
+        }))
         .output();
     match curl {
         Ok(output) if output.status.success() => {
@@ -525,7 +521,11 @@ for t in targets() {
                 .filter_map(|l| l.trim().parse::<f64>().ok())
                 .map(|s| s * 1000.0)
                 .collect();
-            assert_eq!(samples.len(), 21, "curl printed one timing per request");
+            assert_eq!(
+                samples.len(),
+                SAMPLES,
+                "curl printed one timing per request"
+            );
             let curl_p50 = median(&samples);
             let difference = p50 - curl_p50;
             eprintln!(
