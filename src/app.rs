@@ -82,6 +82,19 @@ fn start_sim(
         };
         env.set(&format!("{prefix}_CONTROL_BASE_URL"), &t.control_url);
         env.set(&format!("{prefix}_CONTROL_ACCESS_TOKEN"), &t.token);
+        env.set(&format!("{prefix}_RUNTIME_BASE_URL"), &t.runtime_url);
+    }
+    // Local lanes (cargo tests, scripts) run against the fixture workspace unless told otherwise.
+    if env.get_nonempty(crate::api::cargo::REPO_ROOT_VAR).is_none()
+        && let Some(root) = crate::sim::fixture_workspace()
+    {
+        env.set(
+            crate::api::cargo::REPO_ROOT_VAR,
+            &root.display().to_string(),
+        );
+    }
+    if env.get_nonempty(crate::sim::GMAIL_ACCOUNT_VAR).is_none() {
+        env.set(crate::sim::GMAIL_ACCOUNT_VAR, crate::sim::SIM_GMAIL_ACCOUNT);
     }
     let targets = cli::targets_from_env(env, true)?;
     Ok((sim, targets))
@@ -94,7 +107,7 @@ fn build_host(
     redactor: Redactor,
     max_body: u64,
     allow_prod_mutations: bool,
-) -> Result<Arc<Host>, UsageError> {
+) -> Result<Host, UsageError> {
     let http = Host::http_client().map_err(|e| UsageError(format!("HTTP client: {e}")))?;
     for t in &targets {
         if let Some(token) = &t.token {
@@ -104,7 +117,7 @@ fn build_host(
     for secret in cli::secrets_from_env(&env) {
         redactor.add(&secret);
     }
-    Ok(Arc::new(Host {
+    Ok(Host {
         targets,
         env,
         redactor,
@@ -114,7 +127,9 @@ fn build_host(
         max_body,
         default_http_timeout: Duration::from_secs(30),
         allow_prod_mutations,
-    }))
+        phase: None,
+        backup_max_age: crate::api::backup::DEFAULT_MAX_AGE,
+    })
 }
 
 /// Prints plan errors as code frames; returns exit code 3.
@@ -151,7 +166,14 @@ fn list_or_check(
         (None, cli::targets_from_env(&env, false)?)
     };
     let redactor = Redactor::new();
-    let host = build_host(runtime, targets, env, redactor.clone(), 0, false)?;
+    let host = Arc::new(build_host(
+        runtime,
+        targets,
+        env,
+        redactor.clone(),
+        0,
+        false,
+    )?);
     let engine = engine::build();
     let plan = match plan::plan(&engine, &host, &lanes) {
         Ok(plan) => plan,
@@ -345,7 +367,7 @@ fn run_matrix(
     for secret in &config.secrets {
         redactor.add(secret);
     }
-    let host = build_host(
+    let mut host = build_host(
         runtime,
         config.targets.clone(),
         config.env.clone(),
@@ -353,6 +375,9 @@ fn run_matrix(
         config.max_body,
         config.allow_prod_mutations,
     )?;
+    host.phase = config.phase.clone();
+    host.backup_max_age = config.backup_max_age;
+    let host = Arc::new(host);
     let engine = engine::build();
     let mut plan = match plan::plan(&engine, &host, &config.lanes) {
         Ok(plan) => plan,
@@ -404,6 +429,7 @@ fn run_matrix(
         jobs: config.jobs,
         default_timeout: config.default_timeout,
         allow_prod_mutations: config.allow_prod_mutations,
+        http_archive: config.http_archive,
     };
     let outcome = run::run(&plan, &engine, &host, &settings, |event| {
         terminal.on_event(event);
@@ -520,7 +546,14 @@ fn repl(
         (None, cli::targets_from_env(&env, false)?)
     };
     let max_body = cli::parse_bytes("16MiB").map_err(UsageError)?;
-    let host = build_host(runtime, targets, env, Redactor::new(), max_body, false)?;
+    let host = Arc::new(build_host(
+        runtime,
+        targets,
+        env,
+        Redactor::new(),
+        max_body,
+        false,
+    )?);
     let session =
         crate::repl::Session::new(engine::build(), host, &args.target).map_err(UsageError)?;
     Ok(crate::repl::run(session, history))

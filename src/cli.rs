@@ -123,7 +123,22 @@ pub struct RunArgs {
     /// Never show the progress bar (it is shown only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not write HTTP archives (http/<check_id>.har); logs still list every request.
+    #[arg(long)]
+    pub no_har: bool,
+    /// Cutover phase. `legacy-deletion` adds the required check legacy-db-backup-evidence
+    /// (policy 4: fresh Laravel DB backup evidence, LARAVEL_DB_BACKUP_EVIDENCE).
+    #[arg(long, value_name = "PHASE", value_parser = [PHASE_LEGACY_DELETION])]
+    pub phase: Option<String>,
+    /// Oldest Laravel DB backup evidence accepted in the legacy-deletion phase.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub backup_max_age: String,
 }
+
+/// The phase that needs fresh Laravel DB backup evidence (policy 4).
+pub const PHASE_LEGACY_DELETION: &str = "legacy-deletion";
+/// The lane holding the policy 4 check, added to any run in that phase.
+pub const LEGACY_BACKUP_LANE: &str = "lanes/legacy_backup.rhai";
 
 /// A configuration problem: exit code 2 with this message.
 #[derive(Debug)]
@@ -135,12 +150,14 @@ impl std::fmt::Display for UsageError {
     }
 }
 
-/// The process environment, captured once.
+/// The process environment, captured once (upstream aliases applied).
 pub fn capture_env() -> EnvSnapshot {
-    EnvSnapshot::new(
+    let mut env = EnvSnapshot::new(
         std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-    )
+    );
+    env.apply_aliases();
+    env
 }
 
 /// Whether stdout is a terminal and colour is allowed (NO_COLOR, https://no-color.org).
@@ -268,7 +285,21 @@ pub fn resolve_run(
     env: EnvSnapshot,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<RunConfig, UsageError> {
-    let (lanes, full_matrix) = resolve_lanes(&args.lanes)?;
+    let (mut lanes, full_matrix) = resolve_lanes(&args.lanes)?;
+    if args.phase.as_deref() == Some(PHASE_LEGACY_DELETION) {
+        // Policy 4 holds whatever lanes were named: the phase brings its check along.
+        let lane = PathBuf::from(LEGACY_BACKUP_LANE);
+        if !lane.is_file() {
+            return Err(UsageError(format!(
+                "--phase {PHASE_LEGACY_DELETION} needs {LEGACY_BACKUP_LANE} (run from the repository root)"
+            )));
+        }
+        if !lanes.iter().any(|l| l.ends_with("legacy_backup.rhai")) {
+            lanes.push(lane);
+        }
+    }
+    let backup_max_age = humantime::parse_duration(&args.backup_max_age)
+        .map_err(|e| UsageError(format!("--backup-max-age {:?}: {e}", args.backup_max_age)))?;
     let fail_on_required = env
         .get("FAIL_ON_REQUIRED_FAILURE")
         .unwrap_or("1")
@@ -338,10 +369,12 @@ pub fn resolve_run(
         out_dir,
         default_timeout,
         allow_prod_mutations: args.allow_prod_mutations,
-        phase: None,
+        phase: args.phase.clone(),
+        backup_max_age,
         max_body,
         color,
         progress: progress && !args.no_progress,
+        http_archive: !args.no_har,
         secrets,
     })
 }

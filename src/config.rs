@@ -34,6 +34,12 @@ pub const UPSTREAM_VARIABLES: &[(&str, Option<&str>)] = &[
     ("OUTPUT_DIR", None),
 ];
 
+/// (canonical, alias): when the canonical variable is unset, the alias's value is used.
+pub const VARIABLE_ALIASES: &[(&str, &str)] = &[(
+    "RUN_SPACETIME_SYNC_CONTRACT_TESTS",
+    "RUN_SPACETIME_CONTRACT_TESTS",
+)];
+
 /// Shortest secret accepted: a shorter one would redact ordinary text everywhere.
 pub const MIN_SECRET_LEN: usize = 8;
 
@@ -78,6 +84,17 @@ impl EnvSnapshot {
     /// Set only when the value is present and not empty (the upstream `-n` test).
     pub fn get_nonempty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// Copies each [`VARIABLE_ALIASES`] alias to its canonical name when only the alias is set.
+    pub fn apply_aliases(&mut self) {
+        for (canonical, alias) in VARIABLE_ALIASES {
+            if !self.vars.contains_key(*canonical)
+                && let Some(value) = self.vars.get(*alias).cloned()
+            {
+                self.vars.insert(canonical.to_string(), value);
+            }
+        }
     }
 
     pub fn set(&mut self, name: &str, value: &str) {
@@ -156,9 +173,13 @@ pub struct RunConfig {
     pub default_timeout: Duration,
     pub allow_prod_mutations: bool,
     pub phase: Option<String>,
+    /// `--backup-max-age`: oldest Laravel DB backup evidence accepted (policy 4).
+    pub backup_max_age: Duration,
     pub max_body: u64,
     pub color: bool,
     pub progress: bool,
+    /// Write `http/<check_id>.har` (off with `--no-har`).
+    pub http_archive: bool,
     /// Extra secret values (beyond tokens and secret-named variables) to redact.
     pub secrets: Vec<String>,
 }
@@ -191,6 +212,19 @@ mod tests {
         assert_eq!(env.get("STAGING_CONTROL_ACCESS_TOKEN"), None);
         let env = EnvSnapshot::new([("GCP_PROJECT".to_string(), "other".to_string())]);
         assert_eq!(env.get("GCP_PROJECT"), Some("other"));
+    }
+
+    #[test]
+    fn the_spacetime_toggle_alias_applies_only_when_the_canonical_name_is_unset() {
+        let mut env = EnvSnapshot::new([("RUN_SPACETIME_CONTRACT_TESTS".into(), "0".into())]);
+        env.apply_aliases();
+        assert_eq!(env.toggle("RUN_SPACETIME_SYNC_CONTRACT_TESTS"), Ok(false));
+        let mut env = EnvSnapshot::new([
+            ("RUN_SPACETIME_CONTRACT_TESTS".into(), "0".into()),
+            ("RUN_SPACETIME_SYNC_CONTRACT_TESTS".into(), "1".into()),
+        ]);
+        env.apply_aliases();
+        assert_eq!(env.toggle("RUN_SPACETIME_SYNC_CONTRACT_TESTS"), Ok(true));
     }
 
     #[test]

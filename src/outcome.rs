@@ -101,4 +101,10 @@ pub struct CheckResult {
     pub log_path: String,
     pub har_path: Option<String>,
     pub artifacts: Vec<String>,
+    /// Small artifacts (at most [`INLINE_EVIDENCE_LIMIT`] bytes) by name, also shown in
+    /// summary.json (`run.checks[].evidence`): request ids, message ids, tested commits.
+    pub inline_evidence: Vec<(String, String)>,
 }
+
+/// Largest artifact copied inline into summary.json.
+pub const INLINE_EVIDENCE_LIMIT: usize = 4096;

@@ -132,6 +132,7 @@ mod tests {
             log_path: format!("logs/{id}.log"),
             har_path: None,
             artifacts: Vec::new(),
+            inline_evidence: Vec::new(),
         }
     }
 

@@ -3,19 +3,24 @@
 
 mod common;
 
-use common::{Sandbox, TSV_HEADER, matrix_checks};
+use common::{CONTROL_CHECKS, Sandbox, TSV_HEADER};
 use std::process::Command;
 
-/// `--sim` on the real lanes: GO, and every artifact of DESIGN §5 is there and well formed.
+/// `--sim` on the real control lane: GO, and every artifact of DESIGN §5 is there and well
+/// formed. (The whole matrix under `--sim` is GO too: tests/local_and_inbox_lanes.rs.)
 #[test]
 fn sim_run_of_the_real_lanes_is_go_with_complete_evidence() {
     let sb = Sandbox::new();
     let out = sb.out("evidence");
-    let run = sb.cmd_in_repo().arg("--sim").out(&out).run();
+    let run = sb
+        .cmd_in_repo()
+        .args(["lanes/control.rhai", "--sim"])
+        .out(&out)
+        .run();
     run.expect_code(0);
 
     // Terminal: one line per check, then the verdict.
-    for id in matrix_checks() {
+    for id in CONTROL_CHECKS {
         run.stdout_has(&format!("[passed] {id} (required)\n"));
     }
     assert_eq!(run.verdict_line(), "Verdict: GO");
@@ -27,7 +32,7 @@ fn sim_run_of_the_real_lanes_is_go_with_complete_evidence() {
     assert_eq!(tsv.lines().next(), Some(TSV_HEADER));
     let rows = ev.tsv_rows();
     let ids: Vec<&str> = rows.iter().map(|r| r["check_id"].as_str()).collect();
-    assert_eq!(ids, matrix_checks());
+    assert_eq!(ids, CONTROL_CHECKS);
     for row in &rows {
         assert_eq!(row["status"], "passed", "{row:?}");
         assert_eq!(row["required"], "required", "{row:?}");
@@ -47,9 +52,8 @@ fn sim_run_of_the_real_lanes_is_go_with_complete_evidence() {
     // summary.json
     let json = ev.summary_json();
     assert_eq!(json["verdict"]["decision"], "GO", "{json:#}");
-    let total = matrix_checks().len();
-    assert_eq!(json["verdict"]["counts"]["total"], total);
-    assert_eq!(json["verdict"]["counts"]["passed"], total);
+    assert_eq!(json["verdict"]["counts"]["total"], 4);
+    assert_eq!(json["verdict"]["counts"]["passed"], 4);
 
     // junit.xml: one testcase per check, none failed.
     let junit = ev.read("junit.xml");
@@ -59,7 +63,7 @@ fn sim_run_of_the_real_lanes_is_go_with_complete_evidence() {
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
     let names: Vec<&str> = cases.iter().filter_map(|c| c.attribute("name")).collect();
-    assert_eq!(names, matrix_checks());
+    assert_eq!(names, CONTROL_CHECKS);
     for case in &cases {
         assert!(
             !case
@@ -71,7 +75,7 @@ fn sim_run_of_the_real_lanes_is_go_with_complete_evidence() {
     }
 
     // Per-check log and HAR 1.2 with request ids.
-    for id in matrix_checks() {
+    for id in CONTROL_CHECKS {
         let log = ev.read(&format!("logs/{id}.log"));
         assert!(log.contains(id), "logs/{id}.log names its check:\n{log}");
         let har: serde_json::Value =
@@ -192,9 +196,8 @@ fn list_prints_the_matrix_without_touching_the_network() {
 #[test]
 fn check_compiles_lanes_and_rejects_a_broken_one() {
     let sb = Sandbox::new();
-    let ok = sb.cmd_in_repo().arg("check").run();
-    ok.expect_code(0)
-        .stdout_has(&format!("{} checks declared", matrix_checks().len()));
+    let ok = sb.cmd_in_repo().args(["check", "lanes/control.rhai"]).run();
+    ok.expect_code(0).stdout_has("4 checks declared");
 
     sb.write(
         "broken.rhai",
@@ -247,4 +250,28 @@ fn help_of_every_command_and_version() {
         version.stdout.trim(),
         format!("oa-validate {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// `--no-har`: no HTTP archive, everything else as usual (and the sums still verify).
+#[test]
+fn no_har_leaves_out_the_http_archives_only() {
+    let sb = Sandbox::new();
+    let out = sb.out("evidence");
+    sb.cmd_in_repo()
+        .args(["lanes/control.rhai", "--sim", "--no-har"])
+        .out(&out)
+        .run()
+        .expect_code(0);
+    let ev = sb.evidence("evidence");
+    let files = ev.files();
+    assert!(!files.iter().any(|f| f.starts_with("http/")), "{files:?}");
+    for id in CONTROL_CHECKS {
+        assert!(files.contains(&format!("logs/{id}.log")), "{files:?}");
+        assert!(ev.read(&format!("logs/{id}.log")).contains("x-request-id"));
+    }
+    let summary = ev.summary_json();
+    let checks = summary["run"]["checks"].as_array().expect("run.checks");
+    assert!(checks.iter().all(|c| c["har"].is_null()), "{checks:?}");
+    let sums = ev.read("SHA256SUMS");
+    assert!(!sums.contains("http/"), "{sums}");
 }

@@ -169,6 +169,27 @@ impl Terminal {
     fn clear(&self) {
         self.screen.lock().expect("screen").clear();
     }
+
+    /// Waits for `text`, then for the next prompt after it: only then does the REPL read
+    /// the terminal in raw mode again (keys typed earlier reach it in cooked mode, where
+    /// Enter arrives as a newline that does not submit the line).
+    fn wait_for_then_prompt(&mut self, text: &str) {
+        let screen = self.wait_for(text);
+        let start = Instant::now();
+        let mut screen = screen;
+        loop {
+            let after = &screen[screen.find(text).map_or(0, |i| i + text.len())..];
+            if after.contains("staging> ") {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "waited 20 s for the prompt after {text:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+            screen = self.screen.lock().expect("screen").clone();
+        }
+    }
 }
 
 impl Drop for Terminal {
@@ -189,19 +210,19 @@ fn tab_completes_and_up_arrow_recalls_and_tokens_stay_out_of_history() {
     term.send("http::g\t");
     term.wait_for("http::get");
     term.send("(target.control_url + \"/readyz\").status\r");
-    term.wait_for("200");
+    term.wait_for_then_prompt("200");
 
     // Up arrow recalls the previous line; Enter runs it again.
     term.clear();
     term.send("\x1b[A");
     term.wait_for("http::get(target.control_url");
     term.send("\r");
-    term.wait_for("200");
+    term.wait_for_then_prompt("200");
 
     // A line holding the token is evaluated but never written to the history file.
     term.clear();
     term.send(&format!("\"{token}\".len()\r"));
-    term.wait_for(&token.len().to_string());
+    term.wait_for_then_prompt(&token.len().to_string());
     term.send(":quit\r");
     let _ = term.child.wait();
 

@@ -348,4 +348,17 @@ pub mod core_api {
     pub fn lane_file() -> String {
         context::current_lane()
     }
+
+    /// The cutover phase of this run (`--phase`, e.g. `"legacy-deletion"`), or `()`.
+    pub fn phase() -> Dynamic {
+        context::host()
+            .and_then(|h| h.phase.clone().map(Dynamic::from))
+            .unwrap_or(Dynamic::UNIT)
+    }
+
+    /// A fresh identifier `<prefix>-<16 hex digits>` (idempotency keys, event ids).
+    pub fn unique_id(prefix: &str) -> String {
+        use rand::Rng;
+        format!("{prefix}-{:016x}", rand::thread_rng().r#gen::<u64>())
+    }
 }

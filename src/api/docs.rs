@@ -234,7 +234,13 @@ mod tests {
             "http::get(url: string, opts: map) -> HttpResponse"
         );
         for d in &docs {
-            for rust in ["Result<", "EvalAltResult", "&str", "NativeCallContext"] {
+            for rust in [
+                "Result<",
+                "Res<",
+                "EvalAltResult",
+                "&str",
+                "NativeCallContext",
+            ] {
                 assert!(!d.signature.contains(rust), "{}", d.signature);
             }
         }

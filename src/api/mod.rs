@@ -4,12 +4,16 @@
 //! the engine's metadata (`oa-validate defs`, docs/api.md).
 
 pub mod assert;
+pub mod backup;
 pub mod browser;
+pub mod cargo;
 pub mod core;
 pub mod docs;
+pub mod html;
 pub mod http;
 pub mod json;
 pub mod perf;
+pub mod proc;
 pub mod re;
 
 use rhai::{Engine, exported_module};
@@ -22,6 +26,10 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("http", exported_module!(http::http_api).into());
     engine.register_static_module("json", exported_module!(json::json_api).into());
     engine.register_static_module("re", exported_module!(re::re_api).into());
+    engine.register_static_module("proc", exported_module!(proc::proc_api).into());
+    engine.register_static_module("cargo", exported_module!(cargo::cargo_api).into());
+    engine.register_static_module("html", exported_module!(html::html_api).into());
+    engine.register_static_module("backup", exported_module!(backup::backup_api).into());
     engine.register_static_module("perf", exported_module!(perf::perf_api).into());
     browser::register(engine);
 }
@@ -45,10 +53,14 @@ pub(crate) fn interrupted(ctx: &rhai::NativeCallContext) -> Box<rhai::EvalAltRes
     ))
 }
 
-/// Ends the running check as skipped with `reason` (as the script verb `skip()` does), from
-/// a primitive that finds a prerequisite missing (e.g. `chromium not installed`).
-pub(crate) fn skip_check(ctx: &rhai::NativeCallContext, reason: &str) -> Box<rhai::EvalAltResult> {
-    crate::engine::context::with_check(|c| c.record.skip = Some(reason.to_string()));
+/// Ends the running check as skipped with `reason` (e.g. `gcloud not installed`): the same
+/// uncatchable stop as the script's `skip(reason)`.
+pub(crate) fn skip_check(
+    ctx: &rhai::NativeCallContext,
+    reason: impl Into<String>,
+) -> Box<rhai::EvalAltResult> {
+    let reason = reason.into();
+    crate::engine::context::with_check(|c| c.record.skip = Some(reason.clone()));
     Box::new(rhai::EvalAltResult::ErrorTerminated(
         format!("{}:{reason}", crate::engine::STOP_SKIP).into(),
         ctx.call_position(),

@@ -18,6 +18,10 @@ pub struct Host {
     pub max_body: u64,
     pub default_http_timeout: Duration,
     pub allow_prod_mutations: bool,
+    /// The cutover phase (`--phase`), e.g. `legacy-deletion`; lanes read it with `phase()`.
+    pub phase: Option<String>,
+    /// Oldest Laravel DB backup evidence accepted (`--backup-max-age`, policy 4).
+    pub backup_max_age: Duration,
 }
 
 impl Host {

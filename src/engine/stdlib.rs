@@ -8,6 +8,8 @@ use rhai::{Engine, Module, Scope};
 pub const MODULES: &[(&str, &str)] = &[
     ("control", include_str!("../../stdlib/control.rhai")),
     ("htmx", include_str!("../../stdlib/htmx.rhai")),
+    ("gmail", include_str!("../../stdlib/gmail.rhai")),
+    ("stats", include_str!("../../stdlib/stats.rhai")),
 ];
 
 /// Compiles one embedded module with `engine` (which must already have the primitives).

@@ -9,7 +9,7 @@
 //!                           warnings }] },
 //!   "run": { timestamp, started_at, finished_at, duration_ms, tool_version, jobs, simulated,
 //!            lanes, environment: { NAME: value | null },
-//!            checks: [{ id, duration_ms, log, har, artifacts, command }] } }
+//!            checks: [{ id, duration_ms, log, har, artifacts, evidence, command }] } }
 //! ```
 //!
 //! `verdict` depends on the outcomes only — no clock, no durations, no evidence paths — so the
@@ -155,6 +155,8 @@ struct RunCheck<'a> {
     log: &'a str,
     har: Option<&'a str>,
     artifacts: &'a [String],
+    /// Small artifacts inline, by name: JSON artifacts as JSON, others as text.
+    evidence: InlineEvidence<'a>,
     /// What repeats this check; may name local ports (simulated runs), hence not in `verdict`.
     command: &'a str,
 }
@@ -167,8 +169,38 @@ impl<'a> RunCheck<'a> {
             log: &r.log_path,
             har: r.har_path.as_deref(),
             artifacts: &r.artifacts,
+            evidence: InlineEvidence(&r.inline_evidence),
             command: &r.command,
         }
+    }
+}
+
+/// `{ "name": value }` of a check's small artifacts, in the order they were saved; a `.json`
+/// artifact that parses is embedded as JSON, anything else as its text (trailing newline
+/// trimmed). A name saved twice keeps its last value.
+struct InlineEvidence<'a>(&'a [(String, String)]);
+
+impl Serialize for InlineEvidence<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&str, serde_json::Value)> = Vec::new();
+        for (name, text) in self.0 {
+            let value = name
+                .ends_with(".json")
+                .then(|| serde_json::from_str::<serde_json::Value>(text).ok())
+                .flatten()
+                .unwrap_or_else(|| {
+                    serde_json::Value::String(text.trim_end_matches('\n').to_string())
+                });
+            match entries.iter_mut().find(|(n, _)| *n == name.as_str()) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((name, value)),
+            }
+        }
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (name, value) in &entries {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
     }
 }
 
@@ -257,7 +289,15 @@ mod tests {
         );
         assert_eq!(
             keys(&doc["run"]["checks"][0]),
-            ["id", "duration_ms", "log", "har", "artifacts", "command"]
+            [
+                "id",
+                "duration_ms",
+                "log",
+                "har",
+                "artifacts",
+                "evidence",
+                "command"
+            ]
         );
     }
 
@@ -321,6 +361,21 @@ mod tests {
             run["checks"][1]["artifacts"][0],
             "artifacts/control-staging-smoke/session.json"
         );
+    }
+
+    #[test]
+    fn small_artifacts_are_inline_json_or_text() {
+        let mut fixture = fixture();
+        fixture.results[1].inline_evidence = vec![
+            ("request-ids.json".into(), "{\"send\": \"oa-1\"}".into()),
+            ("message-id.txt".into(), "<m1@mail>\n".into()),
+            ("message-id.txt".into(), "<m2@mail>\n".into()),
+        ];
+        let doc = parsed(&fixture);
+        let evidence = &doc["run"]["checks"][1]["evidence"];
+        assert_eq!(evidence["request-ids.json"]["send"], "oa-1");
+        assert_eq!(evidence["message-id.txt"], "<m2@mail>");
+        assert_eq!(doc["run"]["checks"][0]["evidence"], serde_json::json!({}));
     }
 
     #[test]

@@ -156,6 +156,7 @@ pub(crate) mod fixture {
             log_path: format!("logs/{id}.log"),
             har_path: None,
             artifacts: Vec::new(),
+            inline_evidence: Vec::new(),
         }
     }
 

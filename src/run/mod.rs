@@ -23,6 +23,8 @@ pub struct RunSettings {
     pub jobs: usize,
     pub default_timeout: Duration,
     pub allow_prod_mutations: bool,
+    /// Whether checks' HTTP exchanges are archived as HAR files.
+    pub http_archive: bool,
 }
 
 /// The results in report order (one per declared check) and whether the run was interrupted.
@@ -174,6 +176,7 @@ fn base_result(plan: &Plan, index: usize) -> CheckResult {
         log_path: format!("logs/{}.log", decl.id),
         har_path: None,
         artifacts: Vec::new(),
+        inline_evidence: Vec::new(),
     }
 }
 
@@ -253,7 +256,7 @@ fn run_check(
         ms = result.duration.as_millis() as u64,
         "check finished"
     );
-    if !evidence.exchanges.is_empty() {
+    if settings.http_archive && !evidence.exchanges.is_empty() {
         result.har_path = Some(format!("http/{}.har", decl.id));
     }
     result.artifacts = evidence
@@ -262,6 +265,12 @@ fn run_check(
         .map(|(name, _)| name)
         .chain(evidence.files.iter().map(|(name, _)| name))
         .map(|name| format!("artifacts/{}/{name}", decl.id))
+        .collect();
+    result.inline_evidence = evidence
+        .artifacts
+        .iter()
+        .filter(|(_, text)| text.len() <= crate::outcome::INLINE_EVIDENCE_LIMIT)
+        .cloned()
         .collect();
     evidence.log.push(format!(
         "outcome: {}{}",

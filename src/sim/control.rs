@@ -24,11 +24,11 @@ pub(super) struct ControlState {
 }
 
 impl ControlState {
-    fn has(&self, fault: Fault) -> bool {
+    pub(super) fn has(&self, fault: Fault) -> bool {
         self.faults.contains(&fault)
     }
 
-    fn authorized(&self, headers: &HeaderMap) -> bool {
+    pub(super) fn authorized(&self, headers: &HeaderMap) -> bool {
         let Some(value) = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -74,6 +74,8 @@ pub(super) fn router(state: ControlState) -> Router {
         .route("/api/v1/sync/token", any(retired_sync_token))
         .merge(htmx)
         .merge(route_split)
+        .merge(super::stats::router())
+        .merge(super::inbox::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::new(state))

@@ -27,6 +27,20 @@ pub enum Fault {
     RetiredRouteAlive,
     /// `redirect-offsite`
     RedirectOffsite,
+    /// `stats-runtime-unavailable`
+    StatsRuntimeUnavailable,
+    /// `stats-row-missing`
+    StatsRowMissing,
+    /// `stats-cache-wrong`
+    StatsCacheWrong,
+    /// `inbox-500`
+    Inbox500,
+    /// `reply-send-no-message-id`
+    ReplySendNoMessageId,
+    /// `comms-replay-not-idempotent`
+    CommsReplayNotIdempotent,
+    /// `oauth-redirect-wrong`
+    OauthRedirectWrong,
     /// `feed-fragment-slow`
     FeedFragmentSlow,
     /// `login-too-large`
@@ -58,6 +72,13 @@ const ALL: &[Fault] = &[
     Fault::SyncToken500,
     Fault::RetiredRouteAlive,
     Fault::RedirectOffsite,
+    Fault::StatsRuntimeUnavailable,
+    Fault::StatsRowMissing,
+    Fault::StatsCacheWrong,
+    Fault::Inbox500,
+    Fault::ReplySendNoMessageId,
+    Fault::CommsReplayNotIdempotent,
+    Fault::OauthRedirectWrong,
     Fault::FeedFragmentSlow,
     Fault::LoginTooLarge,
     Fault::ChatSend500,
@@ -87,6 +108,13 @@ impl Fault {
             Fault::SyncToken500 => "sync-token-500",
             Fault::RetiredRouteAlive => "retired-route-alive",
             Fault::RedirectOffsite => "redirect-offsite",
+            Fault::StatsRuntimeUnavailable => "stats-runtime-unavailable",
+            Fault::StatsRowMissing => "stats-row-missing",
+            Fault::StatsCacheWrong => "stats-cache-wrong",
+            Fault::Inbox500 => "inbox-500",
+            Fault::ReplySendNoMessageId => "reply-send-no-message-id",
+            Fault::CommsReplayNotIdempotent => "comms-replay-not-idempotent",
+            Fault::OauthRedirectWrong => "oauth-redirect-wrong",
             Fault::FeedFragmentSlow => "feed-fragment-slow",
             Fault::LoginTooLarge => "login-too-large",
             Fault::ChatSend500 => "chat-send-500",
@@ -124,6 +152,27 @@ impl Fault {
             }
             Fault::RedirectOffsite => {
                 "GET /api/auth/session redirects to another origin: breaks the session check and exposes redirect-following credential leaks"
+            }
+            Fault::StatsRuntimeUnavailable => {
+                "/stats renders the runtime-outage page (status stats-runtime-unavailable, every value -): breaks the public stats checks"
+            }
+            Fault::StatsRowMissing => {
+                "/stats leaves out the `Hydra FX treasury provider breadth` row: breaks the public stats checks"
+            }
+            Fault::StatsCacheWrong => {
+                "/stats is served no-store instead of public, max-age=60: breaks the public stats cache check"
+            }
+            Fault::Inbox500 => {
+                "GET /api/inbox/threads answers 500: breaks the Gmail inbox thread and action checks"
+            }
+            Fault::ReplySendNoMessageId => {
+                "POST /api/inbox/threads/{id}/reply/send answers without a message_id: breaks the Gmail inbox actions check"
+            }
+            Fault::CommsReplayNotIdempotent => {
+                "POST /internal/v1/comms/delivery-events accepts a replayed event again (202, idempotentReplay false): breaks the runtime comms ingest check"
+            }
+            Fault::OauthRedirectWrong => {
+                "/settings/integrations/google/redirect sends a redirect_uri ending in /oauth/callback: breaks the Gmail connect flow check"
             }
             Fault::FeedFragmentSlow => {
                 "/feed/fragments/main answers after 800 ms (budget 700 ms TTFB): breaks the HTMX perf checks"
@@ -214,6 +263,13 @@ mod tests {
                 "sync-token-500",
                 "retired-route-alive",
                 "redirect-offsite",
+                "stats-runtime-unavailable",
+                "stats-row-missing",
+                "stats-cache-wrong",
+                "inbox-500",
+                "reply-send-no-message-id",
+                "comms-replay-not-idempotent",
+                "oauth-redirect-wrong",
                 "feed-fragment-slow",
                 "login-too-large",
                 "chat-send-500",

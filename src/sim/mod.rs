@@ -6,14 +6,19 @@
 //! (runtime service, Cloud Run Admin API, Cloud Logging) is a sibling file plus a few lines in
 //! [`Sim::start`].
 
+mod comms;
 mod control;
 mod fault;
 pub mod htmx;
+mod inbox;
 mod offsite;
 mod route_split;
+mod stats;
+mod workspace;
 
 pub use fault::{Fault, ParseFaultError};
 pub use offsite::RecordedRequest;
+pub use workspace::{GMAIL_ACCOUNT_VAR, SIM_GMAIL_ACCOUNT, fixture_workspace};
 
 use axum::Router;
 use axum::extract::Request;
@@ -51,6 +56,8 @@ pub struct SimTarget {
     pub control_url: String,
     /// The bearer token this instance accepts (and no other instance does).
     pub token: String,
+    /// `http://127.0.0.1:PORT` of the runtime surfaces (for now the comms ingest route).
+    pub runtime_url: String,
 }
 
 /// A running sim. Dropping it shuts every server down.
@@ -103,10 +110,18 @@ impl Sim {
             };
             let app = with_latency(with_request_id(control::router(state)), config.latency);
             let control_url = serve(app, &mut shutdown).await?;
+            // The comms route belongs to the runtime service: it moves into the runtime
+            // router once the sim has one; until then it has a listener of its own.
+            let runtime_app = with_latency(
+                with_request_id(comms::router(Arc::clone(&faults))),
+                config.latency,
+            );
+            let runtime_url = serve(runtime_app, &mut shutdown).await?;
             targets.push(SimTarget {
                 name: name.to_owned(),
                 control_url,
                 token,
+                runtime_url,
             });
         }
         let prod = targets.pop().expect("two targets were pushed");

@@ -176,6 +176,13 @@ impl Cmd {
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);
         }
+        // The toolchain, for lanes that run `cargo test` on the fixture workspace: rustup's
+        // proxies find it through these, not through the (fake) HOME.
+        for var in ["CARGO", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"] {
+            if let Some(value) = std::env::var_os(var) {
+                command.env(var, value);
+            }
+        }
         command
             .env("HOME", home)
             .env("CI", "true")

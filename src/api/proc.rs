@@ -1,0 +1,641 @@
+//! `proc::` — run a local program with a timeout, in its own process group.
+//!
+//! The child starts in a new process group (`setpgid(0, 0)`), so a timeout, an interruption
+//! or the end of the program ends everything it started: the whole group gets `SIGKILL`.
+//! Its environment is the run's environment snapshot (the one scripts read with `env()`)
+//! plus the script's `env` option; argv and those extra variables are recorded in the
+//! check's log, secret-named values masked (the log is redacted again when written).
+
+use crate::api::script_error;
+use crate::engine::context;
+use crate::engine::host::Host;
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+type Res<T> = Result<T, Box<EvalAltResult>>;
+
+/// Bytes of each output stream kept; the rest is read and dropped so the child never blocks.
+pub const OUTPUT_CAP: usize = 8 * 1024 * 1024;
+/// Bytes of each stream copied into the check's log.
+const LOG_CAP: usize = 1024 * 1024;
+/// How long to wait for the output pipes after the process group was ended: a descendant
+/// that escaped the group (`setsid`) could hold them open forever.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ProcSpec {
+    pub program: String,
+    pub args: Vec<String>,
+    /// Added to (and overriding) the run's environment snapshot.
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+/// How a finished program ended.
+#[derive(Debug, Clone)]
+pub struct ProcOutput {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration: Duration,
+}
+
+impl ProcOutput {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// Why a program did not finish on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcError {
+    /// The program could not be found (the check is skipped: `<program> not installed`).
+    NotInstalled(String),
+    /// It outlived its timeout; its process group was ended. Output so far is attached.
+    TimedOut {
+        after: Duration,
+        stdout: String,
+        stderr: String,
+    },
+    /// The run was interrupted; the process group was ended.
+    Cancelled,
+    /// Anything else (bad working directory, permission denied, ...).
+    Failed(String),
+}
+
+/// The command line as a shell would read it (for logs and messages; never executed).
+pub fn shell_line(program: &str, args: &[String]) -> String {
+    std::iter::once(program)
+        .chain(args.iter().map(String::as_str))
+        .map(shell_quote)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// Logs what is about to run: argv, working directory, extra variables (secret-named masked).
+fn log_invocation(spec: &ProcSpec) {
+    context::log(format!("$ {}", shell_line(&spec.program, &spec.args)));
+    if let Some(cwd) = &spec.cwd {
+        context::log(format!("  cwd: {}", cwd.display()));
+    }
+    for (name, value) in &spec.env {
+        let shown = if crate::config::is_secret_name(name) {
+            crate::evidence::redact::MASK
+        } else {
+            value.as_str()
+        };
+        context::log(format!("  env: {name}={shown}"));
+    }
+}
+
+fn log_stream(name: &str, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    let mut end = text.len().min(LOG_CAP);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    context::log(format!("--- {name} ---"));
+    for line in text[..end].lines() {
+        context::log(line.to_string());
+    }
+    if end < text.len() {
+        context::log(format!(
+            "--- {name}: {} more bytes not shown ---",
+            text.len() - end
+        ));
+    }
+}
+
+/// Runs `spec` to completion, its timeout, or the run's interruption; records the invocation
+/// and its output in the check's log. Blocks the calling (check) thread.
+pub fn run_logged(host: &Host, spec: &ProcSpec) -> Result<ProcOutput, ProcError> {
+    log_invocation(spec);
+    let result = run(host, spec);
+    match &result {
+        Ok(out) => {
+            let ended = match (out.code, out.signal) {
+                (Some(code), _) => format!("exit code {code}"),
+                (None, Some(signal)) => format!("ended by signal {signal}"),
+                (None, None) => "ended".to_string(),
+            };
+            context::log(format!(
+                "{} -> {ended} after {} ms",
+                spec.program,
+                out.duration.as_millis()
+            ));
+            log_stream("stdout", &out.stdout);
+            log_stream("stderr", &out.stderr);
+        }
+        Err(ProcError::TimedOut {
+            after,
+            stdout,
+            stderr,
+        }) => {
+            context::log(format!(
+                "{} -> timed out after {}: process group ended",
+                spec.program,
+                humantime::format_duration(*after)
+            ));
+            log_stream("stdout", stdout);
+            log_stream("stderr", stderr);
+        }
+        Err(ProcError::Cancelled) => context::log(format!(
+            "{} -> interrupted: process group ended",
+            spec.program
+        )),
+        Err(ProcError::NotInstalled(program)) => context::log(format!("{program} not installed")),
+        Err(ProcError::Failed(message)) => context::log(format!("{} -> {message}", spec.program)),
+    }
+    result
+}
+
+/// Runs `spec` without logging (see [`run_logged`]).
+pub fn run(host: &Host, spec: &ProcSpec) -> Result<ProcOutput, ProcError> {
+    if let Some(cwd) = &spec.cwd
+        && !cwd.is_dir()
+    {
+        return Err(ProcError::Failed(format!(
+            "working directory {} does not exist",
+            cwd.display()
+        )));
+    }
+    let mut command = tokio::process::Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .env_clear()
+        .envs(host.env.iter())
+        .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    if let Some(cwd) = &spec.cwd {
+        command.current_dir(cwd);
+    }
+    let cancel = host.cancel.clone();
+    let timeout = spec.timeout;
+    host.runtime.block_on(async move {
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ProcError::NotInstalled(spec.program.clone()),
+            _ => ProcError::Failed(format!("cannot start {}: {e}", spec.program)),
+        })?;
+        let group = child.id();
+        let stdout = tokio::spawn(read_capped(child.stdout.take()));
+        let stderr = tokio::spawn(read_capped(child.stderr.take()));
+        enum End {
+            Exited(std::io::Result<std::process::ExitStatus>),
+            TimedOut,
+            Cancelled,
+        }
+        let end = tokio::select! {
+            status = child.wait() => End::Exited(status),
+            _ = tokio::time::sleep(timeout) => End::TimedOut,
+            _ = cancel.cancelled() => End::Cancelled,
+        };
+        // Whatever happened, nothing the program started outlives it.
+        if let Some(group) = group {
+            kill_group(group);
+        }
+        if !matches!(end, End::Exited(_)) {
+            let _ = child.wait().await;
+        }
+        let stdout = collect(stdout).await;
+        let stderr = collect(stderr).await;
+        match end {
+            End::Exited(Ok(status)) => Ok(ProcOutput {
+                code: status.code(),
+                signal: exit_signal(&status),
+                stdout,
+                stderr,
+                duration: started.elapsed(),
+            }),
+            End::Exited(Err(e)) => Err(ProcError::Failed(format!(
+                "waiting for {}: {e}",
+                spec.program
+            ))),
+            End::Cancelled => Err(ProcError::Cancelled),
+            End::TimedOut => Err(ProcError::TimedOut {
+                after: timeout,
+                stdout,
+                stderr,
+            }),
+        }
+    })
+}
+
+#[cfg(unix)]
+fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal()
+}
+
+#[cfg(not(unix))]
+fn exit_signal(_: &std::process::ExitStatus) -> Option<i32> {
+    None
+}
+
+/// SIGKILL to every process of the group `group` (the child's pid: it leads its own group).
+#[cfg(unix)]
+fn kill_group(group: u32) {
+    if let Ok(pgid) = libc::pid_t::try_from(group) {
+        // SAFETY: killpg only sends a signal; an empty group gives ESRCH, which is fine.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_: u32) {}
+
+async fn read_capped(stream: Option<impl AsyncRead + Unpin>) -> Vec<u8> {
+    let Some(mut stream) = stream else {
+        return Vec::new();
+    };
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = OUTPUT_CAP.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+    kept
+}
+
+async fn collect(task: tokio::task::JoinHandle<Vec<u8>>) -> String {
+    let abort = task.abort_handle();
+    match tokio::time::timeout(PIPE_GRACE, task).await {
+        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(Err(_)) => String::new(),
+        Err(_) => {
+            abort.abort();
+            String::new()
+        }
+    }
+}
+
+/// Refuses plan-time use: the top level of a lane only declares checks.
+pub(crate) fn require_check(ctx: &NativeCallContext, verb: &str) -> Res<std::sync::Arc<Host>> {
+    if context::with_check(|_| ()).is_none() {
+        return Err(script_error(
+            ctx,
+            format!(
+                "{verb} at plan time: the top level of a lane only declares checks; move it into a check"
+            ),
+        ));
+    }
+    context::host().ok_or_else(|| script_error(ctx, "no host services"))
+}
+
+/// Turns a [`ProcError`] into what a script sees: a skip, an interruption or an error.
+pub(crate) fn proc_error(
+    ctx: &NativeCallContext,
+    verb: &str,
+    error: ProcError,
+) -> Box<EvalAltResult> {
+    match error {
+        ProcError::NotInstalled(program) => {
+            crate::api::skip_check(ctx, format!("{program} not installed"))
+        }
+        ProcError::Cancelled => crate::api::interrupted(ctx),
+        ProcError::TimedOut { after, .. } => script_error(
+            ctx,
+            format!(
+                "{verb}: timed out after {}; its process group was ended",
+                humantime::format_duration(after)
+            ),
+        ),
+        ProcError::Failed(message) => script_error(ctx, format!("{verb}: {message}")),
+    }
+}
+
+fn strings(ctx: &NativeCallContext, what: &str, values: Array) -> Res<Vec<String>> {
+    values
+        .into_iter()
+        .map(|v| {
+            if v.is_string() || v.is_int() || v.is_float() || v.is_bool() || v.is_char() {
+                Ok(v.to_string())
+            } else {
+                Err(script_error(
+                    ctx,
+                    format!("{what} must be strings, not {}", v.type_name()),
+                ))
+            }
+        })
+        .collect()
+}
+
+fn read_spec(ctx: &NativeCallContext, program: &str, args: Array, opts: Map) -> Res<ProcSpec> {
+    if program.is_empty() {
+        return Err(script_error(ctx, "proc::run: empty program name"));
+    }
+    let mut spec = ProcSpec {
+        program: program.to_string(),
+        args: strings(ctx, "proc::run arguments", args)?,
+        env: Vec::new(),
+        cwd: None,
+        timeout: context::remaining(),
+    };
+    for (key, value) in opts {
+        let bad = |what: String| script_error(ctx, format!("proc::run option `{key}`: {what}"));
+        match key.as_str() {
+            "env" => {
+                let map = value
+                    .try_cast::<Map>()
+                    .ok_or_else(|| bad("expected a map of variable names to values".into()))?;
+                for (name, v) in map {
+                    spec.env.push((name.to_string(), v.to_string()));
+                }
+            }
+            "cwd" => spec.cwd = Some(PathBuf::from(value.to_string())),
+            "timeout" => {
+                let own = crate::api::core::parse_duration(&value).map_err(bad)?;
+                spec.timeout = own.min(context::remaining());
+            }
+            other => {
+                return Err(script_error(
+                    ctx,
+                    format!("unknown proc::run option `{other}` (expected env, cwd, timeout)"),
+                ));
+            }
+        }
+    }
+    Ok(spec)
+}
+
+fn output_map(spec: &ProcSpec, out: ProcOutput) -> Map {
+    let mut m = Map::new();
+    m.insert(
+        "code".into(),
+        out.code
+            .map(|c| Dynamic::from(i64::from(c)))
+            .unwrap_or(Dynamic::UNIT),
+    );
+    m.insert(
+        "signal".into(),
+        out.signal
+            .map(|s| Dynamic::from(i64::from(s)))
+            .unwrap_or(Dynamic::UNIT),
+    );
+    m.insert("success".into(), out.success().into());
+    m.insert(
+        "duration_ms".into(),
+        (out.duration.as_millis() as i64).into(),
+    );
+    m.insert(
+        "command".into(),
+        shell_line(&spec.program, &spec.args).into(),
+    );
+    m.insert("stdout".into(), out.stdout.into());
+    m.insert("stderr".into(), out.stderr.into());
+    m
+}
+
+#[export_module]
+pub mod proc_api {
+    /// Runs `program` with `args` (an array of strings) and returns
+    /// `#{ code, signal, success, stdout, stderr, duration_ms, command }` (`code` is `()` when
+    /// a signal ended it). A non-zero exit is not an error: assert on `code` or `success`.
+    /// A program that is not installed skips the check (`<program> not installed`).
+    #[rhai_fn(name = "run", return_raw)]
+    pub fn run_args(
+        ctx: NativeCallContext,
+        program: &str,
+        args: Array,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        run_with(ctx, program, args, Map::new())
+    }
+
+    /// `proc::run` with options: `env` (map of extra variables), `cwd` (working directory),
+    /// `timeout` ("30s"; never past the check's deadline, which is also the default). On
+    /// timeout or interruption the program's whole process group is ended and the check errors.
+    #[rhai_fn(name = "run", return_raw)]
+    pub fn run_with(
+        ctx: NativeCallContext,
+        program: &str,
+        args: Array,
+        opts: Map,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        let host = require_check(&ctx, "proc::run")?;
+        let spec = read_spec(&ctx, program, args, opts)?;
+        match run_logged(&host, &spec) {
+            Ok(out) => Ok(output_map(&spec, out)),
+            Err(e) => Err(proc_error(&ctx, "proc::run", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::config::EnvSnapshot;
+    use std::sync::Arc;
+
+    pub(crate) fn test_host(runtime: &tokio::runtime::Runtime, env: EnvSnapshot) -> Arc<Host> {
+        Arc::new(Host {
+            targets: Vec::new(),
+            env,
+            redactor: crate::evidence::redact::Redactor::new(),
+            http: Host::http_client().expect("client"),
+            runtime: runtime.handle().clone(),
+            cancel: tokio_util::sync::CancellationToken::new(),
+            max_body: 1024,
+            default_http_timeout: Duration::from_secs(5),
+            allow_prod_mutations: false,
+            phase: None,
+            backup_max_age: crate::api::backup::DEFAULT_MAX_AGE,
+        })
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    fn path_env() -> EnvSnapshot {
+        EnvSnapshot::new([(
+            "PATH".to_string(),
+            "/usr/local/bin:/usr/bin:/bin".to_string(),
+        )])
+    }
+
+    fn spec(program: &str, args: &[&str], timeout: Duration) -> ProcSpec {
+        ProcSpec {
+            program: program.to_string(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
+            cwd: None,
+            timeout,
+        }
+    }
+
+    /// Live (non-zombie) processes whose process group is `pgid`, from /proc.
+    fn live_members(pgid: i32) -> Vec<i32> {
+        let mut found = Vec::new();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return found;
+        };
+        for entry in entries.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // Fields after the parenthesised command: state ppid pgrp ...
+            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            if fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string() {
+                found.push(pid);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn exit_code_stdout_stderr_and_environment() {
+        let rt = runtime();
+        let host = test_host(&rt, path_env());
+        let mut s = spec(
+            "sh",
+            &["-c", "echo out $GREETING; echo err >&2; exit 3"],
+            Duration::from_secs(10),
+        );
+        s.env.push(("GREETING".into(), "hello".into()));
+        let out = run(&host, &s).expect("runs");
+        assert_eq!(out.code, Some(3));
+        assert_eq!(out.stdout, "out hello\n");
+        assert_eq!(out.stderr, "err\n");
+        assert!(!out.success());
+    }
+
+    #[test]
+    fn a_missing_program_is_not_installed() {
+        let rt = runtime();
+        let host = test_host(&rt, path_env());
+        let err = run(&host, &spec("oa-no-such-tool", &[], Duration::from_secs(5))).unwrap_err();
+        assert_eq!(err, ProcError::NotInstalled("oa-no-such-tool".into()));
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_timeout_ends_the_whole_process_group() {
+        let rt = runtime();
+        let host = test_host(&rt, path_env());
+        // The shell's pid is the group id; print it so we can look for survivors.
+        let started = Instant::now();
+        let err = run(
+            &host,
+            &spec(
+                "sh",
+                &["-c", "echo $$; sleep 30 & sleep 30"],
+                Duration::from_millis(300),
+            ),
+        )
+        .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "returned promptly"
+        );
+        let ProcError::TimedOut { stdout, after, .. } = err else {
+            panic!("expected a timeout, got {err:?}");
+        };
+        assert_eq!(after, Duration::from_millis(300));
+        let pgid: i32 = stdout.trim().parse().expect("the shell printed its pid");
+        // Killed processes are reaped by their parent or init; give that a moment.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut survivors = live_members(pgid);
+        while !survivors.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            survivors = live_members(pgid);
+        }
+        assert!(
+            survivors.is_empty(),
+            "processes left in group {pgid}: {survivors:?}"
+        );
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn background_children_do_not_outlive_a_finished_program() {
+        let rt = runtime();
+        let host = test_host(&rt, path_env());
+        let started = Instant::now();
+        let out = run(
+            &host,
+            &spec(
+                "sh",
+                &["-c", "echo $$; sleep 30 &"],
+                Duration::from_secs(10),
+            ),
+        )
+        .expect("runs");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "did not wait for the orphan"
+        );
+        let pgid: i32 = out.stdout.trim().parse().expect("pid");
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while !live_members(pgid).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(live_members(pgid).is_empty());
+    }
+
+    #[test]
+    fn cancellation_ends_the_program() {
+        let rt = runtime();
+        let host = test_host(&rt, path_env());
+        let cancel = host.cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            cancel.cancel();
+        });
+        let started = Instant::now();
+        let err = run(&host, &spec("sleep", &["30"], Duration::from_secs(30))).unwrap_err();
+        assert_eq!(err, ProcError::Cancelled);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn shell_lines_quote_what_needs_quoting() {
+        assert_eq!(
+            shell_line("cargo", &["test".into(), "a b".into(), "it's".into()]),
+            r"cargo test 'a b' 'it'\''s'"
+        );
+    }
+}

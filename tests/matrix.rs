@@ -1,0 +1,238 @@
+//! The whole matrix under `--sim`, and the faults of the public stats, Gmail inbox and
+//! runtime comms surfaces: each fails exactly its checks, for the right reason.
+
+mod common;
+
+use common::{CONTROL_CHECKS, Sandbox};
+
+/// Every required check of every real lane, in report order.
+const REQUIRED: &[&str] = &[
+    "control-staging-health",
+    "control-staging-smoke",
+    "control-prod-health",
+    "control-prod-smoke",
+    "gmail-staging-connect-flow",
+    "gmail-staging-inbox-threads",
+    "gmail-staging-inbox-actions",
+    "runtime-staging-comms-ingest",
+    "gmail-prod-connect-flow",
+    "gmail-prod-inbox-threads",
+    "gmail-prod-inbox-actions",
+    "runtime-prod-comms-ingest",
+    "control-staging-htmx-perf",
+    "control-prod-htmx-perf",
+    "control-staging-htmx-browser-smoke",
+    "control-prod-htmx-browser-smoke",
+    "control-staging-htmx-route-group-canary",
+    "public-stats-staging",
+    "public-stats-prod",
+    "runtime-hydra-mvp2-vignette",
+    "runtime-hydra-mvp3-vignette",
+    "spacetime-sync-contract-tests",
+    "spacetime-retired-route-guards",
+];
+
+#[test]
+fn the_whole_matrix_under_sim_is_go_with_its_evidence() {
+    let sb = Sandbox::new();
+    let out = sb.out("evidence");
+    let run = sb.cmd_in_repo().arg("--sim").out(&out).run();
+    run.expect_code(0);
+    assert_eq!(run.verdict_line(), "Verdict: GO");
+    for id in REQUIRED {
+        run.stdout_has(&format!("[passed] {id} (required)\n"));
+    }
+    run.stdout_has("[skipped] cross-surface-contract-harness (optional)");
+
+    let ev = sb.evidence("evidence");
+    let json = ev.summary_json();
+    let run_check = |id: &str| {
+        json["run"]["checks"]
+            .as_array()
+            .expect("run.checks")
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no run.checks entry for {id}"))
+    };
+
+    // The reply's message id and every request id: in summary.json, the artifacts and the log.
+    for target in ["staging", "prod"] {
+        let id = format!("gmail-{target}-inbox-actions");
+        let evidence = &run_check(&id)["evidence"];
+        let message_id = evidence["message-id.txt"]
+            .as_str()
+            .expect("message id inline");
+        assert!(message_id.starts_with("<sim-"), "{evidence:#}");
+        let log = ev.read(&format!("logs/{id}.log"));
+        assert!(
+            log.contains(message_id),
+            "the log has the message id:\n{log}"
+        );
+        for step in ["threads", "draft_approve", "draft_reject", "reply_send"] {
+            let request_id = evidence["request-ids.json"][step]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id}: no {step} request id in {evidence:#}"));
+            assert!(log.contains(request_id), "the log has {request_id}:\n{log}");
+        }
+        assert_eq!(
+            ev.read(&format!("artifacts/{id}/message-id.txt")).trim(),
+            message_id
+        );
+
+        // The connected account, redacted everywhere.
+        let connect = format!("gmail-{target}-connect-flow");
+        assert_eq!(
+            run_check(&connect)["evidence"]["connected-account.txt"],
+            "i***m@openagents.com"
+        );
+        let comms = format!("runtime-{target}-comms-ingest");
+        assert!(run_check(&comms)["evidence"]["request-ids.json"]["replay"].is_string());
+    }
+    for file in ev.files() {
+        let text = std::fs::read(ev.dir.join(&file)).expect("read evidence file");
+        common::assert_no_secret(&file, &text, "inbox-sim@openagents.com");
+    }
+
+    // The tested tree of every cargo check is recorded.
+    for id in [
+        "spacetime-sync-contract-tests",
+        "spacetime-retired-route-guards",
+        "runtime-hydra-mvp2-vignette",
+        "runtime-hydra-mvp3-vignette",
+    ] {
+        let commit = ev.read(&format!("artifacts/{id}/tested-commit.txt"));
+        assert!(commit.starts_with("commit: "), "{commit}");
+        assert!(commit.contains("apps/runtime/Cargo.toml"), "{commit}");
+        assert!(run_check(id)["evidence"]["tested-commit.txt"].is_string());
+    }
+    let log = ev.read("logs/runtime-hydra-mvp3-vignette.log");
+    assert!(
+        log.contains(
+            "test fx::service::tests::rfq_create_or_get_conflicts_on_idempotency_drift ... ok"
+        ),
+        "the cargo output is in the check's log:\n{log}"
+    );
+}
+
+struct Expect {
+    fault: &'static str,
+    failing: &'static [&'static str],
+    reason: &'static str,
+}
+
+const STATS: &[&str] = &["public-stats-staging", "public-stats-prod"];
+
+/// One row per fault this surface adds (`oa-validate sim --fault help`).
+const FAULTS: &[Expect] = &[
+    Expect {
+        fault: "stats-runtime-unavailable",
+        failing: STATS,
+        reason: "stats-runtime-unavailable",
+    },
+    Expect {
+        fault: "stats-row-missing",
+        failing: STATS,
+        reason: "Hydra FX treasury provider breadth",
+    },
+    Expect {
+        fault: "stats-cache-wrong",
+        failing: STATS,
+        reason: "header cache-control",
+    },
+    Expect {
+        fault: "inbox-500",
+        failing: &[
+            "gmail-staging-inbox-threads",
+            "gmail-staging-inbox-actions",
+            "gmail-prod-inbox-threads",
+            "gmail-prod-inbox-actions",
+        ],
+        reason: "GET /api/inbox/threads?limit=10 answered 500",
+    },
+    Expect {
+        fault: "reply-send-no-message-id",
+        failing: &["gmail-staging-inbox-actions", "gmail-prod-inbox-actions"],
+        reason: "reply/send answers a message_id",
+    },
+    Expect {
+        fault: "comms-replay-not-idempotent",
+        failing: &["runtime-staging-comms-ingest", "runtime-prod-comms-ingest"],
+        reason: "POST /internal/v1/comms/delivery-events answered 202, expected 200",
+    },
+    Expect {
+        fault: "oauth-redirect-wrong",
+        failing: &["gmail-staging-connect-flow", "gmail-prod-connect-flow"],
+        reason: "redirect_uri ends in /settings/integrations/google/callback",
+    },
+];
+
+#[test]
+fn every_stats_inbox_and_comms_fault_fails_exactly_its_checks() {
+    let sb = Sandbox::new();
+    let lanes = ["lanes/public_stats.rhai", "lanes/gmail_inbox.rhai"];
+    for expect in FAULTS {
+        let name = expect.fault;
+        let out = sb.out(name);
+        let run = sb
+            .cmd_in_repo()
+            .args(lanes)
+            .args(["--sim", "--sim-fault", name])
+            .out(&out)
+            .run();
+        run.expect_code(1);
+        assert_eq!(run.verdict_line(), "Verdict: NO-GO", "fault {name}");
+        let ev = sb.evidence(name);
+        let statuses = ev.statuses();
+        assert_eq!(statuses.len(), 10, "fault {name}: {statuses:?}");
+        for (id, status) in &statuses {
+            let expected = if expect.failing.contains(&id.as_str()) {
+                "failed"
+            } else {
+                "passed"
+            };
+            assert_eq!(status, expected, "fault {name}: {id}");
+        }
+        for id in expect.failing {
+            let check = ev.json_check(id);
+            let reason = check["reason"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains(expect.reason),
+                "fault {name}: reason of {id} is {reason:?}, expected it to mention {:?}",
+                expect.reason
+            );
+        }
+    }
+}
+
+#[test]
+fn the_fault_list_names_every_new_fault() {
+    let sb = Sandbox::new();
+    let run = sb.cmd_in_repo().args(["sim", "--fault", "help"]).run();
+    run.expect_code(0);
+    for expect in FAULTS {
+        run.stdout_has(expect.fault);
+    }
+    // The control faults are covered by tests/faults.rs.
+    assert!(!CONTROL_CHECKS.is_empty());
+}
+
+/// A token the caller supplies is used by the inbox checks and never written anywhere.
+#[test]
+fn a_supplied_token_never_reaches_the_inbox_evidence() {
+    let sb = Sandbox::new();
+    let out = sb.out("evidence");
+    let staging = "stg-inbox-token-0123456789abcdef";
+    let run = sb
+        .cmd_in_repo()
+        .args(["lanes/gmail_inbox.rhai", "--sim"])
+        .env("STAGING_CONTROL_ACCESS_TOKEN", staging)
+        .out(&out)
+        .run();
+    run.expect_code(0);
+    let ev = sb.evidence("evidence");
+    for file in ev.files() {
+        let text = std::fs::read(ev.dir.join(&file)).expect("read evidence file");
+        common::assert_no_secret(&file, &text, staging);
+    }
+}
