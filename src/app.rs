@@ -270,6 +270,9 @@ fn serve_sim(
         return Ok(exit_code::GO);
     }
     let faults = parse_faults(&args.faults)?;
+    if let Err(e) = crate::setup::ensure(env) {
+        eprintln!("warning: setup: {e}");
+    }
     let latency = humantime::parse_duration(&args.latency)
         .map_err(|e| UsageError(format!("--latency {:?}: {e}", args.latency)))?;
     let mut env = env.clone();
@@ -425,6 +428,13 @@ fn run_matrix(
     let now = chrono::Utc::now();
     let mut config = cli::resolve_run(args, env, now)?;
     let faults = parse_faults(&args.sim_faults)?;
+    if args.sim {
+        // The HTMX lanes need Chromium and the htmx library: install what is missing, or say
+        // why not (their checks then skip or fail, naming it).
+        if let Err(e) = crate::setup::ensure(&config.env) {
+            eprintln!("warning: setup: {e}");
+        }
+    }
     let _sim = if args.sim {
         let (sim, targets) = start_sim(runtime, &mut config.env, faults, Duration::ZERO)?;
         config.targets = targets;
@@ -509,6 +519,7 @@ fn run_matrix(
         }
     });
     let verdict = verdict::decide(&outcome.results, outcome.interrupted);
+    let production_mutations = production_mutations(&plan, &outcome.results, &host);
     let finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let lanes: Vec<String> = plan.lanes.iter().map(|l| l.display.clone()).collect();
     let environment = environment_section(&config.env, &redactor);
@@ -532,6 +543,7 @@ fn run_matrix(
         environment: &environment,
         results: &outcome.results,
         verdict: &verdict,
+        production_mutations: &production_mutations,
     };
     folder.write_report("results.tsv", &report::tsv::render(&summary));
     folder.write_report("SUMMARY.md", &report::markdown::render(&summary));
@@ -543,6 +555,7 @@ fn run_matrix(
         return Ok(exit_code::USAGE);
     }
     let out_display = config.out_dir.display().to_string();
+    terminal.production_mutations(&production_mutations);
     terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
     Ok(if outcome.interrupted {
         exit_code::INTERRUPTED
@@ -551,6 +564,30 @@ fn run_matrix(
     } else {
         exit_code::NO_GO
     })
+}
+
+/// Ids of `mutates: true` checks that ran (were not skipped) against a production target.
+fn production_mutations(
+    plan: &Plan,
+    results: &[crate::outcome::CheckResult],
+    host: &Host,
+) -> Vec<String> {
+    plan.checks
+        .iter()
+        .zip(results)
+        .filter(|(check, result)| {
+            check.decl.mutates
+                && result.status != crate::outcome::Status::Skipped
+                && result.attempts > 0
+                && check
+                    .decl
+                    .target
+                    .as_deref()
+                    .and_then(|n| host.targets.iter().find(|t| t.name == n))
+                    .is_some_and(Target::is_production)
+        })
+        .map(|(check, _)| check.decl.id.clone())
+        .collect()
 }
 
 /// The upstream variables for SUMMARY.md; secrets shown as `<redacted>`.

@@ -17,5 +17,6 @@ pub mod plan;
 pub mod repl;
 pub mod report;
 pub mod run;
+pub mod setup;
 pub mod sim;
 pub mod verdict;

@@ -77,6 +77,7 @@ fn every_fault_fails_exactly_its_checks() {
     for expect in FAULTS {
         let name = expect.fault;
         let out = sb.out(name);
+        // These faults target the control lane; the HTMX lane's faults are in tests/htmx.rs.
         let run = sb
             .cmd_in_repo()
             .args(["lanes/control.rhai", "--sim", "--sim-fault", name])

@@ -40,6 +40,8 @@ fn rhai_type(rust: &str) -> String {
     let t = t
         .strip_prefix("Result<")
         .and_then(|r| r.strip_suffix(", Box<EvalAltResult>>"))
+        // Modules that alias `type Res<T> = Result<T, Box<EvalAltResult>>`.
+        .or_else(|| t.strip_prefix("Res<").and_then(|r| r.strip_suffix('>')))
         .unwrap_or(t)
         .trim();
     match t {

@@ -108,7 +108,8 @@ impl RequestSpec {
     }
 }
 
-fn read_options(
+/// Reads a script's request options (shared by `http::` and `perf::`).
+pub(crate) fn read_options(
     ctx: &NativeCallContext,
     host: &Host,
     method: &str,
@@ -361,8 +362,9 @@ fn har_text(host: &Host, bytes: &[u8]) -> String {
         .redact(&String::from_utf8_lossy(&bytes[..end]))
 }
 
-/// Performs a request (following redirects when asked), recording every hop. The timeout is
-/// never past the check's deadline; an interruption stops the wait.
+/// Performs a request (following redirects when asked), recording every hop. Shared by
+/// `http::`, `perf::`, `cloudrun::` and `logging::`: a timing measured here is the one a
+/// script sees. The timeout is never past the check's deadline; an interruption stops the wait.
 pub(crate) fn perform(
     ctx: &NativeCallContext,
     verb: &str,

@@ -5,6 +5,7 @@
 
 pub mod assert;
 pub mod backup;
+pub mod browser;
 pub mod cargo;
 pub mod cloudrun;
 pub mod core;
@@ -13,6 +14,7 @@ pub mod html;
 pub mod http;
 pub mod json;
 pub mod logging;
+pub mod perf;
 pub mod proc;
 pub mod re;
 
@@ -32,6 +34,8 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("backup", exported_module!(backup::backup_api).into());
     engine.register_static_module("cloudrun", exported_module!(cloudrun::cloudrun_api).into());
     engine.register_static_module("logging", exported_module!(logging::logging_api).into());
+    engine.register_static_module("perf", exported_module!(perf::perf_api).into());
+    browser::register(engine);
 }
 
 /// A Rhai runtime error at the caller's position.

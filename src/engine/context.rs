@@ -65,6 +65,8 @@ pub struct CheckRecord {
     pub log: Vec<String>,
     pub exchanges: Vec<Exchange>,
     pub evidence: Vec<(String, String)>,
+    /// Binary artifacts (screenshots), saved as they are under `artifacts/<check_id>/`.
+    pub files: Vec<(String, Vec<u8>)>,
     /// One entry per `http::` call as the script made it (the REPL's `:save` replays these).
     pub requests: Vec<RequestRecord>,
 }
@@ -89,6 +91,8 @@ pub struct CheckScope {
     pub record: CheckRecord,
 }
 
+// One per evaluating thread, moved in and out once per check: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Phase {
     Planning {
         lane: String,

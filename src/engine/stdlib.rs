@@ -7,6 +7,7 @@ use rhai::{Engine, Module, Scope};
 /// (import path, source) of every stdlib module.
 pub const MODULES: &[(&str, &str)] = &[
     ("control", include_str!("../../stdlib/control.rhai")),
+    ("htmx", include_str!("../../stdlib/htmx.rhai")),
     ("gmail", include_str!("../../stdlib/gmail.rhai")),
     ("stats", include_str!("../../stdlib/stats.rhai")),
     ("runtime", include_str!("../../stdlib/runtime.rhai")),

@@ -65,6 +65,16 @@ impl EvidenceFolder {
         for ((_, content), path) in evidence.artifacts.iter().zip(&result.artifacts) {
             self.write(path, content);
         }
+        // Binary files (screenshots) cannot be redacted as text: their producers keep secrets
+        // out of them (and out of their names, which are redacted here like any path).
+        for (name, bytes) in &evidence.files {
+            let path = format!("artifacts/{}/{}", result.id, self.redactor.redact(name));
+            if let Err(e) = atomic_write(&self.dir.join(&path), bytes)
+                && self.first_error.is_none()
+            {
+                self.first_error = Some(e);
+            }
+        }
     }
 
     /// A report file at the top of the folder.

@@ -25,6 +25,23 @@ pub fn render(summary: &RunSummary) -> String {
     if !warnings.is_empty() {
         section(&mut out, "Warnings", &warnings);
     }
+    if !summary.production_mutations.is_empty() {
+        section(
+            &mut out,
+            "Production Mutations",
+            &production_mutations(summary.production_mutations),
+        );
+    }
+    out
+}
+
+/// The mutating checks that ran against production (only with --allow-prod-mutations).
+fn production_mutations(ids: &[String]) -> String {
+    let mut out =
+        String::from("These checks changed state in production (--allow-prod-mutations):\n\n");
+    out.push_str(&bullets(
+        ids.iter().map(|id| format!("- {}", single_line(id))),
+    ));
     out
 }
 
@@ -295,5 +312,18 @@ NO-GO because:
         assert!(md.contains("## Failures\n\n### control-staging-health\n\n- lane panicked\n"));
         assert!(md.contains("## Warnings\n\n- control-staging-health errored: lane panicked\n"));
         assert!(md.contains("- no required check was declared\n"));
+    }
+
+    #[test]
+    fn production_mutations_are_listed_only_when_some_ran() {
+        let fixture = fixture();
+        assert!(!render(&fixture.summary()).contains("Production Mutations"));
+        let ids = vec!["control-prod-htmx-perf".to_string()];
+        let mut summary = fixture.summary();
+        summary.production_mutations = &ids;
+        let md = render(&summary);
+        assert!(md.ends_with(
+            "## Production Mutations\n\nThese checks changed state in production (--allow-prod-mutations):\n\n- control-prod-htmx-perf\n"
+        ), "{md}");
     }
 }

@@ -58,6 +58,9 @@ pub struct RunSummary<'a> {
     /// In report order, one per declared check.
     pub results: &'a [CheckResult],
     pub verdict: &'a Verdict,
+    /// Ids of checks declared `mutates: true` that ran against production
+    /// (`--allow-prod-mutations`), in report order.
+    pub production_mutations: &'a [String],
 }
 
 /// One failure on one line, the same in SUMMARY.md and junit.xml:
@@ -125,6 +128,7 @@ pub(crate) mod fixture {
                 environment: &self.environment,
                 results: &self.results,
                 verdict: &self.verdict,
+                production_mutations: &[],
             }
         }
 

@@ -136,6 +136,18 @@ impl Terminal {
         }
     }
 
+    /// Names the mutating checks that ran against production (printed before the verdict).
+    pub fn production_mutations(&mut self, ids: &[String]) {
+        if ids.is_empty() {
+            return;
+        }
+        self.emit(&format!(
+            "{} mutated production (--allow-prod-mutations): {}",
+            paint(self.color, "33", "warning:"),
+            ids.join(", ")
+        ));
+    }
+
     /// The verdict block; `out_dir` is where the evidence went.
     pub fn finish(&mut self, verdict: &Verdict, gate: bool, out_dir: &str) {
         if let Some(bar) = self.progress.take() {

@@ -10,6 +10,8 @@ pub struct CheckEvidence {
     pub exchanges: Vec<Exchange>,
     /// (file name, content) saved under `artifacts/<check_id>/`.
     pub artifacts: Vec<(String, String)>,
+    /// (file name, bytes) saved unchanged under `artifacts/<check_id>/` (screenshots).
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Debug, Clone)]

@@ -232,6 +232,7 @@ fn run_check(
         evidence.log.extend(record.log);
         evidence.exchanges.extend(record.exchanges);
         evidence.artifacts.extend(record.evidence);
+        evidence.files.extend(record.files);
         result.assertions += record.assertions;
         result.warnings.extend(record.warnings);
         result.failures = record.failures;
@@ -261,7 +262,9 @@ fn run_check(
     result.artifacts = evidence
         .artifacts
         .iter()
-        .map(|(name, _)| format!("artifacts/{}/{name}", decl.id))
+        .map(|(name, _)| name)
+        .chain(evidence.files.iter().map(|(name, _)| name))
+        .map(|name| format!("artifacts/{}/{name}", decl.id))
         .collect();
     result.inline_evidence = evidence
         .artifacts

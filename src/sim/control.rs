@@ -57,6 +57,8 @@ const SYNC_TOKEN_TTL_SECONDS: i64 = 300;
 
 /// The control service router for one environment.
 pub(super) fn router(state: ControlState) -> Router {
+    let htmx = super::htmx::router(&state);
+    let route_split = super::route_split::router(&state);
     Router::new()
         .route("/readyz", get(readyz))
         .route("/healthz", get(healthz))
@@ -70,6 +72,8 @@ pub(super) fn router(state: ControlState) -> Router {
         // `any` so the retired route is a 404 for every method, like an unknown route, unless
         // the fault revives it.
         .route("/api/v1/sync/token", any(retired_sync_token))
+        .merge(htmx)
+        .merge(route_split)
         .merge(super::stats::router())
         .merge(super::inbox::router())
         .fallback(not_found)

@@ -69,6 +69,22 @@ pub enum Fault {
     NoRollbackRevision,
     /// `cloudrun-403`
     Cloudrun403,
+    /// `feed-fragment-slow`
+    FeedFragmentSlow,
+    /// `login-too-large`
+    LoginTooLarge,
+    /// `chat-send-500`
+    ChatSend500,
+    /// `canary-override-ignored`
+    CanaryOverrideIgnored,
+    /// `rollback-matrix-missing`
+    RollbackMatrixMissing,
+    /// `chat-history-broken`
+    ChatHistoryBroken,
+    /// `settings-not-saved`
+    SettingsNotSaved,
+    /// `htmx-missing`
+    HtmxMissing,
 }
 
 // `FromStr` walks this list comparing `name()`, so a new variant only needs adding here and
@@ -105,6 +121,14 @@ const ALL: &[Fault] = &[
     Fault::LatestNotReady,
     Fault::NoRollbackRevision,
     Fault::Cloudrun403,
+    Fault::FeedFragmentSlow,
+    Fault::LoginTooLarge,
+    Fault::ChatSend500,
+    Fault::CanaryOverrideIgnored,
+    Fault::RollbackMatrixMissing,
+    Fault::ChatHistoryBroken,
+    Fault::SettingsNotSaved,
+    Fault::HtmxMissing,
 ];
 
 impl Fault {
@@ -147,6 +171,14 @@ impl Fault {
             Fault::LatestNotReady => "latest-not-ready",
             Fault::NoRollbackRevision => "no-rollback-revision",
             Fault::Cloudrun403 => "cloudrun-403",
+            Fault::FeedFragmentSlow => "feed-fragment-slow",
+            Fault::LoginTooLarge => "login-too-large",
+            Fault::ChatSend500 => "chat-send-500",
+            Fault::CanaryOverrideIgnored => "canary-override-ignored",
+            Fault::RollbackMatrixMissing => "rollback-matrix-missing",
+            Fault::ChatHistoryBroken => "chat-history-broken",
+            Fault::SettingsNotSaved => "settings-not-saved",
+            Fault::HtmxMissing => "htmx-missing",
         }
     }
 
@@ -240,6 +272,30 @@ impl Fault {
             Fault::Cloudrun403 => {
                 "the Cloud Run Admin API answers 403 PERMISSION_DENIED: errors runtime-migration-drift and the canary and rollback checks"
             }
+            Fault::FeedFragmentSlow => {
+                "/feed/fragments/main answers after 800 ms (budget 700 ms TTFB): breaks the HTMX perf checks"
+            }
+            Fault::LoginTooLarge => {
+                "POST /login/email answers a 16 KB fragment (budget 12000 bytes): breaks the HTMX perf checks"
+            }
+            Fault::ChatSend500 => {
+                "POST /chat/<thread>/send answers 500: breaks the HTMX perf checks and the browser smoke"
+            }
+            Fault::CanaryOverrideIgnored => {
+                "route-split override ignores htmx_full_page and pins the domain to its rollback route: breaks the route-group canary (which must still clear every domain)"
+            }
+            Fault::RollbackMatrixMissing => {
+                "route-split status has no htmx_rollback_matrix entry for chat_pilot: breaks the route-group canary"
+            }
+            Fault::ChatHistoryBroken => {
+                "history restore of /chat/<thread> renders the newest thread instead: breaks the browser smoke's back/forward step"
+            }
+            Fault::SettingsNotSaved => {
+                "POST /settings/profile/update says saved but stores nothing: breaks the browser smoke's settings step"
+            }
+            Fault::HtmxMissing => {
+                "pages load no htmx library (its script answers 404): breaks the browser smoke"
+            }
         }
     }
 }
@@ -326,6 +382,14 @@ mod tests {
                 "latest-not-ready",
                 "no-rollback-revision",
                 "cloudrun-403",
+                "feed-fragment-slow",
+                "login-too-large",
+                "chat-send-500",
+                "canary-override-ignored",
+                "rollback-matrix-missing",
+                "chat-history-broken",
+                "settings-not-saved",
+                "htmx-missing",
             ]
         );
     }

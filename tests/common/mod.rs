@@ -37,6 +37,48 @@ pub const CONTROL_CHECKS: [&str; 4] = [
     "control-prod-smoke",
 ];
 
+/// The ids of the real HTMX lane (`lanes/htmx.rhai`), in declaration order.
+pub const HTMX_CHECKS: [&str; 5] = [
+    "control-staging-htmx-perf",
+    "control-prod-htmx-perf",
+    "control-staging-htmx-browser-smoke",
+    "control-prod-htmx-browser-smoke",
+    "control-staging-htmx-route-group-canary",
+];
+
+/// Every check of the real matrix (`lanes/*.rhai`, sorted by file name), in report order.
+pub fn matrix_checks() -> Vec<&'static str> {
+    CONTROL_CHECKS
+        .iter()
+        .chain(HTMX_CHECKS.iter())
+        .copied()
+        .collect()
+}
+
+/// Installs Chromium and htmx (`scripts/setup.sh`) once per test binary, before any test
+/// starts a child: the README's `cargo test` is all a fresh machine needs, and concurrent
+/// children never race to install. A failed setup fails the tests loudly instead of letting
+/// browser checks skip.
+pub fn ensure_setup() {
+    static SETUP: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let result = SETUP.get_or_init(|| {
+        let status = Command::new("bash")
+            .arg(repo_root().join("scripts/setup.sh"))
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run scripts/setup.sh: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("scripts/setup.sh failed: {status}"))
+        }
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
 /// The exact upstream results.tsv header.
 pub const TSV_HEADER: &str = "check_id\trequired\tstatus\tdescription\tlog_path\tcommand";
 
@@ -57,6 +99,7 @@ impl Default for Sandbox {
 
 impl Sandbox {
     pub fn new() -> Self {
+        ensure_setup();
         let dir = tempfile::Builder::new()
             .prefix("oa-validate-it-")
             .tempdir()
