@@ -277,23 +277,29 @@ fn serve_sim(
         .map_err(|e| UsageError(format!("--latency {:?}: {e}", args.latency)))?;
     let mut env = env.clone();
     let (sim, _) = start_sim(runtime, &mut env, faults.clone(), latency)?;
-    println!("# oa-validate simulated deployment (Ctrl-C to stop)");
+    let mut banner = String::from("# oa-validate simulated deployment (Ctrl-C to stop)\n");
     if !faults.is_empty() {
         let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
-        println!("# faults: {}", names.join(", "));
+        banner.push_str(&format!("# faults: {}\n", names.join(", ")));
     }
-    print!("{}", sim.export_lines());
+    banner.push_str(&sim.export_lines());
     // What `--sim` sets besides the sim's own endpoints, so a served sim runs the whole matrix.
     for var in [
         crate::api::cargo::REPO_ROOT_VAR,
         crate::sim::GMAIL_ACCOUNT_VAR,
     ] {
         if let Some(value) = env.get_nonempty(var) {
-            println!("export {var}={}", shell_quote(value));
+            banner.push_str(&format!("export {var}={}\n", shell_quote(value)));
         }
     }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    // One write, errors ignored: a reader that takes the lines it needs and closes the pipe
+    // must not take the sim down with it (println! panics on a broken pipe).
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(banner.as_bytes());
+        let _ = stdout.flush();
+    }
     runtime.block_on(async {
         let _ = wait_for_signal().await;
     });

@@ -355,9 +355,8 @@ fn sim_exports(sb: &Sandbox, args: &[&str]) -> (common::ChildGuard, BTreeMap<Str
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
+            // Keep draining after the reader stops listening: the sim's pipe stays open.
+            let _ = tx.send(line);
         }
     });
     let deadline = Instant::now() + Duration::from_secs(30);
