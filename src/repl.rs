@@ -27,6 +27,7 @@ Type Rhai: `http::get(target.control_url + \"/readyz\")`. Variables, functions a
 persist; an unfinished block continues on the next line.
 
   :help             this text
+  :help <name>      the functions of a namespace (`:help http`), or one function
   :targets          the targets (the current one is marked *)
   :use <target>     switch `target` to another target (staging, prod)
   :env              the upstream variables (secrets redacted)
@@ -34,7 +35,6 @@ persist; an unfinished block continues on the next line.
   :save FILE        write this session's HTTP probes as a lane of required checks
   :quit             leave (also Ctrl-D)
 
-Namespaces: http::, json::, re::; assertions: assert, assert_eq, assert_status, ...
 Tab completes functions, namespaces, variables and response fields.";
 
 /// One REPL session: the persistent state between inputs.
@@ -219,7 +219,10 @@ impl Session {
         let name = parts.next().unwrap_or_default();
         let arg = parts.next().map(str::trim).unwrap_or_default();
         let out = match name {
-            ":help" | ":h" => HELP.to_string(),
+            ":help" | ":h" if arg.is_empty() => {
+                format!("{HELP}\n\n{}", namespaces_line(&self.engine))
+            }
+            ":help" | ":h" => help_on(&self.engine, arg),
             ":quit" | ":q" | ":exit" => return Evaluated::Quit,
             ":targets" => self
                 .host
@@ -420,6 +423,61 @@ fn relative_url(target: &Target, url: &str) -> String {
         }
     }
     format!("{url:?}")
+}
+
+/// The namespaces the engine registers, from its metadata (never a hand-kept list).
+fn namespaces_line(engine: &Engine) -> String {
+    let namespaces: BTreeSet<String> = crate::api::docs::registered_functions(engine)
+        .into_iter()
+        .filter(|d| !d.namespace.is_empty())
+        .map(|d| format!("{}::", d.namespace))
+        .collect();
+    let namespaces: Vec<String> = namespaces.into_iter().collect();
+    format!(
+        "Namespaces: {}\nGlobal functions: :help global. Values' fields and methods: :help fields.",
+        namespaces.join(" ")
+    )
+}
+
+/// `:help http` (a namespace), `:help global`, `:help fields`, or `:help http::get`: the
+/// signatures with the first line of their doc comments.
+fn help_on(engine: &Engine, topic: &str) -> String {
+    let topic = topic.trim_end_matches("::");
+    let docs = crate::api::docs::registered_functions(engine);
+    let chosen: Vec<_> = docs
+        .iter()
+        .filter(|d| match topic {
+            "global" => d.namespace.is_empty() && !d.is_property,
+            "fields" => d.is_property,
+            _ => {
+                d.namespace == topic
+                    || (d.namespace.is_empty() && !d.is_property && d.name == topic)
+                    || format!("{}::{}", d.namespace, d.name) == topic
+            }
+        })
+        .collect();
+    if chosen.is_empty() {
+        return format!("nothing named {topic:?}\n{}", namespaces_line(engine));
+    }
+    let whole_doc = chosen.iter().all(|d| d.name == chosen[0].name);
+    let mut out = Vec::new();
+    for d in chosen {
+        out.push(d.signature.clone());
+        let doc = if whole_doc {
+            d.doc.trim().to_string()
+        } else {
+            d.doc.lines().next().unwrap_or_default().trim().to_string()
+        };
+        if !doc.is_empty() {
+            out.push(
+                doc.lines()
+                    .map(|l| format!("    {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+    }
+    out.join("\n")
 }
 
 /// Tab-completion candidates from the engine's registered metadata and the session scope.

@@ -234,3 +234,32 @@ fn tab_completes_and_up_arrow_recalls_and_tokens_stay_out_of_history() {
     );
     assert_no_secret("the REPL history file", history.as_bytes(), token);
 }
+
+#[test]
+fn help_lists_every_registered_namespace_and_documents_functions() {
+    let sb = Sandbox::new();
+    let run = sb
+        .cmd()
+        .args(["repl", "--sim", "--no-history"])
+        .stdin(":help\n:help cloudrun\n:help assert_status\n")
+        .run();
+    let run = run.expect_code(0);
+    // Every namespace the engine registers, taken from its metadata.
+    for ns in [
+        "backup::",
+        "browser::",
+        "cargo::",
+        "cloudrun::",
+        "html::",
+        "http::",
+        "json::",
+        "logging::",
+        "perf::",
+        "proc::",
+        "re::",
+    ] {
+        run.stdout_has(ns);
+    }
+    run.stdout_has("cloudrun::service(")
+        .stdout_has("assert_status(");
+}
