@@ -328,11 +328,86 @@ Target: <= 64 MB each.
 """)
 
 
+class DelayServer:
+    """A loopback server that waits a fixed time before it sends the status line (Python's
+    http.server, threaded), so TTFB has a known floor that both measurers must report."""
+
+    def __init__(self, delay_s):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                time.sleep(delay_s)
+                body = b'{"ok":true}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/delay"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def fidelity():
+    samples = 40
+    rows = []
+    summary = []
+    for delay_ms in (0, 50):
+        server = DelayServer(delay_ms / 1000.0)
+        try:
+            log(f"fidelity: TTFB with a {delay_ms} ms server delay")
+            lane = os.path.join(TMP, f"ttfb-{delay_ms}.rhai")
+            with open(lane, "w") as f:
+                f.write(f"""required("bench-ttfb", #{{ timeout: "120s" }}, || {{
+    perf::check([#{{ name: "delay", url: "{server.url}", max_ttfb_ms: 10000 }}], #{{ samples: {samples} }});
+}});
+""")
+            ev = os.path.join(TMP, f"ev-ttfb-{delay_ms}")
+            subprocess.run([BIN, lane, "--out", ev, "--no-progress"], check=True,
+                           stdout=subprocess.DEVNULL)
+            with open(os.path.join(ev, "artifacts", "bench-ttfb", "perf.tsv")) as f:
+                header, row = f.read().splitlines()[:2]
+            oa_p50 = float(dict(zip(header.split("\t"), row.split("\t")))["ttfb_ms_p50"])
+            # One curl for all samples: like the sampler, it keeps the connection alive, so
+            # both measure the same thing (the first sample of each includes the connect).
+            argv = ["curl", "-s", "-w", "%{time_starttransfer}\\n"]
+            for _ in range(samples):
+                argv += ["-o", "/dev/null", server.url]
+            out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+            curl = [float(v) * 1000.0 for v in out.split()]
+            curl_p50 = statistics.median(curl)
+        finally:
+            server.stop()
+        rows.append([f"{delay_ms} ms", f"{oa_p50:.2f}", f"{curl_p50:.2f}",
+                     f"{oa_p50 - curl_p50:+.2f}"])
+        summary.append(abs(oa_p50 - curl_p50))
+    RESULTS.append(f"""## Measurement fidelity: perf:: TTFB against curl's time_starttransfer
+
+A loopback server that waits a fixed time before answering; {samples} samples each, p50.
+
+{table(["server delay", "perf:: p50 ms", "curl p50 ms", "difference ms"], rows)}
+
+- Largest difference at p50: **{max(summary):.2f} ms** (target: within 2 ms)
+""")
+
+
 def main():
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} missing: run benches/run.sh")
     nginx = Nginx()
-    sections = os.environ.get("SECTIONS", "startup,per_request,matrix,memory").split(",")
+    all_sections = ["startup", "per_request", "matrix", "memory", "fidelity"]
+    sections = os.environ.get("SECTIONS", ",".join(all_sections)).split(",")
     try:
         if "startup" in sections:
             startup()
@@ -342,6 +417,8 @@ def main():
             matrix()
         if "memory" in sections:
             memory(nginx)
+        if "fidelity" in sections:
+            fidelity()
     finally:
         nginx.stop()
     header = f"""# Benchmark results
@@ -351,7 +428,7 @@ All figures are medians of repeated runs on the same machine in one session; the
 is shared, so compare ratios rather than absolute times.
 """
     text = header + "\n" + "\n".join(RESULTS)
-    name = "RESULTS.md" if len(sections) == 4 else f"RESULTS-{'-'.join(sections)}.md"
+    name = "RESULTS.md" if set(sections) == set(all_sections) else f"RESULTS-{'-'.join(sections)}.md"
     with open(os.path.join(ROOT, "benches", name), "w") as f:
         f.write(text)
     print(text)
