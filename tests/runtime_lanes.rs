@@ -6,7 +6,6 @@ mod common;
 
 use common::{Sandbox, assert_no_secret};
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 const LANES: [&str; 2] = ["lanes/runtime.rhai", "lanes/observability.rhai"];
@@ -351,14 +350,7 @@ fn the_log_allow_list_excuses_known_errors_only() {
 fn sim_exports(sb: &Sandbox, args: &[&str]) -> (common::ChildGuard, BTreeMap<String, String>) {
     let mut guard = sb.cmd().arg("sim").args(args).spawn();
     let stdout = guard.child().stdout.take().expect("sim stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            // Keep draining after the reader stops listening: the sim's pipe stays open.
-            let _ = tx.send(line);
-        }
-    });
+    let rx = common::lines_in_background(stdout);
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut exports = BTreeMap::new();
     while !exports.contains_key("OA_TEST_AGENT_ID") {

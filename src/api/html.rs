@@ -101,6 +101,21 @@ pub fn kv_rows(markup: &str) -> Vec<KvRow> {
     rows
 }
 
+/// Parses `source`, selects `css` and applies `read` to the first match (None: no match).
+fn first_match<T>(
+    ctx: &NativeCallContext,
+    source: &Dynamic,
+    css: &str,
+    read: impl FnOnce(scraper::ElementRef) -> T,
+) -> Res<Option<T>> {
+    let markup = source_of(ctx, source)?;
+    let selector = parse_selector(ctx, css)?;
+    Ok(Html::parse_document(&markup)
+        .select(&selector)
+        .next()
+        .map(read))
+}
+
 #[export_module]
 pub mod html_api {
     /// Every element matching the CSS selector `css`, in document order, each a map
@@ -127,12 +142,7 @@ pub mod html_api {
         source: Dynamic,
         css: &str,
     ) -> Result<bool, Box<EvalAltResult>> {
-        let markup = source_of(&ctx, &source)?;
-        let selector = parse_selector(&ctx, css)?;
-        Ok(Html::parse_document(&markup)
-            .select(&selector)
-            .next()
-            .is_some())
+        first_match(&ctx, &source, css, |_| ()).map(|found| found.is_some())
     }
 
     /// The text of the first element matching `css` (entities decoded, whitespace
@@ -143,14 +153,8 @@ pub mod html_api {
         source: Dynamic,
         css: &str,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
-        let markup = source_of(&ctx, &source)?;
-        let selector = parse_selector(&ctx, css)?;
-        let document = Html::parse_document(&markup);
-        Ok(document
-            .select(&selector)
-            .next()
-            .map(|e| Dynamic::from(element_text(&e)))
-            .unwrap_or(Dynamic::UNIT))
+        let found = first_match(&ctx, &source, css, |e| element_text(&e))?;
+        Ok(found.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
     }
 
     /// Attribute `name` of the first element matching `css` (entities decoded), or `()`
@@ -162,14 +166,10 @@ pub mod html_api {
         css: &str,
         name: &str,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
-        let markup = source_of(&ctx, &source)?;
-        let selector = parse_selector(&ctx, css)?;
-        let document = Html::parse_document(&markup);
-        Ok(document
-            .select(&selector)
-            .next()
-            .and_then(|e| e.value().attr(name).map(|v| Dynamic::from(v.to_string())))
-            .unwrap_or(Dynamic::UNIT))
+        let found = first_match(&ctx, &source, css, |e| {
+            e.value().attr(name).map(str::to_string)
+        })?;
+        Ok(found.flatten().map(Dynamic::from).unwrap_or(Dynamic::UNIT))
     }
 
     /// The page's `div.oa-kv` rows (`span` label, `strong` value) in document order, each

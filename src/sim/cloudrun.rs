@@ -351,7 +351,7 @@ async fn revisions(
 }
 
 /// The migrate job's image and its executions (newest first): (name, age, succeeded, image).
-fn job_spec(st: &GoogleState) -> (String, Vec<(String, i64, bool, String)>) {
+fn job_spec(st: &GoogleState) -> (String, Executions) {
     let names = &st.names;
     let current = runtime_image(names);
     let job_image = if st.has(Fault::JobImageDrift) {
@@ -381,19 +381,40 @@ fn job_spec(st: &GoogleState) -> (String, Vec<(String, i64, bool, String)>) {
     (job_image, executions)
 }
 
+type Executions = Vec<(String, i64, bool, String)>;
+
+/// The migrate job as a request for it sees it: (resource name, template image, executions
+/// newest first), or the API's refusal (credentials, project, region, an unknown job).
+fn migrate_job(
+    st: &GoogleState,
+    headers: &HeaderMap,
+    project: &str,
+    region: &str,
+    name: &str,
+) -> Result<(String, String, Executions), Box<Response>> {
+    if let Some(r) = refusal(st, headers, project, region) {
+        return Err(Box::new(r));
+    }
+    if name != st.names.migrate_job {
+        return Err(Box::new(not_found("job", name)));
+    }
+    let (job_image, executions) = job_spec(st);
+    Ok((
+        format!("{}/jobs/{name}", location(&st.names)),
+        job_image,
+        executions,
+    ))
+}
+
 async fn job(
     State(st): Shared,
     headers: HeaderMap,
     Path((project, region, name)): Path<(String, String, String)>,
 ) -> Response {
-    if let Some(r) = refusal(&st, &headers, &project, &region) {
-        return r;
-    }
-    if name != st.names.migrate_job {
-        return not_found("job", &name);
-    }
-    let (job_image, executions) = job_spec(&st);
-    let base = format!("{}/jobs/{name}", location(&st.names));
+    let (base, job_image, executions) = match migrate_job(&st, &headers, &project, &region, &name) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
     let mut body = json!({
         "name": base,
         "uid": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
@@ -423,14 +444,10 @@ async fn executions(
     headers: HeaderMap,
     Path((project, region, name)): Path<(String, String, String)>,
 ) -> Response {
-    if let Some(r) = refusal(&st, &headers, &project, &region) {
-        return r;
-    }
-    if name != st.names.migrate_job {
-        return not_found("job", &name);
-    }
-    let (_, executions) = job_spec(&st);
-    let base = format!("{}/jobs/{name}", location(&st.names));
+    let (base, _, executions) = match migrate_job(&st, &headers, &project, &region, &name) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
     let list: Vec<Value> = executions
         .iter()
         .map(|(execution, age, ok, image)| {

@@ -364,6 +364,20 @@ fn read_in_background(mut pipe: impl Read + Send + 'static) -> std::thread::Join
     })
 }
 
+/// The lines of a child's stdout as they come. The thread keeps draining after the receiver
+/// is dropped, so the child never meets a closed pipe.
+pub fn lines_in_background(pipe: impl Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
 /// A child killed (and reaped) when dropped, also when the test panics.
 pub struct ChildGuard {
     child: Option<Child>,
@@ -828,15 +842,7 @@ impl SimProcess {
         let stdout = guard.child().stdout.take().expect("sim stdout piped");
         // Keep stderr drained so a chatty sim can never block on a full pipe.
         let _stderr = read_in_background(guard.child().stderr.take().expect("sim stderr piped"));
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                // Keep draining after the reader stops listening: the sim's pipe stays open.
-                let _ = tx.send(line);
-            }
-        });
+        let rx = lines_in_background(stdout);
         let deadline = Instant::now() + Duration::from_secs(30);
         let (mut staging, mut prod, mut offsite) = (None, None, None);
         let mut printed = String::new();
