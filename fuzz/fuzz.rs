@@ -5,8 +5,10 @@
 //!
 //! `cargo run --release --example fuzz -- TARGET SECONDS [SEED]`, or `fuzz/run.sh SECONDS`
 //! for every target. A failing input is written to `fuzz/crashes/TARGET-<hash>` and the
-//! process exits 1. Targets: json_pointer, redact, har, plan, html_rows (a hook: the HTML row
-//! reader belongs to another issue; it reports "skipped" until `html::` exists).
+//! process exits 1. Targets: json_pointer, redact, har, plan, html_rows.
+
+#[path = "../tests/common/secret_forms.rs"]
+mod secret_forms;
 
 use oa_validate::evidence::exchange::{Exchange, ExchangeResponse};
 use oa_validate::evidence::har;
@@ -165,63 +167,6 @@ fn numbers_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 
 struct Redact;
 
-/// The forms a secret takes in outputs, written again here (not the library's list): raw,
-/// percent-encoded (all, RFC 3986 unreserved kept, form-urlencoded, as a URL query),
-/// base64 (standard/URL-safe, padded/unpadded), JSON-escaped.
-fn oracle_forms(secret: &str) -> Vec<(&'static str, String)> {
-    use base64::Engine as _;
-    let pct = |keep: &dyn Fn(u8) -> bool| -> String {
-        secret
-            .bytes()
-            .map(|b| {
-                if keep(b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
-    let std64 = base64::engine::general_purpose::STANDARD.encode(secret);
-    let url64 = base64::engine::general_purpose::URL_SAFE.encode(secret);
-    let json = serde_json::to_string(secret).unwrap_or_default();
-    let mut forms = vec![
-        ("raw", secret.to_string()),
-        ("percent-all", pct(&|b| b.is_ascii_alphanumeric())),
-        (
-            "percent-rfc3986",
-            pct(&|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)),
-        ),
-        (
-            "form-urlencoded",
-            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
-        ),
-        (
-            "url-query",
-            url::Url::parse(&format!("http://h/?{secret}"))
-                .ok()
-                .filter(|_| !secret.contains('#'))
-                .and_then(|u| u.query().map(str::to_string))
-                .unwrap_or_default(),
-        ),
-        ("base64", std64.clone()),
-        ("base64-unpadded", std64.trim_end_matches('=').to_string()),
-        ("base64url", url64.clone()),
-        (
-            "base64url-unpadded",
-            url64.trim_end_matches('=').to_string(),
-        ),
-        (
-            "json",
-            json.get(1..json.len().saturating_sub(1))
-                .unwrap_or_default()
-                .to_string(),
-        ),
-    ];
-    forms.retain(|(_, f)| !f.is_empty());
-    forms
-}
-
 impl Target for Redact {
     fn seeds(&self) -> Vec<Vec<u8>> {
         [
@@ -270,7 +215,7 @@ impl Target for Redact {
         // Plant every form of every secret in the text too.
         let mut planted = body.to_string();
         for s in &secrets {
-            for (_, f) in oracle_forms(s) {
+            for (_, f) in secret_forms::secret_forms(s) {
                 planted.push(' ');
                 planted.push_str(&f);
             }
@@ -294,7 +239,7 @@ impl Target for Redact {
             if MASK.contains(*s) || s.contains(MASK) {
                 return Verdict::Ok("mask-like".to_string());
             }
-            for (form, f) in oracle_forms(s) {
+            for (form, f) in secret_forms::secret_forms(s) {
                 if survives(&f) {
                     return Verdict::Bug(format!(
                         "{form} form {f:?} of secret {s:?} survives redaction"
@@ -595,6 +540,98 @@ fn mutate(rng: &mut StdRng, input: &mut Vec<u8>, corpus: &[Vec<u8>], dict: &[&[u
     input.truncate(64 * 1024);
 }
 
+// ------------------------------------------------------------------------------------------
+// html::kv_rows: arbitrary markup never panics; rows are deterministic, their cells
+// whitespace-collapsed, and there are never more rows than start tags in the input.
+
+struct HtmlRows;
+
+impl Target for HtmlRows {
+    fn seeds(&self) -> Vec<Vec<u8>> {
+        [
+            "<h3>Hydra Routing</h3><div class=\"oa-kv\"><span>Decisions</span><strong>42</strong></div>",
+            "<div class=oa-kv><span> a &amp; b </span><strong>\n 1\t2 </strong></div>",
+            "<h3>x<div class=\"oa-kv\"><span>unclosed",
+            "<table><div class=\"oa-kv\"><strong>in table</strong></div></table><h3></h3>",
+            "<div class=\"x oa-kv y\"><span><span>nested</span></span></div>",
+            "<template><div class=\"oa-kv\"><span>hidden</span></div></template>",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect()
+    }
+    fn dictionary(&self) -> Vec<&'static [u8]> {
+        vec![
+            b"<h3>",
+            b"</h3>",
+            b"<div class=\"oa-kv\">",
+            b"</div>",
+            b"<span>",
+            b"</span>",
+            b"<strong>",
+            b"</strong>",
+            b"&amp;",
+            b"&#x20;",
+            b"&nbsp;",
+            b"<!--",
+            b"-->",
+            b"<script>",
+            b"<table>",
+            b"<svg>",
+            b"\xc2\xa0",
+        ]
+    }
+    fn run(&mut self, input: &[u8]) -> Verdict {
+        let markup = String::from_utf8_lossy(input);
+        let outcome = std::panic::catch_unwind(|| {
+            (
+                oa_validate::api::html::kv_rows(&markup),
+                oa_validate::api::html::kv_rows(&markup),
+            )
+        });
+        let Ok((rows, again)) = outcome else {
+            return Verdict::Bug("kv_rows panicked".into());
+        };
+        if rows != again {
+            return Verdict::Bug("kv_rows is not deterministic".into());
+        }
+        let start_tags = markup.matches('<').count();
+        if rows.len() > start_tags {
+            return Verdict::Bug(format!("{} rows from {start_tags} tags", rows.len()));
+        }
+        for row in &rows {
+            for (what, cell) in [
+                ("section", &row.section),
+                ("label", &row.label),
+                ("value", &row.value),
+            ] {
+                let collapsed = cell.split_whitespace().collect::<Vec<_>>().join(" ");
+                if *cell != collapsed {
+                    return Verdict::Bug(format!("{what} {cell:?} is not whitespace-collapsed"));
+                }
+            }
+        }
+        let class = |row: &oa_validate::api::html::KvRow| {
+            format!(
+                "{}{}{}",
+                u8::from(!row.section.is_empty()),
+                u8::from(!row.label.is_empty()),
+                u8::from(!row.value.is_empty())
+            )
+        };
+        Verdict::Ok(format!(
+            "rows={} {}",
+            rows.len().min(4),
+            rows.iter()
+                .map(class)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(",")
+        ))
+    }
+}
+
 fn hash(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(&sha2::Sha256::digest(bytes)[..8])
@@ -615,13 +652,7 @@ fn main() {
         "redact" => Box::new(Redact),
         "har" => Box::new(Har),
         "plan" => Box::new(PlanTarget::new()),
-        "html_rows" => {
-            // Hook: the HTML row reader arrives with the `html::` primitive (another issue).
-            // At merge time: a target that feeds arbitrary HTML to the row reader and checks
-            // it never panics and returns rows whose cells are substrings of the input text.
-            println!("html_rows: skipped (no HTML row reader in this build)");
-            return;
-        }
+        "html_rows" => Box::new(HtmlRows),
         _ => {
             eprintln!("usage: fuzz json_pointer|redact|har|plan|html_rows SECONDS [SEED]");
             std::process::exit(2);

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod fault_server;
+mod secret_forms;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -741,56 +742,7 @@ pub fn http_get(url: &str) -> (u16, String) {
 // ---------------------------------------------------------------------------------------------
 // Secrets
 
-/// Every form a secret may take in an output: raw, percent-encoded (all non-alphanumerics,
-/// RFC 3986 unreserved kept, form-urlencoded, and as a URL query), base64 (standard and URL-safe, with and
-/// without padding) and JSON-escaped.
-pub fn secret_forms(secret: &str) -> Vec<(&'static str, String)> {
-    use base64::Engine as _;
-    let std_b64 = base64::engine::general_purpose::STANDARD.encode(secret);
-    let url_b64 = base64::engine::general_purpose::URL_SAFE.encode(secret);
-    let percent = |keep: &dyn Fn(u8) -> bool| {
-        secret
-            .bytes()
-            .map(|b| {
-                if keep(b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect::<String>()
-    };
-    let json = serde_json::to_string(secret).expect("a string serializes");
-    let mut forms = vec![
-        ("raw", secret.to_string()),
-        ("percent (all)", percent(&|b| b.is_ascii_alphanumeric())),
-        (
-            "percent (RFC 3986)",
-            percent(&|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)),
-        ),
-        (
-            "form-urlencoded",
-            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
-        ),
-        (
-            "percent (as a URL query serializes it)",
-            url::Url::parse(&format!("http://h/?{secret}"))
-                .ok()
-                .and_then(|u| u.query().map(str::to_string))
-                .unwrap_or_default(),
-        ),
-        ("base64", std_b64.clone()),
-        ("base64 unpadded", std_b64.trim_end_matches('=').to_string()),
-        ("base64url", url_b64.clone()),
-        (
-            "base64url unpadded",
-            url_b64.trim_end_matches('=').to_string(),
-        ),
-        ("json-escaped", json[1..json.len() - 1].to_string()),
-    ];
-    forms.retain(|(_, value)| !value.is_empty());
-    forms
-}
+pub use secret_forms::secret_forms;
 
 /// Panics naming the place and form if `text` holds `secret` in any form.
 #[track_caller]
