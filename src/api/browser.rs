@@ -119,9 +119,8 @@ impl Session {
     }
 
     fn close(&mut self) {
-        for task in self.tasks.drain(..) {
-            task.abort();
-        }
+        // The CDP handler task must still run while closing: `Browser.close` is a CDP command
+        // that waits for its answer. Aborting it first cost every session CLOSE_TIMEOUT.
         if let Some(browser) = self.browser.take() {
             let cleanup = Session::shutdown(browser);
             // Check threads are not runtime threads, so blocking here is allowed; inside the
@@ -131,6 +130,9 @@ impl Session {
             } else {
                 self.runtime.spawn(cleanup);
             }
+        }
+        for task in self.tasks.drain(..) {
+            task.abort();
         }
         // Renderers and helpers outlive a killed parent: end every process still using our
         // profile folder (unique to this session), then remove the folder.
