@@ -96,7 +96,6 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
     let mut lanes = Vec::new();
     let mut checks: Vec<PlannedCheck> = Vec::new();
     let mut errors = Vec::new();
-    let builtins = crate::engine::builtins::names(engine);
     for path in paths {
         let display = display_path(path);
         let source = match std::fs::read_to_string(path) {
@@ -117,11 +116,15 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
             }
         };
         ast.set_source(display.clone());
-        if let Some(name) = ast
+        let defines_functions = ast
             .iter_functions()
-            .map(|f| f.name)
-            .find(|name| builtins.contains(*name))
-        {
+            .any(|f| !crate::engine::builtins::is_closure(f.name));
+        if let Some(name) = defines_functions.then_some(()).and_then(|_| {
+            let builtins = crate::engine::builtins::names(engine);
+            ast.iter_functions()
+                .map(|f| f.name)
+                .find(|name| builtins.contains(*name))
+        }) {
             let (line, column) =
                 crate::engine::builtins::definition_position(&source, name).unwrap_or((0, 0));
             errors.push(PlanError::Script(ScriptError {

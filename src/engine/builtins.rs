@@ -12,8 +12,23 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The names of every function registered in the engine's global namespace (the host's
-/// primitives and Rhai's standard library).
-pub fn names(engine: &Engine) -> HashSet<String> {
+/// primitives and Rhai's standard library). Every engine [`crate::engine::build`] makes
+/// registers the same functions, so the set is computed once per process, and only when a
+/// lane or module defines a function at all (generating the signatures costs ~2 ms).
+pub fn names(engine: &Engine) -> Arc<HashSet<String>> {
+    static NAMES: std::sync::OnceLock<Arc<HashSet<String>>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| Arc::new(compute_names(engine)))
+        .clone()
+}
+
+/// Rhai compiles every closure (`|| { ... }`) into an anonymous script function; those can
+/// shadow nothing.
+pub fn is_closure(name: &str) -> bool {
+    name.starts_with("anon$")
+}
+
+fn compute_names(engine: &Engine) -> HashSet<String> {
     engine
         .gen_fn_signatures(true)
         .iter()
@@ -57,15 +72,19 @@ pub fn definition_position(source: &str, name: &str) -> Option<(usize, usize)> {
 /// (inside the module it would shadow the built-in the same way).
 pub struct GuardedFileResolver {
     inner: FileModuleResolver,
-    builtins: Arc<HashSet<String>>,
 }
 
 impl GuardedFileResolver {
-    pub fn new(builtins: Arc<HashSet<String>>) -> Self {
+    pub fn new() -> Self {
         Self {
             inner: FileModuleResolver::new(),
-            builtins,
         }
+    }
+}
+
+impl Default for GuardedFileResolver {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -78,10 +97,18 @@ impl ModuleResolver for GuardedFileResolver {
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         let module = self.inner.resolve(engine, source, path, pos)?;
-        let shadowing = module
+        let mut defined = module
             .iter_script_fn_info()
+            .filter(|(_, _, name, _, _)| !is_closure(name))
+            .peekable();
+        let builtins = if defined.peek().is_some() {
+            names(engine)
+        } else {
+            Arc::default()
+        };
+        let shadowing = defined
             .map(|(_, _, name, _, _)| name)
-            .find(|name| self.builtins.contains(*name));
+            .find(|name| builtins.contains(*name));
         match shadowing {
             Some(name) => Err(Box::new(EvalAltResult::ErrorRuntime(
                 format!("module {path:?}: {}", message(name)).into(),

@@ -71,9 +71,8 @@ pub fn build() -> Engine {
     // namespaces they use exist.
     crate::api::register(&mut engine);
     let mut resolvers = ModuleResolversCollection::new();
-    resolvers.push(stdlib::resolver(&engine));
-    let builtins = std::sync::Arc::new(builtins::names(&engine));
-    resolvers.push(builtins::GuardedFileResolver::new(builtins));
+    resolvers.push(stdlib::StdlibResolver::default());
+    resolvers.push(builtins::GuardedFileResolver::new());
     engine.set_module_resolver(resolvers);
     engine
 }
