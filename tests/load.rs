@@ -93,3 +93,46 @@ fn sixty_four_lanes_of_fifty_checks_at_jobs_32_stay_bounded_and_ordered() {
     let _ = std::fs::remove_dir_all(shm("jobs32"));
     let _ = std::fs::remove_dir_all(shm("jobs1"));
 }
+
+/// `--jobs` runs lanes at the same time: four lanes each waiting 1 s on a slow server take
+/// about 1 s at `--jobs 4` and 4 s at `--jobs 1`. (A lock held across a whole lane once made
+/// every worker take turns, and only the clock could tell.)
+#[test]
+fn lanes_run_concurrently_up_to_jobs() {
+    use common::fault_server::{Behaviour, FaultServer};
+    let server = FaultServer::start(Behaviour::Slow {
+        delay: Duration::from_secs(1),
+    });
+    let sb = Sandbox::new();
+    let names: Vec<String> = (0..4).map(|n| format!("slow{n}.rhai")).collect();
+    for (n, name) in names.iter().enumerate() {
+        sb.write(
+            name,
+            &format!(
+                r#"required("slow-{n}", || {{ assert_status(http::get("{}/slow"), 200); }});"#,
+                server.url()
+            ),
+        );
+    }
+    let wall = |jobs: &str| {
+        let out = sb.out(&format!("jobs-{jobs}"));
+        let started = std::time::Instant::now();
+        sb.cmd()
+            .args(&names)
+            .args(["--jobs", jobs])
+            .out(&out)
+            .run()
+            .expect_code(0);
+        started.elapsed()
+    };
+    let parallel = wall("4");
+    let serial = wall("1");
+    assert!(
+        serial >= Duration::from_secs(4),
+        "--jobs 1 took {serial:?}: the slow server no longer slows"
+    );
+    assert!(
+        parallel < Duration::from_millis(2500),
+        "--jobs 4 took {parallel:?} for four 1 s lanes (--jobs 1: {serial:?}): lanes ran serially"
+    );
+}

@@ -103,7 +103,11 @@ pub fn run(
             let tx = tx.clone();
             let queue = &queue;
             scope.spawn(move || {
-                while let Some(lane) = queue.lock().pop_front() {
+                loop {
+                    // The guard must drop before the lane runs: in `while let` it would live
+                    // through the body and the workers would take turns (lanes ran serially).
+                    let next = queue.lock().pop_front();
+                    let Some(lane) = next else { break };
                     for index in lane {
                         let check = &plan.checks[index];
                         let _ = tx.send(Event::CheckStarted {
