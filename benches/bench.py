@@ -323,7 +323,7 @@ Targets: `--version` <= 10 ms; `list` and `check` <= 50 ms.
 
 def memory(nginx):
     log("memory")
-    chunked = ChunkedServer()
+    chunked = chunked_server()
     lanes = {}
     for name, url, words in (("big", f"{nginx.url}/big.bin", "response body of"),
                              ("chunked", chunked.url, "response body exceeds the cap")):
@@ -367,11 +367,11 @@ in the full matrix, Chromium's own footprint dominates it.
 """)
 
 
-class DelayServer:
-    """A loopback server that waits a fixed time before it sends the status line (Python's
-    http.server, threaded), so TTFB has a known floor that both measurers must report."""
+class PythonServer:
+    """A threaded loopback server (Python's http.server) answering GET with `respond(handler)`,
+    for the answers nginx cannot give: a fixed delay, a chunked body."""
 
-    def __init__(self, delay_s):
+    def __init__(self, path, respond):
         import http.server
         import threading
 
@@ -379,23 +379,51 @@ class DelayServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):
-                time.sleep(delay_s)
-                body = b'{"ok":true}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                respond(self)
 
             def log_message(self, *args):
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/delay"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
         self.server.shutdown()
+
+
+def delay_server(delay_s):
+    """Waits a fixed time before the status line, so TTFB has a known floor that both
+    measurers must report."""
+    def respond(h):
+        time.sleep(delay_s)
+        body = b'{"ok":true}'
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+    return PythonServer("/delay", respond)
+
+
+def chunked_server(total=100 * 1000 * 1000):
+    """100 MB with chunked transfer encoding (no Content-Length), so the client cannot refuse
+    it up front: the cap must hold while the body streams."""
+    def respond(h):
+        h.send_response(200)
+        h.send_header("Content-Type", "application/octet-stream")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        chunk = b"\0" * (1 << 20)
+        sent = 0
+        try:
+            while sent < total:
+                h.wfile.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+                sent += len(chunk)
+            h.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client hung up at its cap
+    return PythonServer("/big-chunked", respond)
 
 
 def fidelity():
@@ -403,7 +431,7 @@ def fidelity():
     rows = []
     summary = []
     for delay_ms in (0, 50):
-        server = DelayServer(delay_ms / 1000.0)
+        server = delay_server(delay_ms / 1000.0)
         try:
             log(f"fidelity: TTFB with a {delay_ms} ms server delay")
             lane = os.path.join(TMP, f"ttfb-{delay_ms}.rhai")
@@ -439,43 +467,6 @@ A loopback server that waits a fixed time before answering; {samples} samples ea
 
 - Largest difference at p50: **{max(summary):.2f} ms** (target: within 2 ms)
 """)
-
-
-class ChunkedServer:
-    """Serves 100 MB with chunked transfer encoding (no Content-Length), so the client cannot
-    refuse it up front: the cap must hold while the body streams."""
-
-    def __init__(self, total=100 * 1000 * 1000):
-        import http.server
-        import threading
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                chunk = b"\0" * (1 << 20)
-                sent = 0
-                try:
-                    while sent < total:
-                        self.wfile.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
-                        sent += len(chunk)
-                    self.wfile.write(b"0\r\n\r\n")
-                except OSError:
-                    pass  # the client hung up at its cap
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/big-chunked"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
 
 
 def main():
