@@ -74,7 +74,8 @@ def peak_rss_mb(argv, env=None, cwd=None):
     """Runs argv to completion; returns (exit code, peak RSS of the oa-validate process itself
     in MB, peak RSS of it or any child it reaped, such as Chromium, in MB). The process's own
     peak is its VmHWM, polled every 10 ms (a high-water mark, so only growth in the last 10 ms
-    could be missed); wait4's ru_maxrss also covers the reaped children."""
+    could be missed), or for a run shorter than 200 ms (too short to sample) wait4's figure;
+    wait4's ru_maxrss also covers the reaped children."""
     started = time.time()
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -157,8 +157,7 @@ fn redirect_offsite_never_carries_credentials_to_the_other_origin() {
         .cmd_in_repo()
         .arg("lanes/control.rhai")
         .out(&out)
-        .env("STAGING_CONTROL_BASE_URL", &sim.staging_url)
-        .env("PROD_CONTROL_BASE_URL", &sim.prod_url);
+        .sim_targets(&sim);
     for (k, v) in tokens {
         cmd = cmd.env(k, v);
     }

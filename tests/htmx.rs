@@ -332,8 +332,7 @@ fn canary_override_ignored_still_clears_every_domain() {
             "control-staging-htmx-route-group-canary",
         ])
         .out(&out)
-        .env("STAGING_CONTROL_BASE_URL", &sim.staging_url)
-        .env("PROD_CONTROL_BASE_URL", &sim.prod_url)
+        .sim_targets(&sim)
         .env("STAGING_CONTROL_ACCESS_TOKEN", STAGING_TOKEN)
         .env("PROD_CONTROL_ACCESS_TOKEN", PROD_TOKEN)
         .run();
@@ -375,8 +374,7 @@ fn mutating_checks_skip_production_without_the_flag_and_name_it_when_they_run() 
     let base = |cmd: common::Cmd| {
         let mut cmd = cmd
             .arg("lanes/htmx.rhai")
-            .env("STAGING_CONTROL_BASE_URL", &sim.staging_url)
-            .env("PROD_CONTROL_BASE_URL", &sim.prod_url)
+            .sim_targets(&sim)
             .env("OA_PERF_SAMPLES", "2")
             .env("TMPDIR", sb.path())
             .timeout(BROWSER_TIMEOUT);
@@ -488,8 +486,7 @@ for t in targets() {
     sb.cmd()
         .arg("calibrate.rhai")
         .out(&out)
-        .env("STAGING_CONTROL_BASE_URL", &sim.staging_url)
-        .env("PROD_CONTROL_BASE_URL", &sim.prod_url)
+        .sim_targets(&sim)
         .run()
         .expect_code(0);
     let measured: serde_json::Value = serde_json::from_str(
@@ -617,8 +614,7 @@ for t in targets() {
         .cmd()
         .arg("slow.rhai")
         .out(&out)
-        .env("STAGING_CONTROL_BASE_URL", &sim.staging_url)
-        .env("PROD_CONTROL_BASE_URL", &sim.prod_url)
+        .sim_targets(&sim)
         .env("TMPDIR", sb.path())
         .run();
     run.expect_code(1);
@@ -642,8 +638,7 @@ fn without_a_token_the_browser_smoke_signs_in_through_the_login_flow() {
             "control-staging-htmx-browser-smoke",
         ])
         .out(&out)
-        .env("STAGING_CONTROL_BASE_URL", &sim.staging_url)
-        .env("PROD_CONTROL_BASE_URL", &sim.prod_url)
+        .sim_targets(&sim)
         .env("OA_SMOKE_LOGIN_CODE", "000000")
         .env("TMPDIR", sb.path())
         .timeout(BROWSER_TIMEOUT)

@@ -174,15 +174,16 @@ fn surface_parity_runs_the_repository_script_only_when_asked() {
         "lanes/public_stats.rhai",
         "--sim",
     ];
+    let run_on = |name: &str| {
+        sb.cmd_in_repo()
+            .args(lane)
+            .env("OA_REPO_ROOT", &workspace)
+            .env("RUN_CROSS_SURFACE", "1")
+            .out(&sb.out(name))
+            .run()
+    };
 
-    let out = sb.out("on");
-    let run = sb
-        .cmd_in_repo()
-        .args(lane)
-        .env("OA_REPO_ROOT", &workspace)
-        .env("RUN_CROSS_SURFACE", "1")
-        .out(&out)
-        .run();
+    let run = run_on("on");
     run.expect_code(0);
     let ev = sb.evidence("on");
     assert_eq!(ev.row("cross-surface-contract-harness")["status"], "passed");
@@ -194,14 +195,7 @@ fn surface_parity_runs_the_repository_script_only_when_asked() {
         "workspace/scripts/run-cross-surface-contract-harness.sh",
         "#!/bin/sh\necho drift >&2\nexit 3\n",
     );
-    let out = sb.out("failing");
-    let run = sb
-        .cmd_in_repo()
-        .args(lane)
-        .env("OA_REPO_ROOT", &workspace)
-        .env("RUN_CROSS_SURFACE", "1")
-        .out(&out)
-        .run();
+    let run = run_on("failing");
     let ev = sb.evidence("failing");
     assert_eq!(ev.row("cross-surface-contract-harness")["status"], "failed");
     assert!(reason(&ev, "cross-surface-contract-harness").contains("exit code"));

@@ -246,18 +246,33 @@ fn not_found(kind: &str, name: &str) -> Response {
     )
 }
 
+/// A service as a request for it sees it: (resource name, spec), or the API's refusal
+/// (credentials, project, region, an unknown service).
+fn sim_service(
+    st: &GoogleState,
+    headers: &HeaderMap,
+    project: &str,
+    region: &str,
+    name: &str,
+) -> Result<(String, ServiceSpec), Box<Response>> {
+    if let Some(r) = refusal(st, headers, project, region) {
+        return Err(Box::new(r));
+    }
+    let Some(spec) = service_spec(st, name) else {
+        return Err(Box::new(not_found("service", name)));
+    };
+    Ok((format!("{}/services/{name}", location(&st.names)), spec))
+}
+
 async fn service(
     State(st): Shared,
     headers: HeaderMap,
     Path((project, region, name)): Path<(String, String, String)>,
 ) -> Response {
-    if let Some(r) = refusal(&st, &headers, &project, &region) {
-        return r;
-    }
-    let Some(spec) = service_spec(&st, &name) else {
-        return not_found("service", &name);
+    let (base, spec) = match sim_service(&st, &headers, &project, &region, &name) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
-    let base = format!("{}/services/{name}", location(&st.names));
     let revision_resource = |r: &str| format!("{base}/revisions/{r}");
     let traffic: Vec<Value> = spec
         .traffic
@@ -320,13 +335,10 @@ async fn revisions(
     headers: HeaderMap,
     Path((project, region, name)): Path<(String, String, String)>,
 ) -> Response {
-    if let Some(r) = refusal(&st, &headers, &project, &region) {
-        return r;
-    }
-    let Some(spec) = service_spec(&st, &name) else {
-        return not_found("service", &name);
+    let (base, spec) = match sim_service(&st, &headers, &project, &region, &name) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
-    let base = format!("{}/services/{name}", location(&st.names));
     // The API lists newest first.
     let list: Vec<Value> = spec
         .revisions

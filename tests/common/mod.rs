@@ -232,6 +232,12 @@ impl Cmd {
         self
     }
 
+    /// Points the staging and prod control targets at a served sim.
+    pub fn sim_targets(self, sim: &SimProcess) -> Self {
+        self.env("STAGING_CONTROL_BASE_URL", &sim.staging_url)
+            .env("PROD_CONTROL_BASE_URL", &sim.prod_url)
+    }
+
     pub fn env_remove(mut self, key: &str) -> Self {
         self.command.env_remove(key);
         self
