@@ -7,7 +7,7 @@
 //! for every target. A failing input is written to `fuzz/crashes/TARGET-<hash>` and the
 //! process exits 1. Targets: json_pointer, redact, har, plan, html_rows.
 
-#[path = "../tests/common/secret_forms.rs"]
+#[path = "../tests/it/common/secret_forms.rs"]
 mod secret_forms;
 
 use oa_validate::evidence::exchange::{Exchange, ExchangeResponse};

@@ -5,11 +5,11 @@
 //! raw, URL-encoded, base64 or JSON-escaped, in the terminal output, any evidence file, or
 //! the REPL's output and history.
 
-mod common;
+use crate::common;
 
+use crate::common::Sandbox;
+use crate::common::fault_server::{Behaviour, FaultServer};
 use aho_corasick::AhoCorasick;
-use common::Sandbox;
-use common::fault_server::{Behaviour, FaultServer};
 use rand::Rng;
 use std::time::Duration;
 
@@ -211,7 +211,7 @@ fn repl_output_and_history_hold_no_canary() {
 /// Decision: a secret-named variable (`*_TOKEN`, `*_SECRET`, `*_KEY`, ...) shorter than 8
 /// characters is a configuration error where a lane reads it (not for every variable of the
 /// environment: a machine's unrelated `*KEY*` variables must not stop a release). Target
-/// tokens are checked at start-up (exit 2, tests/secrets.rs).
+/// tokens are checked at start-up (exit 2, tests/it/secrets.rs).
 #[test]
 fn a_short_secret_named_variable_is_a_configuration_error_where_it_is_read() {
     let sb = Sandbox::new();

@@ -4,9 +4,9 @@
 //! the reason its header names (`// expect-exit:` and `// expect-why:`). docs/reliability.md
 //! has the table.
 
-mod common;
+use crate::common;
 
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::path::PathBuf;
 use std::time::Duration;
 

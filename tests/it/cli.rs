@@ -1,13 +1,11 @@
 //! The CLI end to end: a full `--sim` run of the real lanes and its evidence folder, and the
 //! `list`, `check`, `--help` and `--version` commands.
 
-mod common;
-
-use common::{CONTROL_CHECKS, Sandbox, TSV_HEADER};
+use crate::common::{CONTROL_CHECKS, Sandbox, TSV_HEADER};
 use std::process::Command;
 
 /// `--sim` on the real control lane: GO, and every artifact of DESIGN §5 is there and well
-/// formed. (The whole matrix under `--sim` is GO too: tests/local_and_inbox_lanes.rs.)
+/// formed. (The whole matrix under `--sim` is GO too: tests/it/matrix.rs.)
 #[test]
 fn sim_run_of_the_real_lanes_is_go_with_complete_evidence() {
     let sb = Sandbox::new();

@@ -1,9 +1,7 @@
 //! The same outcomes give the same bytes: results.tsv and the `verdict` object of
 //! summary.json do not depend on `--jobs` (run order), timing, ports or tokens.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 
 /// The `"verdict": {...}` object of summary.json as raw text (it sits between the schema and
 /// the run part of the pretty-printed document).
@@ -25,11 +23,11 @@ fn jobs_1_and_jobs_8_give_identical_results_and_verdicts() {
     sb.copy_from_repo("lanes/control.rhai", "lanes/a_control.rhai");
     sb.write(
         "lanes/b_mixed.rhai",
-        include_str!("fixtures/determinism/b_mixed.rhai"),
+        include_str!("../fixtures/determinism/b_mixed.rhai"),
     );
     sb.write(
         "lanes/c_errors.rhai",
-        include_str!("fixtures/determinism/c_errors.rhai"),
+        include_str!("../fixtures/determinism/c_errors.rhai"),
     );
 
     for fault in [None, Some("readyz-503")] {

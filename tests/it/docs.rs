@@ -2,9 +2,7 @@
 //! sandbox holding the repository's lanes and must compile; each `oa-validate ...  # exit N`
 //! line of a ```bash block runs there and must exit N.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 struct Block {

@@ -2,9 +2,7 @@
 //! exit, never a GO without its evidence; SHA256SUMS detects a change of any byte of any file.
 //! (Atomic writes themselves: unit tests in src/evidence/write.rs.)
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 
 const PASSING: &str = "required(\"passes\", || {\n    let s = \"x\";\n    while s.len() < 200000 { s += s; }\n    evidence(\"big.txt\", s);\n    assert(true, \"fine\");\n});\n";
 

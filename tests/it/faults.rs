@@ -1,9 +1,9 @@
 //! Every sim fault against the real lanes: the checks it targets fail (for the right reason),
 //! the others pass; and the redirect-offsite credential proof, out of process.
 
-mod common;
+use crate::common;
 
-use common::{CONTROL_CHECKS, Sandbox, SimProcess};
+use crate::common::{CONTROL_CHECKS, Sandbox, SimProcess};
 
 /// What a fault run must show.
 struct Expect {
@@ -77,7 +77,7 @@ fn every_fault_fails_exactly_its_checks() {
     for expect in FAULTS {
         let name = expect.fault;
         let out = sb.out(name);
-        // These faults target the control lane; the HTMX lane's faults are in tests/htmx.rs.
+        // These faults target the control lane; the HTMX lane's faults are in tests/it/htmx.rs.
         let run = sb
             .cmd_in_repo()
             .args(["lanes/control.rhai", "--sim", "--sim-fault", name])

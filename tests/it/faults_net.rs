@@ -3,10 +3,10 @@
 //! check's timeout plus one second; the next check still runs; the verdict is NO-GO; nothing
 //! panics. Adding a primitive is one row of `PRIMITIVES`; adding a fault, one row of `FAULTS`.
 
-mod common;
+use crate::common;
 
-use common::Sandbox;
-use common::fault_server::{Behaviour, FaultServer};
+use crate::common::Sandbox;
+use crate::common::fault_server::{Behaviour, FaultServer};
 use std::time::Duration;
 
 /// An HTTP-based primitive under test.

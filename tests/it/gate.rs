@@ -1,9 +1,9 @@
 //! Release gating (`--gate`): the whole matrix or nothing. Every refusal is exit 2, before any
 //! request is made and before an evidence folder exists.
 
-mod common;
+use crate::common;
 
-use common::{CONTROL_CHECKS, Sandbox};
+use crate::common::{CONTROL_CHECKS, Sandbox};
 
 /// A lane whose only check would hit the sandbox tripwire if it ever ran.
 fn tripwire_lane(sb: &Sandbox, rel: &str) {

@@ -2,9 +2,9 @@
 //! artifacts; every HTMX fault fails exactly its checks; the canary clears every domain even
 //! when it fails; the production guard; the perf sampler's fidelity; browsers never leak.
 
-mod common;
+use crate::common;
 
-use common::{HTMX_CHECKS, Sandbox, SimProcess};
+use crate::common::{HTMX_CHECKS, Sandbox, SimProcess};
 use std::path::Path;
 use std::time::Duration;
 

@@ -5,10 +5,8 @@
 //! Other primitives' children (`cargo test`, Chromium) must hook their process-group cleanup
 //! into the same cancellation token (`Host::cancel`); add a row here when they land.
 
-mod common;
-
-use common::Sandbox;
-use common::fault_server::{Behaviour, FaultServer};
+use crate::common::Sandbox;
+use crate::common::fault_server::{Behaviour, FaultServer};
 use std::io::Read;
 use std::time::{Duration, Instant};
 

@@ -2,9 +2,9 @@
 //! `--jobs 32`: completes, the child's peak RSS stays under 200 MB, and the report order and
 //! outcomes are identical to `--jobs 1`.
 
-mod common;
+use crate::common;
 
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::time::Duration;
 
 const LANES: usize = 64;

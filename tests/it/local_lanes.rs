@@ -2,9 +2,9 @@
 //! did not run fails, naming it), `proc::run` (timeouts end the whole process group, a missing
 //! program skips), the optional surface parity script, and the policy 4 backup evidence gate.
 
-mod common;
+use crate::common;
 
-use common::{Run, Sandbox, repo_root};
+use crate::common::{Run, Sandbox, repo_root};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -1,9 +1,9 @@
 //! The whole matrix under `--sim`, and the faults of the public stats, Gmail inbox and
 //! runtime comms surfaces: each fails exactly its checks, for the right reason.
 
-mod common;
+use crate::common;
 
-use common::{CONTROL_CHECKS, Sandbox};
+use crate::common::{CONTROL_CHECKS, Sandbox};
 
 /// Every required check of every real lane, in report order.
 const REQUIRED: &[&str] = &[
@@ -213,7 +213,7 @@ fn the_fault_list_names_every_new_fault() {
     for expect in FAULTS {
         run.stdout_has(expect.fault);
     }
-    // The control faults are covered by tests/faults.rs.
+    // The control faults are covered by tests/it/faults.rs.
     assert!(!CONTROL_CHECKS.is_empty());
 }
 

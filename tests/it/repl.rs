@@ -1,8 +1,6 @@
 //! `oa-validate repl`: piped sessions, `:save`, and line editing under a pseudo-terminal.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};

@@ -2,9 +2,9 @@
 //! fails exactly the checks it targets, the Cloud Run checks skip without Google credentials,
 //! the log-probe allow-list, and the Google access token never reaching the evidence.
 
-mod common;
+use crate::common;
 
-use common::{Sandbox, assert_no_secret};
+use crate::common::{Sandbox, assert_no_secret};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

@@ -2,9 +2,7 @@
 //! other checks still run, the evidence folder is complete and verifies; faults at the top
 //! level of a lane stop the run before anything runs (exit 3) with their position.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::time::Duration;
 
 /// (check id, body lines, reason must start with, reason must contain).

@@ -2,9 +2,7 @@
 //! runtime errors, vacuous and swallowed assertions, plan-time I/O, duplicates, skips, modes
 //! and toggles. Positions in the fixtures are asserted exactly, so the fixtures are inline.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::time::Duration;
 
 #[test]

@@ -1,8 +1,8 @@
 //! Secrets never reach any output, and a target's token only goes to that target's origin.
 
-mod common;
+use crate::common;
 
-use common::{Responder, Sandbox, assert_no_secret};
+use crate::common::{Responder, Sandbox, assert_no_secret};
 
 /// 40 characters shaped like a Laravel Sanctum token with base64 characters: `|`, `+`, `/`
 /// and `=` make its percent-encoded and base64 forms differ from the raw one.
@@ -17,7 +17,7 @@ const SCRIPT_SECRET: &str = "script-marked-staging-0123456789abcdef";
 /// Runs the leak lane (tests/fixtures/secrets/leak.rhai) and the real control lane against
 /// the sim with `staging_token`; checks the leaking checks really ran.
 fn run_leak_lane(sb: &Sandbox, staging_token: &str) -> (common::Run, common::Evidence) {
-    sb.write("leak.rhai", include_str!("fixtures/secrets/leak.rhai"));
+    sb.write("leak.rhai", include_str!("../fixtures/secrets/leak.rhai"));
     sb.copy_from_repo("lanes/control.rhai", "lanes/control.rhai");
     let out = sb.out("evidence");
     let run = sb

@@ -1,0 +1,25 @@
+//! The integration tests, one binary (it links once): the real `oa-validate` binary end to
+//! end against the simulated deployment and loopback fault servers. `common` is the sandbox;
+//! each other module covers one area; `regression` holds one test per fixed bug, named after it.
+
+mod common;
+
+mod canaries;
+mod cheats;
+mod cli;
+mod determinism;
+mod docs;
+mod durability;
+mod faults;
+mod faults_net;
+mod gate;
+mod htmx;
+mod interrupt;
+mod load;
+mod local_lanes;
+mod matrix;
+mod repl;
+mod runtime_lanes;
+mod script_faults;
+mod scripts;
+mod secrets;
