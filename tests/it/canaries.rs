@@ -13,13 +13,13 @@ use aho_corasick::AhoCorasick;
 use rand::Rng;
 use std::time::Duration;
 
-const CANARIES: usize = 1000;
+pub(crate) const CANARIES: usize = 1000;
 const PER_CHECK: usize = 100;
 const KINDS: [&str; 3] = ["TOKEN", "SECRET", "KEY"];
 
 /// A random token: URL-safe letters and digits with a few characters that encode
 /// differently in each form (`-._~+/=`).
-fn canary(rng: &mut impl Rng) -> String {
+pub(crate) fn canary(rng: &mut impl Rng) -> String {
     const PLAIN: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     const SPECIAL: &[u8] = b"-._~+/=";
     let mut token: Vec<u8> = (0..20)
@@ -231,27 +231,5 @@ fn a_short_secret_named_variable_is_a_configuration_error_where_it_is_read() {
         !sb.evidence("evidence")
             .read("logs/reads-short.log")
             .contains("abc12")
-    );
-}
-/// Regression: each secret was added by rebuilding the redactor's automaton over every
-/// secret so far: 1,000 secret-named variables took 90 s to start (debug build).
-#[test]
-fn regression_a_thousand_secrets_made_start_up_quadratic() {
-    let mut rng = rand::thread_rng();
-    let sb = Sandbox::new();
-    sb.write(
-        "one.rhai",
-        "required(\"one\", || { assert(true, \"x\"); });\n",
-    );
-    let mut cmd = sb.cmd().arg("one.rhai").out(&sb.out("evidence"));
-    for i in 0..CANARIES {
-        cmd = cmd.env(&format!("CANARY_{i}_TOKEN"), canary(&mut rng));
-    }
-    let run = cmd.run();
-    run.expect_code(0);
-    assert!(
-        run.elapsed < Duration::from_secs(15),
-        "took {:?}",
-        run.elapsed
     );
 }

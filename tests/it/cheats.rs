@@ -10,7 +10,7 @@ use crate::common::Sandbox;
 use std::path::PathBuf;
 use std::time::Duration;
 
-struct Cheat {
+pub(crate) struct Cheat {
     file: String,
     source: String,
     exit: i32,
@@ -63,7 +63,7 @@ fn cheats() -> Vec<Cheat> {
         .collect()
 }
 
-fn try_cheat(cheat: &Cheat) -> Result<(), String> {
+pub(crate) fn try_cheat(cheat: &Cheat) -> Result<(), String> {
     let sb = Sandbox::new();
     sb.write(&format!("lanes/{}", cheat.file), &cheat.source);
     let out = sb.out("evidence");
@@ -180,53 +180,9 @@ required("fails-after", || { assert(false, "this lane's failure must still count
     run.stdout_has("assert(false, \"this lane's failure must still count\")");
 }
 
-fn cheat(file: &str) -> Cheat {
+pub(crate) fn cheat(file: &str) -> Cheat {
     cheats()
         .into_iter()
         .find(|c| c.file == file)
         .unwrap_or_else(|| panic!("no cheat {file}"))
-}
-
-/// Regression: `fn assert_status(r, s) { assert(true, "") }` in a lane replaced the built-in
-/// (Rhai calls script functions first) and a 404 passed the gate: GO.
-#[test]
-fn regression_a_lane_redefining_an_assertion_reached_go() {
-    for file in [
-        "override_assert_status.rhai",
-        "override_required.rhai",
-        "shadow_targets.rhai",
-        "override_contains.rhai",
-    ] {
-        try_cheat(&cheat(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    }
-}
-
-/// Regression: a required check declared only when an environment variable is set was a
-/// toggle the gate could not see: without the variable the gate said GO.
-#[test]
-fn regression_a_required_check_declared_only_when_a_variable_is_set_reached_go() {
-    for file in [
-        "env_conditional_declaration.rhai",
-        "env_or_conditional_declaration.rhai",
-    ] {
-        try_cheat(&cheat(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    }
-}
-
-/// Regression: `exit()` at the top level ended planning without an error, dropping the
-/// checks declared after it; inside a check it was reported as "NOT AN ERROR - exit value".
-#[test]
-fn regression_exit_dropped_the_checks_declared_after_it() {
-    for file in ["exit_at_top_level.rhai", "exit_in_check.rhai"] {
-        try_cheat(&cheat(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    }
-}
-
-/// Regression: `secret("Verdict:NO-GO")` or `secret(<a check id>)` masked the verdict or a
-/// check's row in every report.
-#[test]
-fn regression_a_script_secret_could_mask_the_verdict_or_a_check_row() {
-    for file in ["secret_masks_verdict.rhai", "secret_masks_check_id.rhai"] {
-        try_cheat(&cheat(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    }
 }

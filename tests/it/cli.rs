@@ -273,25 +273,3 @@ fn no_har_leaves_out_the_http_archives_only() {
     let sums = ev.read("SHA256SUMS");
     assert!(!sums.contains("http/"), "{sums}");
 }
-
-/// CI caught this: a reader that takes the export lines it needs and closes the pipe killed
-/// the served sim (println! panics on a broken pipe), and every later check was refused.
-#[test]
-fn a_served_sim_outlives_a_reader_that_closes_its_stdout() {
-    use std::io::{BufRead, BufReader};
-    let sb = Sandbox::new();
-    let mut guard = sb.cmd().arg("sim").spawn();
-    let stdout = guard.child().stdout.take().expect("sim stdout");
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("read the banner");
-    assert!(
-        first.starts_with("# oa-validate simulated deployment"),
-        "{first}"
-    );
-    // The pipe is closed here, before the sim has necessarily written everything.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let status = guard.child().try_wait().expect("poll the sim");
-    assert_eq!(status, None, "the sim exited when its reader went away");
-}

@@ -18,6 +18,7 @@ mod interrupt;
 mod load;
 mod local_lanes;
 mod matrix;
+mod regression;
 mod repl;
 mod runtime_lanes;
 mod script_faults;
