@@ -10,9 +10,10 @@
 #[path = "../tests/it/common/secret_forms.rs"]
 mod secret_forms;
 
+use oa_validate::diagnostic::Diagnostic;
 use oa_validate::evidence::exchange::{Exchange, ExchangeResponse};
 use oa_validate::evidence::har;
-use oa_validate::evidence::redact::{MASK, Redactor};
+use oa_validate::redact::{MASK, Redactor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashSet;
@@ -373,21 +374,14 @@ impl PlanTarget {
             token_var: "STAGING_CONTROL_ACCESS_TOKEN".into(),
             simulated: true,
         }];
-        let redactor = Redactor::new();
-        redactor.add("fuzz-token-0123456789");
-        let host = std::sync::Arc::new(oa_validate::engine::host::Host {
+        let mut host = oa_validate::engine::host::Host::with_defaults(
             targets,
-            env: oa_validate::config::EnvSnapshot::new([("RUN_X".to_string(), "1".to_string())]),
-            redactor,
-            http: oa_validate::engine::host::Host::http_client().expect("client"),
-            runtime: runtime.handle().clone(),
-            cancel: tokio_util::sync::CancellationToken::new(),
-            max_body: 1 << 20,
-            default_http_timeout: Duration::from_secs(1),
-            allow_prod_mutations: false,
-            phase: None,
-            backup_max_age: Duration::from_secs(24 * 3600),
-        });
+            oa_validate::config::EnvSnapshot::new([("RUN_X".to_string(), "1".to_string())]),
+            runtime.handle().clone(),
+        );
+        host.settings.limits.max_body = 1 << 20;
+        host.settings.limits.http_timeout = Duration::from_secs(1);
+        let host = std::sync::Arc::new(host);
         let dir = std::env::temp_dir().join(format!("oa-validate-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("fuzz temp dir");
         PlanTarget {

@@ -1,19 +1,29 @@
 //! oa-validate: the release gate for the OpenAgents Rust cutover.
 //!
-//! Data flows one way: [`cli`] resolves a [`config::RunConfig`]; [`plan`] compiles lanes and
-//! collects declared checks (no I/O); [`run`] executes them and emits [`run::Event`]s;
-//! [`verdict`] decides GO / NO-GO from outcomes; [`report`] and [`evidence`] consume events.
+//! Data flows one way: [`cli`] parses arguments and [`config`] resolves them, with the
+//! environment, once; [`plan`] compiles lanes and collects declared checks (no I/O); [`gate`]
+//! refuses what a release gate must not run; [`run`] executes the checks and emits
+//! [`run::Event`]s; [`verdict`] decides GO / NO-GO from outcomes; [`report`] and [`evidence`]
+//! consume events. [`app`] holds one file per command on top.
+//!
+//! Layers, lowest first (a layer uses only those below it): [`config`], [`redact`],
+//! [`outcome`], [`diagnostic`]; the Rhai-free transport [`net`] and the Google client [`gcp`];
+//! the [`engine`] and its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`]
+//! and [`evidence`]; [`app`].
 
 pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod diagnostic;
 pub mod engine;
 pub mod evidence;
 pub mod exit_code;
+pub mod gate;
 pub mod gcp;
 pub mod outcome;
 pub mod plan;
+pub mod redact;
 pub mod repl;
 pub mod report;
 pub mod run;

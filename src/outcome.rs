@@ -20,6 +20,45 @@ impl Level {
     }
 }
 
+/// A check as a lane declared it: everything but its body. The gate's rules, the runner and
+/// the reports read this; only the runner calls the body (see `plan::PlannedCheck`).
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    pub id: String,
+    pub level: Level,
+    pub description: String,
+    pub timeout: Option<Duration>,
+    /// Variables (or tools) that must be set, else the check is skipped naming them.
+    pub needs: Vec<String>,
+    /// A variable that turns the check off (`0/false/no/off`).
+    pub toggle: Option<String>,
+    /// The check changes state: never against production without `--allow-prod-mutations`.
+    pub mutates: bool,
+    pub retries: u32,
+    /// The target it runs against, by name.
+    pub target: Option<String>,
+    /// Where it was declared.
+    pub position: SourcePos,
+}
+
+impl CheckSpec {
+    /// A check with no options: no timeout of its own, no needs, no toggle, no retries.
+    pub fn new(id: &str, level: Level, position: SourcePos) -> CheckSpec {
+        CheckSpec {
+            id: id.to_string(),
+            level,
+            description: String::new(),
+            timeout: None,
+            needs: Vec::new(),
+            toggle: None,
+            mutates: false,
+            retries: 0,
+            target: None,
+            position,
+        }
+    }
+}
+
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

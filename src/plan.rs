@@ -1,11 +1,11 @@
 //! Lane files → declared checks. Planning evaluates each lane's top level, which may only
 //! declare checks: every I/O primitive refuses to run here.
 
-use crate::engine::context::{self, DeclaredCheck, Phase};
+use crate::engine::context::{self, CheckBody, Phase};
 use crate::engine::error::{self, ScriptError};
 use crate::engine::host::Host;
 use crate::engine::limits;
-use crate::outcome::SourcePos;
+use crate::outcome::{CheckSpec, SourcePos};
 use rhai::{AST, Engine};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,7 +25,8 @@ pub struct Lane {
 /// One declared check and the lane it belongs to.
 pub struct PlannedCheck {
     pub lane: usize,
-    pub decl: DeclaredCheck,
+    pub spec: CheckSpec,
+    pub body: CheckBody,
 }
 
 /// The whole matrix: lanes in the order given, checks in lane then declaration order.
@@ -67,8 +68,8 @@ pub enum PlanError {
     },
 }
 
-impl PlanError {
-    pub fn position(&self) -> Option<&SourcePos> {
+impl crate::diagnostic::Diagnostic for PlanError {
+    fn position(&self) -> Option<&SourcePos> {
         match self {
             PlanError::Read { .. } => None,
             PlanError::Script(e) => Some(&e.position),
@@ -76,7 +77,7 @@ impl PlanError {
         }
     }
 
-    pub fn message(&self) -> String {
+    fn message(&self) -> String {
         match self {
             PlanError::Read { path, message } => format!("cannot read lane {path}: {message}"),
             PlanError::Script(e) => e.message.clone(),
@@ -170,17 +171,18 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
         };
         let lane_index = lanes.len();
         for decl in declared {
-            if let Some(first) = checks.iter().find(|c| c.decl.id == decl.id) {
+            if let Some(first) = checks.iter().find(|c| c.spec.id == decl.spec.id) {
                 errors.push(PlanError::DuplicateId {
-                    id: decl.id.clone(),
-                    first: first.decl.position.clone(),
-                    second: decl.position.clone(),
+                    id: decl.spec.id.clone(),
+                    first: first.spec.position.clone(),
+                    second: decl.spec.position.clone(),
                 });
                 continue;
             }
             checks.push(PlannedCheck {
                 lane: lane_index,
-                decl,
+                spec: decl.spec,
+                body: decl.body,
             });
         }
         lanes.push(Lane {

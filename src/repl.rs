@@ -4,11 +4,12 @@
 
 use crate::api::http::HttpResponse;
 use crate::api::json::dynamic_to_json;
-use crate::config::{EnvSnapshot, Target};
+use crate::config::Target;
+use crate::diagnostic::code_frame;
 use crate::engine::context::{self, CheckRecord, CheckScope, Phase, RequestRecord};
-use crate::engine::error::{self, code_frame};
+use crate::engine::error;
 use crate::engine::host::Host;
-use crate::evidence::redact::Redactor;
+use crate::redact::Redactor;
 use rhai::{AST, Dynamic, Engine, ParseErrorType, Scope};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -92,7 +93,7 @@ impl Session {
     }
 
     pub fn redactor(&self) -> &Redactor {
-        &self.host.redactor
+        &self.host.services.redactor
     }
 
     /// Names for Tab completion: functions, namespaces, getters, variables, commands.
@@ -104,7 +105,7 @@ impl Session {
     /// looks like it carries one (a `secret(...)` call, a bearer or authorization literal).
     pub fn is_sensitive(&self, line: &str) -> bool {
         let lower = line.to_ascii_lowercase();
-        self.host.redactor.contains_secret(line)
+        self.host.services.redactor.contains_secret(line)
             || lower.contains("secret(")
             || ((lower.contains("bearer")
                 || lower.contains("authorization")
@@ -191,6 +192,7 @@ impl Session {
             ..pos.clone()
         };
         self.host
+            .services
             .redactor
             .redact(&code_frame(message, &pos, Some(input)))
     }
@@ -211,7 +213,7 @@ impl Session {
         } else {
             value.to_string()
         };
-        self.host.redactor.redact(&text)
+        self.host.services.redactor.redact(&text)
     }
 
     fn command(&mut self, line: &str) -> Evaluated {
@@ -273,12 +275,16 @@ impl Session {
             }
             other => return Evaluated::Error(format!("unknown command {other} (try :help)")),
         };
-        Evaluated::Output(self.host.redactor.redact(&out))
+        Evaluated::Output(self.host.services.redactor.redact(&out))
     }
 
     /// Writes the session's probes as a lane; returns how many checks it holds.
     pub fn save(&self, path: &Path) -> std::io::Result<usize> {
-        let lane = saved_lane(&self.host.targets, &self.probes, &self.host.redactor);
+        let lane = saved_lane(
+            &self.host.targets,
+            &self.probes,
+            &self.host.services.redactor,
+        );
         crate::evidence::write::atomic_write(path, lane.text.as_bytes())?;
         Ok(lane.checks)
     }
@@ -600,19 +606,6 @@ impl rustyline::validate::Validator for LineHelper {
             _ => Ok(ValidationResult::Valid(None)),
         }
     }
-}
-
-/// Where the history file lives: `$XDG_STATE_HOME/oa-validate/history`, else
-/// `~/.local/state/oa-validate/history`.
-pub fn history_path(env: &EnvSnapshot) -> Option<PathBuf> {
-    let base = env
-        .get_nonempty("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            env.get_nonempty("HOME")
-                .map(|h| Path::new(h).join(".local/state"))
-        })?;
-    Some(base.join("oa-validate").join("history"))
 }
 
 /// Runs the REPL on a terminal (line editing) or over piped input (line by line).

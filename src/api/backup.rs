@@ -18,8 +18,6 @@ type Res<T> = Result<T, Box<EvalAltResult>>;
 
 /// The variable naming the evidence file.
 pub const EVIDENCE_VAR: &str = "LARAVEL_DB_BACKUP_EVIDENCE";
-/// `--backup-max-age` when not given.
-pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 /// Clock skew tolerated for a `created_at` in the future.
 const FUTURE_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
@@ -131,7 +129,7 @@ fn verify(ctx: &NativeCallContext, path: &str) -> Res<Map> {
     }
     let now = chrono::Utc::now();
     let age_ms = (now - created.with_timezone(&chrono::Utc)).num_milliseconds();
-    let max_age = host.backup_max_age;
+    let max_age = host.settings.backup_max_age;
     if age_ms < 0 {
         let ahead = Duration::from_millis(age_ms.unsigned_abs());
         if ahead > FUTURE_TOLERANCE {
@@ -226,8 +224,8 @@ pub mod backup_api {
     /// The largest age accepted (`--backup-max-age`), in seconds.
     pub fn max_age_seconds() -> i64 {
         context::host()
-            .map(|h| h.backup_max_age.as_secs() as i64)
-            .unwrap_or(DEFAULT_MAX_AGE.as_secs() as i64)
+            .map(|h| h.settings.backup_max_age.as_secs() as i64)
+            .unwrap_or(crate::config::phase::DEFAULT_BACKUP_MAX_AGE.as_secs() as i64)
     }
 }
 

@@ -218,9 +218,9 @@ fn run_bounded<T>(
     fut: impl Future<Output = Result<T, String>>,
 ) -> Res<T> {
     let limit = timeout.min(context::remaining());
-    let cancel = host.cancel.clone();
+    let cancel = host.services.cancel.clone();
     let started = Instant::now();
-    let outcome = host.runtime.block_on(async {
+    let outcome = host.services.runtime.block_on(async {
         tokio::select! {
             r = tokio::time::timeout(limit, fut) => Some(r),
             _ = cancel.cancelled() => None,
@@ -381,9 +381,9 @@ impl BrowserPage {
         let (page, default_timeout) = self.with_page(ctx, |p, t| (p.clone(), t))?;
         let limit = timeout.unwrap_or(default_timeout).min(context::remaining());
         let js = condition.to_string();
-        let cancel = host.cancel.clone();
+        let cancel = host.services.cancel.clone();
         let started = Instant::now();
-        let outcome = host.runtime.block_on(async {
+        let outcome = host.services.runtime.block_on(async {
             tokio::select! {
                 r = tokio::time::timeout(limit, poll_truthy(&page, &js)) => Some(r.is_ok()),
                 _ = cancel.cancelled() => None,
@@ -398,6 +398,7 @@ impl BrowserPage {
             }
             Some(false) => {
                 let at = host
+                    .services
                     .runtime
                     .block_on(async {
                         tokio::time::timeout(
@@ -658,7 +659,7 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
         page,
         tasks,
         user_data_dir,
-        runtime: host.runtime.clone(),
+        runtime: host.services.runtime.clone(),
     };
     context::log(format!("browser: {} (headless)", executable.display()));
     Ok(BrowserPage {
@@ -706,7 +707,7 @@ pub mod page_api {
     pub fn navigate(ctx: NativeCallContext, page: BrowserPage, url: &str) -> Res<()> {
         let target = page.resolve(&ctx, url)?;
         let shown = context::host()
-            .map(|h| h.redactor.redact(&target))
+            .map(|h| h.services.redactor.redact(&target))
             .unwrap_or_default();
         page.op(&ctx, &format!("navigate {shown}"), None, move |p| {
             Box::pin(async move {

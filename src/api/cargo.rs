@@ -20,7 +20,7 @@ type Res<T> = Result<T, Box<EvalAltResult>>;
 /// Default timeout of `cargo::test`: the first run compiles the crate and its dependencies.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// The variable naming the checkout whose tests run (relative manifests resolve against it).
-pub const REPO_ROOT_VAR: &str = "OA_REPO_ROOT";
+pub use crate::config::REPO_ROOT_VAR;
 /// The artifact recording which tree was tested.
 pub const COMMIT_EVIDENCE: &str = "tested-commit.txt";
 

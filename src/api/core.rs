@@ -2,8 +2,8 @@
 //! `skip`, `warn`, `evidence`, `secret`, `sleep`.
 
 use crate::api::script_error;
-use crate::engine::context::{self, DeclaredCheck};
-use crate::outcome::Level;
+use crate::engine::context::{self, CheckBody, DeclaredCheck};
+use crate::outcome::{CheckSpec, Level};
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map, NativeCallContext};
 use std::time::Duration;
@@ -79,19 +79,10 @@ fn declare(
     let mut body = body;
     let snapshot: Vec<Dynamic> = body.curry().iter().map(Dynamic::flatten_clone).collect();
     body.set_curry(snapshot);
-    let mut check = DeclaredCheck {
-        id: id.to_string(),
-        level,
-        description: String::new(),
-        timeout: None,
-        needs: Vec::new(),
-        toggle: None,
-        mutates: false,
-        retries: 0,
-        target: None,
-        body,
+    let mut check = CheckSpec::new(id, level, position);
+    let body = CheckBody {
+        function: body,
         declared_in: std::sync::Arc::new(store_context(ctx)),
-        position,
     };
     // Ids name files in the evidence folder: a safe character set, and never a secret.
     let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
@@ -101,7 +92,7 @@ fn declare(
             format!("check id {id:?} may only use letters, digits, '-', '_' and '.'"),
         ));
     }
-    if context::host().is_some_and(|h| h.redactor.contains_secret(id)) {
+    if context::host().is_some_and(|h| h.services.redactor.contains_secret(id)) {
         return Err(script_error(ctx, "a check id must not contain a secret"));
     }
     for (key, value) in opts {
@@ -158,9 +149,9 @@ fn declare(
         ));
     }
     if let Some(host) = context::host() {
-        host.redactor.protect(id);
+        host.services.redactor.protect(id);
     }
-    let declared = context::with_plan(|_, checks| checks.push(check));
+    let declared = context::with_plan(|_, checks| checks.push(DeclaredCheck { spec: check, body }));
     match declared {
         Some(()) => Ok(()),
         None => Err(script_error(
@@ -344,10 +335,11 @@ pub mod core_api {
             ));
         }
         if let Some(host) = context::host() {
-            host.redactor
+            host.services
+                .redactor
                 .check_script_secret(value)
                 .map_err(|why| script_error(&ctx, format!("secret() refused: {why}")))?;
-            host.redactor.add(value);
+            host.services.redactor.add(value);
         }
         Ok(value.to_string())
     }
@@ -361,8 +353,8 @@ pub mod core_api {
             return Ok(());
         };
         let wait = wanted.min(context::remaining());
-        let cancel = host.cancel.clone();
-        let interrupted = host.runtime.block_on(async {
+        let cancel = host.services.cancel.clone();
+        let interrupted = host.services.runtime.block_on(async {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => false,
                 _ = cancel.cancelled() => true,
@@ -405,7 +397,7 @@ pub mod core_api {
     /// The cutover phase of this run (`--phase`, e.g. `"legacy-deletion"`), or `()`.
     pub fn phase() -> Dynamic {
         context::host()
-            .and_then(|h| h.phase.clone().map(Dynamic::from))
+            .and_then(|h| h.settings.phase.clone().map(Dynamic::from))
             .unwrap_or(Dynamic::UNIT)
     }
 

@@ -131,7 +131,7 @@ pub(crate) fn read_options(
         url,
         headers: Vec::new(),
         body: None,
-        timeout: host.default_http_timeout,
+        timeout: host.settings.limits.http_timeout,
         follow_redirects: false,
         bearer: None,
     };
@@ -219,13 +219,11 @@ fn guard_credentials(
         let Some(token) = target.token.as_deref() else {
             continue;
         };
-        let carried = crate::evidence::redact::secret_forms(token)
-            .iter()
-            .any(|form| {
-                url.as_str().contains(form.as_str())
-                    || headers.iter().any(|(_, v)| v.contains(form.as_str()))
-                    || body.as_deref().is_some_and(|b| b.contains(form.as_str()))
-            });
+        let carried = crate::redact::secret_forms(token).iter().any(|form| {
+            url.as_str().contains(form.as_str())
+                || headers.iter().any(|(_, v)| v.contains(form.as_str()))
+                || body.as_deref().is_some_and(|b| b.contains(form.as_str()))
+        });
         if carried && !token_origins(host, token).contains(&origin) {
             let name = &target.name;
             return Err(format!(
@@ -285,11 +283,11 @@ async fn send_once(
         })
         .collect();
     if let Some(len) = response.content_length()
-        && len > host.max_body
+        && len > host.settings.limits.max_body
     {
         return Err(format!(
             "response body of {len} bytes exceeds the cap of {} bytes (--max-body)",
-            host.max_body
+            host.settings.limits.max_body
         ));
     }
     let mut response = response;
@@ -300,10 +298,10 @@ async fn send_once(
             .map_err(|_| "timed out reading the response body".to_string())?
             .map_err(describe_reqwest_error)?;
         let Some(chunk) = chunk else { break };
-        if body_bytes.len() as u64 + chunk.len() as u64 > host.max_body {
+        if body_bytes.len() as u64 + chunk.len() as u64 > host.settings.limits.max_body {
             return Err(format!(
                 "response body exceeds the cap of {} bytes (--max-body)",
-                host.max_body
+                host.settings.limits.max_body
             ));
         }
         body_bytes.extend_from_slice(&chunk);
@@ -347,9 +345,9 @@ fn redacted_headers(host: &Host, headers: &[(String, String)]) -> Vec<(String, S
         .iter()
         .map(|(n, v)| {
             let value = if SENSITIVE_HEADERS.contains(&n.as_str()) {
-                crate::evidence::redact::MASK.to_string()
+                crate::redact::MASK.to_string()
             } else {
-                host.redactor.redact(v)
+                host.services.redactor.redact(v)
             };
             (n.clone(), value)
         })
@@ -358,7 +356,8 @@ fn redacted_headers(host: &Host, headers: &[(String, String)]) -> Vec<(String, S
 
 fn har_text(host: &Host, bytes: &[u8]) -> String {
     let end = bytes.len().min(HAR_BODY_LIMIT);
-    host.redactor
+    host.services
+        .redactor
         .redact(&String::from_utf8_lossy(&bytes[..end]))
 }
 
@@ -404,7 +403,7 @@ pub(crate) fn perform(
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let cancel = host.cancel.clone();
+        let cancel = host.services.cancel.clone();
         let (hop_method, hop_url, hop_headers, hop_body) =
             (method.clone(), &url, &headers, body.as_ref());
         let outcome = host.block_on_http(|client| async move {
@@ -416,7 +415,7 @@ pub(crate) fn perform(
         let mut exchange = Exchange {
             started_at,
             method: method.to_string(),
-            url: host.redactor.redact(url.as_str()),
+            url: host.services.redactor.redact(url.as_str()),
             request_headers: redacted_headers(host, &headers),
             request_body: body.as_ref().map(|(b, _)| har_text(host, b)),
             request_content_type: body.as_ref().and_then(|(_, ct)| ct.clone()),
@@ -429,10 +428,10 @@ pub(crate) fn perform(
         let (hop, status_text, version) = match outcome {
             Ok(ok) => ok,
             Err(message) => {
-                if host.cancel.is_cancelled() {
+                if host.services.cancel.is_cancelled() {
                     return Err(crate::api::interrupted(ctx));
                 }
-                let message = host.redactor.redact(&message);
+                let message = host.services.redactor.redact(&message);
                 exchange.error = Some(message.clone());
                 context::log(format!(
                     "{} {} -> error: {message}",

@@ -100,7 +100,7 @@ fn log_invocation(spec: &ProcSpec) {
     }
     for (name, value) in &spec.env {
         let shown = if crate::config::is_secret_name(name) {
-            crate::evidence::redact::MASK
+            crate::redact::MASK
         } else {
             value.as_str()
         };
@@ -196,9 +196,9 @@ pub fn run(host: &Host, spec: &ProcSpec) -> Result<ProcOutput, ProcError> {
     if let Some(cwd) = &spec.cwd {
         command.current_dir(cwd);
     }
-    let cancel = host.cancel.clone();
+    let cancel = host.services.cancel.clone();
     let timeout = spec.timeout;
-    host.runtime.block_on(async move {
+    host.services.runtime.block_on(async move {
         let started = Instant::now();
         let mut child = command.spawn().map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ProcError::NotInstalled(spec.program.clone()),
@@ -461,19 +461,11 @@ pub(crate) mod tests {
     use std::sync::Arc;
 
     pub(crate) fn test_host(runtime: &tokio::runtime::Runtime, env: EnvSnapshot) -> Arc<Host> {
-        Arc::new(Host {
-            targets: Vec::new(),
+        Arc::new(Host::with_defaults(
+            Vec::new(),
             env,
-            redactor: crate::evidence::redact::Redactor::new(),
-            http: Host::http_client().expect("client"),
-            runtime: runtime.handle().clone(),
-            cancel: tokio_util::sync::CancellationToken::new(),
-            max_body: 1024,
-            default_http_timeout: Duration::from_secs(5),
-            allow_prod_mutations: false,
-            phase: None,
-            backup_max_age: crate::api::backup::DEFAULT_MAX_AGE,
-        })
+            runtime.handle().clone(),
+        ))
     }
 
     fn runtime() -> tokio::runtime::Runtime {
@@ -620,7 +612,7 @@ pub(crate) mod tests {
     fn cancellation_ends_the_program() {
         let rt = runtime();
         let host = test_host(&rt, path_env());
-        let cancel = host.cancel.clone();
+        let cancel = host.services.cancel.clone();
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(200));
             cancel.cancel();

@@ -6,29 +6,25 @@
 
 use crate::engine::host::Host;
 use crate::evidence::exchange::Exchange;
-use crate::outcome::{Failure, Level, SourcePos};
+use crate::outcome::{CheckSpec, Failure, SourcePos};
 use rhai::{FnPtr, NativeCallContext, Position};
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A check as a lane declared it, before anything ran.
+/// A check as a lane declared it, before anything ran: its declaration and its body.
 #[derive(Clone)]
 pub struct DeclaredCheck {
-    pub id: String,
-    pub level: Level,
-    pub description: String,
-    pub timeout: Option<Duration>,
-    pub needs: Vec<String>,
-    pub toggle: Option<String>,
-    pub mutates: bool,
-    pub retries: u32,
-    pub target: Option<String>,
-    pub body: FnPtr,
-    /// The lane's evaluation state where the check was declared (its imports, functions and
-    /// source name), so the body sees `import`ed modules when it runs later.
+    pub spec: CheckSpec,
+    pub body: CheckBody,
+}
+
+/// The closure a check runs, with the lane's evaluation state where it was declared (its
+/// imports, functions and source name), so the body sees `import`ed modules when it runs.
+#[derive(Clone)]
+pub struct CheckBody {
+    pub function: FnPtr,
     pub declared_in: Arc<StoredContext>,
-    pub position: SourcePos,
 }
 
 /// Rhai's saved call context (an `internals` API: Rhai has no public way to call a closure
@@ -41,12 +37,12 @@ pub type StoredContext = rhai::NativeCallContextStore;
 #[allow(deprecated)]
 pub fn call_body(
     engine: &rhai::Engine,
-    check: &DeclaredCheck,
+    body: &CheckBody,
 ) -> Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
-    let mut store = (*check.declared_in).clone();
+    let mut store = (*body.declared_in).clone();
     reset_operations(&mut store.global);
     let ctx = store.create_context(engine);
-    check.body.call_raw(&ctx, None, [])
+    body.function.call_raw(&ctx, None, [])
 }
 
 #[allow(deprecated)]

@@ -126,22 +126,11 @@ pub fn from_parse(file: &str, err: &ParseError) -> ScriptError {
     }
 }
 
-/// A Hurl-style code frame: the message, `--> file:line:col`, the line and a caret.
-pub fn code_frame(message: &str, pos: &SourcePos, source: Option<&str>) -> String {
-    let mut out = format!("error: {message}\n  --> {pos}\n");
-    if let Some(line_text) = source.and_then(|s| s.lines().nth(pos.line.saturating_sub(1)))
-        && pos.line > 0
-    {
-        let gutter = pos.line.to_string().len();
-        let pad = " ".repeat(gutter);
-        out.push_str(&format!("{pad} |\n{} | {line_text}\n", pos.line));
-        let caret_col = pos.column.max(1) - 1;
-        let indent: String = line_text
-            .chars()
-            .take(caret_col)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        out.push_str(&format!("{pad} | {indent}^\n"));
+impl crate::diagnostic::Diagnostic for ScriptError {
+    fn message(&self) -> String {
+        self.message.clone()
     }
-    out
+    fn position(&self) -> Option<&SourcePos> {
+        Some(&self.position)
+    }
 }

@@ -1,27 +1,40 @@
-//! Services the Rhai primitives share: one HTTP client, one tokio runtime, the targets,
-//! the environment snapshot, the redactor and the cancellation signal.
+//! What the Rhai primitives work with: the deployment (targets and environment), the
+//! per-primitive settings from the configuration, and the services they share.
 
-use crate::config::{EnvSnapshot, Target};
-use crate::evidence::redact::Redactor;
+use crate::config::{Deployment, EnvSnapshot, PrimitiveSettings, Target};
+use crate::redact::Redactor;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub struct Host {
     pub targets: Vec<Target>,
     pub env: EnvSnapshot,
-    pub redactor: Redactor,
-    pub http: reqwest::Client,
+    /// Limits and policies, as configured.
+    pub settings: PrimitiveSettings,
+    pub services: Services,
+}
+
+/// The services every primitive shares: one runtime, one HTTP client, one redactor and the
+/// run's cancellation signal.
+#[derive(Clone)]
+pub struct Services {
     pub runtime: tokio::runtime::Handle,
+    pub http: reqwest::Client,
+    pub redactor: Redactor,
     /// Cancelled on SIGINT/SIGTERM: scripts stop at their next operation, I/O at once.
     pub cancel: CancellationToken,
-    /// Largest response body read (`--max-body`); larger ones error.
-    pub max_body: u64,
-    pub default_http_timeout: Duration,
-    pub allow_prod_mutations: bool,
-    /// The cutover phase (`--phase`), e.g. `legacy-deletion`; lanes read it with `phase()`.
-    pub phase: Option<String>,
-    /// Oldest Laravel DB backup evidence accepted (`--backup-max-age`, policy 4).
-    pub backup_max_age: Duration,
+}
+
+impl Services {
+    /// Services on `runtime`, redacting with `redactor`.
+    pub fn new(runtime: tokio::runtime::Handle, redactor: Redactor) -> Result<Services, String> {
+        Ok(Services {
+            runtime,
+            http: Host::http_client().map_err(|e| format!("HTTP client: {e}"))?,
+            redactor,
+            cancel: CancellationToken::new(),
+        })
+    }
 }
 
 thread_local! {
@@ -31,21 +44,48 @@ thread_local! {
 }
 
 impl Host {
+    /// The host of `deployment`: its secrets are redacted from the start.
+    pub fn new(deployment: Deployment, settings: PrimitiveSettings, services: Services) -> Host {
+        services
+            .redactor
+            .add_all(deployment.secrets.iter().map(String::as_str));
+        Host {
+            targets: deployment.targets,
+            env: deployment.env,
+            settings,
+            services,
+        }
+    }
+
+    /// A host with the default settings, a fresh redactor (holding the targets' tokens) and
+    /// new services on `runtime`: for unit tests and tools such as the fuzzer.
+    pub fn with_defaults(
+        targets: Vec<Target>,
+        env: EnvSnapshot,
+        runtime: tokio::runtime::Handle,
+    ) -> Host {
+        let secrets = targets.iter().filter_map(|t| t.token.clone()).collect();
+        let services = Services::new(runtime, Redactor::new()).expect("HTTP client");
+        let deployment = Deployment {
+            targets,
+            env,
+            secrets,
+            simulated: false,
+        };
+        Host::new(deployment, PrimitiveSettings::default(), services)
+    }
+
     /// The same services over another environment, with a fresh redactor (the gate
     /// re-plans lanes under environment variants with it).
     pub fn with_env(&self, env: EnvSnapshot) -> Host {
         Host {
             targets: self.targets.clone(),
             env,
-            redactor: Redactor::new(),
-            http: self.http.clone(),
-            runtime: self.runtime.clone(),
-            cancel: self.cancel.clone(),
-            max_body: self.max_body,
-            default_http_timeout: self.default_http_timeout,
-            allow_prod_mutations: self.allow_prod_mutations,
-            phase: self.phase.clone(),
-            backup_max_age: self.backup_max_age,
+            settings: self.settings.clone(),
+            services: Services {
+                redactor: Redactor::new(),
+                ..self.services.clone()
+            },
         }
     }
 
@@ -70,7 +110,10 @@ impl Host {
             });
             match local {
                 Some((runtime, client)) => runtime.block_on(request(client.clone())),
-                None => self.runtime.block_on(request(self.http.clone())),
+                None => self
+                    .services
+                    .runtime
+                    .block_on(request(self.services.http.clone())),
             }
         })
     }

@@ -53,7 +53,7 @@ pub fn build() -> Engine {
         if ops % 256 != 0 {
             return None;
         }
-        if context::host().is_some_and(|h| h.cancel.is_cancelled()) {
+        if context::host().is_some_and(|h| h.services.cancel.is_cancelled()) {
             return Some(Dynamic::from(STOP_CANCELLED));
         }
         match context::deadline() {

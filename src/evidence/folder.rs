@@ -1,9 +1,9 @@
 //! The evidence folder: streamed per-check files as checks end, reports and SHA256SUMS at
 //! the end. Every byte written passes through the redactor.
 
-use crate::evidence::redact::Redactor;
 use crate::evidence::{har, sums, write::atomic_write};
 use crate::outcome::CheckResult;
+use crate::redact::Redactor;
 use crate::run::CheckEvidence;
 use std::io;
 use std::path::{Path, PathBuf};

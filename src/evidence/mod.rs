@@ -1,8 +1,8 @@
-//! The evidence folder: HTTP archives, redaction, atomic writes, SHA256SUMS.
+//! The evidence folder: HTTP archives, atomic writes, SHA256SUMS, and the reports' fixed text.
 
 pub mod exchange;
 pub mod folder;
 pub mod har;
-pub mod redact;
 pub mod sums;
+pub mod vocabulary;
 pub mod write;

@@ -232,21 +232,21 @@ pub async fn access_token(
             .get_nonempty(variable)
             .ok_or_else(|| format!("{variable} is empty"))?
             .to_string();
-        host.redactor.add(&token);
+        host.services.redactor.add(&token);
         return Ok(token);
     }
     let key = source.cache_key();
     if let Some(cached) = cache().lock().get(&key)
         && Instant::now() < cached.renew_at
     {
-        host.redactor.add(&cached.token);
+        host.services.redactor.add(&cached.token);
         return Ok(cached.token.clone());
     }
     let deadline = tokio::time::Instant::from_std(deadline.min(Instant::now() + TOKEN_TIMEOUT));
     let fetched = tokio::time::timeout_at(deadline, fetch(host, source))
         .await
         .map_err(|_| format!("timed out obtaining a token ({})", source.describe()))??;
-    host.redactor.add(&fetched.0);
+    host.services.redactor.add(&fetched.0);
     let lifetime = fetched.1.saturating_sub(EXPIRY_MARGIN);
     cache().lock().insert(
         key,
@@ -286,18 +286,18 @@ async fn fetch(host: &Host, source: &Source) -> Result<(String, Duration), Strin
         Source::StaticToken { .. } => unreachable!("static tokens are not fetched"),
         Source::ServiceAccount { key, .. } => {
             let url = checked_endpoint(&key.token_uri)?;
-            host.redactor.add(&key.private_key);
+            host.services.redactor.add(&key.private_key);
             let assertion = signed_assertion(key, chrono::Utc::now().timestamp())?;
-            host.http.post(url).form(&[
+            host.services.http.post(url).form(&[
                 ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
                 ("assertion", assertion.as_str()),
             ])
         }
         Source::AuthorizedUser { user, .. } => {
             let url = checked_endpoint(&user.token_uri)?;
-            host.redactor.add(&user.refresh_token);
-            host.redactor.add(&user.client_secret);
-            host.http.post(url).form(&[
+            host.services.redactor.add(&user.refresh_token);
+            host.services.redactor.add(&user.client_secret);
+            host.services.http.post(url).form(&[
                 ("grant_type", "refresh_token"),
                 ("client_id", user.client_id.as_str()),
                 ("client_secret", user.client_secret.as_str()),
@@ -308,7 +308,10 @@ async fn fetch(host: &Host, source: &Source) -> Result<(String, Duration), Strin
             let url = format!(
                 "http://{metadata}/computeMetadata/v1/instance/service-accounts/default/token?scopes={SCOPE}"
             );
-            host.http.get(url).header("metadata-flavor", "Google")
+            host.services
+                .http
+                .get(url)
+                .header("metadata-flavor", "Google")
         }
     };
     let response = request

@@ -94,8 +94,8 @@ fn bearer(ctx: &NativeCallContext, host: &Arc<Host>, verb: &str) -> Res<String> 
     };
     context::log(format!("Google credentials: {}", source.describe()));
     let deadline = Instant::now() + context::remaining();
-    let cancel = host.cancel.clone();
-    let token = host.runtime.block_on(async {
+    let cancel = host.services.cancel.clone();
+    let token = host.services.runtime.block_on(async {
         tokio::select! {
             t = auth::access_token(host, &source, deadline) => Some(t),
             _ = cancel.cancelled() => None,
@@ -106,7 +106,7 @@ fn bearer(ctx: &NativeCallContext, host: &Arc<Host>, verb: &str) -> Res<String> 
         Some(Ok(token)) => Ok(token),
         Some(Err(e)) => Err(script_error(
             ctx,
-            format!("{verb}: {}", host.redactor.redact(&e)),
+            format!("{verb}: {}", host.services.redactor.redact(&e)),
         )),
     }
 }
@@ -160,7 +160,8 @@ pub fn call(
             .unwrap_or_else(|| response.body_text().chars().take(300).collect());
         return Err(script_error(
             ctx,
-            host.redactor
+            host.services
+                .redactor
                 .redact(&format!("{verb} answered {}: {detail}", response.status)),
         ));
     }

@@ -1,9 +1,9 @@
 //! The terminal: one line per finished check (`[passed] id (required)`), a progress bar on a
 //! TTY, plain lines otherwise, and the verdict at the end. Colour only on a TTY without NO_COLOR.
 
-use crate::engine::error::code_frame;
-use crate::evidence::redact::Redactor;
+use crate::diagnostic::code_frame;
 use crate::outcome::{CheckResult, Status};
+use crate::redact::Redactor;
 use crate::run::Event;
 use crate::verdict::{Decision, Verdict};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -5,12 +5,11 @@ pub mod event;
 
 pub use event::{CheckEvidence, Event};
 
-use crate::config::EnvSnapshot;
-use crate::engine::context::{self, CheckRecord, CheckScope, DeclaredCheck, Phase};
+use crate::engine::context::{self, CheckRecord, CheckScope, Phase};
 use crate::engine::error::{self, StopKind};
 use crate::engine::host::Host;
 use crate::outcome::{CheckResult, Failure, Status};
-use crate::plan::Plan;
+use crate::plan::{Plan, PlannedCheck};
 use rhai::Engine;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -22,7 +21,6 @@ use std::time::{Duration, Instant};
 pub struct RunSettings {
     pub jobs: usize,
     pub default_timeout: Duration,
-    pub allow_prod_mutations: bool,
     /// Whether checks' HTTP exchanges are archived as HAR files.
     pub http_archive: bool,
 }
@@ -31,44 +29,6 @@ pub struct RunSettings {
 pub struct RunOutcome {
     pub results: Vec<CheckResult>,
     pub interrupted: bool,
-}
-
-/// Why a check will not run at all, decided before any of its code runs.
-pub fn pre_run_skip(
-    decl: &DeclaredCheck,
-    env: &EnvSnapshot,
-    host: &Host,
-    allow_prod_mutations: bool,
-) -> Option<String> {
-    if let Some(toggle) = &decl.toggle {
-        match env.toggle(toggle) {
-            Ok(true) => {}
-            Ok(false) => {
-                let raw = env.get(toggle).unwrap_or_default();
-                return Some(format!("{toggle}={raw}"));
-            }
-            Err(message) => return Some(message),
-        }
-    }
-    for var in &decl.needs {
-        if env.get_nonempty(var).is_none() {
-            return Some(format!("{var} unset"));
-        }
-    }
-    if decl.mutates && !allow_prod_mutations {
-        let production = decl
-            .target
-            .as_deref()
-            .and_then(|name| host.targets.iter().find(|t| t.name == name))
-            .is_some_and(|t| t.is_production());
-        if production {
-            return Some(
-                "mutates state: not run against production without --allow-prod-mutations"
-                    .to_string(),
-            );
-        }
-    }
-    None
 }
 
 /// Runs every planned check and feeds `sink` with events, in the order they happen.
@@ -112,7 +72,7 @@ pub fn run(
                         let check = &plan.checks[index];
                         let _ = tx.send(Event::CheckStarted {
                             index,
-                            id: check.decl.id.clone(),
+                            id: check.spec.id.clone(),
                         });
                         let (result, evidence) = run_check(plan, index, engine, host, settings);
                         let _ = tx.send(Event::CheckFinished {
@@ -126,7 +86,7 @@ pub fn run(
         }
         drop(tx);
         for event in rx {
-            if host.cancel.is_cancelled() && !interrupted_reported {
+            if host.services.cancel.is_cancelled() && !interrupted_reported {
                 interrupted_reported = true;
                 sink(&Event::Interrupted);
             }
@@ -137,7 +97,7 @@ pub fn run(
         }
     });
 
-    let interrupted = host.cancel.is_cancelled();
+    let interrupted = host.services.cancel.is_cancelled();
     if interrupted && !interrupted_reported {
         sink(&Event::Interrupted);
     }
@@ -162,7 +122,7 @@ fn never_reached(plan: &Plan, index: usize) -> CheckResult {
 fn base_result(plan: &Plan, index: usize) -> CheckResult {
     let check = &plan.checks[index];
     let lane = plan.lane_of(check);
-    let decl = &check.decl;
+    let decl = &check.spec;
     CheckResult {
         id: decl.id.clone(),
         lane: lane.display.clone(),
@@ -193,7 +153,7 @@ fn run_check(
     settings: &RunSettings,
 ) -> (CheckResult, CheckEvidence) {
     let check = &plan.checks[index];
-    let decl = &check.decl;
+    let decl = &check.spec;
     let lane = plan.lane_of(check);
     let mut result = base_result(plan, index);
     let mut evidence = CheckEvidence::default();
@@ -209,13 +169,18 @@ fn run_check(
             .log
             .push(format!("description: {}", decl.description));
     }
-    if host.cancel.is_cancelled() {
+    if host.services.cancel.is_cancelled() {
         result.status = Status::Errored;
         result.reason = Some("interrupted before it ran".to_string());
         evidence.log.push("interrupted before it ran".to_string());
         return (result, evidence);
     }
-    if let Some(reason) = pre_run_skip(decl, &host.env, host, settings.allow_prod_mutations) {
+    if let Some(reason) = crate::gate::skip_reason(
+        decl,
+        &host.env,
+        &host.targets,
+        host.settings.allow_prod_mutations,
+    ) {
         result.status = Status::Skipped;
         evidence.log.push(format!("skipped: {reason}"));
         result.reason = Some(reason);
@@ -232,7 +197,7 @@ fn run_check(
                 .push(format!("--- attempt {attempt} of {attempts}"));
         }
         result.attempts = attempt;
-        let (status, reason, record) = run_attempt(engine, host, lane, decl, timeout);
+        let (status, reason, record) = run_attempt(engine, host, lane, check, timeout);
         evidence.log.extend(record.log);
         evidence.exchanges.extend(record.exchanges);
         evidence.artifacts.extend(record.evidence);
@@ -244,7 +209,7 @@ fn run_check(
         result.reason = reason;
         let retry = matches!(status, Status::Failed | Status::Errored)
             && attempt < attempts
-            && !host.cancel.is_cancelled();
+            && !host.services.cancel.is_cancelled();
         if !retry {
             break;
         }
@@ -292,9 +257,10 @@ fn run_attempt(
     engine: &Engine,
     host: &Arc<Host>,
     lane: &crate::plan::Lane,
-    decl: &DeclaredCheck,
+    check: &PlannedCheck,
     timeout: Duration,
 ) -> (Status, Option<String>, CheckRecord) {
+    let decl = &check.spec;
     let deadline = Instant::now() + timeout;
     let scope = CheckScope {
         id: decl.id.clone(),
@@ -304,8 +270,9 @@ fn run_attempt(
     };
     let (outcome, phase) =
         context::with_phase(host.clone(), Phase::Checking(scope), deadline, || {
-            let call =
-                std::panic::catch_unwind(AssertUnwindSafe(|| context::call_body(engine, decl)));
+            let call = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                context::call_body(engine, &check.body)
+            }));
             match call {
                 Ok(Ok(_)) => Ok(()),
                 Ok(Err(e)) => Err(Ok(error::from_eval(&e))),

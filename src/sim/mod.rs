@@ -33,7 +33,6 @@ use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 use serde_json::json;
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -83,9 +82,6 @@ pub struct Sim {
     /// The access token both simulated Google APIs require (a generated test credential).
     pub google_token: String,
     recorder: offsite::Recorder,
-    // Whether each token was generated here, which decides whether `export_lines` may print it.
-    staging_token_generated: bool,
-    prod_token_generated: bool,
     shutdown: Vec<oneshot::Sender<()>>,
 }
 
@@ -105,8 +101,6 @@ impl Sim {
 
         let faults: Arc<HashSet<Fault>> = Arc::new(config.faults.iter().copied().collect());
         let started = Instant::now();
-        let staging_token_generated = config.staging_token.is_none();
-        let prod_token_generated = config.prod_token.is_none();
 
         let mut targets = Vec::with_capacity(2);
         for (name, token) in [
@@ -162,8 +156,6 @@ impl Sim {
             logging_url,
             google_token,
             recorder,
-            staging_token_generated,
-            prod_token_generated,
             shutdown,
         })
     }
@@ -171,48 +163,6 @@ impl Sim {
     /// Every request the offsite recorder received, in arrival order (lower-case header names).
     pub fn offsite_requests(&self) -> Vec<RecordedRequest> {
         self.recorder.snapshot()
-    }
-
-    /// Shell `export` lines pointing oa-validate at this sim. Tokens supplied by the caller are
-    /// not echoed, so they never end up in a terminal scrollback or a pasted log.
-    pub fn export_lines(&self) -> String {
-        let mut out = String::new();
-        for (target, prefix, generated) in [
-            (&self.staging, "STAGING", self.staging_token_generated),
-            (&self.prod, "PROD", self.prod_token_generated),
-        ] {
-            let _ = writeln!(
-                out,
-                "export {prefix}_CONTROL_BASE_URL={}",
-                target.control_url
-            );
-            if generated {
-                let _ = writeln!(out, "export {prefix}_CONTROL_ACCESS_TOKEN={}", target.token);
-            } else {
-                let _ = writeln!(
-                    out,
-                    "# {prefix}_CONTROL_ACCESS_TOKEN: taken from your environment"
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# offsite recorder (redirect-offsite target): {}",
-            self.offsite_url
-        );
-        for (target, prefix) in [(&self.staging, "STAGING"), (&self.prod, "PROD")] {
-            let _ = writeln!(
-                out,
-                "export {prefix}_RUNTIME_BASE_URL={}",
-                target.runtime_url
-            );
-        }
-        let _ = writeln!(out, "export OA_CLOUD_RUN_ENDPOINT={}", self.cloud_run_url);
-        let _ = writeln!(out, "export OA_LOGGING_ENDPOINT={}", self.logging_url);
-        // A generated test credential that only the sim accepts.
-        let _ = writeln!(out, "export OA_GOOGLE_ACCESS_TOKEN={}", self.google_token);
-        let _ = writeln!(out, "export OA_TEST_AGENT_ID={TEST_AGENT_ID}");
-        out
     }
 }
 

@@ -1,11 +1,9 @@
 //! ADC discovery order and the token exchanges, against a loopback token endpoint.
 
 use super::*;
-use crate::evidence::redact::Redactor;
 use axum::extract::Form;
 use axum::routing::post;
 use std::collections::HashMap as Fields;
-use tokio_util::sync::CancellationToken;
 
 /// A throwaway RSA key generated for these tests only; it grants nothing anywhere.
 const TEST_KEY: &str = include_str!("test-key.pem");
@@ -186,19 +184,10 @@ fn verify(jwt: &str) {
 }
 
 fn host(vars: &[(&str, &str)]) -> Host {
-    Host {
-        targets: Vec::new(),
-        env: env(vars),
-        redactor: Redactor::new(),
-        http: Host::http_client().unwrap(),
-        runtime: tokio::runtime::Handle::current(),
-        cancel: CancellationToken::new(),
-        max_body: 1 << 20,
-        default_http_timeout: Duration::from_secs(5),
-        allow_prod_mutations: false,
-        phase: None,
-        backup_max_age: Duration::from_secs(3600),
-    }
+    let mut host = Host::with_defaults(Vec::new(), env(vars), tokio::runtime::Handle::current());
+    host.settings.limits.max_body = 1 << 20;
+    host.settings.limits.http_timeout = Duration::from_secs(5);
+    host
 }
 
 /// A token endpoint that checks what it receives the way Google's does.
@@ -244,7 +233,9 @@ async fn service_account_and_user_tokens_are_obtained_and_redacted() {
     let token = access_token(&h, &source, deadline).await.unwrap();
     assert_eq!(token, "ya29.test-access-token-1");
     assert_eq!(
-        h.redactor.redact("Bearer ya29.test-access-token-1"),
+        h.services
+            .redactor
+            .redact("Bearer ya29.test-access-token-1"),
         "Bearer [REDACTED]"
     );
 
@@ -259,7 +250,10 @@ async fn service_account_and_user_tokens_are_obtained_and_redacted() {
         access_token(&h, &source, deadline).await.unwrap(),
         "ya29.test-access-token-1"
     );
-    assert_eq!(h.redactor.redact("1//refresh-token-value"), "[REDACTED]");
+    assert_eq!(
+        h.services.redactor.redact("1//refresh-token-value"),
+        "[REDACTED]"
+    );
 
     let wrong = write(
         dir.path(),

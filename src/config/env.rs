@@ -1,11 +1,7 @@
-//! The resolved run configuration: targets, environment snapshot, secrets, modes.
-//!
-//! `cli.rs` is the only place that reads the process environment; it captures it into an
-//! [`EnvSnapshot`] and everything below works from that.
+//! The process environment, captured once into an [`EnvSnapshot`] with the upstream names,
+//! defaults and aliases applied; which variables are secrets. Nothing else reads `std::env`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::time::Duration;
 
 /// The upstream variables and their defaults (upstream-harness §1), in SUMMARY.md order.
 pub const UPSTREAM_VARIABLES: &[(&str, Option<&str>)] = &[
@@ -40,6 +36,10 @@ pub const VARIABLE_ALIASES: &[(&str, &str)] = &[(
     "RUN_SPACETIME_CONTRACT_TESTS",
 )];
 
+/// The checkout whose `cargo test`s local lanes run (`cargo::test`); `--sim` points it at the
+/// fixture workspace when it is unset.
+pub const REPO_ROOT_VAR: &str = "OA_REPO_ROOT";
+
 /// Shortest secret accepted: a shorter one would redact ordinary text everywhere.
 pub const MIN_SECRET_LEN: usize = 8;
 
@@ -65,6 +65,16 @@ pub struct EnvSnapshot {
 }
 
 impl EnvSnapshot {
+    /// The process environment as it is now (upstream aliases applied).
+    pub fn capture() -> Self {
+        let mut env = Self::new(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        );
+        env.apply_aliases();
+        env
+    }
+
     pub fn new(vars: impl IntoIterator<Item = (String, String)>) -> Self {
         Self {
             vars: vars.into_iter().collect(),
@@ -110,6 +120,15 @@ impl EnvSnapshot {
         self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Values of secret-named variables (long enough to be redacted safely): what the
+    /// redactor masks besides the targets' tokens.
+    pub fn secret_values(&self) -> Vec<String> {
+        self.iter()
+            .filter(|(name, value)| is_secret_name(name) && value.len() >= MIN_SECRET_LEN)
+            .map(|(_, value)| value.to_string())
+            .collect()
+    }
+
     /// Reads a toggle: `Ok(true)` when on, `Err(reason)` quoting the raw value when off.
     /// Unset means the upstream default, or on when there is none.
     pub fn toggle(&self, name: &str) -> Result<bool, String> {
@@ -129,64 +148,6 @@ pub fn parse_toggle(raw: &str) -> Option<bool> {
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
     }
-}
-
-/// One deployment the lanes run against.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// `staging` or `prod`.
-    pub name: String,
-    /// Human form used in descriptions: `staging`, `production`.
-    pub label: String,
-    pub control_url: String,
-    pub runtime_url: Option<String>,
-    pub token: Option<String>,
-    /// The name of the variable the token came from (for skip reasons).
-    pub token_var: String,
-    /// A simulated target is never production, whatever its name.
-    pub simulated: bool,
-}
-
-impl Target {
-    pub fn is_production(&self) -> bool {
-        self.name == "prod" && !self.simulated
-    }
-}
-
-/// How the verdict turns into an exit code and what is refused up front.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    /// Release gating: the whole matrix, no skipped required check, no baseline.
-    Gate,
-    /// Exit 0 even on NO-GO (`--baseline` or `FAIL_ON_REQUIRED_FAILURE=0`).
-    Baseline,
-}
-
-/// Everything a run needs, resolved once from arguments and environment.
-#[derive(Debug, Clone)]
-pub struct RunConfig {
-    pub lanes: Vec<PathBuf>,
-    /// True when the lanes are the default full set (lanes/*.rhai).
-    pub full_matrix: bool,
-    pub check_filter: Vec<String>,
-    pub targets: Vec<Target>,
-    pub env: EnvSnapshot,
-    pub mode: Mode,
-    pub jobs: usize,
-    pub out_dir: PathBuf,
-    pub default_timeout: Duration,
-    pub allow_prod_mutations: bool,
-    pub phase: Option<String>,
-    /// `--backup-max-age`: oldest Laravel DB backup evidence accepted (policy 4).
-    pub backup_max_age: Duration,
-    pub max_body: u64,
-    pub color: bool,
-    pub progress: bool,
-    /// Write `http/<check_id>.har` (off with `--no-har`).
-    pub http_archive: bool,
-    /// Extra secret values (beyond tokens and secret-named variables) to redact.
-    pub secrets: Vec<String>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,61 @@
+//! `oa-validate list`: the matrix as a table (id, lane, level, target, description), without
+//! touching the network.
+
+use super::host;
+use crate::config::{PlanConfig, UsageError};
+use crate::exit_code;
+use crate::plan::Plan;
+
+pub fn list(runtime: &tokio::runtime::Runtime, config: PlanConfig) -> Result<i32, UsageError> {
+    let (host, plan) = match host::plan_only(runtime, config)? {
+        (host, Ok(plan)) => (host, plan),
+        (_, Err(code)) => return Ok(code),
+    };
+    use std::io::Write;
+    let _ = write!(
+        std::io::stdout().lock(),
+        "{}",
+        host.services.redactor.redact(&matrix_table(&plan))
+    );
+    Ok(exit_code::GO)
+}
+
+/// `list` output: aligned columns id, lane, level, target, description.
+pub fn matrix_table(plan: &Plan) -> String {
+    let rows: Vec<[String; 5]> = plan
+        .checks
+        .iter()
+        .map(|c| {
+            [
+                c.spec.id.clone(),
+                plan.lane_of(c).display.clone(),
+                c.spec.level.as_str().to_string(),
+                c.spec.target.clone().unwrap_or_else(|| "-".to_string()),
+                c.spec.description.clone(),
+            ]
+        })
+        .collect();
+    let header = ["CHECK", "LANE", "LEVEL", "TARGET", "DESCRIPTION"].map(str::to_string);
+    let mut widths = [0usize; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row.iter()) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        out.push_str(&format!(
+            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}\n",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3]
+        ));
+    }
+    out
+}

@@ -1,0 +1,50 @@
+//! The commands, one file each: from the resolved configuration to an exit code. This file
+//! only dispatches; a new command is a new file and one line here.
+
+mod check;
+mod defs;
+mod deploy;
+mod host;
+mod list;
+mod repl;
+mod run;
+mod signal;
+mod sim;
+
+use crate::cli::Cli;
+use crate::config::{self, CommandConfig, EnvSnapshot, UsageError};
+use crate::exit_code;
+
+/// Runs the parsed command line; returns the process exit code.
+pub fn main(cli: Cli) -> i32 {
+    let config = match config::resolve(cli, EnvSnapshot::capture(), chrono::Utc::now()) {
+        Ok(config) => config,
+        Err(e) => return usage_error(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit_code::USAGE;
+        }
+    };
+    let style = config.style;
+    let result = match config.command {
+        CommandConfig::Run(c) => run::run(&runtime, c, style),
+        CommandConfig::List(c) => list::list(&runtime, c),
+        CommandConfig::Check(c) => check::check(&runtime, c),
+        CommandConfig::Sim(c) => sim::serve(&runtime, c),
+        CommandConfig::Repl(c) => repl::repl(&runtime, c),
+        CommandConfig::Defs(c) => defs::defs(&c),
+    };
+    result.unwrap_or_else(|e| usage_error(&e))
+}
+
+fn usage_error(e: &UsageError) -> i32 {
+    eprintln!("error: {e}");
+    exit_code::USAGE
+}

@@ -1,0 +1,188 @@
+//! `oa-validate [LANE ...]`: run the matrix — plan, apply the gate's rules, run the checks,
+//! write the evidence and the reports, print the verdict.
+
+use super::{deploy, host, signal};
+use crate::config::{EnvSnapshot, Mode, RunConfig, TerminalStyle, UsageError};
+use crate::engine::host::Host;
+use crate::evidence::folder::EvidenceFolder;
+use crate::plan::Plan;
+use crate::redact::Redactor;
+use crate::report::{self, RunMode, RunSummary, terminal::Terminal};
+use crate::run::{self, Event, RunSettings};
+use crate::{engine, exit_code, gate, verdict};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn run(
+    runtime: &tokio::runtime::Runtime,
+    config: RunConfig,
+    style: TerminalStyle,
+) -> Result<i32, UsageError> {
+    if let Some(refusal) = gate::refuse_invocation(&config) {
+        return Err(UsageError(refusal.to_string()));
+    }
+    let (deployment, _sim) = deploy::start(runtime, config.deployment)?;
+    let simulated = deployment.simulated;
+    let host = host::build(runtime, deployment, config.settings)?;
+    let redactor = host.services.redactor.clone();
+    let engine = engine::build();
+    let mut plan = match host::plan(&engine, &host, &config.lanes.paths) {
+        Ok(plan) => plan,
+        Err(code) => return Ok(code),
+    };
+    if !config.check_filter.is_empty() {
+        let unknown: Vec<&str> = config
+            .check_filter
+            .iter()
+            .filter(|id| !plan.checks.iter().any(|c| &c.spec.id == *id))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(UsageError(format!(
+                "--check: no such check: {}",
+                unknown.join(", ")
+            )));
+        }
+        plan.checks
+            .retain(|c| config.check_filter.contains(&c.spec.id));
+    }
+    if plan.checks.is_empty() {
+        eprintln!("error: no checks selected");
+        return Ok(exit_code::NO_CHECKS);
+    }
+    if config.mode == Mode::Gate {
+        let refusals = gate_refusals(&engine, &host, &plan);
+        if !refusals.is_empty() {
+            for r in &refusals {
+                eprintln!("error: --gate: {r}");
+            }
+            return Ok(exit_code::USAGE);
+        }
+    }
+
+    let mut folder = EvidenceFolder::create(&config.out_dir, redactor.clone())
+        .map_err(|e| UsageError(format!("cannot write evidence: {e}")))?;
+    signal::install_interrupt_handler(runtime, host.services.cancel.clone());
+
+    let started = Instant::now();
+    let now = config.started_at;
+    let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut terminal = Terminal::new(
+        style.color,
+        style.progress,
+        redactor.clone(),
+        plan.sources(),
+    );
+    let settings = RunSettings {
+        jobs: config.jobs,
+        default_timeout: config.default_timeout,
+        http_archive: config.http_archive,
+    };
+    let outcome = run::run(&plan, &engine, &host, &settings, |event| {
+        terminal.on_event(event);
+        if let Event::CheckFinished {
+            result, evidence, ..
+        } = event
+        {
+            folder.write_check(result, evidence);
+        }
+    });
+    let verdict = verdict::decide(&outcome.results, outcome.interrupted);
+    let production_mutations = gate::production_mutations(
+        plan.checks.iter().map(|c| &c.spec).zip(&outcome.results),
+        &host.targets,
+    );
+    let finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let lanes: Vec<String> = plan.lanes.iter().map(|l| l.display.clone()).collect();
+    let environment = environment_section(&host.env, &redactor);
+    let timestamp = crate::config::timestamp(now);
+    let summary = RunSummary {
+        timestamp: &timestamp,
+        started_at: &started_at,
+        finished_at: &finished_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        mode: match config.mode {
+            Mode::Normal => RunMode::Normal,
+            Mode::Gate => RunMode::Gate,
+            Mode::Baseline => RunMode::Baseline,
+        },
+        interrupted: outcome.interrupted,
+        simulated,
+        phase: host.settings.phase.as_deref(),
+        jobs: config.jobs,
+        lanes: &lanes,
+        environment: &environment,
+        results: &outcome.results,
+        verdict: &verdict,
+        production_mutations: &production_mutations,
+    };
+    folder.write_report("results.tsv", &report::tsv::render(&summary));
+    folder.write_report("SUMMARY.md", &report::markdown::render(&summary));
+    folder.write_report("summary.json", &report::json::render(&summary));
+    folder.write_report("junit.xml", &report::junit::render(&summary));
+    if let Err(e) = folder.seal() {
+        // Never a GO without its evidence.
+        eprintln!("error: the evidence folder is incomplete: {e}");
+        return Ok(exit_code::USAGE);
+    }
+    let out_display = config.out_dir.display().to_string();
+    terminal.production_mutations(&production_mutations);
+    terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
+    Ok(gate::exit_code(
+        verdict.decision,
+        config.mode,
+        outcome.interrupted,
+    ))
+}
+
+/// Everything the gate refuses once the plan is known, hidden toggles included (those lanes
+/// are planned again under environment variants).
+fn gate_refusals(engine: &rhai::Engine, host: &Arc<Host>, plan: &Plan) -> Vec<gate::Refusal> {
+    let specs = || plan.checks.iter().map(|c| &c.spec);
+    let mut refusals = gate::refuse_plan(
+        specs(),
+        &host.env,
+        &host.targets,
+        host.settings.allow_prod_mutations,
+    );
+    let reads: Vec<gate::LaneReads> = plan
+        .lanes
+        .iter()
+        .filter(|l| !l.env_reads.is_empty())
+        .map(|l| gate::LaneReads {
+            path: &l.path,
+            display: &l.display,
+            env_reads: &l.env_reads,
+        })
+        .collect();
+    refusals.extend(gate::hidden_toggles(
+        specs(),
+        &reads,
+        &host.env,
+        |lane, env| {
+            let variant = Arc::new(host.with_env(env));
+            crate::plan::plan(engine, &variant, &[lane.to_path_buf()])
+                .ok()
+                .map(|p| p.checks.into_iter().map(|c| c.spec).collect())
+        },
+    ));
+    refusals
+}
+
+/// The upstream variables for SUMMARY.md; secrets shown as `<redacted>`.
+fn environment_section(env: &EnvSnapshot, redactor: &Redactor) -> Vec<(String, Option<String>)> {
+    crate::config::UPSTREAM_VARIABLES
+        .iter()
+        .map(|(name, _)| {
+            let value = env.get(name).map(|v| {
+                if crate::config::is_secret_name(name) {
+                    "<redacted>".to_string()
+                } else {
+                    redactor.redact(v)
+                }
+            });
+            (name.to_string(), value)
+        })
+        .collect()
+}

@@ -1,0 +1,445 @@
+//! The resolved configuration: arguments and environment, resolved once into what each command
+//! needs — lanes, the deployment (targets and secrets, or the sim to start), phase, limits,
+//! mode and output. Nothing below reads the arguments or the process environment again.
+
+pub mod env;
+pub mod lanes;
+pub mod phase;
+pub mod sim;
+pub mod target;
+
+pub use env::{
+    EnvSnapshot, MIN_SECRET_LEN, REPO_ROOT_VAR, UPSTREAM_VARIABLES, VARIABLE_ALIASES,
+    is_secret_name, parse_toggle,
+};
+pub use lanes::{DEFAULT_LANES, LaneSelection};
+pub use sim::SimSettings;
+pub use target::Target;
+
+use crate::cli::{Cli, Command, DefsArgs, LaneArgs, ReplArgs, RunArgs, SimArgs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration problem: exit code 2 with this message.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Largest response body read unless `--max-body` says otherwise.
+pub const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
+/// Timeout of one HTTP request unless the request says otherwise.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole resolved configuration of one invocation.
+#[derive(Debug)]
+pub struct Config {
+    pub command: CommandConfig,
+    pub style: TerminalStyle,
+}
+
+/// What one command needs, and nothing else.
+#[derive(Debug)]
+pub enum CommandConfig {
+    Run(RunConfig),
+    List(PlanConfig),
+    Check(PlanConfig),
+    Sim(SimCommandConfig),
+    Repl(ReplConfig),
+    Defs(DefsConfig),
+}
+
+/// Colour and progress bar: only on a terminal, and not under `NO_COLOR` / `CI`.
+#[derive(Debug, Clone, Copy)]
+pub struct TerminalStyle {
+    pub color: bool,
+    pub progress: bool,
+}
+
+/// The limits every primitive works within.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest response body read (`--max-body`); larger ones error.
+    pub max_body: u64,
+    /// Timeout of one HTTP request unless the script sets one.
+    pub http_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body: DEFAULT_MAX_BODY,
+            http_timeout: DEFAULT_HTTP_TIMEOUT,
+        }
+    }
+}
+
+/// What the primitives read besides the deployment: limits and the run's policies.
+#[derive(Debug, Clone)]
+pub struct PrimitiveSettings {
+    pub limits: Limits,
+    /// Checks declared `mutates: true` may run against production.
+    pub allow_prod_mutations: bool,
+    /// The cutover phase (`--phase`), e.g. `legacy-deletion`; lanes read it with `phase()`.
+    pub phase: Option<String>,
+    /// Oldest Laravel DB backup evidence accepted (`--backup-max-age`, policy 4).
+    pub backup_max_age: Duration,
+}
+
+impl Default for PrimitiveSettings {
+    fn default() -> Self {
+        PrimitiveSettings {
+            limits: Limits::default(),
+            allow_prod_mutations: false,
+            phase: None,
+            backup_max_age: phase::DEFAULT_BACKUP_MAX_AGE,
+        }
+    }
+}
+
+/// The deployment the lanes run against: its targets, its environment and the secret values
+/// to redact from every output.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub targets: Vec<Target>,
+    pub env: EnvSnapshot,
+    /// Tokens and values of secret-named variables.
+    pub secrets: Vec<String>,
+    /// Whether this is the in-process sim (whose targets are never production).
+    pub simulated: bool,
+}
+
+impl Deployment {
+    /// Staging and prod from the upstream variables.
+    pub fn real(env: EnvSnapshot) -> Result<Deployment, UsageError> {
+        let targets = target::targets_from_env(&env, false)?;
+        Ok(Deployment {
+            secrets: secrets(&targets, &[&env]),
+            targets,
+            env,
+            simulated: false,
+        })
+    }
+
+    /// The sim's targets: `env` with what the running sim exports ([`sim::exports`]).
+    pub fn simulated(env: &EnvSnapshot, exports: &[sim::Export]) -> Result<Deployment, UsageError> {
+        let simulated = sim::apply(exports, env);
+        let targets = target::targets_from_env(&simulated, true)?;
+        Ok(Deployment {
+            // The caller's own values stay secret even where the sim's replaced them.
+            secrets: secrets(&targets, &[env, &simulated]),
+            targets,
+            env: simulated,
+            simulated: true,
+        })
+    }
+}
+
+/// Every value to redact: the targets' tokens and the secret-named variables of `envs`.
+fn secrets(targets: &[Target], envs: &[&EnvSnapshot]) -> Vec<String> {
+    let mut secrets: Vec<String> = targets.iter().filter_map(|t| t.token.clone()).collect();
+    for env in envs {
+        secrets.extend(env.secret_values());
+    }
+    secrets.sort();
+    secrets.dedup();
+    secrets
+}
+
+/// Where the targets come from: known now, or once the sim has started.
+#[derive(Debug, Clone)]
+pub enum DeploymentConfig {
+    Real(Deployment),
+    /// The in-process sim, over this environment.
+    Sim(SimSettings, EnvSnapshot),
+}
+
+impl DeploymentConfig {
+    fn resolve(sim: Option<SimSettings>, env: EnvSnapshot) -> Result<Self, UsageError> {
+        match sim {
+            Some(settings) => Ok(DeploymentConfig::Sim(settings, env)),
+            None => Ok(DeploymentConfig::Real(Deployment::real(env)?)),
+        }
+    }
+}
+
+/// How the verdict turns into an exit code and what is refused up front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Release gating: the whole matrix, no skipped required check, no baseline.
+    Gate,
+    /// Exit 0 even on NO-GO (`--baseline` or `FAIL_ON_REQUIRED_FAILURE=0`).
+    Baseline,
+}
+
+/// `oa-validate [LANE ...]`: run the matrix.
+#[derive(Debug)]
+pub struct RunConfig {
+    pub lanes: LaneSelection,
+    /// `--check` ids (empty: every check).
+    pub check_filter: Vec<String>,
+    pub deployment: DeploymentConfig,
+    pub settings: PrimitiveSettings,
+    pub mode: Mode,
+    /// What asked for a baseline (`--baseline` or `FAIL_ON_REQUIRED_FAILURE=0`), if anything
+    /// did: the gate refuses it.
+    pub baseline_requested: Option<&'static str>,
+    pub jobs: usize,
+    pub out_dir: PathBuf,
+    /// Timeout of a check without its own `timeout` option.
+    pub default_timeout: Duration,
+    /// Write `http/<check_id>.har` (off with `--no-har`).
+    pub http_archive: bool,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `list` and `check`: plan lanes, run nothing.
+#[derive(Debug)]
+pub struct PlanConfig {
+    pub lanes: Vec<PathBuf>,
+    pub deployment: DeploymentConfig,
+    pub settings: PrimitiveSettings,
+}
+
+/// `sim`: serve the simulated deployment.
+#[derive(Debug)]
+pub struct SimCommandConfig {
+    pub sim: SimSettings,
+    pub env: EnvSnapshot,
+    /// `--fault help`: list the faults and exit.
+    pub list_faults: bool,
+}
+
+/// `repl`: probe by hand.
+#[derive(Debug)]
+pub struct ReplConfig {
+    pub deployment: DeploymentConfig,
+    pub settings: PrimitiveSettings,
+    /// The target bound to `target` at start.
+    pub target: String,
+    /// The history file (`None` with `--no-history` or without a home).
+    pub history: Option<PathBuf>,
+}
+
+/// `defs`: write the editor definitions.
+#[derive(Debug)]
+pub struct DefsConfig {
+    pub dir: PathBuf,
+    pub markdown: Option<PathBuf>,
+}
+
+/// Resolves the command line and the environment into the configuration of the command.
+pub fn resolve(
+    cli: Cli,
+    env: EnvSnapshot,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Config, UsageError> {
+    let style = terminal_style(&env);
+    let command = match cli.command {
+        None => CommandConfig::Run(resolve_run(&cli.run, env, now)?),
+        Some(Command::List(args)) => CommandConfig::List(resolve_plan(&args, env)?),
+        Some(Command::Check(args)) => CommandConfig::Check(resolve_plan(&args, env)?),
+        Some(Command::Sim(args)) => CommandConfig::Sim(resolve_sim(&args, env)?),
+        Some(Command::Repl(args)) => CommandConfig::Repl(resolve_repl(&args, env)?),
+        Some(Command::Defs(DefsArgs { dir, markdown })) => {
+            CommandConfig::Defs(DefsConfig { dir, markdown })
+        }
+    };
+    let progress = match &command {
+        CommandConfig::Run(_) => style.progress && !cli.run.no_progress,
+        _ => style.progress,
+    };
+    Ok(Config {
+        command,
+        style: TerminalStyle { progress, ..style },
+    })
+}
+
+/// Whether stdout is a terminal and colour is allowed (NO_COLOR, https://no-color.org).
+fn terminal_style(env: &EnvSnapshot) -> TerminalStyle {
+    use std::io::IsTerminal;
+    let tty = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let no_color = env.get("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ci = env.get("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    TerminalStyle {
+        color: tty && !no_color,
+        progress: tty && !ci,
+    }
+}
+
+fn resolve_plan(args: &LaneArgs, env: EnvSnapshot) -> Result<PlanConfig, UsageError> {
+    let lanes = lanes::resolve_lanes(&args.lanes)?.paths;
+    let sim = args.sim.then(|| SimSettings {
+        faults: Vec::new(),
+        latency: Duration::ZERO,
+        setup: false,
+    });
+    Ok(PlanConfig {
+        lanes,
+        deployment: DeploymentConfig::resolve(sim, env)?,
+        settings: PrimitiveSettings::default(),
+    })
+}
+
+fn resolve_sim(args: &SimArgs, env: EnvSnapshot) -> Result<SimCommandConfig, UsageError> {
+    let list_faults = args.faults.iter().any(|f| f == "help" || f == "list");
+    let faults = if list_faults {
+        Vec::new()
+    } else {
+        sim::parse_faults(&args.faults)?
+    };
+    let latency = humantime::parse_duration(&args.latency)
+        .map_err(|e| UsageError(format!("--latency {:?}: {e}", args.latency)))?;
+    Ok(SimCommandConfig {
+        sim: SimSettings {
+            faults,
+            latency,
+            setup: true,
+        },
+        env,
+        list_faults,
+    })
+}
+
+fn resolve_repl(args: &ReplArgs, env: EnvSnapshot) -> Result<ReplConfig, UsageError> {
+    let history = if args.no_history {
+        None
+    } else {
+        history_path(&env)
+    };
+    let sim = args.sim.then(|| SimSettings {
+        faults: Vec::new(),
+        latency: Duration::ZERO,
+        setup: false,
+    });
+    Ok(ReplConfig {
+        deployment: DeploymentConfig::resolve(sim, env)?,
+        settings: PrimitiveSettings::default(),
+        target: args.target.clone(),
+        history,
+    })
+}
+
+/// Where the REPL history lives: `$XDG_STATE_HOME/oa-validate/history`, else
+/// `~/.local/state/oa-validate/history`.
+pub fn history_path(env: &EnvSnapshot) -> Option<PathBuf> {
+    let base = env
+        .get_nonempty("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            env.get_nonempty("HOME")
+                .map(|h| std::path::Path::new(h).join(".local/state"))
+        })?;
+    Some(base.join("oa-validate").join("history"))
+}
+
+fn resolve_run(
+    args: &RunArgs,
+    env: EnvSnapshot,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<RunConfig, UsageError> {
+    let mut lanes = lanes::resolve_lanes(&args.lanes)?;
+    phase::add_phase_lanes(args.phase.as_deref(), &mut lanes)?;
+    let backup_max_age = humantime::parse_duration(&args.backup_max_age)
+        .map_err(|e| UsageError(format!("--backup-max-age {:?}: {e}", args.backup_max_age)))?;
+    let fail_on_required = env
+        .get("FAIL_ON_REQUIRED_FAILURE")
+        .unwrap_or("1")
+        .to_string();
+    let baseline_env = match parse_toggle(&fail_on_required) {
+        Some(on) => !on,
+        None => {
+            return Err(UsageError(format!(
+                "FAIL_ON_REQUIRED_FAILURE={fail_on_required:?} is not 1/true/yes/on or 0/false/no/off"
+            )));
+        }
+    };
+    let baseline_requested = if args.baseline {
+        Some("--baseline")
+    } else if baseline_env {
+        Some("FAIL_ON_REQUIRED_FAILURE=0")
+    } else {
+        None
+    };
+    let mode = match (args.gate, baseline_requested) {
+        (true, _) => Mode::Gate,
+        (false, Some(_)) => Mode::Baseline,
+        (false, None) => Mode::Normal,
+    };
+    if args.jobs == 0 {
+        return Err(UsageError("--jobs must be at least 1".to_string()));
+    }
+    let default_timeout = humantime::parse_duration(&args.timeout)
+        .map_err(|e| UsageError(format!("--timeout {:?}: {e}", args.timeout)))?;
+    if default_timeout < Duration::from_millis(1) {
+        return Err(UsageError("--timeout must be positive".to_string()));
+    }
+    let max_body = parse_bytes(&args.max_body).map_err(UsageError)?;
+    let out_dir = match (&args.out, env.get_nonempty("OUTPUT_DIR")) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) => PathBuf::from(dir),
+        (None, None) => PathBuf::from("validation-evidence").join(timestamp(now)),
+    };
+    let sim = if args.sim {
+        Some(SimSettings {
+            faults: sim::parse_faults(&args.sim_faults)?,
+            latency: Duration::ZERO,
+            // The HTMX lanes need Chromium and the htmx library.
+            setup: true,
+        })
+    } else {
+        None
+    };
+    Ok(RunConfig {
+        lanes,
+        check_filter: args.checks.clone(),
+        deployment: DeploymentConfig::resolve(sim, env)?,
+        settings: PrimitiveSettings {
+            limits: Limits {
+                max_body,
+                http_timeout: DEFAULT_HTTP_TIMEOUT,
+            },
+            allow_prod_mutations: args.allow_prod_mutations,
+            phase: args.phase.clone(),
+            backup_max_age,
+        },
+        mode,
+        baseline_requested,
+        jobs: args.jobs,
+        out_dir,
+        default_timeout,
+        http_archive: !args.no_har,
+        started_at: now,
+    })
+}
+
+/// A size such as `16MiB`, `512k` or `1024`, in bytes.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (number, unit) = t
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| t.split_at(i))
+        .unwrap_or((t, ""));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 16MiB)"))?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+        other => return Err(format!("unknown size unit {other:?} in {text:?}")),
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+/// The upstream timestamp form, `YYYYMMDDTHHMMSSZ`.
+pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
+    now.format("%Y%m%dT%H%M%SZ").to_string()
+}
