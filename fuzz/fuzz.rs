@@ -11,7 +11,7 @@
 mod secret_forms;
 
 use oa_validate::diagnostic::Diagnostic;
-use oa_validate::evidence::exchange::{Exchange, ExchangeResponse};
+use oa_validate::evidence::exchange::{Rendered, RenderedResponse};
 use oa_validate::evidence::har;
 use oa_validate::redact::{MASK, Redactor};
 use rand::rngs::StdRng;
@@ -298,7 +298,7 @@ impl Target for Har {
                 _ => f64::from(b),
             }
         };
-        let response = (!input.len().is_multiple_of(3)).then(|| ExchangeResponse {
+        let response = (!input.len().is_multiple_of(3)).then(|| RenderedResponse {
             status: u16::from_le_bytes([
                 input.first().copied().unwrap_or(0),
                 input.last().copied().unwrap_or(0),
@@ -311,7 +311,7 @@ impl Target for Har {
             content_type: Some(part(3)).filter(|s| !s.is_empty()),
             request_id: Some(part(7)),
         });
-        let exchange = Exchange {
+        let exchange = Rendered {
             started_at: part(8),
             method: part(0),
             url: part(1),

@@ -7,20 +7,24 @@
 //! consume events. [`app`] holds one file per command on top.
 //!
 //! Layers, lowest first (a layer uses only those below it): [`config`], [`redact`],
-//! [`outcome`], [`diagnostic`]; the Rhai-free transport [`net`] and the Google client [`gcp`];
-//! the [`engine`] and its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`]
-//! and [`evidence`]; [`app`].
+//! [`outcome`], [`diagnostic`], [`wait`]; the Rhai-free transport [`net`], the Google client
+//! [`gcp`] on it, the browser driver [`browser`] and the [`evidence_model`]; the [`engine`] and
+//! its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`] and [`evidence`];
+//! [`app`], one file per command. [`sim`] stands apart: the simulated deployment.
 
 pub mod api;
 pub mod app;
+pub mod browser;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod evidence;
+pub mod evidence_model;
 pub mod exit_code;
 pub mod gate;
 pub mod gcp;
+pub mod net;
 pub mod outcome;
 pub mod plan;
 pub mod redact;
@@ -30,3 +34,4 @@ pub mod run;
 pub mod setup;
 pub mod sim;
 pub mod verdict;
+pub mod wait;

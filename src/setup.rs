@@ -14,7 +14,7 @@ pub const SETUP_SCRIPT: &str = "scripts/setup.sh";
 /// What is missing, in words (empty when nothing is).
 pub fn missing(env: &EnvSnapshot) -> Vec<&'static str> {
     let mut missing = Vec::new();
-    if crate::api::browser::find_chromium(env.get("OA_CHROMIUM"), env.get("PATH")).is_none() {
+    if crate::browser::find_chromium(env.get("OA_CHROMIUM"), env.get("PATH")).is_none() {
         missing.push("chromium");
     }
     if !crate::sim::htmx::htmx_candidates()

@@ -1,6 +1,7 @@
 //! Assertions. Each evaluated assertion is counted; a failed one is recorded on the check
 //! before the error is thrown, so a script that catches the error still fails the check.
 
+use crate::api::bind;
 use crate::api::http::HttpResponse;
 use crate::api::json::{dynamic_to_json, json_to_dynamic};
 use crate::engine::context;
@@ -48,14 +49,9 @@ pub fn record_failure(
     ))
 }
 
+/// Assertions belong inside checks (see [`bind::in_check`]).
 fn check_assertion(ctx: &NativeCallContext, verb: &str) -> Result<(), Box<EvalAltResult>> {
-    if context::with_check(|_| ()).is_none() {
-        return Err(crate::api::script_error(
-            ctx,
-            format!("{verb} can only be called inside a check, not at the top level of a lane"),
-        ));
-    }
-    Ok(())
+    bind::in_check(ctx, verb).map(|_| ())
 }
 
 /// JSON-like equality: numbers compare by value (200 == 200.0), everything else structurally.
@@ -106,7 +102,7 @@ fn assert_status_in(
 ) -> Result<(), Box<EvalAltResult>> {
     check_assertion(ctx, "assert_status")?;
     let expected = statuses_text(codes);
-    if codes.contains(&resp.status) {
+    if codes.contains(&i64::from(resp.status)) {
         record_pass(&format!(
             "{} {} answered {}",
             resp.method,

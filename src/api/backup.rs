@@ -5,7 +5,7 @@
 //! (default 24h), and, when `location` is a local file, that file's SHA-256 must match.
 
 use crate::api::assert::{record_failure, record_pass};
-use crate::api::proc::require_check;
+use crate::api::bind;
 use crate::engine::context;
 use rhai::plugin::*;
 use rhai::{EvalAltResult, Map, NativeCallContext};
@@ -14,7 +14,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::api::bind::Res;
 
 /// The variable naming the evidence file.
 pub const EVIDENCE_VAR: &str = "LARAVEL_DB_BACKUP_EVIDENCE";
@@ -65,7 +65,7 @@ fn age_text(age: Duration) -> String {
 }
 
 fn verify(ctx: &NativeCallContext, path: &str) -> Res<Map> {
-    let host = require_check(ctx, "backup::verify_evidence")?;
+    let host = bind::in_check(ctx, "backup::verify_evidence")?;
     let fail = |message: String, expected: &str, actual: String| {
         record_failure(ctx, message, Some(expected.to_string()), Some(actual))
     };
@@ -83,7 +83,7 @@ fn verify(ctx: &NativeCallContext, path: &str) -> Res<Map> {
     record_pass(&format!("backup evidence {path} exists"));
     context::with_check(|c| {
         c.record
-            .evidence
+            .artifacts
             .push(("backup-evidence.json".to_string(), text.clone()))
     });
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {

@@ -5,7 +5,8 @@
 //! matched exactly (`-- --exact`) and a name that did not run fails the check, saying which.
 
 use crate::api::assert::{record_failure, record_pass};
-use crate::api::proc::{ProcSpec, proc_error, require_check, run, run_logged};
+use crate::api::bind;
+use crate::api::proc::{ProcSpec, proc_error, run, run_logged};
 use crate::api::script_error;
 use crate::engine::context;
 use crate::engine::host::Host;
@@ -15,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::api::bind::Res;
 
 /// Default timeout of `cargo::test`: the first run compiles the crate and its dependencies.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -143,14 +144,14 @@ fn record_commit_evidence(root: Option<&Path>, manifest: &Path, commit: &str) {
     context::with_check(|c| {
         match c
             .record
-            .evidence
+            .artifacts
             .iter_mut()
             .find(|(name, _)| name == COMMIT_EVIDENCE)
         {
             // Several cargo::test calls in one check: one file listing each tested manifest.
             Some((_, existing)) if !existing.contains(&text) => existing.push_str(&text),
             Some(_) => {}
-            None => c.record.evidence.push((COMMIT_EVIDENCE.to_string(), text)),
+            None => c.record.artifacts.push((COMMIT_EVIDENCE.to_string(), text)),
         }
     });
 }
@@ -206,7 +207,7 @@ fn read_options(ctx: &NativeCallContext, opts: Map) -> Res<TestOptions> {
 }
 
 fn run_tests(ctx: &NativeCallContext, manifest: &str, names: Array, opts: Map) -> Res<Map> {
-    let host = require_check(ctx, "cargo::test")?;
+    let host = bind::in_check(ctx, "cargo::test")?;
     let options = read_options(ctx, opts)?;
     let names: Vec<String> = names.into_iter().map(|n| n.to_string()).collect();
     if names.is_empty() || names.iter().any(|n| n.trim().is_empty()) {

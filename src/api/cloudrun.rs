@@ -7,17 +7,17 @@
 //! `no Google credentials (ADC)`; an API error (401/403/404/429/5xx) errors the check with the
 //! API's own message.
 
-use crate::api::script_error;
+use crate::api::{google, script_error};
 use crate::engine::context;
 use crate::gcp::model::{self, newest_first};
-use crate::gcp::rest::{self, Api};
-use reqwest::Method;
+use crate::gcp::rest::{self, Api, Call};
+use crate::net::Method;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
 use serde_json::Value;
 use std::time::Duration;
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::api::bind::Res;
 
 /// Pages read at most by a list call (a runaway `nextPageToken` ends here).
 const MAX_PAGES: usize = 20;
@@ -78,46 +78,50 @@ fn options(ctx: &NativeCallContext, opts: Map) -> Res<Options> {
 fn location(ctx: &NativeCallContext, o: &Options) -> Res<String> {
     Ok(format!(
         "/v2/projects/{}/locations/{}",
-        rest::segment(ctx, "GCP_PROJECT", &o.project)?,
-        rest::segment(ctx, "GCP_REGION", &o.region)?
+        google::segment(ctx, "GCP_PROJECT", &o.project)?,
+        google::segment(ctx, "GCP_REGION", &o.region)?
     ))
 }
 
 fn get(ctx: &NativeCallContext, path: &str, o: &Options) -> Res<Value> {
-    rest::call(ctx, Api::CloudRun, Method::GET, path, &[], None, o.timeout)
+    google::with_session(ctx, Api::CloudRun, |session, journal| {
+        let call = Call {
+            api: Api::CloudRun,
+            method: Method::GET,
+            path,
+            query: Vec::new(),
+            body: None,
+            timeout: o.timeout,
+        };
+        rest::call(session, journal, &call)
+    })
 }
 
 /// Every item of a paginated list (`items_field`), up to `o.limit`.
 fn list(ctx: &NativeCallContext, path: &str, items_field: &str, o: &Options) -> Res<Vec<Value>> {
-    let mut items = Vec::new();
-    let mut page_token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let mut query = vec![("pageSize", o.limit.min(1000).to_string())];
-        if let Some(t) = &page_token {
-            query.push(("pageToken", t.clone()));
-        }
-        let page = rest::call(
-            ctx,
-            Api::CloudRun,
-            Method::GET,
-            path,
-            &query,
-            None,
-            o.timeout,
-        )?;
-        if let Some(list) = page.get(items_field).and_then(Value::as_array) {
-            items.extend(list.iter().cloned());
-        }
-        page_token = page
-            .get("nextPageToken")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if page_token.is_none() || items.len() >= o.limit {
-            break;
-        }
-    }
-    Ok(items)
+    google::with_session(ctx, Api::CloudRun, |session, journal| {
+        rest::list(
+            session,
+            journal,
+            items_field,
+            o.limit,
+            MAX_PAGES,
+            |token, _| {
+                let mut query = vec![("pageSize", o.limit.min(1000).to_string())];
+                if let Some(t) = token {
+                    query.push(("pageToken", t.to_string()));
+                }
+                Call {
+                    api: Api::CloudRun,
+                    method: Method::GET,
+                    path,
+                    query,
+                    body: None,
+                    timeout: o.timeout,
+                }
+            },
+        )
+    })
 }
 
 fn to_dynamic(ctx: &NativeCallContext, value: &impl serde::Serialize) -> Res<Dynamic> {
@@ -129,7 +133,7 @@ fn service_impl(ctx: &NativeCallContext, name: &str, opts: Map) -> Res<Dynamic> 
     let path = format!(
         "{}/services/{}",
         location(ctx, &o)?,
-        rest::segment(ctx, "service", name)?
+        google::segment(ctx, "service", name)?
     );
     let service = model::parse_service(&get(ctx, &path, &o)?);
     context::log(format!(
@@ -153,7 +157,7 @@ fn revisions_impl(ctx: &NativeCallContext, service: &str, opts: Map) -> Res<Arra
     let path = format!(
         "{}/services/{}/revisions",
         location(ctx, &o)?,
-        rest::segment(ctx, "service", service)?
+        google::segment(ctx, "service", service)?
     );
     let mut revisions: Vec<model::Revision> = list(ctx, &path, "revisions", &o)?
         .iter()
@@ -169,7 +173,7 @@ fn job_impl(ctx: &NativeCallContext, name: &str, opts: Map) -> Res<Dynamic> {
     let path = format!(
         "{}/jobs/{}",
         location(ctx, &o)?,
-        rest::segment(ctx, "job", name)?
+        google::segment(ctx, "job", name)?
     );
     let job = model::parse_job(&get(ctx, &path, &o)?);
     to_dynamic(ctx, &job)
@@ -180,7 +184,7 @@ fn executions_impl(ctx: &NativeCallContext, job: &str, opts: Map) -> Res<Array> 
     let path = format!(
         "{}/jobs/{}/executions",
         location(ctx, &o)?,
-        rest::segment(ctx, "job", job)?
+        google::segment(ctx, "job", job)?
     );
     let mut executions: Vec<model::Execution> = list(ctx, &path, "executions", &o)?
         .iter()

@@ -1,9 +1,10 @@
 //! Declaring checks and the check's own verbs: `required`, `optional`, `targets`, `env`,
 //! `skip`, `warn`, `evidence`, `secret`, `sleep`.
 
-use crate::api::script_error;
+use crate::api::{bind, script_error};
 use crate::engine::context::{self, CheckBody, DeclaredCheck};
 use crate::outcome::{CheckSpec, Level};
+use crate::wait::Waited;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map, NativeCallContext};
 use std::time::Duration;
@@ -183,17 +184,6 @@ pub fn target_map(t: &crate::config::Target) -> Map {
     m
 }
 
-/// Fails with a clear message when a check-only verb is used while a lane is being planned.
-fn in_check(ctx: &NativeCallContext, verb: &str) -> Result<(), Box<EvalAltResult>> {
-    match context::with_check(|_| ()) {
-        Some(()) => Ok(()),
-        None => Err(script_error(
-            ctx,
-            format!("{verb} can only be called inside a check, not at the top level of a lane"),
-        )),
-    }
-}
-
 #[export_module]
 pub mod core_api {
     /// Declares a required check: it must pass for the verdict to be GO.
@@ -283,14 +273,14 @@ pub mod core_api {
     /// Ends the check as skipped with `reason`. A skipped required check is a NO-GO.
     #[rhai_fn(return_raw)]
     pub fn skip(ctx: NativeCallContext, reason: &str) -> Result<(), Box<EvalAltResult>> {
-        in_check(&ctx, "skip()")?;
-        Err(crate::api::skip_check(&ctx, reason))
+        bind::in_check(&ctx, "skip()")?;
+        Err(bind::skip(&ctx, reason))
     }
 
     /// Records a warning: shown in the reports, never changes the outcome.
     #[rhai_fn(return_raw)]
     pub fn warn(ctx: NativeCallContext, message: &str) -> Result<(), Box<EvalAltResult>> {
-        in_check(&ctx, "warn()")?;
+        bind::in_check(&ctx, "warn()")?;
         let at = context::call_site(&ctx);
         context::log(format!("warning at {at}: {message}"));
         context::with_check(|c| c.record.warnings.push(message.to_string()));
@@ -304,7 +294,7 @@ pub mod core_api {
         name: &str,
         value: Dynamic,
     ) -> Result<(), Box<EvalAltResult>> {
-        in_check(&ctx, "evidence()")?;
+        bind::in_check(&ctx, "evidence()")?;
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
             return Err(script_error(
                 &ctx,
@@ -318,7 +308,7 @@ pub mod core_api {
                 .map_err(|e| script_error(&ctx, format!("evidence {name}: {e}")))?;
             serde_json::to_string_pretty(&json).unwrap_or_default()
         };
-        context::with_check(|c| c.record.evidence.push((name.to_string(), text)));
+        context::with_check(|c| c.record.artifacts.push((name.to_string(), text)));
         Ok(())
     }
 
@@ -347,29 +337,18 @@ pub mod core_api {
     /// Waits for `duration` ("250ms", "2s"), but never past the check's deadline.
     #[rhai_fn(return_raw)]
     pub fn sleep(ctx: NativeCallContext, duration: Dynamic) -> Result<(), Box<EvalAltResult>> {
-        in_check(&ctx, "sleep()")?;
+        let host = bind::in_check(&ctx, "sleep()")?;
         let wanted = parse_duration(&duration).map_err(|e| script_error(&ctx, e))?;
-        let Some(host) = context::host() else {
-            return Ok(());
-        };
         let wait = wanted.min(context::remaining());
-        let cancel = host.services.cancel.clone();
-        let interrupted = host.services.runtime.block_on(async {
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => false,
-                _ = cancel.cancelled() => true,
-            }
-        });
-        if interrupted {
-            return Err(crate::api::interrupted(&ctx));
+        // The sleep is made inside the runtime (a timer needs one), hence the async block.
+        let slept = bind::wait(&host, wait, async { tokio::time::sleep(wait).await });
+        if slept == Waited::Interrupted {
+            return Err(bind::interrupted(&ctx));
         }
         // Waking at the deadline means the check is out of time: stop here rather than let
         // the script run on until the next operation-count check.
         if wait < wanted {
-            return Err(Box::new(EvalAltResult::ErrorTerminated(
-                crate::engine::STOP_DEADLINE.into(),
-                ctx.call_position(),
-            )));
+            return Err(bind::out_of_time(&ctx));
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
 use scraper::{ElementRef, Html, Selector};
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::api::bind::Res;
 
 /// The markup behind a script value.
 fn source_of(ctx: &NativeCallContext, value: &Dynamic) -> Res<String> {

@@ -7,17 +7,17 @@
 //! `cloudrun::`.
 
 use crate::api::assert::{record_failure, record_pass};
-use crate::api::script_error;
+use crate::api::{google, script_error};
 use crate::engine::context;
 use crate::gcp::model::{self, LogEntry};
-use crate::gcp::rest::{self, Api};
-use reqwest::Method;
+use crate::gcp::rest::{self, Api, Call};
+use crate::net::Method;
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, Map, NativeCallContext};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::api::bind::Res;
 
 /// Entries the probe writes to the check's log, at most.
 pub const MAX_LOGGED_ENTRIES: usize = 20;
@@ -116,41 +116,37 @@ fn list_entries(
     filter: &str,
     o: &Options,
 ) -> Res<(String, Vec<LogEntry>)> {
-    let project = rest::segment(ctx, "GCP_PROJECT", &o.project)?;
+    let project = google::segment(ctx, "GCP_PROJECT", &o.project)?;
     let filter = fresh_filter(filter, o.freshness, chrono::Utc::now());
-    let mut entries = Vec::new();
-    let mut page_token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let mut body = json!({
-            "resourceNames": [format!("projects/{project}")],
-            "filter": filter,
-            "orderBy": "timestamp desc",
-            "pageSize": (o.limit - entries.len()).min(MAX_LIMIT),
-        });
-        if let Some(t) = &page_token {
-            body["pageToken"] = Value::String(t.clone());
-        }
-        let page = rest::call(
-            ctx,
-            Api::Logging,
-            Method::POST,
-            "/v2/entries:list",
-            &[],
-            Some(body),
-            o.timeout,
-        )?;
-        if let Some(list) = page.get("entries").and_then(Value::as_array) {
-            entries.extend(list.iter().map(model::parse_log_entry));
-        }
-        page_token = page
-            .get("nextPageToken")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if page_token.is_none() || entries.len() >= o.limit {
-            break;
-        }
-    }
+    let items = google::with_session(ctx, Api::Logging, |session, journal| {
+        rest::list(
+            session,
+            journal,
+            "entries",
+            o.limit,
+            MAX_PAGES,
+            |token, wanted| {
+                let mut body = json!({
+                    "resourceNames": [format!("projects/{project}")],
+                    "filter": filter,
+                    "orderBy": "timestamp desc",
+                    "pageSize": wanted.min(MAX_LIMIT),
+                });
+                if let Some(t) = token {
+                    body["pageToken"] = Value::String(t.to_string());
+                }
+                Call {
+                    api: Api::Logging,
+                    method: Method::POST,
+                    path: "/v2/entries:list",
+                    query: Vec::new(),
+                    body: Some(body),
+                    timeout: o.timeout,
+                }
+            },
+        )
+    })?;
+    let mut entries: Vec<LogEntry> = items.iter().map(model::parse_log_entry).collect();
     entries.truncate(o.limit);
     Ok((filter, entries))
 }
@@ -209,7 +205,7 @@ fn entries_impl(ctx: &NativeCallContext, filter: &str, opts: Map) -> Res<Array> 
 
 fn probe_impl(ctx: &NativeCallContext, service: &str, opts: Map) -> Res<Map> {
     let o = options(ctx, opts)?;
-    let service = rest::segment(ctx, "service", service)?;
+    let service = google::segment(ctx, "service", service)?;
     let allow = match &o.allowlist {
         Some(path) => read_allowlist(path).map_err(|e| script_error(ctx, e))?,
         None => Vec::new(),

@@ -5,11 +5,13 @@
 
 pub mod assert;
 pub mod backup;
+pub(crate) mod bind;
 pub mod browser;
 pub mod cargo;
 pub mod cloudrun;
 pub mod core;
 pub mod docs;
+mod google;
 pub mod html;
 pub mod http;
 pub mod json;
@@ -17,6 +19,8 @@ pub mod logging;
 pub mod perf;
 pub mod proc;
 pub mod re;
+
+pub(crate) use bind::script_error;
 
 use rhai::{Engine, exported_module};
 
@@ -36,53 +40,4 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("logging", exported_module!(logging::logging_api).into());
     engine.register_static_module("perf", exported_module!(perf::perf_api).into());
     browser::register(engine);
-}
-
-/// A Rhai runtime error at the caller's position.
-pub(crate) fn script_error(
-    ctx: &rhai::NativeCallContext,
-    message: impl Into<String>,
-) -> Box<rhai::EvalAltResult> {
-    Box::new(rhai::EvalAltResult::ErrorRuntime(
-        message.into().into(),
-        ctx.call_position(),
-    ))
-}
-
-/// The uncatchable stop raised when the run is interrupted during a primitive's wait.
-pub(crate) fn interrupted(ctx: &rhai::NativeCallContext) -> Box<rhai::EvalAltResult> {
-    Box::new(rhai::EvalAltResult::ErrorTerminated(
-        crate::engine::STOP_CANCELLED.into(),
-        ctx.call_position(),
-    ))
-}
-
-/// Ends the running check as skipped with `reason` (e.g. `gcloud not installed`): the same
-/// uncatchable stop as the script's `skip(reason)`.
-pub(crate) fn skip_check(
-    ctx: &rhai::NativeCallContext,
-    reason: impl Into<String>,
-) -> Box<rhai::EvalAltResult> {
-    let reason = reason.into();
-    crate::engine::context::with_check(|c| c.record.skip = Some(reason.clone()));
-    Box::new(rhai::EvalAltResult::ErrorTerminated(
-        format!("{}:{reason}", crate::engine::STOP_SKIP).into(),
-        ctx.call_position(),
-    ))
-}
-
-/// Refuses I/O while a lane is being planned: `verb` names the primitive in the message.
-pub(crate) fn refuse_plan_time(
-    ctx: &rhai::NativeCallContext,
-    verb: &str,
-) -> Result<(), Box<rhai::EvalAltResult>> {
-    if crate::engine::context::with_check(|_| ()).is_none() {
-        return Err(script_error(
-            ctx,
-            format!(
-                "{verb} at plan time: the top level of a lane only declares checks; move the call into a check"
-            ),
-        ));
-    }
-    Ok(())
 }

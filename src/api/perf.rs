@@ -6,7 +6,8 @@
 //! probe could not connect.
 
 use crate::api::assert::{record_failure, record_pass};
-use crate::api::http::{self, HttpResponse};
+use crate::api::bind;
+use crate::api::http;
 use crate::api::script_error;
 use crate::engine::context;
 use rhai::plugin::*;
@@ -14,7 +15,7 @@ use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::api::bind::Res;
 
 /// Samples per probe when neither the call nor `OA_PERF_SAMPLES` says otherwise.
 pub const DEFAULT_SAMPLES: usize = 5;
@@ -169,18 +170,6 @@ fn read_probe(ctx: &NativeCallContext, probe: &Map) -> Res<Probe> {
     })
 }
 
-fn in_check(ctx: &NativeCallContext, verb: &str) -> Res<()> {
-    match context::with_check(|_| ()) {
-        Some(()) => Ok(()),
-        None => Err(script_error(
-            ctx,
-            format!(
-                "{verb} at plan time: the top level of a lane only declares checks; move it into a check"
-            ),
-        )),
-    }
-}
-
 /// Samples: the call's `samples`, else `OA_PERF_SAMPLES`, else 5.
 fn sample_count(ctx: &NativeCallContext, opts: &Map) -> Res<usize> {
     let from_env =
@@ -201,7 +190,7 @@ fn sample_count(ctx: &NativeCallContext, opts: &Map) -> Res<usize> {
 
 /// Sends a probe `n` times; a connection error or timeout is a failed sample, not an abort.
 fn sample_probe(ctx: &NativeCallContext, probe: &Probe, n: usize) -> Res<ProbeResult> {
-    let host = context::host().ok_or_else(|| script_error(ctx, "no host services"))?;
+    let host = bind::in_check(ctx, "perf")?;
     let verb = format!("perf {}", probe.name);
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
@@ -212,18 +201,12 @@ fn sample_probe(ctx: &NativeCallContext, probe: &Probe, n: usize) -> Res<ProbeRe
             &probe.url,
             probe.http_options.clone(),
         )?;
-        match http::perform(ctx, &verb, spec, &host) {
-            Ok(HttpResponse {
-                status,
-                body,
-                ttfb_ms,
-                total_ms,
-                ..
-            }) => samples.push(Sample {
-                status: Some(status),
-                size: body.len() as u64,
-                ttfb_ms,
-                total_ms,
+        match bind::send(ctx, &host, &verb, spec) {
+            Ok(response) => samples.push(Sample {
+                status: Some(i64::from(response.status)),
+                size: response.body.len() as u64,
+                ttfb_ms: response.ttfb.as_secs_f64() * 1000.0,
+                total_ms: response.total.as_secs_f64() * 1000.0,
                 error: None,
             }),
             // Interruption and the check's deadline end the check, not just the sample.
@@ -332,7 +315,7 @@ pub mod perf_api {
     /// or `OA_PERF_SAMPLES` (default 5) sets N.
     #[rhai_fn(return_raw)]
     pub fn measure(ctx: NativeCallContext, probe: Map) -> Res<Map> {
-        in_check(&ctx, "perf::measure")?;
+        bind::in_check(&ctx, "perf::measure")?;
         let n = sample_count(&ctx, &probe)?;
         let mut probe_map = probe;
         probe_map.remove("samples");
@@ -355,7 +338,7 @@ pub mod perf_api {
     /// table; throws the first failure after every probe was measured. Returns the summaries.
     #[rhai_fn(name = "check", return_raw)]
     pub fn check_with(ctx: NativeCallContext, probes: Array, opts: Map) -> Res<Array> {
-        in_check(&ctx, "perf::check")?;
+        bind::in_check(&ctx, "perf::check")?;
         let n = sample_count(&ctx, &opts)?;
         let stat = opts
             .get("ttfb_stat")
@@ -514,9 +497,9 @@ pub mod perf_api {
             context::log(format!("perf.tsv: {line}"));
         }
         context::with_check(|c| {
-            c.record.evidence.push(("perf.tsv".to_string(), table));
+            c.record.artifacts.push(("perf.tsv".to_string(), table));
             c.record
-                .evidence
+                .artifacts
                 .push(("perf-samples.tsv".to_string(), sample_table));
         });
         match first_error {

@@ -6,9 +6,10 @@
 //! plus the script's `env` option; argv and those extra variables are recorded in the
 //! check's log, secret-named values masked (the log is redacted again when written).
 
-use crate::api::script_error;
+use crate::api::{bind, script_error};
 use crate::engine::context;
 use crate::engine::host::Host;
+use crate::wait::{self, Waited};
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::api::bind::Res;
 
 /// Bytes of each output stream kept; the rest is read and dropped so the child never blocks.
 pub const OUTPUT_CAP: usize = 8 * 1024 * 1024;
@@ -207,39 +208,30 @@ pub fn run(host: &Host, spec: &ProcSpec) -> Result<ProcOutput, ProcError> {
         let group = child.id();
         let stdout = tokio::spawn(read_capped(child.stdout.take()));
         let stderr = tokio::spawn(read_capped(child.stderr.take()));
-        enum End {
-            Exited(std::io::Result<std::process::ExitStatus>),
-            TimedOut,
-            Cancelled,
-        }
-        let end = tokio::select! {
-            status = child.wait() => End::Exited(status),
-            _ = tokio::time::sleep(timeout) => End::TimedOut,
-            _ = cancel.cancelled() => End::Cancelled,
-        };
+        let end = wait::bounded(timeout, &cancel, child.wait()).await;
         // Whatever happened, nothing the program started outlives it.
         if let Some(group) = group {
             kill_group(group);
         }
-        if !matches!(end, End::Exited(_)) {
+        if !matches!(end, Waited::Done(_)) {
             let _ = child.wait().await;
         }
         let stdout = collect(stdout).await;
         let stderr = collect(stderr).await;
         match end {
-            End::Exited(Ok(status)) => Ok(ProcOutput {
+            Waited::Done(Ok(status)) => Ok(ProcOutput {
                 code: status.code(),
                 signal: exit_signal(&status),
                 stdout,
                 stderr,
                 duration: started.elapsed(),
             }),
-            End::Exited(Err(e)) => Err(ProcError::Failed(format!(
+            Waited::Done(Err(e)) => Err(ProcError::Failed(format!(
                 "waiting for {}: {e}",
                 spec.program
             ))),
-            End::Cancelled => Err(ProcError::Cancelled),
-            End::TimedOut => Err(ProcError::TimedOut {
+            Waited::Interrupted => Err(ProcError::Cancelled),
+            Waited::TimedOut => Err(ProcError::TimedOut {
                 after: timeout,
                 stdout,
                 stderr,
@@ -303,19 +295,6 @@ async fn collect(task: tokio::task::JoinHandle<Vec<u8>>) -> String {
     }
 }
 
-/// Refuses plan-time use: the top level of a lane only declares checks.
-pub(crate) fn require_check(ctx: &NativeCallContext, verb: &str) -> Res<std::sync::Arc<Host>> {
-    if context::with_check(|_| ()).is_none() {
-        return Err(script_error(
-            ctx,
-            format!(
-                "{verb} at plan time: the top level of a lane only declares checks; move it into a check"
-            ),
-        ));
-    }
-    context::host().ok_or_else(|| script_error(ctx, "no host services"))
-}
-
 /// Turns a [`ProcError`] into what a script sees: a skip, an interruption or an error.
 pub(crate) fn proc_error(
     ctx: &NativeCallContext,
@@ -323,10 +302,8 @@ pub(crate) fn proc_error(
     error: ProcError,
 ) -> Box<EvalAltResult> {
     match error {
-        ProcError::NotInstalled(program) => {
-            crate::api::skip_check(ctx, format!("{program} not installed"))
-        }
-        ProcError::Cancelled => crate::api::interrupted(ctx),
+        ProcError::NotInstalled(program) => bind::skip(ctx, format!("{program} not installed")),
+        ProcError::Cancelled => bind::interrupted(ctx),
         ProcError::TimedOut { after, .. } => script_error(
             ctx,
             format!(
@@ -445,7 +422,7 @@ pub mod proc_api {
         args: Array,
         opts: Map,
     ) -> Result<Map, Box<EvalAltResult>> {
-        let host = require_check(&ctx, "proc::run")?;
+        let host = bind::in_check(&ctx, "proc::run")?;
         let spec = read_spec(&ctx, program, args, opts)?;
         match run_logged(&host, &spec) {
             Ok(out) => Ok(output_map(&spec, out)),

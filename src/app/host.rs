@@ -4,7 +4,7 @@
 use super::deploy;
 use crate::config::{Deployment, PlanConfig, PrimitiveSettings, UsageError};
 use crate::diagnostic;
-use crate::engine::host::{Host, Services};
+use crate::engine::host::Host;
 use crate::exit_code;
 use crate::plan::{self, Plan};
 use crate::redact::Redactor;
@@ -18,8 +18,8 @@ pub fn build(
     settings: PrimitiveSettings,
 ) -> Result<Arc<Host>, UsageError> {
     let redactor = Redactor::reserving(crate::evidence::vocabulary::report_vocabulary());
-    let services = Services::new(runtime.handle().clone(), redactor).map_err(UsageError)?;
-    Ok(Arc::new(Host::new(deployment, settings, services)))
+    let host = Host::new(deployment, settings, runtime.handle().clone(), redactor);
+    Ok(Arc::new(host.map_err(UsageError)?))
 }
 
 /// Plans `lanes`; on errors prints them (code frames, redacted) and returns exit code 3.

@@ -1,11 +1,11 @@
 //! Per-thread state of the lane or check being evaluated.
 //!
 //! Rhai functions are registered once on a shared engine; what they act on (the plan being
-//! collected, or the running check's assertions, logs and HTTP exchanges) lives here, set by
-//! the planner or runner on the thread that evaluates the script.
+//! collected, or the running check's assertions and journal) lives here, set by the planner
+//! or runner on the thread that evaluates the script.
 
 use crate::engine::host::Host;
-use crate::evidence::exchange::Exchange;
+use crate::evidence_model::Entry;
 use crate::outcome::{CheckSpec, Failure, SourcePos};
 use rhai::{FnPtr, NativeCallContext, Position};
 use std::cell::RefCell;
@@ -58,12 +58,14 @@ pub struct CheckRecord {
     pub failures: Vec<Failure>,
     pub warnings: Vec<String>,
     pub skip: Option<String>,
-    pub log: Vec<String>,
-    pub exchanges: Vec<Exchange>,
-    pub evidence: Vec<(String, String)>,
+    /// Log lines and HTTP exchanges, in order (the evidence model's journal).
+    pub journal: Vec<Entry>,
+    /// Text artifacts (`evidence(name, value)`), saved under `artifacts/<check_id>/`.
+    pub artifacts: Vec<(String, String)>,
     /// Binary artifacts (screenshots), saved as they are under `artifacts/<check_id>/`.
     pub files: Vec<(String, Vec<u8>)>,
-    /// One entry per `http::` call as the script made it (the REPL's `:save` replays these).
+    /// One entry per `http::` call as the script made it, kept only when the scope asks (the
+    /// REPL's `:save` replays these).
     pub requests: Vec<RequestRecord>,
 }
 
@@ -85,6 +87,8 @@ pub struct CheckScope {
     pub lane: String,
     pub deadline: Instant,
     pub record: CheckRecord,
+    /// Keep [`CheckRecord::requests`] (the REPL does; a run does not).
+    pub keeps_requests: bool,
 }
 
 // One per evaluating thread, moved in and out once per check: its size does not matter.
@@ -222,5 +226,10 @@ pub fn position_in(source: Option<&str>, pos: Position) -> SourcePos {
 /// Appends a line to the running check's log (redacted when the log is written).
 pub fn log(line: impl Into<String>) {
     let line = line.into();
-    with_check(|c| c.record.log.push(line));
+    with_check(|c| c.record.journal.push(Entry::Line(line)));
+}
+
+/// Whether the running check keeps the requests scripts make (the REPL's `:save`).
+pub fn keeps_requests() -> bool {
+    with_check(|c| c.keeps_requests).unwrap_or(false)
 }

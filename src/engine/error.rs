@@ -1,6 +1,6 @@
 //! Rhai errors → what a user needs: the message, `file:line:col`, and why the script stopped.
 
-use super::{STOP_CANCELLED, STOP_DEADLINE, STOP_SKIP};
+use super::stop::Stop;
 use crate::engine::context;
 use crate::outcome::SourcePos;
 use rhai::{EvalAltResult, ParseError};
@@ -57,20 +57,13 @@ pub fn from_eval(err: &EvalAltResult) -> ScriptError {
     }
     let position = context::position_in(source.as_deref(), current.position());
     let (kind, message) = match current {
-        EvalAltResult::ErrorTerminated(value, _) => {
-            let tag = value.clone().into_string().unwrap_or_default();
-            match tag.as_str() {
-                STOP_DEADLINE => (StopKind::Deadline, "timed out".to_string()),
-                STOP_CANCELLED => (StopKind::Cancelled, "interrupted".to_string()),
-                _ if tag.starts_with(STOP_SKIP) => (
-                    StopKind::Skip,
-                    tag.trim_start_matches(STOP_SKIP)
-                        .trim_start_matches(':')
-                        .to_string(),
-                ),
-                _ => (StopKind::Error, format!("script terminated: {tag}")),
-            }
-        }
+        EvalAltResult::ErrorTerminated(value, _) => match Stop::carried_by(value) {
+            Some(Stop::Deadline) => (StopKind::Deadline, "timed out".to_string()),
+            Some(Stop::Interrupted) => (StopKind::Cancelled, "interrupted".to_string()),
+            Some(Stop::Skip(reason)) => (StopKind::Skip, reason),
+            // `exit()` is refused before it can terminate anything; any other value is a bug.
+            None => (StopKind::Error, format!("script terminated: {value}")),
+        },
         EvalAltResult::ErrorRuntime(value, _) => (StopKind::Error, describe_thrown(value)),
         other => (StopKind::Error, strip_position(&other.to_string())),
     };

@@ -6,10 +6,12 @@ pub mod context;
 pub mod error;
 pub mod host;
 pub mod stdlib;
+pub mod stop;
 
 use rhai::module_resolvers::ModuleResolversCollection;
 use rhai::{Dynamic, Engine};
 use std::time::Instant;
+use stop::Stop;
 
 /// Script limits. The same in debug and release builds (Rhai's defaults differ between them).
 pub mod limits {
@@ -26,11 +28,6 @@ pub mod limits {
     /// Wall-clock limit for planning one lane (top-level code must only declare checks).
     pub const PLAN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 }
-
-/// Value an `on_progress` stop carries, so the runner can tell why a script stopped.
-pub const STOP_DEADLINE: &str = "oa-validate:deadline";
-pub const STOP_CANCELLED: &str = "oa-validate:cancelled";
-pub const STOP_SKIP: &str = "oa-validate:skip";
 
 /// The one engine: built once, shared by the planner and all check threads.
 pub fn build() -> Engine {
@@ -54,10 +51,10 @@ pub fn build() -> Engine {
             return None;
         }
         if context::host().is_some_and(|h| h.services.cancel.is_cancelled()) {
-            return Some(Dynamic::from(STOP_CANCELLED));
+            return Some(Dynamic::from(Stop::Interrupted));
         }
         match context::deadline() {
-            Some(deadline) if Instant::now() >= deadline => Some(Dynamic::from(STOP_DEADLINE)),
+            Some(deadline) if Instant::now() >= deadline => Some(Dynamic::from(Stop::Deadline)),
             _ => None,
         }
     });

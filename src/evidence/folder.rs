@@ -1,10 +1,11 @@
 //! The evidence folder: streamed per-check files as checks end, reports and SHA256SUMS at
 //! the end. Every byte written passes through the redactor.
 
+use crate::evidence::exchange::Rendered;
 use crate::evidence::{har, sums, write::atomic_write};
+use crate::evidence_model::{CheckEvidence, Entry, artifact_path};
 use crate::outcome::CheckResult;
 use crate::redact::Redactor;
-use crate::run::CheckEvidence;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -45,10 +46,26 @@ impl EvidenceFolder {
         }
     }
 
-    /// `logs/<id>.log`, `http/<id>.har`, `artifacts/<id>/*` for one finished check.
+    /// `logs/<id>.log`, `http/<id>.har`, `artifacts/<id>/*` for one finished check. Its HTTP
+    /// exchanges are rendered here, once, from the raw records of the transport.
     pub fn write_check(&mut self, result: &CheckResult, evidence: &CheckEvidence) {
-        let mut log = evidence.log.join("\n");
-        log.push('\n');
+        let rendered: Vec<Rendered> = evidence
+            .exchanges()
+            .map(|e| Rendered::from_raw(e, &self.redactor))
+            .collect();
+        let mut exchanges = rendered.iter();
+        let mut log = String::new();
+        for entry in &evidence.journal {
+            match entry {
+                Entry::Line(line) => log.push_str(line),
+                Entry::Exchange(_) => {
+                    if let Some(exchange) = exchanges.next() {
+                        log.push_str(&exchange.log_line());
+                    }
+                }
+            }
+            log.push('\n');
+        }
         for f in &result.failures {
             let at = f
                 .position
@@ -59,7 +76,7 @@ impl EvidenceFolder {
         }
         self.write(&result.log_path, &log);
         if let Some(har_path) = &result.har_path {
-            let har = har::render(&evidence.exchanges, env!("CARGO_PKG_VERSION"), &result.id);
+            let har = har::render(&rendered, env!("CARGO_PKG_VERSION"), &result.id);
             self.write(har_path, &har);
         }
         for ((_, content), path) in evidence.artifacts.iter().zip(&result.artifacts) {
@@ -68,7 +85,7 @@ impl EvidenceFolder {
         // Binary files (screenshots) cannot be redacted as text: their producers keep secrets
         // out of them (and out of their names, which are redacted here like any path).
         for (name, bytes) in &evidence.files {
-            let path = format!("artifacts/{}/{}", result.id, self.redactor.redact(name));
+            let path = artifact_path(&result.id, &self.redactor.redact(name));
             if let Err(e) = atomic_write(&self.dir.join(&path), bytes)
                 && self.first_error.is_none()
             {

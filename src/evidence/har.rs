@@ -1,19 +1,20 @@
 //! `http/<check_id>.har`: every HTTP exchange of one check as a HAR 1.2 document
-//! (<http://www.softwareishard.com/blog/har-12-spec/>), already redacted by the recorder.
+//! (<http://www.softwareishard.com/blog/har-12-spec/>), from exchanges already rendered as
+//! redacted text ([`super::exchange::Rendered`]).
 //!
 //! Unknowns follow the spec: sizes and optional timings are `-1`. Custom fields (allowed by the
 //! spec when prefixed with `_`): `entries[]._requestId` (the `x-request-id` sent),
 //! `entries[]._responseRequestId` (the one echoed back, when there was one) and
 //! `response._error` (why no response arrived; the response then has status 0).
 
-use super::exchange::{Exchange, ExchangeResponse};
+use super::exchange::{Rendered, RenderedResponse};
 use serde::Serialize;
 
 pub const CREATOR: &str = "oa-validate";
 
 /// A HAR 1.2 document with one page (titled with the check id) holding every exchange,
 /// pretty-printed, with a trailing newline. No exchange, no page.
-pub fn render(entries: &[Exchange], creator_version: &str, check_id: &str) -> String {
+pub fn render(entries: &[Rendered], creator_version: &str, check_id: &str) -> String {
     let pages = entries
         .first()
         .map(|first| Page {
@@ -97,7 +98,7 @@ struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    fn new(exchange: &'a Exchange, check_id: &'a str) -> Self {
+    fn new(exchange: &'a Rendered, check_id: &'a str) -> Self {
         let total = non_negative(exchange.total_ms);
         let wait = non_negative(exchange.ttfb_ms).min(total);
         let http_version = exchange
@@ -152,7 +153,7 @@ struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    fn new(exchange: &'a Exchange, http_version: &'a str) -> Self {
+    fn new(exchange: &'a Rendered, http_version: &'a str) -> Self {
         let query_string = url::Url::parse(&exchange.url)
             .map(|url| {
                 url.query_pairs()
@@ -210,7 +211,7 @@ struct Response<'a> {
 }
 
 impl<'a> Response<'a> {
-    fn received(response: &'a ExchangeResponse, error: Option<&'a str>) -> Self {
+    fn received(response: &'a RenderedResponse, error: Option<&'a str>) -> Self {
         let redirect_url = response
             .headers
             .iter()
@@ -300,9 +301,9 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn exchanges() -> Vec<Exchange> {
+    fn exchanges() -> Vec<Rendered> {
         vec![
-            Exchange {
+            Rendered {
                 started_at: "2026-02-21T19:27:46.120Z".to_string(),
                 method: "POST".to_string(),
                 url: "https://staging.openagents.com/api/auth/session?next=%2Ffeed&x=1&x=2"
@@ -313,7 +314,7 @@ mod tests {
                 ],
                 request_body: Some("{\"email\":\"a@b.c\"}".to_string()),
                 request_content_type: Some("application/json".to_string()),
-                response: Some(ExchangeResponse {
+                response: Some(RenderedResponse {
                     status: 302,
                     status_text: "Found".to_string(),
                     http_version: "HTTP/2.0".to_string(),
@@ -331,7 +332,7 @@ mod tests {
                 ttfb_ms: 40.5,
                 total_ms: 42.0,
             },
-            Exchange {
+            Rendered {
                 started_at: "2026-02-21T19:27:46.300Z".to_string(),
                 method: "GET".to_string(),
                 url: "https://staging-runtime.openagents.com/readyz".to_string(),

@@ -1,21 +1,21 @@
 //! The reports' own fixed text, which no secret a script marks may hold: masking it would
 //! hide a report's structure (a key, a header, a status word) in every file.
 
-use crate::evidence::exchange::{Exchange, ExchangeResponse};
+use crate::evidence::exchange::{Rendered, RenderedResponse};
 
 /// The fixed text of the reports: the summary.json schema (every key and enum value), the
 /// results.tsv header, the JUnit element names and the keys of a HAR document.
 pub fn report_vocabulary() -> &'static str {
     static VOCABULARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     VOCABULARY.get_or_init(|| {
-        let sample = Exchange {
+        let sample = Rendered {
             started_at: String::new(),
             method: String::new(),
             url: String::new(),
             request_headers: Vec::new(),
             request_body: Some(String::new()),
             request_content_type: None,
-            response: Some(ExchangeResponse {
+            response: Some(RenderedResponse {
                 status: 0,
                 status_text: String::new(),
                 http_version: String::new(),

@@ -11,10 +11,12 @@
 //!    probed, so a laptop or CI without credentials sends no request to a link-local address.
 //!
 //! Tokens are cached per source until a minute before they expire, and every token (and
-//! refresh token) is added to the redactor the moment it is read.
+//! refresh token, client secret and signed assertion) is added to the redactor the moment it
+//! is read or made. Token requests go through the transport like every other request.
 
+use super::{Error, Session};
 use crate::config::EnvSnapshot;
-use crate::engine::host::Host;
+use crate::net::{Method, NetError, Recorder, Request};
 use base64::Engine as _;
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -219,43 +221,40 @@ fn cache() -> &'static Mutex<HashMap<String, Cached>> {
     CACHE.get_or_init(Default::default)
 }
 
-/// An access token for `source`, from the cache or freshly obtained. Errors are messages a
-/// release engineer can act on; they never contain a secret.
-pub async fn access_token(
-    host: &Host,
+/// An access token for `source`, from the cache or freshly obtained through the transport
+/// (recorded like any exchange, its bodies concealed). Errors are messages a release engineer
+/// can act on; they never contain a secret.
+pub fn access_token(
+    session: &Session,
     source: &Source,
-    deadline: Instant,
-) -> Result<String, String> {
+    recorder: &mut dyn Recorder,
+) -> Result<String, Error> {
     if let Source::StaticToken { variable } = source {
-        let token = host
+        let token = session
             .env
             .get_nonempty(variable)
-            .ok_or_else(|| format!("{variable} is empty"))?
+            .ok_or_else(|| Error::Failed(format!("{variable} is empty")))?
             .to_string();
-        host.services.redactor.add(&token);
+        session.redactor.add(&token);
         return Ok(token);
     }
     let key = source.cache_key();
     if let Some(cached) = cache().lock().get(&key)
         && Instant::now() < cached.renew_at
     {
-        host.services.redactor.add(&cached.token);
+        session.redactor.add(&cached.token);
         return Ok(cached.token.clone());
     }
-    let deadline = tokio::time::Instant::from_std(deadline.min(Instant::now() + TOKEN_TIMEOUT));
-    let fetched = tokio::time::timeout_at(deadline, fetch(host, source))
-        .await
-        .map_err(|_| format!("timed out obtaining a token ({})", source.describe()))??;
-    host.services.redactor.add(&fetched.0);
-    let lifetime = fetched.1.saturating_sub(EXPIRY_MARGIN);
+    let (token, lifetime) = fetch(session, source, recorder)?;
+    session.redactor.add(&token);
     cache().lock().insert(
         key,
         Cached {
-            token: fetched.0.clone(),
-            renew_at: Instant::now() + lifetime,
+            token: token.clone(),
+            renew_at: Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN),
         },
     );
-    Ok(fetched.0)
+    Ok(token)
 }
 
 /// Token endpoints receive long-lived secrets (a signed assertion, a refresh token): only over
@@ -281,23 +280,32 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-async fn fetch(host: &Host, source: &Source) -> Result<(String, Duration), String> {
+/// Asks the token endpoint of `source` for an access token and its lifetime.
+fn fetch(
+    session: &Session,
+    source: &Source,
+    recorder: &mut dyn Recorder,
+) -> Result<(String, Duration), Error> {
+    let failed = |e: String| Error::Failed(e);
     let request = match source {
         Source::StaticToken { .. } => unreachable!("static tokens are not fetched"),
         Source::ServiceAccount { key, .. } => {
-            let url = checked_endpoint(&key.token_uri)?;
-            host.services.redactor.add(&key.private_key);
-            let assertion = signed_assertion(key, chrono::Utc::now().timestamp())?;
-            host.services.http.post(url).form(&[
+            let url = checked_endpoint(&key.token_uri).map_err(failed)?;
+            session.redactor.add(&key.private_key);
+            let assertion =
+                signed_assertion(key, chrono::Utc::now().timestamp()).map_err(failed)?;
+            // The signed assertion is a credential for as long as it is valid.
+            session.redactor.add(&assertion);
+            Request::new(Method::POST, url, TOKEN_TIMEOUT).form(&[
                 ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
                 ("assertion", assertion.as_str()),
             ])
         }
         Source::AuthorizedUser { user, .. } => {
-            let url = checked_endpoint(&user.token_uri)?;
-            host.services.redactor.add(&user.refresh_token);
-            host.services.redactor.add(&user.client_secret);
-            host.services.http.post(url).form(&[
+            let url = checked_endpoint(&user.token_uri).map_err(failed)?;
+            session.redactor.add(&user.refresh_token);
+            session.redactor.add(&user.client_secret);
+            Request::new(Method::POST, url, TOKEN_TIMEOUT).form(&[
                 ("grant_type", "refresh_token"),
                 ("client_id", user.client_id.as_str()),
                 ("client_secret", user.client_secret.as_str()),
@@ -308,23 +316,31 @@ async fn fetch(host: &Host, source: &Source) -> Result<(String, Duration), Strin
             let url = format!(
                 "http://{metadata}/computeMetadata/v1/instance/service-accounts/default/token?scopes={SCOPE}"
             );
-            host.services
-                .http
-                .get(url)
-                .header("metadata-flavor", "Google")
+            let url = Url::parse(&url)
+                .map_err(|e| failed(format!("metadata server {metadata:?}: {e}")))?;
+            Request::new(Method::GET, url, TOKEN_TIMEOUT).header("metadata-flavor", "Google")
         }
     };
-    let response = request
-        .send()
-        .await
-        .map_err(|e| format!("token request failed ({}): {e}", source.describe()))?;
-    let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| format!("token response unreadable ({}): {e}", source.describe()))?;
-    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    if !status.is_success() {
+    let request = Request {
+        conceal_bodies: true,
+        ..request
+    };
+    let response = session
+        .transport
+        .send(request, session.not_after, session.cancel, recorder)
+        .map_err(|e| match e {
+            NetError::Interrupted => Error::Interrupted,
+            NetError::Failed { message, .. } if message.starts_with("timed out") => failed(
+                format!("timed out obtaining a token ({})", source.describe()),
+            ),
+            e => failed(format!(
+                "token request failed ({}): {}",
+                source.describe(),
+                e.reason()
+            )),
+        })?;
+    let v: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    if !(200..300).contains(&response.status) {
         // OAuth errors are `{"error": "invalid_grant", "error_description": "..."}`.
         let reason = [
             v.get("error").and_then(Value::as_str),
@@ -334,22 +350,27 @@ async fn fetch(host: &Host, source: &Source) -> Result<(String, Duration), Strin
         .flatten()
         .collect::<Vec<_>>()
         .join(": ");
-        return Err(format!(
+        return Err(failed(format!(
             "token request refused with {} ({}){}",
-            status.as_u16(),
+            response.status,
             source.describe(),
             if reason.is_empty() {
                 String::new()
             } else {
                 format!(": {reason}")
             }
-        ));
+        )));
     }
     let token = v
         .get("access_token")
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| format!("token response has no access_token ({})", source.describe()))?;
+        .ok_or_else(|| {
+            failed(format!(
+                "token response has no access_token ({})",
+                source.describe()
+            ))
+        })?;
     let expires_in = v.get("expires_in").and_then(Value::as_u64).unwrap_or(300);
     Ok((token.to_string(), Duration::from_secs(expires_in)))
 }

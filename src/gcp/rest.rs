@@ -1,19 +1,14 @@
-//! One function per concern: find credentials, get a token, call an endpoint, turn a Google
-//! error body into a message. Used by the `cloudrun::` and `logging::` primitives.
+//! One function per concern: the endpoint of an API, a token for the call, one call, every
+//! page of a list, a Google error body as a message. Used by the `cloudrun::` and `logging::`
+//! primitives.
 
-use crate::api::http::{RequestSpec, perform};
-use crate::api::{refuse_plan_time, script_error, skip_check};
-use crate::engine::context;
-use crate::engine::host::Host;
-use crate::gcp::auth::{self, NO_CREDENTIALS};
-use reqwest::Method;
-use rhai::{EvalAltResult, NativeCallContext};
+use super::auth::{self, NO_CREDENTIALS};
+use super::{Error, Session};
+use crate::config::EnvSnapshot;
+use crate::net::{Method, NetError, Recorder, Request};
 use serde_json::Value;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use url::Url;
-
-type Res<T> = Result<T, Box<EvalAltResult>>;
 
 /// A Google API oa-validate calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +44,9 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The endpoint of `api` for this run: https, or plain http only to loopback (the sim), so a
 /// bearer token never crosses a network in clear.
-pub fn endpoint(host: &Host, api: Api) -> Result<Url, String> {
+pub fn endpoint(env: &EnvSnapshot, api: Api) -> Result<Url, String> {
     let var = api.endpoint_variable();
-    let raw = host
-        .env
+    let raw = env
         .get_nonempty(var)
         .unwrap_or(api.default_endpoint())
         .trim_end_matches('/');
@@ -68,7 +62,7 @@ pub fn endpoint(host: &Host, api: Api) -> Result<Url, String> {
 
 /// A path segment taken from a script (project, region, service or job name): refused when
 /// it could change the path or query.
-pub fn segment(ctx: &NativeCallContext, what: &str, value: &str) -> Res<String> {
+pub fn segment(what: &str, value: &str) -> Result<String, String> {
     let ok = !value.is_empty()
         && value
             .chars()
@@ -76,38 +70,9 @@ pub fn segment(ctx: &NativeCallContext, what: &str, value: &str) -> Res<String> 
     if ok {
         Ok(value.to_string())
     } else {
-        Err(script_error(
-            ctx,
-            format!("{what} {value:?} is not a valid name (letters, digits, - _ . : only)"),
+        Err(format!(
+            "{what} {value:?} is not a valid name (letters, digits, - _ . : only)"
         ))
-    }
-}
-
-/// The token for this call, or the stop that ends the check: skipped without credentials,
-/// errored when the credentials exist but do not work.
-fn bearer(ctx: &NativeCallContext, host: &Arc<Host>, verb: &str) -> Res<String> {
-    let source = auth::discover(&host.env, auth::on_google_hardware())
-        .map_err(|e| script_error(ctx, format!("{verb}: Google credentials: {e}")))?;
-    let Some(source) = source else {
-        context::log(format!("{verb}: {NO_CREDENTIALS}"));
-        return Err(skip_check(ctx, NO_CREDENTIALS));
-    };
-    context::log(format!("Google credentials: {}", source.describe()));
-    let deadline = Instant::now() + context::remaining();
-    let cancel = host.services.cancel.clone();
-    let token = host.services.runtime.block_on(async {
-        tokio::select! {
-            t = auth::access_token(host, &source, deadline) => Some(t),
-            _ = cancel.cancelled() => None,
-        }
-    });
-    match token {
-        None => Err(crate::api::interrupted(ctx)),
-        Some(Ok(token)) => Ok(token),
-        Some(Err(e)) => Err(script_error(
-            ctx,
-            format!("{verb}: {}", host.services.redactor.redact(&e)),
-        )),
     }
 }
 
@@ -122,50 +87,115 @@ pub fn google_error(body: &[u8]) -> Option<String> {
     }
 }
 
-/// Calls `api` at `path` (relative to its endpoint, e.g. `/v2/projects/p/...`) and returns the
-/// JSON body. Plan time is refused; no credentials skips the check; an API error (any non-2xx)
-/// errors it with the API's own message.
-pub fn call(
-    ctx: &NativeCallContext,
-    api: Api,
-    method: Method,
-    path: &str,
-    query: &[(&str, String)],
-    body: Option<Value>,
-    timeout: Duration,
-) -> Res<Value> {
-    let verb = format!("{} {method} {path}", api.label());
-    refuse_plan_time(ctx, api.label())?;
-    let host = context::host().ok_or_else(|| script_error(ctx, "no host services"))?;
-    let mut url = endpoint(&host, api).map_err(|e| script_error(ctx, e))?;
-    let token = bearer(ctx, &host, &verb)?;
-    url.set_path(&format!("{}{path}", url.path().trim_end_matches('/')));
-    if !query.is_empty() {
+/// One API call: where, what, and how long it may take.
+pub struct Call<'a> {
+    pub api: Api,
+    pub method: Method,
+    /// Relative to the API's endpoint, e.g. `/v2/projects/p/locations/r/services/s`.
+    pub path: &'a str,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+    pub timeout: Duration,
+}
+
+impl Call<'_> {
+    /// How messages name this call: `Cloud Run Admin API GET /v2/...`.
+    fn verb(&self) -> String {
+        format!("{} {} {}", self.api.label(), self.method, self.path)
+    }
+}
+
+/// The token for a call: no credentials is [`Error::NoCredentials`]; credentials that exist
+/// but do not work are an error.
+fn bearer(session: &Session, recorder: &mut dyn Recorder, verb: &str) -> Result<String, Error> {
+    let source = auth::discover(session.env, auth::on_google_hardware())
+        .map_err(|e| Error::Failed(format!("{verb}: Google credentials: {e}")))?;
+    let Some(source) = source else {
+        recorder.note(format!("{verb}: {NO_CREDENTIALS}"));
+        return Err(Error::NoCredentials);
+    };
+    recorder.note(format!("Google credentials: {}", source.describe()));
+    auth::access_token(session, &source, recorder).map_err(|e| match e {
+        Error::Failed(message) => {
+            Error::Failed(format!("{verb}: {}", session.redactor.redact(&message)))
+        }
+        other => other,
+    })
+}
+
+/// Makes `call` and returns the JSON body. An API error (any non-2xx) is an error carrying the
+/// API's own message.
+pub fn call(session: &Session, recorder: &mut dyn Recorder, call: &Call) -> Result<Value, Error> {
+    let verb = call.verb();
+    let mut url = endpoint(session.env, call.api).map_err(Error::Failed)?;
+    let token = bearer(session, recorder, &verb)?;
+    url.set_path(&format!(
+        "{}{}",
+        url.path().trim_end_matches('/'),
+        call.path
+    ));
+    if !call.query.is_empty() {
         url.query_pairs_mut()
-            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+            .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
     }
-    let mut spec = RequestSpec::new(method, url, timeout);
-    spec.bearer = Some(token);
-    spec.headers
-        .push(("accept".to_string(), "application/json".to_string()));
-    if let Some(json) = body {
-        spec.body = Some((
-            json.to_string().into_bytes(),
-            Some("application/json".to_string()),
-        ));
+    let mut request =
+        Request::new(call.method.clone(), url, call.timeout).header("accept", "application/json");
+    request.bearer = Some(token);
+    if let Some(body) = &call.body {
+        request = request.json(body);
     }
-    let response = perform(ctx, &verb, spec, &host)?;
+    let response = session
+        .transport
+        .send(request, session.not_after, session.cancel, recorder)
+        .map_err(|e| match e {
+            NetError::Interrupted => Error::Interrupted,
+            e => Error::Failed(session.redactor.redact(&e.describe(&verb))),
+        })?;
     if !(200..300).contains(&response.status) {
         let detail = google_error(&response.body)
             .unwrap_or_else(|| response.body_text().chars().take(300).collect());
-        return Err(script_error(
-            ctx,
-            host.services
+        return Err(Error::Failed(
+            session
                 .redactor
                 .redact(&format!("{verb} answered {}: {detail}", response.status)),
         ));
     }
-    response.parse_json().map_err(|e| script_error(ctx, e))
+    response.parse_json().map_err(Error::Failed)
+}
+
+/// Every item of a paginated list, page after page while the API hands out a `nextPageToken`,
+/// until `limit` items were read or `max_pages` pages (a runaway token ends there). `page`
+/// makes each page's call from the page token and how many items are still wanted; the items
+/// are the array `items_field` of each answer.
+pub fn list<'p>(
+    session: &Session,
+    recorder: &mut dyn Recorder,
+    items_field: &str,
+    limit: usize,
+    max_pages: usize,
+    page: impl Fn(Option<&str>, usize) -> Call<'p>,
+) -> Result<Vec<Value>, Error> {
+    let mut items = Vec::new();
+    let mut page_token: Option<String> = None;
+    for _ in 0..max_pages {
+        let answer = call(
+            session,
+            recorder,
+            &page(page_token.as_deref(), limit.saturating_sub(items.len())),
+        )?;
+        if let Some(list) = answer.get(items_field).and_then(Value::as_array) {
+            items.extend(list.iter().cloned());
+        }
+        page_token = answer
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if page_token.is_none() || items.len() >= limit {
+            break;
+        }
+    }
+    Ok(items)
 }
 
 #[cfg(test)]

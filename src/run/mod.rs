@@ -3,7 +3,9 @@
 
 pub mod event;
 
-pub use event::{CheckEvidence, Event};
+pub use event::Event;
+
+use crate::evidence_model::{self, CheckEvidence};
 
 use crate::engine::context::{self, CheckRecord, CheckScope, Phase};
 use crate::engine::error::{self, StopKind};
@@ -137,7 +139,7 @@ fn base_result(plan: &Plan, index: usize) -> CheckResult {
         attempts: 0,
         duration: Duration::ZERO,
         command: format!("oa-validate {} --check {}", lane.display, decl.id),
-        log_path: format!("logs/{}.log", decl.id),
+        log_path: evidence_model::log_path(&decl.id),
         har_path: None,
         artifacts: Vec::new(),
         inline_evidence: Vec::new(),
@@ -157,7 +159,7 @@ fn run_check(
     let lane = plan.lane_of(check);
     let mut result = base_result(plan, index);
     let mut evidence = CheckEvidence::default();
-    evidence.log.push(format!(
+    evidence.log(format!(
         "check {} ({}) in {} at {}",
         decl.id,
         decl.level.as_str(),
@@ -165,14 +167,12 @@ fn run_check(
         decl.position
     ));
     if !decl.description.is_empty() {
-        evidence
-            .log
-            .push(format!("description: {}", decl.description));
+        evidence.log(format!("description: {}", decl.description));
     }
     if host.services.cancel.is_cancelled() {
         result.status = Status::Errored;
         result.reason = Some("interrupted before it ran".to_string());
-        evidence.log.push("interrupted before it ran".to_string());
+        evidence.log("interrupted before it ran");
         return (result, evidence);
     }
     if let Some(reason) = crate::gate::skip_reason(
@@ -182,7 +182,7 @@ fn run_check(
         host.settings.allow_prod_mutations,
     ) {
         result.status = Status::Skipped;
-        evidence.log.push(format!("skipped: {reason}"));
+        evidence.log(format!("skipped: {reason}"));
         result.reason = Some(reason);
         return (result, evidence);
     }
@@ -192,15 +192,12 @@ fn run_check(
     let attempts = 1 + decl.retries;
     for attempt in 1..=attempts {
         if attempts > 1 {
-            evidence
-                .log
-                .push(format!("--- attempt {attempt} of {attempts}"));
+            evidence.log(format!("--- attempt {attempt} of {attempts}"));
         }
         result.attempts = attempt;
         let (status, reason, record) = run_attempt(engine, host, lane, check, timeout);
-        evidence.log.extend(record.log);
-        evidence.exchanges.extend(record.exchanges);
-        evidence.artifacts.extend(record.evidence);
+        evidence.journal.extend(record.journal);
+        evidence.artifacts.extend(record.artifacts);
         evidence.files.extend(record.files);
         result.assertions += record.assertions;
         result.warnings.extend(record.warnings);
@@ -213,9 +210,7 @@ fn run_check(
         if !retry {
             break;
         }
-        evidence
-            .log
-            .push(format!("attempt {attempt} {}: retrying", status.as_str()));
+        evidence.log(format!("attempt {attempt} {}: retrying", status.as_str()));
     }
     result.duration = started.elapsed();
     tracing::debug!(
@@ -225,15 +220,15 @@ fn run_check(
         ms = result.duration.as_millis() as u64,
         "check finished"
     );
-    if settings.http_archive && !evidence.exchanges.is_empty() {
-        result.har_path = Some(format!("http/{}.har", decl.id));
+    if settings.http_archive && evidence.exchanges().next().is_some() {
+        result.har_path = Some(evidence_model::har_path(&decl.id));
     }
     result.artifacts = evidence
         .artifacts
         .iter()
         .map(|(name, _)| name)
         .chain(evidence.files.iter().map(|(name, _)| name))
-        .map(|name| format!("artifacts/{}/{name}", decl.id))
+        .map(|name| evidence_model::artifact_path(&decl.id, name))
         .collect();
     result.inline_evidence = evidence
         .artifacts
@@ -241,7 +236,7 @@ fn run_check(
         .filter(|(_, text)| text.len() <= crate::outcome::INLINE_EVIDENCE_LIMIT)
         .cloned()
         .collect();
-    evidence.log.push(format!(
+    evidence.log(format!(
         "outcome: {}{}",
         result.status.as_str(),
         result
@@ -267,6 +262,7 @@ fn run_attempt(
         lane: lane.display.clone(),
         deadline,
         record: CheckRecord::default(),
+        keeps_requests: false,
     };
     let (outcome, phase) =
         context::with_phase(host.clone(), Phase::Checking(scope), deadline, || {

@@ -183,11 +183,55 @@ fn verify(jwt: &str) {
         .expect("signature verifies");
 }
 
-fn host(vars: &[(&str, &str)]) -> Host {
-    let mut host = Host::with_defaults(Vec::new(), env(vars), tokio::runtime::Handle::current());
-    host.settings.limits.max_body = 1 << 20;
-    host.settings.limits.http_timeout = Duration::from_secs(5);
-    host
+/// What a token request needs: a transport, a redactor and the run's cancellation. Token
+/// requests block their (check) thread, so the token server runs on a runtime of its own.
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    env: EnvSnapshot,
+    transport: crate::net::Transport,
+    redactor: crate::redact::Redactor,
+    cancel: tokio_util::sync::CancellationToken,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let transport = crate::net::Transport::new(
+            crate::net::CredentialPolicy::default(),
+            1 << 20,
+            runtime.handle().clone(),
+        )
+        .unwrap();
+        Fixture {
+            runtime,
+            env: EnvSnapshot::default(),
+            transport,
+            redactor: crate::redact::Redactor::new(),
+            cancel: tokio_util::sync::CancellationToken::new(),
+        }
+    }
+
+    fn session(&self, within: Duration) -> Session<'_> {
+        Session {
+            env: &self.env,
+            transport: &self.transport,
+            redactor: &self.redactor,
+            cancel: &self.cancel,
+            not_after: Instant::now() + within,
+        }
+    }
+
+    fn token(&self, source: &Source) -> Result<String, Error> {
+        access_token(
+            &self.session(Duration::from_secs(10)),
+            source,
+            &mut Vec::new(),
+        )
+    }
 }
 
 /// A token endpoint that checks what it receives the way Google's does.
@@ -222,22 +266,30 @@ async fn token_server() -> String {
     format!("http://{addr}/token")
 }
 
-#[tokio::test]
-async fn service_account_and_user_tokens_are_obtained_and_redacted() {
-    let uri = token_server().await;
+#[test]
+fn service_account_and_user_tokens_are_obtained_and_redacted() {
+    let f = Fixture::new();
+    let uri = f.runtime.block_on(token_server());
     let dir = tempfile::tempdir().unwrap();
     let sa = write(dir.path(), "sa.json", service_account_json(&uri));
-    let h = host(&[]);
     let source = read_credentials_file(&sa).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let token = access_token(&h, &source, deadline).await.unwrap();
+    let mut journal: Vec<crate::evidence_model::Entry> = Vec::new();
+    let token = access_token(&f.session(Duration::from_secs(10)), &source, &mut journal).unwrap();
     assert_eq!(token, "ya29.test-access-token-1");
     assert_eq!(
-        h.services
-            .redactor
-            .redact("Bearer ya29.test-access-token-1"),
+        f.redactor.redact("Bearer ya29.test-access-token-1"),
         "Bearer [REDACTED]"
     );
+    // The token request went through the transport, its bodies concealed.
+    let recorded: Vec<_> = journal
+        .iter()
+        .filter_map(|e| match e {
+            crate::evidence_model::Entry::Exchange(x) => Some(x),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(recorded.len(), 1);
+    assert!(recorded[0].conceal_bodies);
 
     let user = write(
         dir.path(),
@@ -246,14 +298,8 @@ async fn service_account_and_user_tokens_are_obtained_and_redacted() {
                            "refresh_token": "1//refresh-token-value", "token_uri": uri}),
     );
     let source = read_credentials_file(&user).unwrap();
-    assert_eq!(
-        access_token(&h, &source, deadline).await.unwrap(),
-        "ya29.test-access-token-1"
-    );
-    assert_eq!(
-        h.services.redactor.redact("1//refresh-token-value"),
-        "[REDACTED]"
-    );
+    assert_eq!(f.token(&source).unwrap(), "ya29.test-access-token-1");
+    assert_eq!(f.redactor.redact("1//refresh-token-value"), "[REDACTED]");
 
     let wrong = write(
         dir.path(),
@@ -262,7 +308,9 @@ async fn service_account_and_user_tokens_are_obtained_and_redacted() {
                            "refresh_token": "1//revoked-refresh-token", "token_uri": uri}),
     );
     let source = read_credentials_file(&wrong).unwrap();
-    let err = access_token(&h, &source, deadline).await.unwrap_err();
+    let Err(Error::Failed(err)) = f.token(&source) else {
+        panic!("a revoked refresh token was accepted");
+    };
     assert!(
         err.contains("400") && err.contains("invalid_grant"),
         "{err}"
@@ -270,18 +318,18 @@ async fn service_account_and_user_tokens_are_obtained_and_redacted() {
     assert!(!err.contains("revoked-refresh-token"), "{err}");
 }
 
-#[tokio::test]
-async fn token_endpoints_must_be_https_off_loopback() {
+#[test]
+fn token_endpoints_must_be_https_off_loopback() {
+    let f = Fixture::new();
     let dir = tempfile::tempdir().unwrap();
     let sa = write(
         dir.path(),
         "sa.json",
         service_account_json("http://oauth.example.com/token"),
     );
-    let h = host(&[]);
     let source = read_credentials_file(&sa).unwrap();
-    let err = access_token(&h, &source, Instant::now() + Duration::from_secs(5))
-        .await
-        .unwrap_err();
+    let Err(Error::Failed(err)) = f.token(&source) else {
+        panic!("a plain-http token endpoint was used");
+    };
     assert!(err.contains("must be https"), "{err}");
 }

@@ -1,0 +1,150 @@
+//! What can be done to a page, as async operations that answer in words: navigate, fill,
+//! click, submit, read, evaluate JavaScript, wait for a condition, take a screenshot.
+
+use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::network::CookieParam;
+use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use chromiumoxide::page::ScreenshotParams;
+use std::time::Duration;
+
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// `text` as a JavaScript string literal.
+pub fn js_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// What went wrong in the browser, the page's own exception text included.
+pub fn describe_cdp_error(e: chromiumoxide::error::CdpError) -> String {
+    match e {
+        chromiumoxide::error::CdpError::JavascriptException(details) => {
+            let description = details
+                .exception
+                .as_ref()
+                .and_then(|x| x.description.clone())
+                .unwrap_or_default();
+            format!("JavaScript exception: {} {description}", details.text)
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Evaluates `js` (awaiting a promise) and returns its JSON value (`null` for undefined).
+pub async fn evaluate(page: &Page, js: &str) -> Result<serde_json::Value, String> {
+    let params = EvaluateParams::builder()
+        .expression(js)
+        .await_promise(true)
+        .return_by_value(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = page
+        .evaluate_expression(params)
+        .await
+        .map_err(describe_cdp_error)?;
+    Ok(result.value().cloned().unwrap_or(serde_json::Value::Null))
+}
+
+/// Polls `js` until it is truthy; evaluation errors (e.g. mid-navigation) are retried.
+pub async fn poll_truthy(page: &Page, js: &str) {
+    let wrapped =
+        format!("(() => {{ try {{ return !!({js}); }} catch (e) {{ return false; }} }})()");
+    loop {
+        if let Ok(serde_json::Value::Bool(true)) = evaluate(page, &wrapped).await {
+            return;
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// The JavaScript condition "an element matches `selector`".
+pub fn selector_matches(selector: &str) -> String {
+    format!("document.querySelector({}) !== null", js_string(selector))
+}
+
+/// Navigates to `url` and waits for the load.
+pub async fn navigate(page: &Page, url: String) -> Result<(), String> {
+    page.goto(url).await.map_err(describe_cdp_error)?;
+    Ok(())
+}
+
+/// Sets the value of the field `selector` and fires `input` and `change`.
+pub async fn fill(page: &Page, selector: &str, value: &str) -> Result<(), String> {
+    let js = format!(
+        "(() => {{ const el = document.querySelector({sel}); if (!el) throw new Error('no element matches ' + {sel}); \
+el.focus(); el.value = {val}; el.dispatchEvent(new Event('input', {{bubbles: true}})); \
+el.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()",
+        sel = js_string(selector),
+        val = js_string(value)
+    );
+    evaluate(page, &js).await.map(|_| ())
+}
+
+/// Clicks the element `selector` with the mouse (scrolled into view first).
+pub async fn click(page: &Page, selector: String) -> Result<(), String> {
+    let element = page
+        .find_element(selector)
+        .await
+        .map_err(describe_cdp_error)?;
+    element.click().await.map_err(describe_cdp_error)?;
+    Ok(())
+}
+
+/// Submits the form `selector` as a user would (`requestSubmit`: validation and submit
+/// handlers such as htmx's run).
+pub async fn submit(page: &Page, selector: &str) -> Result<(), String> {
+    let js = format!(
+        "(() => {{ const f = document.querySelector({sel}); if (!f) throw new Error('no form matches ' + {sel}); \
+f.requestSubmit(); return true; }})()",
+        sel = js_string(selector)
+    );
+    evaluate(page, &js).await.map(|_| ())
+}
+
+/// The value of a JavaScript expression that yields a string (`location.href`), or "".
+pub async fn string(page: &Page, js: &str) -> Result<String, String> {
+    let v = evaluate(page, js).await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+/// The text content of the first element matching `selector`, or `None` when none does.
+pub async fn text(page: &Page, selector: &str) -> Result<Option<String>, String> {
+    let js = format!(
+        "(() => {{ const el = document.querySelector({}); return el ? el.textContent : null; }})()",
+        js_string(selector)
+    );
+    Ok(match evaluate(page, &js).await? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Reloads the page and waits for the load.
+pub async fn reload(page: &Page) -> Result<(), String> {
+    page.reload().await.map_err(describe_cdp_error)?;
+    Ok(())
+}
+
+/// Sets a cookie for `url`'s origin.
+pub async fn set_cookie(page: &Page, name: &str, value: &str, url: String) -> Result<(), String> {
+    let cookie = CookieParam::builder()
+        .name(name)
+        .value(value)
+        .url(url)
+        .path("/")
+        .build()?;
+    page.set_cookie(cookie).await.map_err(describe_cdp_error)?;
+    Ok(())
+}
+
+/// A full-page PNG.
+pub async fn screenshot(page: &Page) -> Result<Vec<u8>, String> {
+    page.screenshot(
+        ScreenshotParams::builder()
+            .format(CaptureScreenshotFormat::Png)
+            .full_page(true)
+            .build(),
+    )
+    .await
+    .map_err(describe_cdp_error)
+}

@@ -1,0 +1,287 @@
+//! A running headless Chromium with one page: launching it in its own profile folder,
+//! collecting console and page errors, and ending it — with every process it started — when
+//! the session is closed or dropped (on failure, timeout and interruption too).
+
+use chromiumoxide::Page;
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
+use chromiumoxide::cdp::js_protocol::runtime::{
+    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
+};
+use futures_util::StreamExt;
+use parking_lot::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Flags that keep Chromium quiet and local: no sandbox (root in CI), no GPU, no QUIC, and no
+/// background connections (which this machine's closed network refuses).
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-default-browser-check",
+];
+/// How long starting the browser may take.
+pub const LAUNCH_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long closing may take before the process group is killed.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bound on collected console/page errors, so a noisy page cannot grow the evidence forever.
+const MAX_DIAGNOSTICS: usize = 200;
+
+/// Console errors (console.error calls and failed resource loads) and uncaught exceptions,
+/// collected while the session runs.
+#[derive(Clone, Default)]
+pub struct Diagnostics {
+    pub console_errors: Arc<Mutex<Vec<String>>>,
+    pub page_errors: Arc<Mutex<Vec<String>>>,
+}
+
+fn push_bounded(list: &Mutex<Vec<String>>, text: String) {
+    let mut list = list.lock();
+    if list.len() < MAX_DIAGNOSTICS {
+        list.push(text);
+    }
+}
+
+/// How to start the browser.
+pub struct LaunchOptions {
+    pub executable: PathBuf,
+    /// Each CDP command's own timeout.
+    pub op_timeout: Duration,
+    /// How long the launch itself may take (never past the check's deadline).
+    pub launch_timeout: Duration,
+}
+
+/// A fresh, unique profile folder for one session; only this session's processes name it.
+pub fn new_profile() -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "oa-validate-browser-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    std::fs::create_dir_all(&dir).map(|()| dir)
+}
+
+/// What a launch leaves running: the browser, its page and the tasks serving them.
+pub struct Launched {
+    browser: Browser,
+    page: Page,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts Chromium in `profile` with one blank page, and starts collecting its diagnostics.
+/// On failure nothing started here is left running, except processes the caller ends with
+/// [`discard_profile`].
+pub async fn launch(
+    options: &LaunchOptions,
+    profile: &Path,
+    diagnostics: &Diagnostics,
+) -> Result<Launched, String> {
+    let config = BrowserConfig::builder()
+        .chrome_executable(&options.executable)
+        .no_sandbox()
+        .user_data_dir(profile)
+        .window_size(1280, 900)
+        .launch_timeout(options.launch_timeout)
+        .request_timeout(options.op_timeout)
+        .args(CHROMIUM_FLAGS.iter().copied())
+        .build()?;
+    let (browser, mut handler) = Browser::launch(config).await.map_err(|e| e.to_string())?;
+    let mut tasks = vec![tokio::spawn(async move {
+        // A malformed message ends nothing: the next command reports real trouble.
+        while handler.next().await.is_some() {}
+    })];
+    let page = match browser.new_page("about:blank").await {
+        Ok(page) => page,
+        Err(e) => {
+            abort(&tasks);
+            shutdown(browser).await;
+            return Err(e.to_string());
+        }
+    };
+    match listen(&page, diagnostics).await {
+        Ok(listeners) => tasks.extend(listeners),
+        Err(e) => {
+            abort(&tasks);
+            shutdown(browser).await;
+            return Err(e.to_string());
+        }
+    }
+    Ok(Launched {
+        browser,
+        page,
+        tasks,
+    })
+}
+
+/// Tasks that copy console errors, error log entries and uncaught exceptions into
+/// `diagnostics`.
+async fn listen(
+    page: &Page,
+    diagnostics: &Diagnostics,
+) -> Result<[JoinHandle<()>; 3], chromiumoxide::error::CdpError> {
+    let mut console = page.event_listener::<EventConsoleApiCalled>().await?;
+    let mut log_entries = page.event_listener::<EventEntryAdded>().await?;
+    let mut exceptions = page.event_listener::<EventExceptionThrown>().await?;
+    page.enable_log().await?;
+    let (console_sink, log_sink, exception_sink) = (
+        diagnostics.console_errors.clone(),
+        diagnostics.console_errors.clone(),
+        diagnostics.page_errors.clone(),
+    );
+    let console_task = tokio::spawn(async move {
+        while let Some(event) = console.next().await {
+            if event.r#type == ConsoleApiCalledType::Error {
+                let text: Vec<String> = event
+                    .args
+                    .iter()
+                    .map(|a| {
+                        a.value
+                            .as_ref()
+                            .map(|v| {
+                                v.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| v.to_string())
+                            })
+                            .or_else(|| a.description.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                push_bounded(&console_sink, text.join(" "));
+            }
+        }
+    });
+    let log_task = tokio::spawn(async move {
+        while let Some(event) = log_entries.next().await {
+            let entry = &event.entry;
+            if format!("{:?}", entry.level).eq_ignore_ascii_case("error") {
+                let at = entry.url.as_deref().unwrap_or("");
+                push_bounded(&log_sink, format!("{} {at}", entry.text).trim().to_string());
+            }
+        }
+    });
+    let exception_task = tokio::spawn(async move {
+        while let Some(event) = exceptions.next().await {
+            let details = &event.exception_details;
+            let description = details
+                .exception
+                .as_ref()
+                .and_then(|x| x.description.clone())
+                .unwrap_or_else(|| details.text.clone());
+            push_bounded(&exception_sink, description);
+        }
+    });
+    Ok([console_task, log_task, exception_task])
+}
+
+fn abort(tasks: &[JoinHandle<()>]) {
+    for task in tasks {
+        task.abort();
+    }
+}
+
+async fn shutdown(mut browser: Browser) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, browser.close()).await;
+    if tokio::time::timeout(CLOSE_TIMEOUT, browser.wait())
+        .await
+        .is_err()
+    {
+        let _ = browser.kill().await;
+        let _ = browser.wait().await;
+    }
+}
+
+/// A running browser with one page. Dropping it ends the browser.
+pub struct Session {
+    browser: Option<Browser>,
+    page: Page,
+    tasks: Vec<JoinHandle<()>>,
+    profile: PathBuf,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Session {
+    /// The session of a launch in `profile`; `runtime` is where it is shut down.
+    pub fn new(launched: Launched, profile: PathBuf, runtime: tokio::runtime::Handle) -> Session {
+        Session {
+            browser: Some(launched.browser),
+            page: launched.page,
+            tasks: launched.tasks,
+            profile,
+            runtime,
+        }
+    }
+
+    pub fn page(&self) -> &Page {
+        &self.page
+    }
+
+    fn close(&mut self) {
+        // The CDP handler task must still run while closing: `Browser.close` is a CDP command
+        // that waits for its answer. Aborting it first cost every session CLOSE_TIMEOUT.
+        if let Some(browser) = self.browser.take() {
+            let cleanup = shutdown(browser);
+            // Check threads are not runtime threads, so blocking here is allowed; inside the
+            // runtime (should not happen) the cleanup runs as a task instead.
+            if tokio::runtime::Handle::try_current().is_err() {
+                self.runtime.block_on(cleanup);
+            } else {
+                self.runtime.spawn(cleanup);
+            }
+        }
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+        discard_profile(&self.profile);
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Ends every process still using `profile` and removes the folder. Renderers and helpers
+/// outlive a killed parent, so closing the browser alone is not enough.
+pub fn discard_profile(profile: &Path) {
+    kill_profile_processes(profile);
+    let _ = std::fs::remove_dir_all(profile);
+}
+
+/// SIGKILLs processes whose command line names `profile` (ours alone: a fresh random folder).
+fn kill_profile_processes(profile: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        let needle = format!("--user-data-dir={}", profile.display());
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        let me = std::process::id().to_string();
+        let pids: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|pid| pid.chars().all(|c| c.is_ascii_digit()) && *pid != me)
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+                    .is_ok_and(|cmd| cmd.contains(&needle))
+            })
+            .collect();
+        if !pids.is_empty() {
+            let _ = std::process::Command::new("kill")
+                .arg("-KILL")
+                .args(&pids)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = profile;
+}

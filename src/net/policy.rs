@@ -1,0 +1,231 @@
+//! The credential policy: a target's token goes only to that target's own origins, in any of
+//! its encoded forms; credentials never follow a redirect to another origin or down to http.
+
+use crate::config::Target;
+use crate::redact::secret_forms;
+use aho_corasick::{AhoCorasick, MatchKind};
+use url::{Origin, Url};
+
+/// Headers that carry credentials: dropped on a redirect to another origin or down to http,
+/// and masked by name in the evidence whatever they hold.
+pub const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// Whether `name` (lower-case) is a credential header.
+pub fn is_sensitive_header(name: &str) -> bool {
+    SENSITIVE_HEADERS.contains(&name)
+}
+
+/// A secret and where it may go.
+struct Grant {
+    /// Whose secret it is, for the refusal (`staging`).
+    owner: String,
+    origins: Vec<Origin>,
+}
+
+/// Which secrets may be sent to which origins. Built once per run; a hop is checked with one
+/// pass of an automaton over every encoded form of every secret.
+#[derive(Default)]
+pub struct CredentialPolicy {
+    grants: Vec<Grant>,
+    matcher: Option<AhoCorasick>,
+    /// The grant of each pattern of `matcher`.
+    pattern_grants: Vec<usize>,
+}
+
+impl CredentialPolicy {
+    /// Each target's token may go to the control and runtime origins of every target holding
+    /// it (two targets may share one token).
+    pub fn for_targets(targets: &[Target]) -> CredentialPolicy {
+        let mut grants: Vec<(String, String, Vec<Origin>)> = Vec::new();
+        for target in targets {
+            let Some(token) = target.token.as_deref() else {
+                continue;
+            };
+            if grants.iter().any(|(secret, _, _)| secret == token) {
+                continue;
+            }
+            let origins = targets
+                .iter()
+                .filter(|t| t.token.as_deref() == Some(token))
+                .flat_map(|t| {
+                    std::iter::once(t.control_url.as_str()).chain(t.runtime_url.as_deref())
+                })
+                .filter_map(|u| Url::parse(u).ok())
+                .map(|u| u.origin())
+                .collect();
+            grants.push((token.to_string(), target.name.clone(), origins));
+        }
+        let mut patterns = Vec::new();
+        let mut pattern_grants = Vec::new();
+        for (index, (secret, _, _)) in grants.iter().enumerate() {
+            for form in secret_forms(secret) {
+                patterns.push(form);
+                pattern_grants.push(index);
+            }
+        }
+        let matcher = (!patterns.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+                    .ok()
+            })
+            .flatten();
+        CredentialPolicy {
+            grants: grants
+                .into_iter()
+                .map(|(_, owner, origins)| Grant { owner, origins })
+                .collect(),
+            matcher,
+            pattern_grants,
+        }
+    }
+
+    /// Refuses a hop that would carry a secret, in any of its encoded forms (in the URL, a
+    /// header or the body), to an origin it is not granted.
+    pub fn check_hop(
+        &self,
+        url: &Url,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Result<(), String> {
+        let Some(matcher) = &self.matcher else {
+            return Ok(());
+        };
+        let mut carried = vec![false; self.grants.len()];
+        let places = std::iter::once(url.as_str().as_bytes())
+            .chain(headers.iter().map(|(_, v)| v.as_bytes()))
+            .chain(body);
+        for place in places {
+            for found in matcher.find_overlapping_iter(place) {
+                carried[self.pattern_grants[found.pattern().as_usize()]] = true;
+            }
+        }
+        let origin = url.origin();
+        for (grant, _) in self.grants.iter().zip(&carried).filter(|(_, c)| **c) {
+            if !grant.origins.contains(&origin) {
+                let name = &grant.owner;
+                return Err(format!(
+                    "refusing to send the {name} token to {}: it may only go to the {name} target's own origins",
+                    origin.ascii_serialization()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether following a redirect to `next` must drop the credential headers: it leaves the
+/// origin the request was first sent to, or goes from https down to http.
+pub fn redirect_drops_credentials(first: &Origin, current: &Url, next: &Url) -> bool {
+    let downgrade = current.scheme() == "https" && next.scheme() == "http";
+    next.origin() != *first || downgrade
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(name: &str, control: &str, token: Option<&str>) -> Target {
+        Target {
+            name: name.to_string(),
+            label: name.to_string(),
+            control_url: control.to_string(),
+            runtime_url: Some(format!("{control}0")),
+            token: token.map(str::to_string),
+            token_var: String::new(),
+            simulated: true,
+        }
+    }
+
+    #[test]
+    fn a_token_goes_only_to_its_targets_origins_in_any_form() {
+        let policy = CredentialPolicy::for_targets(&[
+            target(
+                "staging",
+                "http://127.0.0.1:1000",
+                Some("staging-token-1234"),
+            ),
+            target("prod", "http://127.0.0.1:2000", Some("prod-token-5678")),
+        ]);
+        let url = |u: &str| Url::parse(u).unwrap();
+        let bearer = |t: &str| vec![("authorization".to_string(), format!("Bearer {t}"))];
+        assert!(
+            policy
+                .check_hop(
+                    &url("http://127.0.0.1:1000/x"),
+                    &bearer("staging-token-1234"),
+                    None
+                )
+                .is_ok()
+        );
+        // Its runtime origin too.
+        assert!(
+            policy
+                .check_hop(
+                    &url("http://127.0.0.1:10000/x"),
+                    &bearer("staging-token-1234"),
+                    None
+                )
+                .is_ok()
+        );
+        let err = policy
+            .check_hop(
+                &url("http://127.0.0.1:2000/x"),
+                &bearer("staging-token-1234"),
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "refusing to send the staging token to http://127.0.0.1:2000: it may only go to the staging target's own origins"
+        );
+        // Base64 in a body, percent-encoded in a query.
+        let b64 = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "prod-token-5678",
+        );
+        assert!(
+            policy
+                .check_hop(&url("http://example.com/"), &[], Some(b64.as_bytes()))
+                .is_err()
+        );
+        assert!(
+            policy
+                .check_hop(&url("http://example.com/?t=prod-token-5678"), &[], None)
+                .is_err()
+        );
+        assert!(
+            policy
+                .check_hop(&url("http://example.com/"), &[], None)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn redirects_drop_credentials_off_origin_or_down_to_http() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        let first = url("https://a.example/").origin();
+        let current = url("https://a.example/x");
+        assert!(!redirect_drops_credentials(
+            &first,
+            &current,
+            &url("https://a.example/y")
+        ));
+        assert!(redirect_drops_credentials(
+            &first,
+            &current,
+            &url("https://b.example/y")
+        ));
+        assert!(redirect_drops_credentials(
+            &first,
+            &current,
+            &url("http://a.example/y")
+        ));
+    }
+}
