@@ -23,5 +23,5 @@ if ! command -v hurl >/dev/null && ! [ -x "$HOME/.cargo/bin/hurl" ]; then
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
 
-cargo build --release --quiet
+cargo build --release --quiet --bin oa-validate --example breakdown
 exec python3 benches/bench.py

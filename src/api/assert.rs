@@ -5,14 +5,19 @@ use crate::api::bind;
 use crate::api::http::HttpResponse;
 use crate::api::json::{dynamic_to_json, json_to_dynamic};
 use crate::engine::context;
+use crate::evidence_model::Entry;
 use crate::outcome::Failure;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext};
 
 /// Counts a passed assertion on the running check (also used by self-verifying primitives).
 pub fn record_pass(description: &str) {
-    context::with_check(|c| c.record.assertions += 1);
-    context::log(format!("ok: {description}"));
+    context::with_check(|c| {
+        c.record.assertions += 1;
+        c.record
+            .journal
+            .push(Entry::Line(format!("ok: {description}")));
+    });
 }
 
 /// Records a failed assertion at the caller's position and returns the error to throw.

@@ -130,7 +130,15 @@ pub fn request(
     url: &str,
     opts: Map,
 ) -> Result<HttpResponse, Box<EvalAltResult>> {
-    let verb = format!("http::{}", method.to_ascii_lowercase());
+    let verb = match method {
+        "GET" => "http::get".into(),
+        "HEAD" => "http::head".into(),
+        "POST" => "http::post".into(),
+        "PUT" => "http::put".into(),
+        "PATCH" => "http::patch".into(),
+        "DELETE" => "http::delete".into(),
+        other => std::borrow::Cow::Owned(format!("http::{}", other.to_ascii_lowercase())),
+    };
     let host = bind::in_check(ctx, &verb)?;
     let request = read_options(ctx, &host, method, url, opts)?;
     let mut record = context::keeps_requests().then(|| context::RequestRecord {

@@ -1,0 +1,256 @@
+//! Where a checked request's time goes, measured in one process against one loopback URL:
+//! `cargo run --release --example breakdown -- URL [REQUESTS] [ROUNDS]` (benches/bench.py runs
+//! it and puts the table in RESULTS.md).
+//!
+//! Each layer is timed on its own for REQUESTS sequential keep-alive GETs, ROUNDS times, and
+//! reported per request (median and range over the rounds), from the bare HTTP client up to
+//! a Rhai check asserting on every response: hyper's connection alone; hyper-util's pooled
+//! client (what `net` drives); reqwest (what `net` replaced); `net::Transport::send` with its
+//! credential policy and recorder; rendering one recorded exchange for the evidence (done once
+//! the check has ended); and the whole checked GET of a lane (`http::get`, `assert_status`,
+//! `json_get`, `assert_eq`) run by the runner.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use oa_validate::config::{EnvSnapshot, Target};
+use oa_validate::engine::host::Host;
+use oa_validate::evidence::exchange::Rendered;
+use oa_validate::evidence_model::Entry;
+use oa_validate::net::{Method, Request};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let url = args
+        .next()
+        .expect("usage: breakdown URL [REQUESTS] [ROUNDS]");
+    let requests: usize = args.next().map_or(1000, |n| n.parse().expect("REQUESTS"));
+    let rounds: usize = args.next().map_or(7, |n| n.parse().expect("ROUNDS"));
+    let parsed = url::Url::parse(&url).expect("a URL");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    let mut rows: Vec<(&str, Vec<f64>)> = Vec::new();
+    let mut time = |name: &'static str, mut round: Box<dyn FnMut()>| {
+        round(); // warm-up: connections, caches
+        let per_request: Vec<f64> = (0..rounds)
+            .map(|_| {
+                let started = Instant::now();
+                round();
+                started.elapsed().as_secs_f64() * 1e6 / requests as f64
+            })
+            .collect();
+        rows.push((name, per_request));
+    };
+
+    // hyper's HTTP/1.1 connection, no pool: the floor of a Rust client on tokio.
+    let (sender, authority) = rt.block_on(async {
+        let authority = format!(
+            "{}:{}",
+            parsed.host_str().expect("host"),
+            parsed.port_or_known_default().expect("port")
+        );
+        let stream = tokio::net::TcpStream::connect(&authority)
+            .await
+            .expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .expect("handshake");
+        tokio::spawn(conn);
+        (sender, authority)
+    });
+    let sender = std::cell::RefCell::new(sender);
+    let path: hyper::Uri = parsed.path().parse().expect("path");
+    let rt = Arc::new(rt);
+    {
+        let rt = rt.clone();
+        let (path, authority) = (path.clone(), authority.clone());
+        time(
+            "hyper connection (no pool)",
+            Box::new(move || {
+                for _ in 0..requests {
+                    rt.block_on(async {
+                        let mut sender = sender.borrow_mut();
+                        sender.ready().await.expect("ready");
+                        let request = hyper::Request::get(path.clone())
+                            .header("host", authority.as_str())
+                            .body(Empty::<Bytes>::new())
+                            .expect("request");
+                        let response = sender.send_request(request).await.expect("send");
+                        response.into_body().collect().await.expect("body");
+                    });
+                }
+            }),
+        );
+    }
+
+    // hyper-util's pooled client: what `net` drives.
+    let pooled: hyper_util::client::legacy::Client<_, Empty<Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    let uri: hyper::Uri = url.parse().expect("uri");
+    {
+        let rt = rt.clone();
+        time(
+            "hyper-util pooled client",
+            Box::new(move || {
+                for _ in 0..requests {
+                    rt.block_on(async {
+                        let request = hyper::Request::get(uri.clone())
+                            .body(Empty::<Bytes>::new())
+                            .expect("request");
+                        let response = pooled.request(request).await.expect("send");
+                        response.into_body().collect().await.expect("body");
+                    });
+                }
+            }),
+        );
+    }
+
+    // reqwest: what `net` replaced.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .build()
+        .expect("reqwest");
+    {
+        let (rt, url) = (rt.clone(), url.clone());
+        time(
+            "reqwest client",
+            Box::new(move || {
+                for _ in 0..requests {
+                    rt.block_on(async {
+                        let response = client.get(&url).send().await.expect("send");
+                        response.bytes().await.expect("body");
+                    });
+                }
+            }),
+        );
+    }
+
+    // The transport: request ids, the credential policy (two targets' tokens), the
+    // recorder keeping every raw exchange.
+    let shared = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let targets: Vec<Target> = ["staging", "prod"]
+        .into_iter()
+        .map(|name| Target {
+            name: name.to_string(),
+            label: name.to_string(),
+            control_url: format!("https://{name}.example"),
+            runtime_url: None,
+            token: Some(format!("{name}-token-0123456789abcdef")),
+            token_var: String::new(),
+            simulated: false,
+        })
+        .collect();
+    let host = Arc::new(Host::with_defaults(
+        targets,
+        EnvSnapshot::default(),
+        shared.handle().clone(),
+    ));
+    let recorded = std::rc::Rc::new(std::cell::RefCell::new(Vec::<Entry>::new()));
+    {
+        let (host, parsed, recorded) = (host.clone(), parsed.clone(), recorded.clone());
+        time(
+            "net::Transport::send (policy, recorder)",
+            Box::new(move || {
+                let mut journal = Vec::with_capacity(requests);
+                for _ in 0..requests {
+                    let request =
+                        Request::new(Method::GET, parsed.clone(), Duration::from_secs(10));
+                    host.services
+                        .transport
+                        .send(
+                            request,
+                            Instant::now() + Duration::from_secs(10),
+                            &host.services.cancel,
+                            &mut journal,
+                        )
+                        .expect("send");
+                }
+                *recorded.borrow_mut() = journal;
+            }),
+        );
+    }
+
+    // Rendering what was recorded, as the evidence writer does when a check ends.
+    {
+        let (host, recorded) = (host.clone(), recorded.clone());
+        time(
+            "rendering one exchange (log line + HAR), at check end",
+            Box::new(move || {
+                let journal = recorded.borrow();
+                let rendered: Vec<Rendered> = journal
+                    .iter()
+                    .filter_map(|e| match e {
+                        Entry::Exchange(x) => Some(Rendered::from_raw(x, &host.services.redactor)),
+                        Entry::Line(_) => None,
+                    })
+                    .collect();
+                let lines: usize = rendered.iter().map(|r| r.log_line().len()).sum();
+                let har = oa_validate::evidence::har::render(&rendered, "0", "bench");
+                std::hint::black_box((lines, host.services.redactor.redact(&har)));
+            }),
+        );
+    }
+
+    // The whole checked GET of a lane, through the engine and the runner.
+    let lane = std::env::temp_dir().join(format!("oa-breakdown-{}.rhai", std::process::id()));
+    std::fs::write(
+        &lane,
+        format!(
+            r#"required("checked-gets", #{{ timeout: "600s" }}, || {{
+    for i in 0..{requests} {{
+        let r = http::get("{url}");
+        assert_status(r, 200);
+        assert_eq(json_get(r, "/ok", ()), true, "ok");
+    }}
+}});
+"#
+        ),
+    )
+    .expect("lane");
+    let engine = oa_validate::engine::build();
+    let plan = oa_validate::plan::plan(&engine, &host, std::slice::from_ref(&lane))
+        .unwrap_or_else(|_| panic!("the lane plans"));
+    let settings = oa_validate::run::RunSettings {
+        jobs: 1,
+        default_timeout: Duration::from_secs(600),
+        http_archive: true,
+    };
+    time(
+        "checked GET in a lane (http::get, assert_status, json_get, assert_eq)",
+        Box::new(move || {
+            let outcome = oa_validate::run::run(&plan, &engine, &host, &settings, |_| {});
+            assert_eq!(
+                outcome.results[0].status,
+                oa_validate::outcome::Status::Passed,
+                "{:?}",
+                outcome.results[0].reason
+            );
+        }),
+    );
+    let _ = std::fs::remove_file(&lane);
+
+    println!("| layer | us per request, median | min | max |");
+    println!("| --- | --- | --- | --- |");
+    for (name, mut values) in rows {
+        values.sort_by(f64::total_cmp);
+        println!(
+            "| {name} | {:.1} | {:.1} | {:.1} |",
+            values[values.len() / 2],
+            values[0],
+            values[values.len() - 1]
+        );
+    }
+}
