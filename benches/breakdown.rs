@@ -64,18 +64,17 @@ fn main() {
         tokio::spawn(conn);
         (sender, authority)
     });
-    let sender = std::cell::RefCell::new(sender);
     let path: hyper::Uri = parsed.path().parse().expect("path");
     let rt = Arc::new(rt);
     {
         let rt = rt.clone();
         let (path, authority) = (path.clone(), authority.clone());
+        let mut sender = sender;
         time(
             "hyper connection (no pool)",
             Box::new(move || {
                 for _ in 0..requests {
                     rt.block_on(async {
-                        let mut sender = sender.borrow_mut();
                         sender.ready().await.expect("ready");
                         let request = hyper::Request::get(path.clone())
                             .header("host", authority.as_str())
