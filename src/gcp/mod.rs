@@ -2,7 +2,7 @@
 //! REST (JSON) through the transport ([`crate::net`]), so every call — token requests too —
 //! obeys the body cap and the timeouts and lands in the check's HAR with its credentials
 //! masked. Credentials are Application Default Credentials ([`auth`]); endpoints are
-//! overridable so the sim (or a test server) can stand in. Nothing here knows Rhai.
+//! overridable so the sim (or a test server) can stand in. Nothing here knows about scripts.
 
 pub mod auth;
 pub mod model;

@@ -1,7 +1,7 @@
-//! The HTTP transport, free of Rhai: requests and responses, the credential policy, redirects,
-//! timeouts, the body cap, and an explicit [`Recorder`] of every hop. `http::`, `perf::`, the
-//! Google REST client and its token requests all send through [`Transport::send`], so every
-//! exchange obeys the same rules and lands in the same evidence.
+//! The HTTP transport, free of any scripting: requests and responses, the credential policy,
+//! redirects, timeouts, the body cap, and an explicit [`Recorder`] of every hop. `http::`,
+//! `perf::`, the Google REST client and its token requests all send through
+//! [`Transport::send`], so every exchange obeys the same rules and lands in the same evidence.
 
 mod client;
 pub mod exchange;
