@@ -24,6 +24,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "oa-validate")
 RUNS = int(os.environ.get("RUNS", "15"))
 PER_REQUEST_ROUNDS = int(os.environ.get("ROUNDS", "5"))
+# Another oa-validate binary (say, main's) measured beside this one in the same rounds, so a
+# change can be judged on a shared machine without trusting absolute times.
+BASELINE = os.environ.get("BASELINE")
 REQUESTS = 1000
 TMP = tempfile.mkdtemp(prefix="oa-bench-")
 RESULTS = []  # markdown sections
@@ -224,6 +227,8 @@ done
         hurl_name: f"hurl --test --jobs 1 {hurl}",
         "oa-validate (HAR off)": f"{BIN} {lane} --out {ev}-nohar --no-progress --no-har",
     }
+    if BASELINE:
+        commands["baseline (HAR on)"] = f"{BASELINE} {lane} --out {ev}-baseline --no-progress"
     floor_name = f"floor: wrk -t1 -c1, {REQUESTS} x mean round trip"
     # Several rounds, each measuring everything once more: the spread of a ratio across
     # rounds says how far one round's figure can be trusted on a shared machine.
@@ -283,6 +288,7 @@ Each round:
 
 - oa-validate with HAR evidence / Hurl: {spread(ratios(hurl_name))} (target <= 0.8x)
 - oa-validate with HAR evidence / wrk floor: {spread(ratios(floor_name))} (target <= 1.5x)
+{f"- oa-validate with HAR evidence / the baseline with HAR evidence: {spread(ratios('baseline (HAR on)'))}" if BASELINE else ""}
 """)
 
 
@@ -377,18 +383,34 @@ def matrix():
 
 def startup():
     log("start-up")
-    results = hyperfine({
+    commands = {
         "--version": f"{BIN} --version",
         "list (all lanes)": f"{BIN} list",
         "check (all lanes)": f"{BIN} check",
-    }, runs=max(RUNS, 30), warmup=3)
+    }
+    if BASELINE:
+        commands.update({
+            "baseline --version": f"{BASELINE} --version",
+            "baseline list (all lanes)": f"{BASELINE} list",
+            "baseline check (all lanes)": f"{BASELINE} check",
+        })
+    results = hyperfine(commands, runs=max(RUNS, 30), warmup=3)
     rows = [[k, f"{v['median']:.1f}", f"{v['min']:.1f}", f"{v['max']:.1f}"] for k, v in results.items()]
     RESULTS.append(f"""## Start-up
 
 {table(["command", "median ms", "min ms", "max ms"], rows)}
 
-Targets: `--version` <= 10 ms; `list` and `check` <= 50 ms.
+Targets: `--version` <= 10 ms; `list` and `check` <= 50 ms.{baseline_note(results)}
 """)
+
+
+def baseline_note(results):
+    """This binary's start-up medians over the baseline's, measured in the same runs."""
+    if not BASELINE:
+        return ""
+    ratios = [f"{name} {results[name]['median'] / results['baseline ' + name]['median']:.2f}x"
+              for name in ("--version", "list (all lanes)", "check (all lanes)")]
+    return f"\nThis build / the baseline ({BASELINE}), medians: " + ", ".join(ratios) + "."
 
 
 def memory(nginx):

@@ -2,6 +2,8 @@
 # The performance harness: every figure of benches/RESULTS.md, measured in one run on this
 # machine, as medians (hyperfine) and ratios. Installs what it needs from Debian's packages
 # and crates.io when missing. Usage: benches/run.sh [RUNS]   (default 15)
+# Environment: ROUNDS (per-request rounds, default 5), SECTIONS (a subset), BASELINE (another
+# oa-validate binary to measure beside this one, e.g. main's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUNS="${1:-15}"

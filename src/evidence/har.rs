@@ -154,7 +154,10 @@ struct Request<'a> {
 
 impl<'a> Request<'a> {
     fn new(exchange: &'a Rendered, http_version: &'a str) -> Self {
-        let query_string = url::Url::parse(&exchange.url)
+        // Most URLs have no query: skip parsing them again.
+        let query_string = Some(&exchange.url)
+            .filter(|u| u.contains('?'))
+            .and_then(|u| url::Url::parse(u).ok())
             .map(|url| {
                 url.query_pairs()
                     .map(|(name, value)| NameValue {

@@ -9,6 +9,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
@@ -86,7 +87,8 @@ pub struct Hop {
 }
 
 /// Sends one request and reads the whole body, within `deadline` and `max_body` bytes; an
-/// error says why in words that name the fault.
+/// error says why in words that name the fault. One timer covers the whole hop (a timer per
+/// step cost more than the rest of the transport); where it fired says which step was late.
 pub async fn send_once(
     client: &Client,
     method: &Method,
@@ -95,6 +97,24 @@ pub async fn send_once(
     body: Option<&Body>,
     deadline: tokio::time::Instant,
     max_body: u64,
+) -> Result<Hop, String> {
+    let reading_body = Cell::new(false);
+    let hop = exchange(client, method, url, headers, body, max_body, &reading_body);
+    match tokio::time::timeout_at(deadline, hop).await {
+        Ok(result) => result,
+        Err(_) if reading_body.get() => Err("timed out reading the response body".to_string()),
+        Err(_) => Err("timed out waiting for the response headers".to_string()),
+    }
+}
+
+async fn exchange(
+    client: &Client,
+    method: &Method,
+    url: &Url,
+    headers: &[(String, String)],
+    body: Option<&Body>,
+    max_body: u64,
+    reading_body: &Cell<bool>,
 ) -> Result<Hop, String> {
     let started = Instant::now();
     let mut request = http::Request::builder()
@@ -108,19 +128,20 @@ pub async fn send_once(
         request = request.header(name.as_str(), value.as_str());
     }
     if !has_accept {
-        request = request.header("accept", "*/*");
+        request = request.header(http::header::ACCEPT, "*/*");
     }
     if !has_agent {
-        request = request.header("user-agent", USER_AGENT);
+        request = request.header(http::header::USER_AGENT, USER_AGENT);
     }
     let request = request
         .body(Full::new(body.map(|b| b.bytes.clone()).unwrap_or_default()))
         .map_err(|e| format!("invalid request: {e}"))?;
-    let response = tokio::time::timeout_at(deadline, client.request(request))
+    let response = client
+        .request(request)
         .await
-        .map_err(|_| "timed out waiting for the response headers".to_string())?
         .map_err(|e| describe_client_error(&e))?;
     let ttfb = started.elapsed();
+    reading_body.set(true);
     let (parts, mut incoming) = response.into_parts();
     let announced = parts
         .headers
@@ -138,11 +159,7 @@ pub async fn send_once(
     let mut first: Option<Bytes> = None;
     let mut joined = BytesMut::new();
     let mut size: u64 = 0;
-    loop {
-        let frame = tokio::time::timeout_at(deadline, incoming.frame())
-            .await
-            .map_err(|_| "timed out reading the response body".to_string())?;
-        let Some(frame) = frame else { break };
+    while let Some(frame) = incoming.frame().await {
         let frame =
             frame.map_err(|e| format!("error reading the response body: {}", error_chain(&e)))?;
         let Ok(chunk) = frame.into_data() else {
