@@ -27,6 +27,7 @@ PER_REQUEST_ROUNDS = int(os.environ.get("ROUNDS", "5"))
 # Another oa-validate binary (say, main's) measured beside this one in the same rounds, so a
 # change can be judged on a shared machine without trusting absolute times.
 BASELINE = os.environ.get("BASELINE")
+MATRIX_RETRIES = []
 REQUESTS = 1000
 TMP = tempfile.mkdtemp(prefix="oa-bench-")
 RESULTS = []  # markdown sections
@@ -364,7 +365,14 @@ def matrix():
         }
         for lane in lanes:
             commands[f"lane {lane} alone"] = f"{BIN} --allow-prod-mutations lanes/{lane} --out {ev}-{lane} --no-progress"
-        results = hyperfine(commands, runs=max(3, RUNS // 3), env=env, warmup=1)
+        try:
+            results = hyperfine(commands, runs=max(3, RUNS // 3), env=env, warmup=1)
+        except subprocess.CalledProcessError:
+            # A run that is not GO measured something else. On a loaded machine a budget
+            # check (HTMX perf) can miss once: say so and measure again, once.
+            log("matrix: a run was not GO; measuring again")
+            MATRIX_RETRIES.append(1)
+            results = hyperfine(commands, runs=max(3, RUNS // 3), env=env, warmup=1)
     finally:
         sim.terminate()
         sim.wait(timeout=10)
@@ -378,6 +386,7 @@ def matrix():
 {table(["what", "median ms", "vs slowest lane"], rows)}
 
 - Full matrix (default --jobs) / slowest lane alone ({slowest[5:-6]}): **{default / lane_results[slowest]['median']:.2f}x** (target <= 1.2x)
+{"- One run was not GO (the machine was loaded); the section was measured again." if MATRIX_RETRIES else ""}
 """)
 
 
