@@ -47,8 +47,9 @@ struct Inner {
     secrets: Vec<String>,
     /// Text a script-marked secret must not mask (check ids of the plan).
     protected: Vec<String>,
-    /// The reports' own fixed text (keys, headers), which no script secret may hold.
-    reserved: &'static str,
+    /// The reports' own fixed text (keys, headers), which no script secret may hold; made
+    /// only when a script marks a secret (rendering it costs every run otherwise).
+    reserved: Option<fn() -> &'static str>,
     patterns: Vec<String>,
     matcher: Option<AhoCorasick>,
 }
@@ -106,11 +107,12 @@ impl Redactor {
         Self::default()
     }
 
-    /// A redactor that refuses script secrets found in `reserved`: the reports' own fixed
-    /// text ([`crate::evidence::vocabulary::report_vocabulary`]), which a secret would mask.
-    pub fn reserving(reserved: &'static str) -> Self {
+    /// A redactor that refuses script secrets found in the text `reserved` gives: the
+    /// reports' own fixed text ([`crate::evidence::vocabulary::report_vocabulary`]), which a
+    /// secret would mask.
+    pub fn reserving(reserved: fn() -> &'static str) -> Self {
         let redactor = Self::default();
-        redactor.inner.write().reserved = reserved;
+        redactor.inner.write().reserved = Some(reserved);
         redactor
     }
 
@@ -172,7 +174,8 @@ impl Redactor {
         }
         let forms = secret_forms(secret);
         let inner = self.inner.read();
-        if forms.iter().any(|f| inner.reserved.contains(f.as_str())) {
+        let reserved = inner.reserved.map(|text| text()).unwrap_or_default();
+        if forms.iter().any(|f| reserved.contains(f.as_str())) {
             return Err(
                 "a secret that is part of the reports' own text would mask their structure"
                     .to_string(),

@@ -17,7 +17,7 @@ pub fn build(
     deployment: Deployment,
     settings: PrimitiveSettings,
 ) -> Result<Arc<Host>, UsageError> {
-    let redactor = Redactor::reserving(crate::evidence::vocabulary::report_vocabulary());
+    let redactor = Redactor::reserving(crate::evidence::vocabulary::report_vocabulary);
     let host = Host::new(deployment, settings, runtime.handle().clone(), redactor);
     Ok(Arc::new(host.map_err(UsageError)?))
 }

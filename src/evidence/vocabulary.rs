@@ -47,7 +47,7 @@ mod tests {
 
     #[test]
     fn a_script_secret_may_not_mask_the_reports() {
-        let r = Redactor::reserving(report_vocabulary());
+        let r = Redactor::reserving(report_vocabulary);
         r.protect("control-prod-health");
         for refused in [
             "Verdict: NO-GO",
