@@ -28,6 +28,7 @@ PER_REQUEST_ROUNDS = int(os.environ.get("ROUNDS", "5"))
 # change can be judged on a shared machine without trusting absolute times.
 BASELINE = os.environ.get("BASELINE")
 MATRIX_RETRIES = []
+FLOOR_US_PER_REQUEST = []  # the wrk floor per request, once the per-request rounds ran
 REQUESTS = 1000
 TMP = tempfile.mkdtemp(prefix="oa-bench-")
 RESULTS = []  # markdown sections
@@ -252,6 +253,8 @@ done
     def med(name):
         return statistics.median(r[name]["median"] for r in rounds)
 
+    FLOOR_US_PER_REQUEST.append(med(floor_name) / REQUESTS * 1000)
+
     rows = []
     for name in list(commands) + [floor_name]:
         rows.append([name, f"{med(name):.1f}", f"{med(name) / REQUESTS * 1000:.0f}",
@@ -300,6 +303,25 @@ def breakdown(nginx):
     example = os.path.join(ROOT, "target", "release", "examples", "breakdown")
     out = subprocess.run([example, f"{nginx.url}/ok.json", str(REQUESTS), "9"],
                          capture_output=True, text=True, check=True).stdout
+    medians = {}
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4:
+            try:
+                medians[cells[0]] = float(cells[1])
+            except ValueError:
+                pass
+    names = list(medians)
+    hyper, pooled, reqwest_, transport, render, checked = (medians[n] for n in names[:6])
+    floor = FLOOR_US_PER_REQUEST[0] if FLOOR_US_PER_REQUEST else None
+    steps = [
+        ("a bare hyper connection over the wrk floor", f"{hyper - floor:+.1f}" if floor else "-"),
+        ("hyper-util's pool over the bare connection", f"{pooled - hyper:+.1f}"),
+        ("reqwest over hyper-util's pool (what `net` no longer pays)", f"{reqwest_ - pooled:+.1f}"),
+        ("`net` (request id, credential policy, recorder) over hyper-util's pool", f"{transport - pooled:+.1f}"),
+        ("the script and its assertions over `net`", f"{checked - transport:+.1f}"),
+        ("rendering the exchange for the evidence, when the check ends", f"{render:+.1f}"),
+    ]
     startup = hyperfine({"a lane with one assertion and no request": f"{BIN} {ZERO_LANE} --out "
                          f"{os.path.join(TMP, 'ev-zero')} --no-progress"}, runs=max(RUNS, 20))
     zero = next(iter(startup.values()))
@@ -311,6 +333,10 @@ the ones above it except the rendering row, which is done once per exchange when
 has ended.
 
 {out.strip()}
+
+The same, step by step (medians, us per request; the floor from the per-request rounds):
+
+{table(["step", "us per request"], steps)}
 
 A whole run also pays once: start-up, planning, the evidence folder and the reports
 (a lane with one assertion and no request: median {zero['median']:.1f} ms, range

@@ -2,8 +2,9 @@
 //! `cargo run --release --example breakdown -- URL [REQUESTS] [ROUNDS]` (benches/bench.py runs
 //! it and puts the table in RESULTS.md).
 //!
-//! Each layer is timed on its own for REQUESTS sequential keep-alive GETs, ROUNDS times, and
-//! reported per request (median and range over the rounds), from the bare HTTP client up to
+//! Each layer is timed on its own for REQUESTS sequential keep-alive GETs, ROUNDS times (the
+//! layers in turn within each round), and reported per request — wall time (median and range
+//! over the rounds) and this process's CPU time (median) — from the bare HTTP client up to
 //! a Rhai check asserting on every response: hyper's connection alone; hyper-util's pooled
 //! client (what `net` drives); reqwest (what `net` replaced); `net::Transport::send` with its
 //! credential policy and recorder; rendering one recorded exchange for the evidence (done once
@@ -20,6 +21,19 @@ use oa_validate::net::{Method, Request};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A layer's name and one round of it.
+type Layer = (&'static str, Box<dyn FnMut()>);
+
+/// CPU time of this process so far (user and system, every thread), in microseconds: less
+/// disturbed by the machine's other tenants than wall time.
+fn cpu_us() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(usage.ru_utime) + us(usage.ru_stime)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let url = args
@@ -33,18 +47,10 @@ fn main() {
         .build()
         .expect("runtime");
 
-    let mut rows: Vec<(&str, Vec<f64>)> = Vec::new();
-    let mut time = |name: &'static str, mut round: Box<dyn FnMut()>| {
-        round(); // warm-up: connections, caches
-        let per_request: Vec<f64> = (0..rounds)
-            .map(|_| {
-                let started = Instant::now();
-                round();
-                started.elapsed().as_secs_f64() * 1e6 / requests as f64
-            })
-            .collect();
-        rows.push((name, per_request));
-    };
+    // Every layer is run once per round, in turn, so a shared machine's slow spells fall on
+    // all of them alike rather than on whichever layer happened to run then.
+    let mut layers: Vec<Layer> = Vec::new();
+    let mut time = |name: &'static str, round: Box<dyn FnMut()>| layers.push((name, round));
 
     // hyper's HTTP/1.1 connection, no pool: the floor of a Rust client on tokio.
     let (sender, authority) = rt.block_on(async {
@@ -222,6 +228,7 @@ fn main() {
     let engine = oa_validate::engine::build();
     let plan = oa_validate::plan::plan(&engine, &host, std::slice::from_ref(&lane))
         .unwrap_or_else(|_| panic!("the lane plans"));
+    let _ = std::fs::remove_file(&lane); // planned: compiled, read no more
     let settings = oa_validate::run::RunSettings {
         jobs: 1,
         default_timeout: Duration::from_secs(600),
@@ -239,15 +246,33 @@ fn main() {
             );
         }),
     );
-    let _ = std::fs::remove_file(&lane);
 
-    println!("| layer | us per request, median | min | max |");
-    println!("| --- | --- | --- | --- |");
-    for (name, mut values) in rows {
+    let mut wall: Vec<Vec<f64>> = vec![Vec::new(); layers.len()];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); layers.len()];
+    for (_, round) in layers.iter_mut() {
+        round(); // warm-up: connections, caches
+    }
+    for _ in 0..rounds {
+        for (i, (_, round)) in layers.iter_mut().enumerate() {
+            let (started, cpu_before) = (Instant::now(), cpu_us());
+            round();
+            wall[i].push(started.elapsed().as_secs_f64() * 1e6 / requests as f64);
+            cpu[i].push((cpu_us() - cpu_before) / requests as f64);
+        }
+    }
+
+    let median = |values: &mut Vec<f64>| {
         values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    println!("| layer | us per request, median | min | max | CPU us per request, median |");
+    println!("| --- | --- | --- | --- | --- |");
+    for (i, (name, _)) in layers.iter().enumerate() {
+        let cpu = median(&mut cpu[i]);
+        let values = &mut wall[i];
         println!(
-            "| {name} | {:.1} | {:.1} | {:.1} |",
-            values[values.len() / 2],
+            "| {name} | {:.1} | {:.1} | {:.1} | {cpu:.1} |",
+            median(values),
             values[0],
             values[values.len() - 1]
         );
