@@ -303,24 +303,30 @@ def breakdown(nginx):
     example = os.path.join(ROOT, "target", "release", "examples", "breakdown")
     out = subprocess.run([example, f"{nginx.url}/ok.json", str(REQUESTS), "9"],
                          capture_output=True, text=True, check=True).stdout
-    medians = {}
+    wall, cpu = [], []  # per layer, in the example's order
     for line in out.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) == 4:
-            try:
-                medians[cells[0]] = float(cells[1])
-            except ValueError:
-                pass
-    names = list(medians)
-    hyper, pooled, reqwest_, transport, render, checked = (medians[n] for n in names[:6])
+        try:
+            wall.append(float(cells[1]))
+            cpu.append(float(cells[4]))
+        except (IndexError, ValueError):
+            pass  # the header and the separator
+    hyper, pooled, reqwest_, transport, render, checked = range(6)
     floor = FLOOR_US_PER_REQUEST[0] if FLOOR_US_PER_REQUEST else None
+
+    def step(name, over, of):
+        w = wall[of] - (wall[over] if over is not None else 0)
+        c = cpu[of] - (cpu[over] if over is not None else 0)
+        return [name, f"{w:+.1f}", f"{c:+.1f}"]
+
     steps = [
-        ("a bare hyper connection over the wrk floor", f"{hyper - floor:+.1f}" if floor else "-"),
-        ("hyper-util's pool over the bare connection", f"{pooled - hyper:+.1f}"),
-        ("reqwest over hyper-util's pool (what `net` no longer pays)", f"{reqwest_ - pooled:+.1f}"),
-        ("`net` (request id, credential policy, recorder) over hyper-util's pool", f"{transport - pooled:+.1f}"),
-        ("the script and its assertions over `net`", f"{checked - transport:+.1f}"),
-        ("rendering the exchange for the evidence, when the check ends", f"{render:+.1f}"),
+        ["a bare hyper connection over the wrk floor (wall)",
+         f"{wall[hyper] - floor:+.1f}" if floor else "-", "-"],
+        step("hyper-util's pool over the bare connection", hyper, pooled),
+        step("reqwest over hyper-util's pool (what `net` no longer pays)", pooled, reqwest_),
+        step("`net` (request id, credential policy, recorder) over hyper-util's pool", pooled, transport),
+        step("the script and its assertions over `net`", transport, checked),
+        step("rendering the exchange for the evidence, when the check ends", None, render),
     ]
     startup = hyperfine({"a lane with one assertion and no request": f"{BIN} {ZERO_LANE} --out "
                          f"{os.path.join(TMP, 'ev-zero')} --no-progress"}, runs=max(RUNS, 20))
@@ -336,7 +342,7 @@ has ended.
 
 The same, step by step (medians, us per request; the floor from the per-request rounds):
 
-{table(["step", "us per request"], steps)}
+{table(["step", "wall us per request", "CPU us per request"], steps)}
 
 A whole run also pays once: start-up, planning, the evidence folder and the reports
 (a lane with one assertion and no request: median {zero['median']:.1f} ms, range
