@@ -2,6 +2,7 @@
 
 use crate::cli::{self, Cli, Command, DefsArgs, LaneArgs, ReplArgs, RunArgs, SimArgs, UsageError};
 use crate::config::{EnvSnapshot, Mode, RunConfig, Target};
+use crate::cutover::CutoverPhase;
 use crate::engine::{self, error::code_frame, host::Host};
 use crate::evidence::folder::EvidenceFolder;
 use crate::evidence::redact::Redactor;
@@ -10,7 +11,7 @@ use crate::outcome::Level;
 use crate::plan::{self, Plan, PlanError};
 use crate::report::{self, RunMode, RunSummary, terminal::Terminal};
 use crate::run::{self, Event, RunSettings};
-use crate::sim::{Fault, GcpNames, Sim, SimConfig};
+use crate::sim::{Fault, GcpNames, Sim, SimConfig, SimEra};
 use crate::verdict;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,9 +61,11 @@ fn start_sim(
     env: &mut EnvSnapshot,
     faults: Vec<Fault>,
     latency: Duration,
+    phase: CutoverPhase,
 ) -> Result<(Sim, Vec<Target>), UsageError> {
     let config = SimConfig {
         faults,
+        era: SimEra::for_phase(phase),
         staging_token: env
             .get_nonempty("STAGING_CONTROL_ACCESS_TOKEN")
             .map(str::to_string),
@@ -180,36 +183,34 @@ fn list_or_check(
     list: bool,
 ) -> Result<i32, UsageError> {
     let (lanes, _) = cli::resolve_lanes(&args.lanes)?;
+    let phase = args.phase.unwrap_or(CutoverPhase::DEFAULT);
     let (_sim, targets) = if args.sim {
-        let (sim, targets) = start_sim(runtime, &mut env, Vec::new(), Duration::ZERO)?;
+        let (sim, targets) = start_sim(runtime, &mut env, Vec::new(), Duration::ZERO, phase)?;
         (Some(sim), targets)
     } else {
         (None, cli::targets_from_env(&env, false)?)
     };
     let redactor = Redactor::new();
-    let host = Arc::new(build_host(
-        runtime,
-        targets,
-        env,
-        redactor.clone(),
-        0,
-        false,
-    )?);
+    let mut host = build_host(runtime, targets, env, redactor.clone(), 0, false)?;
+    host.phase = Some(phase.name().to_string());
+    let host = Arc::new(host);
     let engine = engine::build();
-    let plan = match plan::plan(&engine, &host, &lanes) {
+    let mut plan = match plan::plan(&engine, &host, &lanes) {
         Ok(plan) => plan,
         Err(errors) => return Ok(report_plan_errors(&errors, &redactor)),
     };
+    plan.retain_phase(phase);
+    let phase_line = phase_label(phase, args.phase.is_some());
     if list {
         use std::io::Write;
         let _ = write!(
             std::io::stdout().lock(),
-            "{}",
+            "Phase: {phase_line}\n{}",
             redactor.redact(&matrix_table(&plan))
         );
     } else {
         println!(
-            "{} lane{} compiled, {} checks declared",
+            "{} lane{} compiled, {} checks declared (phase {phase_line})",
             plan.lanes.len(),
             if plan.lanes.len() == 1 { "" } else { "s" },
             plan.checks.len()
@@ -218,23 +219,40 @@ fn list_or_check(
     Ok(exit_code::GO)
 }
 
-/// `list` output: aligned columns id, lane, level, target, description.
+/// How reports name the run's phase: `app-surface (default)` when `--phase` was not given.
+fn phase_label(phase: CutoverPhase, explicit: bool) -> String {
+    if explicit {
+        phase.name().to_string()
+    } else {
+        format!("{} (default)", phase.name())
+    }
+}
+
+/// `list` output: aligned columns id, lane, level, target, phases, description.
 pub fn matrix_table(plan: &Plan) -> String {
-    let rows: Vec<[String; 5]> = plan
+    let rows: Vec<[String; 6]> = plan
         .checks
         .iter()
         .map(|c| {
+            let phases = if c.decl.phases.is_empty() {
+                "all".to_string()
+            } else {
+                let names: Vec<&str> = c.decl.phases.iter().map(|p| p.name()).collect();
+                names.join(",")
+            };
             [
                 c.decl.id.clone(),
                 plan.lane_of(c).display.clone(),
                 c.decl.level.as_str().to_string(),
                 c.decl.target.clone().unwrap_or_else(|| "-".to_string()),
+                phases,
                 c.decl.description.clone(),
             ]
         })
         .collect();
-    let header = ["CHECK", "LANE", "LEVEL", "TARGET", "DESCRIPTION"].map(str::to_string);
-    let mut widths = [0usize; 4];
+    let header =
+        ["CHECK", "LANE", "LEVEL", "TARGET", "PHASES", "DESCRIPTION"].map(str::to_string);
+    let mut widths = [0usize; 5];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row.iter()) {
             *w = (*w).max(cell.len());
@@ -243,16 +261,18 @@ pub fn matrix_table(plan: &Plan) -> String {
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
         out.push_str(&format!(
-            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}\n",
+            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {:w4$}  {}\n",
             row[0],
             row[1],
             row[2],
             row[3],
             row[4],
+            row[5],
             w0 = widths[0],
             w1 = widths[1],
             w2 = widths[2],
-            w3 = widths[3]
+            w3 = widths[3],
+            w4 = widths[4]
         ));
     }
     out
@@ -276,8 +296,16 @@ fn serve_sim(
     let latency = humantime::parse_duration(&args.latency)
         .map_err(|e| UsageError(format!("--latency {:?}: {e}", args.latency)))?;
     let mut env = env.clone();
-    let (sim, _) = start_sim(runtime, &mut env, faults.clone(), latency)?;
+    let era = SimEra::for_phase(args.phase.unwrap_or(CutoverPhase::DEFAULT));
+    let (sim, _) = start_sim(
+        runtime,
+        &mut env,
+        faults.clone(),
+        latency,
+        args.phase.unwrap_or(CutoverPhase::DEFAULT),
+    )?;
     let mut banner = String::from("# oa-validate simulated deployment (Ctrl-C to stop)\n");
+    banner.push_str(&format!("# upstream era: {} ({})\n", era.commit(), era.describe()));
     if !faults.is_empty() {
         let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
         banner.push_str(&format!("# faults: {}\n", names.join(", ")));
@@ -441,8 +469,9 @@ fn run_matrix(
             eprintln!("warning: setup: {e}");
         }
     }
+    let phase = config.cutover_phase();
     let _sim = if args.sim {
-        let (sim, targets) = start_sim(runtime, &mut config.env, faults, Duration::ZERO)?;
+        let (sim, targets) = start_sim(runtime, &mut config.env, faults, Duration::ZERO, phase)?;
         config.targets = targets;
         Some(sim)
     } else {
@@ -458,7 +487,7 @@ fn run_matrix(
         config.max_body,
         config.allow_prod_mutations,
     )?;
-    host.phase = config.phase.clone();
+    host.phase = Some(phase.name().to_string());
     host.backup_max_age = config.backup_max_age;
     let host = Arc::new(host);
     let engine = engine::build();
@@ -466,7 +495,34 @@ fn run_matrix(
         Ok(plan) => plan,
         Err(errors) => return Ok(report_plan_errors(&errors, &redactor)),
     };
+    // A gate decides one cutover phase: a matrix whose checks differ by phase cannot be
+    // gated on a default (refused before any request).
+    if config.mode == Mode::Gate && config.phase.is_none() && plan.is_phase_dependent() {
+        eprintln!(
+            "error: --gate: the matrix has phase-dependent checks; name the cutover phase with --phase:"
+        );
+        for p in CutoverPhase::all() {
+            eprintln!("  {:22} {}", p.name(), p.describe());
+        }
+        return Ok(exit_code::USAGE);
+    }
+    let declared_ids: Vec<String> = plan.checks.iter().map(|c| c.decl.id.clone()).collect();
+    plan.retain_phase(phase);
     if !config.check_filter.is_empty() {
+        let other_phase: Vec<&String> = config
+            .check_filter
+            .iter()
+            .filter(|id| {
+                declared_ids.contains(id) && !plan.checks.iter().any(|c| &c.decl.id == *id)
+            })
+            .collect();
+        if !other_phase.is_empty() {
+            let names: Vec<&str> = other_phase.iter().map(|s| s.as_str()).collect();
+            return Err(UsageError(format!(
+                "--check: {} do(es) not apply in phase {phase} (see `oa-validate list --phase ...`)",
+                names.join(", ")
+            )));
+        }
         let unknown: Vec<&String> = config
             .check_filter
             .iter()
@@ -509,6 +565,7 @@ fn run_matrix(
         redactor.clone(),
         plan.sources(),
     );
+    terminal.phase(&phase_label(phase, config.phase.is_some()));
     let settings = RunSettings {
         jobs: config.jobs,
         default_timeout: config.default_timeout,
@@ -543,7 +600,7 @@ fn run_matrix(
         },
         interrupted: outcome.interrupted,
         simulated: args.sim,
-        phase: config.phase.as_deref(),
+        phase: Some(phase.name()),
         jobs: config.jobs,
         lanes: &lanes,
         environment: &environment,
@@ -624,7 +681,13 @@ fn repl(
         crate::repl::history_path(&env)
     };
     let (_sim, targets) = if args.sim {
-        let (sim, targets) = start_sim(runtime, &mut env, Vec::new(), Duration::ZERO)?;
+        let (sim, targets) = start_sim(
+            runtime,
+            &mut env,
+            Vec::new(),
+            Duration::ZERO,
+            CutoverPhase::DEFAULT,
+        )?;
         (Some(sim), targets)
     } else {
         (None, cli::targets_from_env(&env, false)?)

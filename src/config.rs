@@ -177,7 +177,8 @@ pub struct RunConfig {
     pub out_dir: PathBuf,
     pub default_timeout: Duration,
     pub allow_prod_mutations: bool,
-    pub phase: Option<String>,
+    /// `--phase` as given; [`RunConfig::cutover_phase`] applies the default.
+    pub phase: Option<crate::cutover::CutoverPhase>,
     /// `--backup-max-age`: oldest Laravel DB backup evidence accepted (policy 4).
     pub backup_max_age: Duration,
     pub max_body: u64,
@@ -187,6 +188,13 @@ pub struct RunConfig {
     pub http_archive: bool,
     /// Extra secret values (beyond tokens and secret-named variables) to redact.
     pub secrets: Vec<String>,
+}
+
+impl RunConfig {
+    /// The phase this run is for: `--phase`, or the documented default.
+    pub fn cutover_phase(&self) -> crate::cutover::CutoverPhase {
+        self.phase.unwrap_or(crate::cutover::CutoverPhase::DEFAULT)
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod cutover;
 pub mod engine;
 pub mod evidence;
 pub mod exit_code;

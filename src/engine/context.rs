@@ -24,6 +24,8 @@ pub struct DeclaredCheck {
     pub mutates: bool,
     pub retries: u32,
     pub target: Option<String>,
+    /// The cutover phases the check applies to (`phases: [...]`); empty: every phase.
+    pub phases: Vec<crate::cutover::CutoverPhase>,
     pub body: FnPtr,
     /// The lane's evaluation state where the check was declared (its imports, functions and
     /// source name), so the body sees `import`ed modules when it runs later.

@@ -1,6 +1,7 @@
 //! End-to-end tests over real loopback sockets, the way oa-validate will talk to the sim.
 
 use super::*;
+use crate::sim::SimEra;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -8,6 +9,17 @@ use serde_json::Value;
 async fn sim(faults: &[Fault]) -> Sim {
     Sim::start(SimConfig {
         faults: faults.to_vec(),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim starts")
+}
+
+/// The sim of the post-convergence era (d29e2a788f).
+async fn converged_sim(faults: &[Fault]) -> Sim {
+    Sim::start(SimConfig {
+        faults: faults.to_vec(),
+        era: SimEra::SpacetimeConvergence,
         ..SimConfig::default()
     })
     .await
@@ -52,9 +64,10 @@ async fn readyz_and_healthz_answer_normally() {
     let sim = sim(&[]).await;
     let resp = get(format!("{}/readyz", sim.staging.control_url)).await;
     assert_eq!(resp.status(), StatusCode::OK);
+    // Upstream is ready when its static directory exists, and names it.
     assert_eq!(
         json(resp).await,
-        json!({"status": "ready", "checks": {"database": "ok"}})
+        json!({"status": "ready", "static_dir": "/app/static"})
     );
 
     let resp = get(format!("{}/healthz", sim.prod.control_url)).await;
@@ -106,17 +119,25 @@ async fn control_status_needs_that_instances_token() {
 
     let resp = get_auth(url, &sim.staging.token).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(
-        json(resp).await,
-        json!({"data": {"service": "openagents-control-service", "status": "ok", "environment": "staging"}})
-    );
+    let data = json(resp).await["data"].clone();
+    assert_eq!(data["service"], "openagents-control-service");
+    for field in [
+        "authProvider",
+        "activeOrgId",
+        "memberships",
+        "compatibility",
+        "routeSplit",
+        "runtimeRouting",
+    ] {
+        assert!(data.get(field).is_some(), "{field}: {data}");
+    }
 
     let resp = get_auth(
         format!("{}/api/v1/control/status", sim.prod.control_url),
         &sim.prod.token,
     )
     .await;
-    assert_eq!(json(resp).await["data"]["environment"], "prod");
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -143,15 +164,19 @@ async fn static_host_serves_manifest_sw_and_assets_with_cache_policy() {
         "no-cache, no-store, must-revalidate"
     );
     assert_eq!(header(&resp, CONTENT_TYPE), "application/json");
+    assert!(header(&resp, "etag").starts_with('"'));
+    assert_eq!(header(&resp, "vary"), "Accept-Encoding");
     let text = resp.text().await.unwrap();
     assert!(
         text.contains(r#""manifestVersion": "openagents.webshell.v2""#),
         "{text}"
     );
+    // build-dist.sh's shape: every entry path relative to the manifest.
     let manifest: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(manifest["buildId"], "sim");
-    assert_eq!(manifest["js"], "/assets/webshell-3f9a2b7c1d4e.js");
-    assert_eq!(manifest["css"], "/assets/webshell-8c7d6e5f4a3b.css");
+    assert_eq!(manifest["entry"]["js"], "assets/openagents_web_shell.js");
+    assert_eq!(manifest["entry"]["html"], "index.html");
+    assert_eq!(manifest["serviceWorker"]["script"], "sw.js");
+    assert!(manifest.get("js").is_none(), "{manifest}");
 
     let resp = get(format!("{base}/sw.js")).await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -159,31 +184,43 @@ async fn static_host_serves_manifest_sw_and_assets_with_cache_policy() {
         header(&resp, CACHE_CONTROL),
         "no-cache, no-store, must-revalidate"
     );
-    assert_eq!(header(&resp, CONTENT_TYPE), "application/javascript");
     assert!(resp.text().await.unwrap().contains("addEventListener"));
 
-    for path in [
-        "/assets/webshell-3f9a2b7c1d4e.js",
-        "/assets/webshell-8c7d6e5f4a3b.css",
+    // The server's rule: `-` and 8+ alphanumerics before the extension is hashed.
+    for (path, cache) in [
+        ("/assets/openagents_web_shell.js", "public, max-age=60"),
+        ("/assets/host-shim.js", "public, max-age=60"),
+        (
+            "/assets/htmx-2_0_8-22283ef6.js",
+            "public, max-age=31536000, immutable",
+        ),
     ] {
         let resp = get(format!("{base}{path}")).await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
-        assert_eq!(
-            header(&resp, CACHE_CONTROL),
-            "public, max-age=31536000, immutable",
-            "{path}"
-        );
+        assert_eq!(header(&resp, CACHE_CONTROL), cache, "{path}");
     }
-    let resp = get(format!("{base}/assets/webshell-8c7d6e5f4a3b.css")).await;
-    assert_eq!(header(&resp, CONTENT_TYPE), "text/css");
-
-    let resp = get(format!("{base}/assets/app.js")).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(header(&resp, CACHE_CONTROL), "public, max-age=60");
+    // Joining the relative entry without a slash is not a path the server serves.
+    let resp = get(format!("{base}/assetsopenagents_web_shell.js")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 
     let resp = get(format!("{base}/assets/webshell-000000000000.js")).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    assert_envelope(&json(resp).await, "not_found", "Not found.");
+    assert_envelope(
+        &json(resp).await,
+        "not_found",
+        "Asset 'webshell-000000000000.js' was not found.",
+    );
+}
+
+#[tokio::test]
+async fn manifest_entry_missing_names_an_entry_that_is_not_served() {
+    let sim = sim(&[Fault::ManifestEntryMissing]).await;
+    let base = &sim.staging.control_url;
+    let manifest = json(get(format!("{base}/manifest.json")).await).await;
+    let entry = manifest["entry"]["js"].as_str().unwrap().to_string();
+    assert!(!entry.starts_with('/'), "{entry}");
+    let resp = get(format!("{base}/{entry}")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{entry}");
 }
 
 #[tokio::test]
@@ -218,11 +255,11 @@ async fn sw_cache_wrong_fault_makes_sw_cacheable() {
 #[tokio::test]
 async fn asset_not_immutable_fault_shortens_hashed_asset_cache() {
     let sim = sim(&[Fault::AssetNotImmutable]).await;
-    let resp = get(format!(
-        "{}/assets/webshell-3f9a2b7c1d4e.js",
-        sim.staging.control_url
-    ))
-    .await;
+    let base = &sim.staging.control_url;
+    let manifest = json(get(format!("{base}/manifest.json")).await).await;
+    let entry = manifest["entry"]["js"].as_str().unwrap().to_string();
+    assert_eq!(entry, "assets/openagents_web_shell-3f9a2b7c.js");
+    let resp = get(format!("{base}/{entry}")).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let cache = header(&resp, CACHE_CONTROL);
     assert_eq!(cache, "public, max-age=60");
@@ -241,11 +278,9 @@ async fn session_routes_need_the_token() {
         let resp = get_auth(url, &sim.staging.token).await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         let body = json(resp).await;
-        assert_eq!(body["data"]["session"]["id"], "sess_sim");
-        assert_eq!(
-            body["data"]["session"]["expires_at"],
-            "2030-01-01T00:00:00Z"
-        );
+        assert_eq!(body["data"]["session"]["sessionId"], "sess_sim");
+        assert_eq!(body["data"]["session"]["status"], "active");
+        assert_eq!(body["data"]["user"]["id"], "user_sim");
         assert_eq!(body["data"]["user"]["email"], "sim@openagents.com");
         assert_eq!(body["data"]["user"]["name"], "Sim User");
     }
@@ -303,11 +338,14 @@ async fn sync_token_has_the_full_shape_and_a_fresh_token() {
     }
     assert_eq!(data["token_type"], "Bearer");
     assert_eq!(data["scopes"], json!(["runtime.codex_worker_events"]));
-    assert!(
-        data["granted_topics"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty())
+    // Grants are objects naming the topic and the scope that allows it.
+    assert_eq!(
+        data["granted_topics"],
+        json!([{"topic": "org:org_sim:worker_events", "required_scope": "runtime.codex_worker_events"}])
     );
+    assert!(data["token_id"].as_str().unwrap().starts_with("sync_"));
+    // Khala era: no Spacetime transport fields.
+    assert!(!data.contains_key("transport"), "{body}");
     assert!(data["expires_in"].as_i64().is_some_and(|n| n > 0));
     let first = data["token"].as_str().unwrap().to_owned();
     assert!(!first.is_empty());
@@ -327,24 +365,20 @@ async fn sync_token_rejects_missing_auth_and_bad_bodies() {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_envelope(&json(resp).await, "unauthorized", "Unauthenticated.");
 
-    for bad in [
-        "not json",
-        r#"{}"#,
-        r#"{"scopes":"runtime"}"#,
-        r#"{"scopes":[1]}"#,
+    // Bodies the Json extractor refuses: axum's plain-text rejections, before the handler.
+    for (bad, status) in [
+        ("not json", StatusCode::BAD_REQUEST),
+        (r#"{"scopes":"runtime"}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (r#"{"scopes":[1]}"#, StatusCode::UNPROCESSABLE_ENTITY),
     ] {
         let resp = post_sync(url.clone(), Some(&sim.staging.token), bad).await;
-        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-        let body = json(resp).await;
-        assert_eq!(body["error"]["code"], "invalid_request", "{bad}");
-        assert_eq!(body["message"], body["error"]["message"]);
-        assert!(
-            body["errors"]["scopes"][0]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
-            "{body}"
-        );
+        assert_eq!(resp.status(), status, "{bad}");
+        assert!(header(&resp, CONTENT_TYPE).starts_with("text/plain"), "{bad}");
     }
+    // A scope the issuer does not allow: the handler's own JSON error.
+    let resp = post_sync(url, Some(&sim.staging.token), r#"{"scopes":["admin.all"]}"#).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(resp).await["error"]["code"], "invalid_scope");
 }
 
 #[tokio::test]
@@ -359,27 +393,86 @@ async fn sync_token_500_fault() {
     assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
 
+/// At 6b173e913a the Khala token route is still live; the Spacetime route is not routed, so
+/// the GET-only catch-all answers a POST with 405; unknown API GETs are JSON 404s.
 #[tokio::test]
-async fn retired_and_unknown_routes_are_404_envelopes() {
+async fn app_surface_era_routes_v1_sync_token_and_405s_the_spacetime_route() {
     let sim = sim(&[]).await;
+    let base = &sim.staging.control_url;
+    let request = r#"{"scopes":["runtime.codex_worker_events"]}"#;
+    let resp = post_sync(format!("{base}/api/v1/sync/token"), Some(&sim.staging.token), request).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(json(resp).await["data"]["token_type"], "Bearer");
+
+    let resp = post_sync(format!("{base}/api/spacetime/token"), Some(&sim.staging.token), request).await;
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(resp.text().await.unwrap().is_empty());
+
+    let resp = get(format!("{base}/api/no/such/route")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_envelope(
+        &json(resp).await,
+        "not_found",
+        "Route '/api/no/such/route' was not found.",
+    );
+    // A page path without a handler renders the web shell.
+    let resp = get(format!("{base}/no/such/page")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(header(&resp, CONTENT_TYPE).starts_with("text/html"));
+
+    let sim = sim_with(&[Fault::V1SyncTokenUnrouted]).await;
+    let resp = post_sync(
+        format!("{}/api/v1/sync/token", sim.staging.control_url),
+        Some(&sim.staging.token),
+        request,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+async fn sim_with(faults: &[Fault]) -> Sim {
+    sim(faults).await
+}
+
+/// At d29e2a788f both token routes are gone and nothing catches unknown paths: axum's
+/// empty 404. The static host, /stats and the web app are gone too.
+#[tokio::test]
+async fn converged_era_retires_the_token_routes_and_the_web_app() {
+    let sim = converged_sim(&[]).await;
+    let base = &sim.staging.control_url;
     for path in ["/api/v1/sync/token", "/api/spacetime/token"] {
         let resp = post_sync(
-            format!("{}{path}", sim.staging.control_url),
+            format!("{base}{path}"),
             Some(&sim.staging.token),
             r#"{"scopes":["runtime.codex_worker_events"]}"#,
         )
         .await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
-        assert_envelope(&json(resp).await, "not_found", "Not found.");
+        assert!(resp.text().await.unwrap().is_empty(), "{path}");
     }
-    let resp = get(format!("{}/no/such/route", sim.staging.control_url)).await;
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    assert_envelope(&json(resp).await, "not_found", "Not found.");
+    for path in ["/manifest.json", "/sw.js", "/stats", "/login", "/feed", "/no/such/route"] {
+        let resp = get(format!("{base}{path}")).await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // The API the later phase relies on is still there, with the Spacetime token shape.
+    let resp = post_sync(
+        format!("{base}/api/sync/token"),
+        Some(&sim.staging.token),
+        r#"{"scopes":["runtime.codex_worker_events"]}"#,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let data = json(resp).await["data"].clone();
+    assert_eq!(data["transport"], "spacetime_ws");
+    assert_eq!(data["protocol_version"], "spacetime.sync.v1");
+    assert_eq!(data["refresh_after_in"], 270);
+    assert_eq!(data["granted_streams"][0]["stream"], "org:org_sim:worker_events");
+    assert_eq!(get(format!("{base}/readyz")).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn retired_route_alive_fault_issues_a_token_on_the_v1_route() {
-    let sim = sim(&[Fault::RetiredRouteAlive]).await;
+    let sim = converged_sim(&[Fault::RetiredRouteAlive]).await;
     let resp = post_sync(
         format!("{}/api/v1/sync/token", sim.staging.control_url),
         Some(&sim.staging.token),
@@ -512,16 +605,12 @@ async fn x_request_id_is_echoed_or_generated_on_every_response() {
         .unwrap();
     assert_eq!(header(&resp, "x-request-id"), "probe-123");
 
-    // Generated ids: also on 401s and on fallback 404s, which no handler produced.
+    // Generated ids (UUIDs, as upstream's MakeRequestUuid): also on 401s and 404s.
     let mut seen = Vec::new();
-    for path in ["/readyz", "/api/v1/control/status", "/no/such/route"] {
+    for path in ["/readyz", "/api/v1/control/status", "/api/no/such/route"] {
         let resp = get(format!("{base}{path}")).await;
         let id = header(&resp, "x-request-id");
-        let hex = id
-            .strip_prefix("sim-")
-            .unwrap_or_else(|| panic!("{path}: {id}"));
-        assert_eq!(hex.len(), 16, "{id}");
-        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{path}: {id}");
         seen.push(id);
     }
     seen.sort();
