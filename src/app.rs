@@ -210,7 +210,7 @@ fn list_or_check(
         );
     } else {
         println!(
-            "{} lane{} compiled, {} checks declared (phase {phase_line})",
+            "{} lane{} compiled, {} checks declared for phase {phase_line}",
             plan.lanes.len(),
             if plan.lanes.len() == 1 { "" } else { "s" },
             plan.checks.len()

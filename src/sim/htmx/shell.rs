@@ -99,8 +99,11 @@ fn topbar(path: &str, signed_in: bool) -> String {
     )
 }
 
-/// A full page: the document, the htmx asset, the boosted shell and `main#oa-main-shell`
-/// holding `main_body`.
+/// A full page: the document, the htmx asset, the shell and `main#oa-main-shell` holding
+/// `main_body`. Deliberately without upstream's inherited shell attributes (`hx-boost`,
+/// `hx-target`, `hx-select="#oa-main-shell"`, `hx-push-url="true"` on `#oa-shell`): inherited
+/// by every hx-* element they make fragment swaps select nothing and the thread poll push
+/// `/chat/fragments/...` into the address bar (docs/sim-fidelity.md).
 pub(in crate::sim) fn page_html(title: &str, path: &str, signed_in: bool, main_body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -108,7 +111,7 @@ pub(in crate::sim) fn page_html(title: &str, path: &str, signed_in: bool, main_b
 <meta name=\"openagents-runtime\" content=\"rust shell\">\
 <meta name=\"openagents-htmx-mode\" content=\"fragment\">\
 <title>{title} | OpenAgents</title>\
-<script src=\"{HTMX_ASSET}\" defer></script></head>\n<body><div class=\"oa-app\" id=\"oa-shell\" hx-boost=\"true\" hx-target=\"#oa-main-shell\" hx-select=\"#oa-main-shell\" hx-push-url=\"true\">\
+<script src=\"{HTMX_ASSET}\" defer></script></head>\n<body><div class=\"oa-app\" id=\"oa-shell\">\
 {topbar}<main id=\"oa-main-shell\" class=\"oa-main\">{main_body}</main></div></body></html>\n",
         title = esc(title),
         topbar = topbar(path, signed_in),
