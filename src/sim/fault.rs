@@ -57,6 +57,8 @@ pub enum Fault {
     OpenapiMissingCredit,
     /// `credit-health-schema-wrong`
     CreditHealthSchemaWrong,
+    /// `credit-policy-incomplete`
+    CreditPolicyIncomplete,
     /// `openapi-missing-hydra`
     OpenapiMissingHydra,
     /// `observability-missing-fx`
@@ -125,6 +127,7 @@ const ALL: &[Fault] = &[
     Fault::RunCreate500,
     Fault::OpenapiMissingCredit,
     Fault::CreditHealthSchemaWrong,
+    Fault::CreditPolicyIncomplete,
     Fault::OpenapiMissingHydra,
     Fault::ObservabilityMissingFx,
     Fault::RouteWithoutHandler,
@@ -180,6 +183,7 @@ impl Fault {
             Fault::RunCreate500 => "run-create-500",
             Fault::OpenapiMissingCredit => "openapi-missing-credit",
             Fault::CreditHealthSchemaWrong => "credit-health-schema-wrong",
+            Fault::CreditPolicyIncomplete => "credit-policy-incomplete",
             Fault::OpenapiMissingHydra => "openapi-missing-hydra",
             Fault::ObservabilityMissingFx => "observability-missing-fx",
             Fault::RouteWithoutHandler => "route-without-handler",
@@ -273,6 +277,9 @@ impl Fault {
             }
             Fault::CreditHealthSchemaWrong => {
                 "credit/health answers schema openagents.credit.health_response.v0 without breakers: breaks runtime-*-cep-contract"
+            }
+            Fault::CreditPolicyIncomplete => {
+                "credit/health's policy lacks max_offer_ttl_seconds (a field no field list names, only the served schema requires): breaks runtime-*-cep-contract"
             }
             Fault::OpenapiMissingHydra => {
                 "the runtime's openapi.json lacks /hydra/routing/score, /hydra/risk/health and /hydra/observability: breaks runtime-*-hydra-mvp2-contract"
@@ -411,6 +418,7 @@ mod tests {
                 "run-create-500",
                 "openapi-missing-credit",
                 "credit-health-schema-wrong",
+                "credit-policy-incomplete",
                 "openapi-missing-hydra",
                 "observability-missing-fx",
                 "route-without-handler",

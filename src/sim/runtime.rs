@@ -276,7 +276,13 @@ pub(super) fn credit_health_body(schema_wrong: bool) -> Value {
 }
 
 async fn credit_health(State(st): Shared) -> Response {
-    axum::Json(credit_health_body(st.has(Fault::CreditHealthSchemaWrong))).into_response()
+    let mut body = credit_health_body(st.has(Fault::CreditHealthSchemaWrong));
+    if st.has(Fault::CreditPolicyIncomplete)
+        && let Some(policy) = body.get_mut("policy").and_then(Value::as_object_mut)
+    {
+        policy.remove("max_offer_ttl_seconds");
+    }
+    axum::Json(body).into_response()
 }
 
 /// A 64-hex pubkey, lower-cased (credit/service.rs `sanitize_pubkey`), or `None`.
