@@ -250,8 +250,7 @@ pub fn matrix_table(plan: &Plan) -> String {
             ]
         })
         .collect();
-    let header =
-        ["CHECK", "LANE", "LEVEL", "TARGET", "PHASES", "DESCRIPTION"].map(str::to_string);
+    let header = ["CHECK", "LANE", "LEVEL", "TARGET", "PHASES", "DESCRIPTION"].map(str::to_string);
     let mut widths = [0usize; 5];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row.iter()) {
@@ -305,7 +304,11 @@ fn serve_sim(
         args.phase.unwrap_or(CutoverPhase::DEFAULT),
     )?;
     let mut banner = String::from("# oa-validate simulated deployment (Ctrl-C to stop)\n");
-    banner.push_str(&format!("# upstream era: {} ({})\n", era.commit(), era.describe()));
+    banner.push_str(&format!(
+        "# upstream era: {} ({})\n",
+        era.commit(),
+        era.describe()
+    ));
     if !faults.is_empty() {
         let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
         banner.push_str(&format!("# faults: {}\n", names.join(", ")));

@@ -148,7 +148,8 @@ pub struct RunArgs {
 
 /// `--phase` values: the names of [`CutoverPhase`].
 fn parse_phase(text: &str) -> Result<CutoverPhase, String> {
-    text.parse().map_err(|e: crate::cutover::UnknownPhase| e.to_string())
+    text.parse()
+        .map_err(|e: crate::cutover::UnknownPhase| e.to_string())
 }
 
 /// The phase that needs fresh Laravel DB backup evidence (policy 4).

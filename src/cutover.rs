@@ -67,10 +67,7 @@ impl CutoverPhase {
 
     /// The names of every phase, comma-separated (for messages).
     pub fn names() -> String {
-        ALL.iter()
-            .map(|p| p.name())
-            .collect::<Vec<_>>()
-            .join(", ")
+        ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
     }
 
     /// Whether a check declared for `phases` (empty: every phase) runs in this phase.
@@ -123,7 +120,10 @@ mod tests {
             assert_eq!(phase.name().parse::<CutoverPhase>(), Ok(phase));
         }
         let err = "post-cleanup".parse::<CutoverPhase>().unwrap_err();
-        assert!(err.to_string().contains("app-surface, spacetime-convergence, legacy-deletion"));
+        assert!(
+            err.to_string()
+                .contains("app-surface, spacetime-convergence, legacy-deletion")
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ fn every_sim_route_is_traced_in_docs_sim_fidelity() {
     for era in SimEra::all() {
         for route in route_inventory(era) {
             let entry = format!("`{} {}`", route.method, route.path);
-            let section = sections.get(route.surface).map(String::as_str).unwrap_or("");
+            let section = sections
+                .get(route.surface)
+                .map(String::as_str)
+                .unwrap_or("");
             if !section.contains(&format!("| {entry} |")) {
                 missing.push(format!("{} {entry} ({:?})", route.surface, era));
             }
@@ -71,16 +74,8 @@ struct FaultCase {
     reason: &'static str,
 }
 
-const CONTROL_APP_SURFACE: &[&str] = &[
-    "control-staging-health",
-    "control-staging-smoke",
-    "control-staging-static-host",
-    "control-staging-khala-sync-token",
-    "control-prod-health",
-    "control-prod-smoke",
-    "control-prod-static-host",
-    "control-prod-khala-sync-token",
-];
+/// The control lane in app-surface, the default phase.
+const CONTROL_APP_SURFACE: &[&str] = &common::CONTROL_CHECKS;
 const CONTROL_CONVERGED: &[&str] = &[
     "control-staging-health",
     "control-staging-smoke",
@@ -214,7 +209,14 @@ fn every_fidelity_fault_fails_exactly_its_checks_and_the_healthy_sim_passes_them
         let name = case.fault;
         let run = sb
             .cmd_in_repo()
-            .args([case.lane, "--sim", "--phase", case.phase, "--sim-fault", name])
+            .args([
+                case.lane,
+                "--sim",
+                "--phase",
+                case.phase,
+                "--sim-fault",
+                name,
+            ])
             .out(&sb.out(name))
             .run();
         run.expect_code(1);
@@ -223,7 +225,11 @@ fn every_fidelity_fault_fails_exactly_its_checks_and_the_healthy_sim_passes_them
             .checks
             .iter()
             .map(|id| {
-                let status = if case.failing.contains(id) { "failed" } else { "passed" };
+                let status = if case.failing.contains(id) {
+                    "failed"
+                } else {
+                    "passed"
+                };
                 (id.to_string(), status.to_string())
             })
             .collect();
@@ -263,6 +269,28 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
+async fn get_text(url: impl reqwest::IntoUrl) -> String {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn get_json(url: impl reqwest::IntoUrl) -> Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn sim(faults: &[Fault]) -> Sim {
     Sim::start(SimConfig {
         faults: faults.to_vec(),
@@ -279,7 +307,7 @@ async fn bug_relative_manifest_entry_was_appended_without_a_slash() {
     let sim = sim(&[]).await;
     let base = &sim.staging.control_url;
     let manifest_url = format!("{base}/manifest.json");
-    let manifest: Value = client().get(&manifest_url).send().await.unwrap().json().await.unwrap();
+    let manifest: Value = get_json(&manifest_url).await;
     let entry = manifest["entry"]["js"].as_str().unwrap();
     assert_eq!(entry, "assets/openagents_web_shell.js");
     // The old join is not even a URL.
@@ -307,10 +335,18 @@ async fn bug_metrics_fragment_was_fetched_without_hx_request() {
         assert_eq!(resp.status(), 307, "HX-Request {header:?}");
         assert_eq!(resp.headers()["location"], "/stats");
     }
-    let resp = client().get(&url).header("HX-Request", "true").send().await.unwrap();
+    let resp = client()
+        .get(&url)
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let body = resp.text().await.unwrap();
-    assert!(body.starts_with("<article id=\"stats-metrics-panel\""), "{body}");
+    assert!(
+        body.starts_with("<article id=\"stats-metrics-panel\""),
+        "{body}"
+    );
 }
 
 /// Public stats passed with the runtime down: the real outage markup is a status notice
@@ -319,32 +355,27 @@ async fn bug_metrics_fragment_was_fetched_without_hx_request() {
 #[tokio::test]
 async fn bug_runtime_outage_passed_because_the_lane_looked_for_a_sim_only_literal() {
     let sim = sim(&[Fault::StatsRuntimeUnavailable]).await;
-    let page = client()
-        .get(format!("{}/stats", sim.staging.control_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(format!("{}/stats", sim.staging.control_url)).await;
     assert!(!page.contains("stats-runtime-unavailable"), "{page}");
     assert!(page.contains("id=\"stats-status\""), "{page}");
     assert!(page.contains(">Runtime unavailable.</div>"), "{page}");
-    assert!(page.contains("<span>Hydra data available</span><strong>no</strong>"), "{page}");
-    assert!(page.contains("<span>Hydra routing decisions</span><strong>-</strong>"), "{page}");
+    assert!(
+        page.contains("<span>Hydra data available</span><strong>no</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span>Hydra routing decisions</span><strong>-</strong>"),
+        "{page}"
+    );
 
     // With no pools configured the same outage shows no notice at all.
     let sim = self::sim(&[Fault::StatsOutageRows]).await;
-    let page = client()
-        .get(format!("{}/stats", sim.staging.control_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(format!("{}/stats", sim.staging.control_url)).await;
     assert!(page.contains("class=\"oa-notice hidden\""), "{page}");
-    assert!(page.contains("<span>CEP data available</span><strong>no</strong>"), "{page}");
+    assert!(
+        page.contains("<span>CEP data available</span><strong>no</strong>"),
+        "{page}"
+    );
 }
 
 /// "Served" counted axum's body-extractor rejection: a POST of `{}` to a typed route is a
@@ -355,7 +386,12 @@ async fn bug_a_framework_422_counted_as_a_served_route() {
     let url = format!("{}/internal/v1/hydra/fx/settle", sim.staging.runtime_url);
     let rejected = client().post(&url).json(&json!({})).send().await.unwrap();
     assert_eq!(rejected.status(), 422);
-    assert!(rejected.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        rejected.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
 
     let probe = json!({"schema": "oa-validate.not-a-schema", "idempotency_key": "k", "rfq_id": "r",
                        "quote_id": "q", "reservation_id": "v", "policy_context": {}});
@@ -363,11 +399,17 @@ async fn bug_a_framework_422_counted_as_a_served_route() {
     assert_eq!(handled.status(), 400);
     let body: Value = handled.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
-    assert_eq!(body["message"], "schema must be openagents.hydra.fx_settle_request.v1");
+    assert_eq!(
+        body["message"],
+        "schema must be openagents.hydra.fx_settle_request.v1"
+    );
 
     // Unknown runtime routes: axum's empty 404, not a JSON body.
     let unknown = client()
-        .get(format!("{}/internal/v1/no/such/route", sim.staging.runtime_url))
+        .get(format!(
+            "{}/internal/v1/no/such/route",
+            sim.staging.runtime_url
+        ))
         .send()
         .await
         .unwrap();
@@ -381,20 +423,13 @@ async fn bug_a_framework_422_counted_as_a_served_route() {
 async fn runtime_answers_in_upstream_shapes() {
     let sim = sim(&[]).await;
     let base = &sim.staging.runtime_url;
-    let risk: Value = client()
-        .get(format!("{base}/internal/v1/hydra/risk/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let risk: Value = get_json(format!("{base}/internal/v1/hydra/risk/health")).await;
     for key in ["credit_breakers", "liquidity", "routing"] {
         assert!(risk.get(key).is_some(), "{risk}");
     }
     assert!(risk.get("breakers").is_none() && risk.get("withdrawal_throttle").is_none());
     for path in ["/healthz", "/readyz"] {
-        let body: Value = client().get(format!("{base}{path}")).send().await.unwrap().json().await.unwrap();
+        let body: Value = get_json(format!("{base}{path}")).await;
         assert_eq!(body["fanout_driver"], "memory", "{path}");
     }
 
@@ -421,7 +456,10 @@ async fn runtime_answers_in_upstream_shapes() {
         .json()
         .await
         .unwrap();
-    assert_eq!(appended.as_object().unwrap().keys().collect::<Vec<_>>(), ["run"]);
+    assert_eq!(
+        appended.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["run"]
+    );
     assert_eq!(appended["run"]["events"][1]["seq"], 2);
 }
 
@@ -440,18 +478,24 @@ async fn live_runtime_answers_match_the_served_schemas() {
         ("/hydra/risk/health", "/hydra/risk/health".to_string()),
         ("/hydra/observability", "/hydra/observability".to_string()),
     ];
-    for (faults, drifted) in [(vec![], None), (vec![Fault::CreditPolicyIncomplete], Some("/credit/health"))] {
+    for (faults, drifted) in [
+        (vec![], None),
+        (vec![Fault::CreditPolicyIncomplete], Some("/credit/health")),
+    ] {
         let sim = sim(&faults).await;
         let base = format!("{}/internal/v1", sim.staging.runtime_url);
-        let doc: Value = client().get(format!("{base}/openapi.json")).send().await.unwrap().json().await.unwrap();
+        let doc: Value = get_json(format!("{base}/openapi.json")).await;
         for (template, path) in &operations {
-            let body: Value = client().get(format!("{base}{path}")).send().await.unwrap().json().await.unwrap();
+            let body: Value = get_json(format!("{base}{path}")).await;
             let report = validate(&doc, template, "get", 200, &body)
                 .unwrap()
                 .unwrap_or_else(|| panic!("the document has a schema for {template}"));
             if drifted == Some(*template) {
                 assert!(
-                    report.errors.iter().any(|e| e.contains("max_offer_ttl_seconds")),
+                    report
+                        .errors
+                        .iter()
+                        .any(|e| e.contains("max_offer_ttl_seconds")),
                     "{template}: {:?}",
                     report.errors
                 );
@@ -460,7 +504,10 @@ async fn live_runtime_answers_match_the_served_schemas() {
             }
         }
         // The run API the smoke uses is not in the document.
-        assert_eq!(validate(&doc, "/runs", "post", 201, &json!({})).unwrap(), None);
+        assert_eq!(
+            validate(&doc, "/runs", "post", 201, &json!({})).unwrap(),
+            None
+        );
     }
 }
 
@@ -488,12 +535,18 @@ fn no_lane_relies_on_a_sim_only_string() {
     for dir in ["lanes", "stdlib"] {
         for entry in std::fs::read_dir(common::repo_root().join(dir)).unwrap() {
             let path = entry.unwrap().path();
-            sources.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+            sources.push((
+                path.display().to_string(),
+                std::fs::read_to_string(&path).unwrap(),
+            ));
         }
     }
     for (path, text) in &sources {
         for needle in sim_only {
-            assert!(!text.contains(needle), "{path} relies on the sim-only string {needle:?}");
+            assert!(
+                !text.contains(needle),
+                "{path} relies on the sim-only string {needle:?}"
+            );
         }
     }
     let bootstrap: Vec<&str> = sources

@@ -60,7 +60,10 @@ fn list_and_check_name_the_phase_and_show_only_its_checks() {
     };
 
     let default = list(None);
-    assert!(default.starts_with("Phase: app-surface (default)\n"), "{default}");
+    assert!(
+        default.starts_with("Phase: app-surface (default)\n"),
+        "{default}"
+    );
     let app = list(Some("app-surface"));
     assert!(app.starts_with("Phase: app-surface\n"), "{app}");
     let converged = list(Some("spacetime-convergence"));
@@ -86,16 +89,28 @@ fn list_and_check_name_the_phase_and_show_only_its_checks() {
     assert!(deletion.contains("legacy-db-backup-evidence"));
     assert!(!converged.contains("legacy-db-backup-evidence"));
     // Checks of every phase: in all three.
-    for id in ["control-staging-smoke", "runtime-prod-smoke", "gmail-staging-inbox-threads",
-               "runtime-hydra-mvp3-vignette", "runtime-staging-comms-ingest", "control-canary-status"] {
-        assert!(app.contains(id) && converged.contains(id) && deletion.contains(id), "{id}");
+    for id in [
+        "control-staging-smoke",
+        "runtime-prod-smoke",
+        "gmail-staging-inbox-threads",
+        "runtime-hydra-mvp3-vignette",
+        "runtime-staging-comms-ingest",
+        "control-canary-status",
+    ] {
+        assert!(
+            app.contains(id) && converged.contains(id) && deletion.contains(id),
+            "{id}"
+        );
     }
     // The PHASES column says where a check applies.
     let row = converged
         .lines()
         .find(|l| l.starts_with("control-prod-retired-routes "))
         .expect("row");
-    assert!(row.contains("spacetime-convergence,legacy-deletion"), "{row}");
+    assert!(
+        row.contains("spacetime-convergence,legacy-deletion"),
+        "{row}"
+    );
 
     let check = sb
         .cmd_in_repo()
@@ -105,7 +120,10 @@ fn list_and_check_name_the_phase_and_show_only_its_checks() {
     check.stdout_has("checks declared for phase spacetime-convergence");
     let check = sb.cmd_in_repo().arg("check").run();
     check.stdout_has("for phase app-surface (default)");
-    let bad = sb.cmd_in_repo().args(["list", "--phase", "post-cleanup"]).run();
+    let bad = sb
+        .cmd_in_repo()
+        .args(["list", "--phase", "post-cleanup"])
+        .run();
     bad.expect_code(2);
     bad.stderr_has("app-surface, spacetime-convergence, legacy-deletion");
 }
@@ -115,13 +133,21 @@ fn every_report_names_the_phase() {
     let sb = Sandbox::new();
     let run = sb
         .cmd_in_repo()
-        .args(["lanes/control.rhai", "--sim", "--phase", "spacetime-convergence"])
+        .args([
+            "lanes/control.rhai",
+            "--sim",
+            "--phase",
+            "spacetime-convergence",
+        ])
         .out(&sb.out("converged"))
         .run();
     run.expect_code(0);
     run.stdout_has("Phase: spacetime-convergence\n");
     let ev = sb.evidence("converged");
-    assert_eq!(ev.summary_json()["verdict"]["phase"], "spacetime-convergence");
+    assert_eq!(
+        ev.summary_json()["verdict"]["phase"],
+        "spacetime-convergence"
+    );
     assert!(ev.summary_md().contains("- Phase: spacetime-convergence\n"));
     let junit = ev.read("junit.xml");
     assert!(
@@ -202,8 +228,27 @@ fn the_spacetime_convergence_gate_is_go_on_its_era() {
     ] {
         run.stdout_has(&format!("[passed] {id} (required)\n"));
     }
-    for id in ["static-host", "public-stats", "htmx", "khala-sync-token", "legacy-db-backup"] {
-        assert!(!run.stdout.contains(id), "{id} ran in spacetime-convergence");
+    for id in [
+        "static-host",
+        "public-stats",
+        "htmx",
+        "khala-sync-token",
+        "legacy-db-backup",
+    ] {
+        assert!(
+            !run.stdout.contains(id),
+            "{id} ran in spacetime-convergence"
+        );
+    }
+    // The tested tree of the Spacetime cargo checks is recorded.
+    let ev = sb.evidence("gate");
+    for id in [
+        "spacetime-sync-contract-tests",
+        "spacetime-retired-route-guards",
+    ] {
+        let commit = ev.read(&format!("artifacts/{id}/tested-commit.txt"));
+        assert!(commit.starts_with("commit: "), "{commit}");
+        assert!(commit.contains("apps/runtime/Cargo.toml"), "{commit}");
     }
 }
 
@@ -229,22 +274,40 @@ fn no_era_passes_the_other_phases_checks() {
         cmd.run()
     };
 
-    let run = run_against("app-surface", "spacetime-convergence", "lanes/control.rhai", "old-era");
+    let run = run_against(
+        "app-surface",
+        "spacetime-convergence",
+        "lanes/control.rhai",
+        "old-era",
+    );
     run.expect_code(1);
     let ev = sb.evidence("old-era");
     assert_eq!(ev.row("control-staging-retired-routes")["status"], "failed");
     assert_eq!(ev.row("control-staging-smoke")["status"], "passed");
 
-    let run = run_against("spacetime-convergence", "app-surface", "lanes/control.rhai", "new-era");
+    let run = run_against(
+        "spacetime-convergence",
+        "app-surface",
+        "lanes/control.rhai",
+        "new-era",
+    );
     run.expect_code(1);
     let ev = sb.evidence("new-era");
     assert_eq!(ev.row("control-staging-static-host")["status"], "failed");
-    assert_eq!(ev.row("control-staging-khala-sync-token")["status"], "failed");
+    assert_eq!(
+        ev.row("control-staging-khala-sync-token")["status"],
+        "failed"
+    );
     // The split keeps the auth checks of the smoke passing on the converged era.
     assert_eq!(ev.row("control-staging-smoke")["status"], "passed");
     assert_eq!(ev.row("control-staging-health")["status"], "passed");
 
-    let run = run_against("spacetime-convergence", "app-surface", "lanes/public_stats.rhai", "stats");
+    let run = run_against(
+        "spacetime-convergence",
+        "app-surface",
+        "lanes/public_stats.rhai",
+        "stats",
+    );
     run.expect_code(1);
     assert!(
         sb.evidence("stats").json_check("public-stats-staging")["reason"]

@@ -157,7 +157,9 @@ fn declare(
                     }
                 }
                 if check.phases.is_empty() {
-                    return Err(bad("an empty list would never run: leave `phases` out to run in every phase"));
+                    return Err(bad(
+                        "an empty list would never run: leave `phases` out to run in every phase",
+                    ));
                 }
             }
             _ => {

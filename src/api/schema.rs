@@ -103,7 +103,8 @@ pub fn validate(
         other => serde_json::json!({ "allOf": [other] }),
     };
     if let (Some(map), Some(components)) = (root.as_object_mut(), doc.get("components")) {
-        map.entry("components").or_insert_with(|| components.clone());
+        map.entry("components")
+            .or_insert_with(|| components.clone());
     }
     normalize_nullable(&mut root);
     let validator = jsonschema::draft202012::options()
@@ -115,11 +116,18 @@ pub fn validate(
         .take(MAX_ERRORS)
         .map(|e| {
             let at = e.instance_path().to_string();
-            let at = if at.is_empty() { "(root)".to_string() } else { at };
+            let at = if at.is_empty() {
+                "(root)".to_string()
+            } else {
+                at
+            };
             format!("{at}: {e}")
         })
         .collect();
-    Ok(Some(SchemaReport { schema: name, errors }))
+    Ok(Some(SchemaReport {
+        schema: name,
+        errors,
+    }))
 }
 
 #[export_module]
@@ -210,7 +218,9 @@ mod tests {
     #[test]
     fn a_valid_body_passes_and_nested_refs_resolve() {
         let body = json!({"status": "ok", "at": "2026-02-24T20:48:00.123Z", "note": null, "inner": {"n": 3}});
-        let report = validate(&doc(), "/health", "GET", 200, &body).unwrap().unwrap();
+        let report = validate(&doc(), "/health", "GET", 200, &body)
+            .unwrap()
+            .unwrap();
         assert_eq!(report.schema, "Health");
         assert!(report.errors.is_empty(), "{:?}", report.errors);
     }
@@ -218,22 +228,41 @@ mod tests {
     #[test]
     fn violations_name_the_pointer() {
         let body = json!({"status": "ko", "at": "yesterday", "inner": {"n": -1}});
-        let report = validate(&doc(), "/health", "get", 200, &body).unwrap().unwrap();
+        let report = validate(&doc(), "/health", "get", 200, &body)
+            .unwrap()
+            .unwrap();
         let text = report.errors.join("\n");
         for needle in ["/status", "/at", "/inner/n"] {
             assert!(text.contains(needle), "{needle} in {text}");
         }
-        let missing = validate(&doc(), "/health", "get", 200, &json!({})).unwrap().unwrap();
-        assert!(missing.errors.iter().any(|e| e.contains("\"status\"")), "{:?}", missing.errors);
+        let missing = validate(&doc(), "/health", "get", 200, &json!({}))
+            .unwrap()
+            .unwrap();
+        assert!(
+            missing.errors.iter().any(|e| e.contains("\"status\"")),
+            "{:?}",
+            missing.errors
+        );
     }
 
     #[test]
     fn operations_without_a_json_schema_report_none() {
-        assert_eq!(validate(&doc(), "/stream", "get", 200, &json!("x")).unwrap(), None);
-        assert_eq!(validate(&doc(), "/nowhere", "get", 200, &json!({})).unwrap(), None);
-        assert_eq!(validate(&doc(), "/health", "post", 200, &json!({})).unwrap(), None);
+        assert_eq!(
+            validate(&doc(), "/stream", "get", 200, &json!("x")).unwrap(),
+            None
+        );
+        assert_eq!(
+            validate(&doc(), "/nowhere", "get", 200, &json!({})).unwrap(),
+            None
+        );
+        assert_eq!(
+            validate(&doc(), "/health", "post", 200, &json!({})).unwrap(),
+            None
+        );
         // A response reference and the default response are followed.
-        let report = validate(&doc(), "/oops", "get", 503, &json!({})).unwrap().unwrap();
+        let report = validate(&doc(), "/oops", "get", 503, &json!({}))
+            .unwrap()
+            .unwrap();
         assert_eq!(report.errors.len(), 1);
     }
 

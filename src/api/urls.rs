@@ -48,7 +48,10 @@ mod tests {
             join("https://h/app/manifest.json", "./assets/a.js").unwrap(),
             "https://h/app/assets/a.js"
         );
-        assert_eq!(join(manifest, "https://cdn/x.js").unwrap(), "https://cdn/x.js");
+        assert_eq!(
+            join(manifest, "https://cdn/x.js").unwrap(),
+            "https://cdn/x.js"
+        );
         assert!(join("not a url", "a.js").is_err());
     }
 }

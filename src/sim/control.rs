@@ -264,7 +264,11 @@ fn static_response(content_type: &str, cache: &'static str, body: Vec<u8>) -> Re
 }
 
 async fn manifest(State(st): Shared) -> Response {
-    static_response("application/json", NO_CACHE, manifest_body(&st).into_bytes())
+    static_response(
+        "application/json",
+        NO_CACHE,
+        manifest_body(&st).into_bytes(),
+    )
 }
 
 async fn service_worker(State(st): Shared) -> Response {
@@ -323,9 +327,8 @@ fn asset_file(st: &ControlState, name: &str) -> Option<(&'static str, Vec<u8>)> 
         "host-shim.js" => js("// openagents sim host shim\n"),
         "capability-policy.js" | "update-policy.js" => js("// openagents sim policy\n"),
         "htmx-2_0_8-22283ef6.js" if !st.has(Fault::HtmxMissing) => {
-            let text = super::htmx::htmx_library().unwrap_or(
-                "console.error('htmx library not installed: run scripts/setup.sh');\n",
-            );
+            let text = super::htmx::htmx_library()
+                .unwrap_or("console.error('htmx library not installed: run scripts/setup.sh');\n");
             Some(("text/javascript", text.as_bytes().to_vec()))
         }
         _ => None,

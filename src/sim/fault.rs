@@ -285,7 +285,7 @@ impl Fault {
                 "the runtime's openapi.json lacks /hydra/routing/score, /hydra/risk/health and /hydra/observability: breaks runtime-*-hydra-mvp2-contract"
             }
             Fault::ObservabilityMissingFx => {
-                "hydra/observability has no fx section: breaks runtime-*-hydra-mvp3-fx-contract"
+                "hydra/observability has no fx section: breaks runtime-*-hydra-mvp3-fx-contract and, through the served schema, runtime-*-hydra-mvp2-contract"
             }
             Fault::RouteWithoutHandler => {
                 "POST /internal/v1/hydra/fx/settle is still matched by the router but no handler answers: a plain-text 422 to every body: breaks runtime-*-hydra-mvp3-fx-contract"

@@ -3,8 +3,8 @@
 //! `error-logs-present` fault) holds fresh ERROR entries for the Cloud Run services.
 
 use super::Fault;
-use super::routes::{Routes, SimRoute};
 use super::cloudrun::{GoogleState, google_error};
+use super::routes::{Routes, SimRoute};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;

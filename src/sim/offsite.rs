@@ -70,7 +70,11 @@ pub(super) fn inventory() -> Vec<SimRoute> {
 }
 
 pub(super) fn router(recorder: Recorder) -> Router {
-    routes().into_parts().0.fallback(record).with_state(recorder)
+    routes()
+        .into_parts()
+        .0
+        .fallback(record)
+        .with_state(recorder)
 }
 
 async fn list(State(recorder): State<Recorder>) -> Response {

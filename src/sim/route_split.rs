@@ -3,8 +3,8 @@
 //! `{"target": "htmx_full_page" | "htmx_rollback" | "htmx_clear", "domain": d}` (bearer).
 
 use super::control::ControlState;
-use super::{Fault, error_envelope};
 use super::routes::{Routes, SimRoute};
+use super::{Fault, error_envelope};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -56,10 +56,7 @@ fn routes() -> Routes<Arc<RuntimeState>> {
         .get("/internal/v1/runs/{run_id}", read_run)
         .post("/internal/v1/runs/{run_id}/events", append_event)
         .get("/internal/v1/credit/health", credit_health)
-        .get(
-            "/internal/v1/credit/agents/{agent_id}/exposure",
-            exposure,
-        )
+        .get("/internal/v1/credit/agents/{agent_id}/exposure", exposure)
         .get("/internal/v1/hydra/risk/health", risk_health)
         .get("/internal/v1/hydra/observability", observability);
     super::runtime_writes::routes(reads)
@@ -211,7 +208,12 @@ async fn append_event(
     });
     if !replay {
         let seq = events.len() as u64 + 1;
-        events.push(run_event(seq, &event_type, body.payload, body.idempotency_key));
+        events.push(run_event(
+            seq,
+            &event_type,
+            body.payload,
+            body.idempotency_key,
+        ));
         run["updated_at"] = json!(now());
     }
     // run.started on a running run is an idempotent transition; other events leave the

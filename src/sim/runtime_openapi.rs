@@ -36,7 +36,10 @@ fn paths(era: SimEra, missing_credit: bool, missing_hydra: bool) -> serde_json::
     let mut add = |path: &str, op: Value| {
         paths.insert(path.to_string(), op);
     };
-    add("/health", get_op("health", json_response("Runtime healthy", "HealthResponse")));
+    add(
+        "/health",
+        get_op("health", json_response("Runtime healthy", "HealthResponse")),
+    );
     add(
         "/comms/delivery-events",
         json!({"post": {
@@ -60,42 +63,97 @@ fn paths(era: SimEra, missing_credit: bool, missing_hydra: bool) -> serde_json::
     if !missing_credit {
         add(
             "/credit/intent",
-            post_op("creditIntent", "CreditIntentRequestV1", json_response("Intent created", "CreditIntentResponseV1")),
+            post_op(
+                "creditIntent",
+                "CreditIntentRequestV1",
+                json_response("Intent created", "CreditIntentResponseV1"),
+            ),
         );
-        add("/credit/health", get_op("creditHealth", json_response("Current CEP health status", "CreditHealthResponseV1")));
+        add(
+            "/credit/health",
+            get_op(
+                "creditHealth",
+                json_response("Current CEP health status", "CreditHealthResponseV1"),
+            ),
+        );
         add(
             "/credit/agents/{agent_id}/exposure",
-            get_op("creditAgentExposure", json_response("Agent exposure snapshot", "CreditAgentExposureResponseV1")),
+            get_op(
+                "creditAgentExposure",
+                json_response("Agent exposure snapshot", "CreditAgentExposureResponseV1"),
+            ),
         );
     }
     if !missing_hydra {
         add(
             "/hydra/routing/score",
-            post_op("hydraRoutingScore", "HydraRoutingScoreRequestV1", json_response("Routing decision accepted", "HydraRoutingScoreResponseV1")),
+            post_op(
+                "hydraRoutingScore",
+                "HydraRoutingScoreRequestV1",
+                json_response("Routing decision accepted", "HydraRoutingScoreResponseV1"),
+            ),
         );
-        add("/hydra/risk/health", get_op("hydraRiskHealth", json_response("Hydra risk health snapshot", "HydraRiskHealthResponseV1")));
+        add(
+            "/hydra/risk/health",
+            get_op(
+                "hydraRiskHealth",
+                json_response("Hydra risk health snapshot", "HydraRiskHealthResponseV1"),
+            ),
+        );
         add(
             "/hydra/observability",
-            get_op("hydraObservability", json_response("Hydra observability snapshot", "HydraObservabilityResponseV1")),
+            get_op(
+                "hydraObservability",
+                json_response(
+                    "Hydra observability snapshot",
+                    "HydraObservabilityResponseV1",
+                ),
+            ),
         );
     }
     for (path, id, request) in [
         ("/hydra/fx/rfq", "hydraFxRfqCreate", "HydraFxRfqRequestV1"),
-        ("/hydra/fx/quote", "hydraFxQuoteUpsert", "HydraFxQuoteUpsertRequestV1"),
-        ("/hydra/fx/select", "hydraFxSelect", "HydraFxSelectRequestV1"),
-        ("/hydra/fx/settle", "hydraFxSettle", "HydraFxSettleRequestV1"),
+        (
+            "/hydra/fx/quote",
+            "hydraFxQuoteUpsert",
+            "HydraFxQuoteUpsertRequestV1",
+        ),
+        (
+            "/hydra/fx/select",
+            "hydraFxSelect",
+            "HydraFxSelectRequestV1",
+        ),
+        (
+            "/hydra/fx/settle",
+            "hydraFxSettle",
+            "HydraFxSettleRequestV1",
+        ),
     ] {
-        add(path, post_op(id, request, json_response("FX operation accepted", "HydraFxOperationResponseV1")));
+        add(
+            path,
+            post_op(
+                id,
+                request,
+                json_response("FX operation accepted", "HydraFxOperationResponseV1"),
+            ),
+        );
     }
     add(
         "/hydra/fx/rfq/{rfq_id}",
-        get_op("hydraFxRfqGet", json_response("RFQ snapshot", "HydraFxOperationResponseV1")),
+        get_op(
+            "hydraFxRfqGet",
+            json_response("RFQ snapshot", "HydraFxOperationResponseV1"),
+        ),
     );
     if era == SimEra::SpacetimeConvergence {
         // d29e2a788f added the Aegis operations to the document.
         add(
             "/aegis/classify",
-            post_op("aegisClassify", "AegisRequestV1", json_response("Classification", "AegisResponseV1")),
+            post_op(
+                "aegisClassify",
+                "AegisRequestV1",
+                json_response("Classification", "AegisResponseV1"),
+            ),
         );
     }
     paths

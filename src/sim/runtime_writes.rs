@@ -47,7 +47,10 @@ fn not_modelled() -> Response {
 fn extractor_rejection(detail: &str) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
-        [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
         format!("Failed to deserialize the JSON body into the target type: {detail}"),
     )
         .into_response()

@@ -60,9 +60,9 @@ fn runtime_view(st: &ControlState) -> RuntimeView {
         };
     }
     RuntimeView {
-        credit: Some(super::runtime::credit_health_body(st.has(
-            Fault::CreditHealthSchemaWrong,
-        ))),
+        credit: Some(super::runtime::credit_health_body(
+            st.has(Fault::CreditHealthSchemaWrong),
+        )),
         hydra: Some(super::runtime::observability_body(false)),
     }
 }
@@ -78,7 +78,10 @@ fn page_status(st: &ControlState, query: &HashMap<String, String>) -> Option<Str
 
 fn int(value: Option<&Value>, pointer: &str) -> String {
     match value {
-        Some(v) => v.pointer(pointer).map(|n| n.to_string()).unwrap_or_default(),
+        Some(v) => v
+            .pointer(pointer)
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
         None => "-".to_string(),
     }
 }
@@ -99,7 +102,11 @@ fn decimal(value: Option<&Value>, pointer: &str, percent: bool) -> String {
     match value {
         Some(v) => {
             let n = v.pointer(pointer).and_then(Value::as_f64).unwrap_or(0.0);
-            let n = if percent { (n * 100.0).max(0.0) } else { n.max(0.0) };
+            let n = if percent {
+                (n * 100.0).max(0.0)
+            } else {
+                n.max(0.0)
+            };
             format!("{n:.2}")
         }
         None => "-".to_string(),
@@ -111,7 +118,10 @@ fn available(value: Option<&Value>) -> String {
 }
 
 /// (section, [(label, value)]) in page order.
-fn sections(st: &ControlState, view: &RuntimeView) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+fn sections(
+    st: &ControlState,
+    view: &RuntimeView,
+) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     let c = view.credit.as_ref();
     let h = view.hydra.as_ref();
     let throttle_mode = match h {
@@ -131,10 +141,22 @@ fn sections(st: &ControlState, view: &RuntimeView) -> Vec<(&'static str, Vec<(&'
             decimal(h, "/fx/quote_to_settlement_rate", true),
         ),
         (MISSING_ROW, int(h, "/fx/treasury_provider_breadth")),
-        ("Hydra FX spread avg (bps)", decimal(h, "/fx/spread_bps_avg", false)),
-        ("Hydra FX spread median (bps)", decimal(h, "/fx/spread_bps_median", false)),
-        ("Hydra FX withheld settlements", int(h, "/fx/settlement_withheld_total")),
-        ("Hydra FX failed settlements", int(h, "/fx/settlement_failed_total")),
+        (
+            "Hydra FX spread avg (bps)",
+            decimal(h, "/fx/spread_bps_avg", false),
+        ),
+        (
+            "Hydra FX spread median (bps)",
+            decimal(h, "/fx/spread_bps_median", false),
+        ),
+        (
+            "Hydra FX withheld settlements",
+            int(h, "/fx/settlement_withheld_total"),
+        ),
+        (
+            "Hydra FX failed settlements",
+            int(h, "/fx/settlement_failed_total"),
+        ),
     ];
     if st.has(Fault::StatsRowMissing) {
         fx.retain(|(label, _)| *label != MISSING_ROW);
@@ -168,7 +190,10 @@ fn sections(st: &ControlState, view: &RuntimeView) -> Vec<(&'static str, Vec<(&'
                 ("CEP settlement sample", int(c, "/settlement_sample")),
                 ("CEP loss rate (%)", decimal(c, "/loss_rate", true)),
                 ("CEP LN pay sample", int(c, "/ln_pay_sample")),
-                ("CEP LN failure rate (%)", decimal(c, "/ln_failure_rate", true)),
+                (
+                    "CEP LN failure rate (%)",
+                    decimal(c, "/ln_failure_rate", true),
+                ),
                 (
                     "CEP breaker halt_new_envelopes",
                     bool_text(c, "/breakers/halt_new_envelopes"),
@@ -184,20 +209,47 @@ fn sections(st: &ControlState, view: &RuntimeView) -> Vec<(&'static str, Vec<(&'
             vec![
                 ("Hydra data available", available(h)),
                 ("Hydra routing decisions", int(h, "/routing/decision_total")),
-                ("Hydra selected route-direct", int(h, "/routing/selected_route_direct")),
-                ("Hydra selected route-cep", int(h, "/routing/selected_route_cep")),
-                ("Hydra selected other routes", int(h, "/routing/selected_route_other")),
-                ("Hydra confidence <0.40", int(h, "/routing/confidence_lt_040")),
-                ("Hydra confidence 0.40-0.70", int(h, "/routing/confidence_040_070")),
-                ("Hydra confidence 0.70-0.90", int(h, "/routing/confidence_070_090")),
-                ("Hydra confidence >=0.90", int(h, "/routing/confidence_gte_090")),
+                (
+                    "Hydra selected route-direct",
+                    int(h, "/routing/selected_route_direct"),
+                ),
+                (
+                    "Hydra selected route-cep",
+                    int(h, "/routing/selected_route_cep"),
+                ),
+                (
+                    "Hydra selected other routes",
+                    int(h, "/routing/selected_route_other"),
+                ),
+                (
+                    "Hydra confidence <0.40",
+                    int(h, "/routing/confidence_lt_040"),
+                ),
+                (
+                    "Hydra confidence 0.40-0.70",
+                    int(h, "/routing/confidence_040_070"),
+                ),
+                (
+                    "Hydra confidence 0.70-0.90",
+                    int(h, "/routing/confidence_070_090"),
+                ),
+                (
+                    "Hydra confidence >=0.90",
+                    int(h, "/routing/confidence_gte_090"),
+                ),
             ],
         ),
         (
             "Hydra Risk",
             vec![
-                ("Hydra breaker transitions", int(h, "/breakers/transition_total")),
-                ("Hydra breaker recoveries", int(h, "/breakers/recovery_total")),
+                (
+                    "Hydra breaker transitions",
+                    int(h, "/breakers/transition_total"),
+                ),
+                (
+                    "Hydra breaker recoveries",
+                    int(h, "/breakers/recovery_total"),
+                ),
                 (
                     "Hydra breaker halt_new_envelopes",
                     bool_text(h, "/breakers/halt_new_envelopes"),
@@ -230,7 +282,11 @@ fn sections(st: &ControlState, view: &RuntimeView) -> Vec<(&'static str, Vec<(&'
 fn metrics_panel(st: &ControlState, view: &RuntimeView) -> String {
     let mut body = String::new();
     for (section, rows) in sections(st, view) {
-        let _ = write!(body, "<h3>{}</h3><div class=\"oa-grid two\"><div>", esc(section));
+        let _ = write!(
+            body,
+            "<h3>{}</h3><div class=\"oa-grid two\"><div>",
+            esc(section)
+        );
         // Two columns, the first one longer, as upstream lays them out.
         let split = rows.len().div_ceil(2);
         for (i, (label, value)) in rows.into_iter().enumerate() {
@@ -301,7 +357,12 @@ fn redirect_to_stats() -> Response {
 
 async fn page(State(st): Shared, Query(query): Query<HashMap<String, String>>) -> Response {
     let status = page_status(&st, &query);
-    let body = shell::page_html("Stats", "/stats", false, &stats_surface(&st, status.as_deref()));
+    let body = shell::page_html(
+        "Stats",
+        "/stats",
+        false,
+        &stats_surface(&st, status.as_deref()),
+    );
     shell::html_response(StatusCode::OK, cache_control(&st), body)
 }
 
@@ -327,7 +388,11 @@ async fn metrics_fragment(State(st): Shared, headers: HeaderMap) -> Response {
     }
     // Upstream renders the empty view on any failure here, never a status.
     let view = runtime_view(&st);
-    shell::html_response(StatusCode::OK, cache_control(&st), metrics_panel(&st, &view))
+    shell::html_response(
+        StatusCode::OK,
+        cache_control(&st),
+        metrics_panel(&st, &view),
+    )
 }
 
 async fn pools_fragment(State(st): Shared, headers: HeaderMap) -> Response {

@@ -373,7 +373,10 @@ async fn sync_token_rejects_missing_auth_and_bad_bodies() {
     ] {
         let resp = post_sync(url.clone(), Some(&sim.staging.token), bad).await;
         assert_eq!(resp.status(), status, "{bad}");
-        assert!(header(&resp, CONTENT_TYPE).starts_with("text/plain"), "{bad}");
+        assert!(
+            header(&resp, CONTENT_TYPE).starts_with("text/plain"),
+            "{bad}"
+        );
     }
     // A scope the issuer does not allow: the handler's own JSON error.
     let resp = post_sync(url, Some(&sim.staging.token), r#"{"scopes":["admin.all"]}"#).await;
@@ -400,11 +403,21 @@ async fn app_surface_era_routes_v1_sync_token_and_405s_the_spacetime_route() {
     let sim = sim(&[]).await;
     let base = &sim.staging.control_url;
     let request = r#"{"scopes":["runtime.codex_worker_events"]}"#;
-    let resp = post_sync(format!("{base}/api/v1/sync/token"), Some(&sim.staging.token), request).await;
+    let resp = post_sync(
+        format!("{base}/api/v1/sync/token"),
+        Some(&sim.staging.token),
+        request,
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(json(resp).await["data"]["token_type"], "Bearer");
 
-    let resp = post_sync(format!("{base}/api/spacetime/token"), Some(&sim.staging.token), request).await;
+    let resp = post_sync(
+        format!("{base}/api/spacetime/token"),
+        Some(&sim.staging.token),
+        request,
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(resp.text().await.unwrap().is_empty());
 
@@ -450,7 +463,14 @@ async fn converged_era_retires_the_token_routes_and_the_web_app() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(resp.text().await.unwrap().is_empty(), "{path}");
     }
-    for path in ["/manifest.json", "/sw.js", "/stats", "/login", "/feed", "/no/such/route"] {
+    for path in [
+        "/manifest.json",
+        "/sw.js",
+        "/stats",
+        "/login",
+        "/feed",
+        "/no/such/route",
+    ] {
         let resp = get(format!("{base}{path}")).await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
     }
@@ -466,7 +486,10 @@ async fn converged_era_retires_the_token_routes_and_the_web_app() {
     assert_eq!(data["transport"], "spacetime_ws");
     assert_eq!(data["protocol_version"], "spacetime.sync.v1");
     assert_eq!(data["refresh_after_in"], 270);
-    assert_eq!(data["granted_streams"][0]["stream"], "org:org_sim:worker_events");
+    assert_eq!(
+        data["granted_streams"][0]["stream"],
+        "org:org_sim:worker_events"
+    );
     assert_eq!(get(format!("{base}/readyz")).await.status(), StatusCode::OK);
 }
 

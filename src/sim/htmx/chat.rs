@@ -28,7 +28,12 @@ pub(super) fn routes(routes: Routes<Arc<HtmxState>>) -> Routes<Arc<HtmxState>> {
         .get("/api/runtime/threads/{thread}/messages", thread_messages)
 }
 
-fn thread_list_panel(st: &HtmxState, status: Option<&str>, active: Option<&str>, oob: bool) -> String {
+fn thread_list_panel(
+    st: &HtmxState,
+    status: Option<&str>,
+    active: Option<&str>,
+    oob: bool,
+) -> String {
     let store = st.store.lock();
     let items: String = if store.threads.is_empty() {
         "<li class=\"oa-thread-empty\">No threads yet.</li>".to_string()
@@ -52,7 +57,11 @@ fn thread_list_panel(st: &HtmxState, status: Option<&str>, active: Option<&str>,
             })
             .collect()
     };
-    let oob = if oob { " hx-swap-oob=\"outerHTML\"" } else { "" };
+    let oob = if oob {
+        " hx-swap-oob=\"outerHTML\""
+    } else {
+        ""
+    };
     format!(
         "<aside id=\"chat-thread-list-panel\"{oob} class=\"oa-card oa-thread-list\"><h2>Threads</h2>{slot}\
 <form method=\"post\" action=\"/chat/new\" hx-post=\"/chat/new\" hx-target=\"#chat-thread-content-panel\" hx-swap=\"outerHTML\">\
@@ -72,7 +81,8 @@ fn content_panel(st: &HtmxState, thread: Option<&str>) -> String {
         let store = st.store.lock();
         let list = store.messages.get(id).cloned().unwrap_or_default();
         if list.is_empty() {
-            "<div class=\"oa-message-empty\">No messages yet. Send a message to start.</div>".to_string()
+            "<div class=\"oa-message-empty\">No messages yet. Send a message to start.</div>"
+                .to_string()
         } else {
             list.iter()
                 .map(|m| {
@@ -161,7 +171,9 @@ async fn chat_page(State(st): Shared, headers: HeaderMap, Path(thread): Path<Str
     };
     let surface = chat_surface(&st, Some(&shown), None);
     if is_htmx(&headers) && !is_history_restore(&headers) {
-        return fragment(format!("<main id=\"oa-main-shell\" class=\"oa-main\">{surface}</main>"));
+        return fragment(format!(
+            "<main id=\"oa-main-shell\" class=\"oa-main\">{surface}</main>"
+        ));
     }
     page(&st, "Codex", &format!("/chat/{thread}"), true, &surface)
 }

@@ -58,7 +58,11 @@ fn zone_panel(st: &HtmxState, active: Option<&str>) -> String {
         }
     }
     let link = |zone: &str, label: String, is_active: bool| {
-        let class = if is_active { "oa-zone-link active" } else { "oa-zone-link" };
+        let class = if is_active {
+            "oa-zone-link active"
+        } else {
+            "oa-zone-link"
+        };
         format!(
             "<li><a class=\"{class}\" href=\"/feed?zone={z}\" hx-get=\"/feed/fragments/main?zone={z}\" hx-target=\"#feed-main-panel\" hx-swap=\"outerHTML\" hx-push-url=\"/feed?zone={z}\" hx-boost=\"false\">{label}</a></li>",
             z = esc(zone),
@@ -164,7 +168,11 @@ struct ShoutForm {
     body: String,
 }
 
-async fn feed_shout(State(st): Shared, headers: HeaderMap, Form(form): Form<ShoutForm>) -> Response {
+async fn feed_shout(
+    State(st): Shared,
+    headers: HeaderMap,
+    Form(form): Form<ShoutForm>,
+) -> Response {
     if !st.authenticated(&headers) {
         return login_required(&headers);
     }
@@ -190,7 +198,11 @@ async fn feed_shout(State(st): Shared, headers: HeaderMap, Form(form): Form<Shou
     if !is_htmx(&headers) {
         return redirect(&format!("/feed?zone={}&status={status}", urlencode(&zone)));
     }
-    let mut response = fragment(shell::notice("feed-status", status, status != "shout-posted"));
+    let mut response = fragment(shell::notice(
+        "feed-status",
+        status,
+        status != "shout-posted",
+    ));
     if status == "shout-posted" {
         response.headers_mut().insert(
             header::HeaderName::from_static("hx-trigger"),

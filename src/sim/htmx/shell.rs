@@ -85,7 +85,11 @@ fn topbar(path: &str, signed_in: bool) -> String {
         .iter()
         .map(|(href, label)| {
             let active = path == *href || (*href != "/" && path.starts_with(&format!("{href}/")));
-            let class = if active { "oa-nav-link active" } else { "oa-nav-link" };
+            let class = if active {
+                "oa-nav-link active"
+            } else {
+                "oa-nav-link"
+            };
             format!("<a class=\"{class}\" href=\"{href}\">{label}</a>")
         })
         .collect();
@@ -104,7 +108,12 @@ fn topbar(path: &str, signed_in: bool) -> String {
 /// `hx-target`, `hx-select="#oa-main-shell"`, `hx-push-url="true"` on `#oa-shell`): inherited
 /// by every hx-* element they make fragment swaps select nothing and the thread poll push
 /// `/chat/fragments/...` into the address bar (docs/sim-fidelity.md).
-pub(in crate::sim) fn page_html(title: &str, path: &str, signed_in: bool, main_body: &str) -> String {
+pub(in crate::sim) fn page_html(
+    title: &str,
+    path: &str,
+    signed_in: bool,
+    main_body: &str,
+) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -119,7 +128,11 @@ pub(in crate::sim) fn page_html(title: &str, path: &str, signed_in: bool, main_b
 }
 
 /// An HTML response with the security headers upstream sets on pages and fragments.
-pub(in crate::sim) fn html_response(status: StatusCode, cache: &'static str, body: String) -> Response {
+pub(in crate::sim) fn html_response(
+    status: StatusCode,
+    cache: &'static str,
+    body: String,
+) -> Response {
     let mut response = (
         status,
         [
