@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HTMX_VERSION="${OA_HTMX_VERSION:-2.0.4}"
+HTMX_VERSION="${OA_HTMX_VERSION:-2.0.8}"  # the version upstream pins (web-shell/vendor/htmx-2.0.8.min.js)
 
 have_chromium() {
     if [ -n "${OA_CHROMIUM:-}" ]; then

@@ -1,7 +1,7 @@
 //! Command-line arguments as clap parses them; [`crate::config::resolve`] turns them, with
 //! the environment, into the configuration every command runs from.
 
-use crate::config::phase::PHASE_LEGACY_DELETION;
+use crate::cutover::CutoverPhase;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -67,6 +67,10 @@ pub struct LaneArgs {
     /// Plan against the simulated targets instead of staging and prod.
     #[arg(long)]
     pub sim: bool,
+    /// Cutover phase whose checks to show (app-surface, spacetime-convergence,
+    /// legacy-deletion) [default: app-surface].
+    #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
+    pub phase: Option<CutoverPhase>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -77,6 +81,10 @@ pub struct SimArgs {
     /// Latency added to every response, e.g. "50ms".
     #[arg(long, value_name = "DURATION", default_value = "0ms")]
     pub latency: String,
+    /// Serve the upstream era of this cutover phase (app-surface: 6b173e913a;
+    /// spacetime-convergence, legacy-deletion: d29e2a788f) [default: app-surface].
+    #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
+    pub phase: Option<CutoverPhase>,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -122,11 +130,19 @@ pub struct RunArgs {
     /// Do not write HTTP archives (http/<check_id>.har); logs still list every request.
     #[arg(long)]
     pub no_har: bool,
-    /// Cutover phase. `legacy-deletion` adds the required check legacy-db-backup-evidence
-    /// (policy 4: fresh Laravel DB backup evidence, LARAVEL_DB_BACKUP_EVIDENCE).
-    #[arg(long, value_name = "PHASE", value_parser = [PHASE_LEGACY_DELETION])]
-    pub phase: Option<String>,
+    /// Cutover phase: only the checks that apply to it run. app-surface (before the app
+    /// surface cleanup), spacetime-convergence (after it and the Spacetime convergence),
+    /// legacy-deletion (adds legacy-db-backup-evidence, policy 4). Required by --gate when
+    /// the matrix has phase-dependent checks [default: app-surface].
+    #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
+    pub phase: Option<CutoverPhase>,
     /// Oldest Laravel DB backup evidence accepted in the legacy-deletion phase.
     #[arg(long, value_name = "DURATION", default_value = "24h")]
     pub backup_max_age: String,
+}
+
+/// `--phase` values: the names of [`CutoverPhase`].
+fn parse_phase(text: &str) -> Result<CutoverPhase, String> {
+    text.parse()
+        .map_err(|e: crate::cutover::UnknownPhase| e.to_string())
 }

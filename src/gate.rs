@@ -5,7 +5,8 @@
 //! The rules read declarations ([`CheckSpec`]), never check bodies, so they need no engine: the
 //! one rule that must plan lanes again (hidden toggles) is handed the planner.
 
-use crate::config::{DEFAULT_LANES, EnvSnapshot, Mode, RunConfig, Target};
+use crate::config::{DEFAULT_LANES, EnvSnapshot, Mode, PhaseChoice, RunConfig, Target};
+use crate::cutover::CutoverPhase;
 use crate::exit_code;
 use crate::outcome::{CheckResult, CheckSpec, Level, Status};
 use crate::verdict::Decision;
@@ -31,6 +32,9 @@ pub enum Refusal {
     BadToggle { check: String, message: String },
     /// A required check would mutate production without `--allow-prod-mutations`.
     MutatesProduction { check: String },
+    /// The matrix has phase-dependent checks and `--phase` was not given: a gate decides one
+    /// cutover phase, never the default.
+    PhaseAmbiguous,
     /// A required check is declared only under some value of a variable its lane read.
     HiddenToggle {
         check: String,
@@ -71,6 +75,16 @@ impl std::fmt::Display for Refusal {
                 f,
                 "required check {check} mutates production: pass --allow-prod-mutations"
             ),
+            Refusal::PhaseAmbiguous => {
+                write!(
+                    f,
+                    "the matrix has phase-dependent checks; name the cutover phase with --phase:"
+                )?;
+                for p in CutoverPhase::all() {
+                    write!(f, "\n  {:22} {}", p.name(), p.describe())?;
+                }
+                Ok(())
+            }
             Refusal::HiddenToggle {
                 check,
                 lane,
@@ -104,6 +118,16 @@ pub fn refuse_invocation(config: &RunConfig) -> Option<Refusal> {
         });
     }
     None
+}
+
+/// What `--gate` refuses as soon as the lanes are planned, before the plan is narrowed to the
+/// phase: a matrix whose checks differ by phase (`phase_dependent`) gated without `--phase`.
+pub fn refuse_ambiguous_phase(
+    mode: Mode,
+    phase: PhaseChoice,
+    phase_dependent: bool,
+) -> Option<Refusal> {
+    (mode == Mode::Gate && !phase.explicit && phase_dependent).then_some(Refusal::PhaseAmbiguous)
 }
 
 /// What `--gate` refuses once the plan is known: a toggle that would skip a required check,
@@ -152,12 +176,14 @@ const VARIANTS: [Option<&str>; 5] = [None, Some("1"), Some("0"), Some("true"), S
 
 /// Hidden toggles: required checks a lane declares only under some value of a variable its
 /// top level read, which the gate could not see. Each such lane is planned again (`replan`)
-/// with each variable unset and set to the usual toggle values; a required check that appears
-/// in a variant but not among `declared` is refused (the lane should use `toggle:` instead).
+/// with each variable unset and set to the usual toggle values; a required check of `phase`
+/// that appears in a variant but not among `declared` is refused (the lane should use
+/// `toggle:` instead). A check of another phase is not hidden: it is out of this run.
 pub fn hidden_toggles<'a>(
     declared: impl IntoIterator<Item = &'a CheckSpec>,
     lanes: &[LaneReads],
     env: &EnvSnapshot,
+    phase: CutoverPhase,
     mut replan: impl FnMut(&Path, EnvSnapshot) -> Option<Vec<CheckSpec>>,
 ) -> Vec<Refusal> {
     let declared: HashSet<&str> = declared
@@ -177,7 +203,9 @@ pub fn hidden_toggles<'a>(
                 let Some(checks) = replan(lane.path, variant) else {
                     continue;
                 };
-                for check in checks.iter().filter(|c| c.level == Level::Required) {
+                let of_this_run =
+                    |c: &&CheckSpec| c.level == Level::Required && phase.includes(&c.phases);
+                for check in checks.iter().filter(of_this_run) {
                     if declared.contains(check.id.as_str()) {
                         continue;
                     }
@@ -308,6 +336,7 @@ mod tests {
                 full_matrix: lanes.is_empty(),
                 named: lanes.iter().map(|l| l.to_string()).collect(),
             },
+            phase: PhaseChoice::resolve(None),
             check_filter: Vec::new(),
             deployment: DeploymentConfig::Real(Deployment {
                 targets: targets(false),
@@ -359,6 +388,28 @@ mod tests {
     }
 
     #[test]
+    fn a_gate_of_a_phase_dependent_matrix_must_name_its_phase() {
+        let default = PhaseChoice::resolve(None);
+        let named = PhaseChoice::resolve(Some(CutoverPhase::SpacetimeConvergence));
+        let refusal = refuse_ambiguous_phase(Mode::Gate, default, true).expect("refused");
+        let text = refusal.to_string();
+        assert!(
+            text.starts_with(
+                "the matrix has phase-dependent checks; name the cutover phase with --phase:\n  app-surface "
+            ),
+            "{text}"
+        );
+        for phase in CutoverPhase::all() {
+            assert!(text.contains(phase.describe()), "{text}");
+        }
+        // A named phase, a matrix without phased checks, or a run that is no gate: no refusal.
+        assert_eq!(refuse_ambiguous_phase(Mode::Gate, named, true), None);
+        assert_eq!(refuse_ambiguous_phase(Mode::Gate, default, false), None);
+        assert_eq!(refuse_ambiguous_phase(Mode::Normal, default, true), None);
+        assert_eq!(refuse_ambiguous_phase(Mode::Baseline, default, true), None);
+    }
+
+    #[test]
     fn a_toggle_or_a_production_mutation_that_would_skip_a_required_check_is_refused() {
         let mut toggled = spec("a-toggled", Level::Required);
         toggled.toggle = Some("RUN_A_THING".into());
@@ -398,11 +449,17 @@ mod tests {
             display: "lanes/x.rhai",
             env_reads: &reads,
         }];
-        let refusals = hidden_toggles([&always], &lanes, &EnvSnapshot::default(), |_, env| {
+        let phase = CutoverPhase::AppSurface;
+        let env = EnvSnapshot::default();
+        let refusals = hidden_toggles([&always], &lanes, &env, phase, |_, env| {
             let mut checks = vec![spec("always", Level::Required)];
             if env.get("DECLARE_IT") == Some("1") {
                 checks.push(spec("hidden", Level::Required));
                 checks.push(spec("hidden-optional", Level::Optional));
+                // Another phase's check is out of this run, not hidden.
+                let mut later = spec("later-phase", Level::Required);
+                later.phases = vec![CutoverPhase::SpacetimeConvergence];
+                checks.push(later);
             }
             Some(checks)
         });

@@ -6,7 +6,7 @@
 //! [`run::Event`]s; [`verdict`] decides GO / NO-GO from outcomes; [`report`] and [`evidence`]
 //! consume events. [`app`] holds one file per command on top.
 //!
-//! Layers, lowest first (a layer uses only those below it): [`config`], [`redact`],
+//! Layers, lowest first (a layer uses only those below it): [`cutover`], [`config`], [`redact`],
 //! [`outcome`], [`diagnostic`], [`wait`]; the Rhai-free transport [`net`], the Google client
 //! [`gcp`] on it, the browser driver [`browser`] and the [`evidence_model`]; the [`engine`] and
 //! its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`] and [`evidence`];
@@ -17,6 +17,7 @@ pub mod app;
 pub mod browser;
 pub mod cli;
 pub mod config;
+pub mod cutover;
 pub mod diagnostic;
 pub mod engine;
 pub mod evidence;

@@ -37,6 +37,8 @@ pub struct CheckSpec {
     pub retries: u32,
     /// The target it runs against, by name.
     pub target: Option<String>,
+    /// The cutover phases the check applies to (`phases: [...]`); empty: every phase.
+    pub phases: Vec<crate::cutover::CutoverPhase>,
     /// Where it was declared.
     pub position: SourcePos,
 }
@@ -54,6 +56,7 @@ impl CheckSpec {
             mutates: false,
             retries: 0,
             target: None,
+            phases: Vec::new(),
             position,
         }
     }

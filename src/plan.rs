@@ -40,6 +40,17 @@ impl Plan {
         &self.lanes[check.lane]
     }
 
+    /// Whether some check applies to only some cutover phases: then a gate run must say
+    /// which phase it is for.
+    pub fn is_phase_dependent(&self) -> bool {
+        self.checks.iter().any(|c| !c.spec.phases.is_empty())
+    }
+
+    /// Keeps only the checks that apply in `phase`.
+    pub fn retain_phase(&mut self, phase: crate::cutover::CutoverPhase) {
+        self.checks.retain(|c| phase.includes(&c.spec.phases));
+    }
+
     /// Every source a position can point into: the lanes and the stdlib modules.
     pub fn sources(&self) -> std::collections::HashMap<String, String> {
         let mut map: std::collections::HashMap<String, String> = crate::engine::stdlib::MODULES

@@ -17,6 +17,7 @@ const OPTION_KEYS: &[&str] = &[
     "mutates",
     "retries",
     "target",
+    "phases",
 ];
 
 const EXIT_REFUSED: &str = "exit() is not available in lanes: a check ends by returning, and a lane declares all its checks";
@@ -131,6 +132,27 @@ fn declare(
                     None => value.to_string(),
                 })
             }
+            "phases" => {
+                let names: Vec<Dynamic> = if value.is_array() {
+                    value.into_array().map_err(&bad)?
+                } else {
+                    vec![value]
+                };
+                for name in names {
+                    let phase = name
+                        .to_string()
+                        .parse::<crate::cutover::CutoverPhase>()
+                        .map_err(|e| bad(&e.to_string()))?;
+                    if !check.phases.contains(&phase) {
+                        check.phases.push(phase);
+                    }
+                }
+                if check.phases.is_empty() {
+                    return Err(bad(
+                        "an empty list would never run: leave `phases` out to run in every phase",
+                    ));
+                }
+            }
             _ => {
                 return Err(script_error(
                     ctx,
@@ -200,7 +222,8 @@ pub mod core_api {
     /// Declares a required check with options: `description`, `timeout` ("10s"), `needs`
     /// (env vars that must be set, else skipped), `toggle` (env var; off → skipped),
     /// `mutates` (bool; never against production without --allow-prod-mutations),
-    /// `retries` (0..5, every attempt kept in the evidence), `target` (a target or its name).
+    /// `retries` (0..5, every attempt kept in the evidence), `target` (a target or its name),
+    /// `phases` (cutover phases the check applies to, e.g. `["app-surface"]`; default: all).
     #[rhai_fn(name = "required", return_raw)]
     pub fn required_with(
         ctx: NativeCallContext,
@@ -373,10 +396,15 @@ pub mod core_api {
         context::current_lane()
     }
 
-    /// The cutover phase of this run (`--phase`, e.g. `"legacy-deletion"`), or `()`.
+    /// The cutover phase of this run (`--phase`, or the default `"app-surface"`), or `()`
+    /// outside a run.
     pub fn phase() -> Dynamic {
         context::host()
-            .and_then(|h| h.settings.phase.clone().map(Dynamic::from))
+            .and_then(|h| {
+                h.settings
+                    .phase
+                    .map(|p| Dynamic::from(p.name().to_string()))
+            })
             .unwrap_or(Dynamic::UNIT)
     }
 

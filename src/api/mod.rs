@@ -19,6 +19,8 @@ pub mod logging;
 pub mod perf;
 pub mod proc;
 pub mod re;
+pub mod schema;
+pub mod urls;
 
 pub(crate) use bind::script_error;
 
@@ -39,5 +41,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("cloudrun", exported_module!(cloudrun::cloudrun_api).into());
     engine.register_static_module("logging", exported_module!(logging::logging_api).into());
     engine.register_static_module("perf", exported_module!(perf::perf_api).into());
+    engine.register_static_module("url", exported_module!(urls::url_api).into());
+    engine.register_static_module("openapi", exported_module!(schema::openapi_api).into());
     browser::register(engine);
 }

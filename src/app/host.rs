@@ -32,13 +32,17 @@ pub fn plan(engine: &rhai::Engine, host: &Arc<Host>, lanes: &[PathBuf]) -> Resul
 }
 
 /// What `list` and `check` share: the lanes of `config` planned against its deployment (a sim
-/// is started for planning only). The plan, or the exit code of its errors.
+/// is started for planning only) and narrowed to the checks of its phase. The plan, or the
+/// exit code of its errors.
 pub fn plan_only(
     runtime: &tokio::runtime::Runtime,
     config: PlanConfig,
 ) -> Result<(Arc<Host>, Result<Plan, i32>), UsageError> {
     let (deployment, _sim) = deploy::start(runtime, config.deployment)?;
     let host = build(runtime, deployment, config.settings)?;
-    let plan = plan(&crate::engine::build(), &host, &config.lanes);
+    let mut plan = plan(&crate::engine::build(), &host, &config.lanes);
+    if let Ok(plan) = &mut plan {
+        plan.retain_phase(config.phase.phase);
+    }
     Ok((host, plan))
 }

@@ -1,5 +1,5 @@
-//! `oa-validate list`: the matrix as a table (id, lane, level, target, description), without
-//! touching the network.
+//! `oa-validate list`: the matrix as a table (id, lane, level, target, phases, description),
+//! without touching the network; the phase it is for on the first line.
 
 use super::host;
 use crate::config::{PlanConfig, UsageError};
@@ -7,6 +7,7 @@ use crate::exit_code;
 use crate::plan::Plan;
 
 pub fn list(runtime: &tokio::runtime::Runtime, config: PlanConfig) -> Result<i32, UsageError> {
+    let phase = config.phase.label();
     let (host, plan) = match host::plan_only(runtime, config)? {
         (host, Ok(plan)) => (host, plan),
         (_, Err(code)) => return Ok(code),
@@ -14,29 +15,36 @@ pub fn list(runtime: &tokio::runtime::Runtime, config: PlanConfig) -> Result<i32
     use std::io::Write;
     let _ = write!(
         std::io::stdout().lock(),
-        "{}",
+        "Phase: {phase}\n{}",
         host.services.redactor.redact(&matrix_table(&plan))
     );
     Ok(exit_code::GO)
 }
 
-/// `list` output: aligned columns id, lane, level, target, description.
+/// `list` output: aligned columns id, lane, level, target, phases, description.
 pub fn matrix_table(plan: &Plan) -> String {
-    let rows: Vec<[String; 5]> = plan
+    let rows: Vec<[String; 6]> = plan
         .checks
         .iter()
         .map(|c| {
+            let phases = if c.spec.phases.is_empty() {
+                "all".to_string()
+            } else {
+                let names: Vec<&str> = c.spec.phases.iter().map(|p| p.name()).collect();
+                names.join(",")
+            };
             [
                 c.spec.id.clone(),
                 plan.lane_of(c).display.clone(),
                 c.spec.level.as_str().to_string(),
                 c.spec.target.clone().unwrap_or_else(|| "-".to_string()),
+                phases,
                 c.spec.description.clone(),
             ]
         })
         .collect();
-    let header = ["CHECK", "LANE", "LEVEL", "TARGET", "DESCRIPTION"].map(str::to_string);
-    let mut widths = [0usize; 4];
+    let header = ["CHECK", "LANE", "LEVEL", "TARGET", "PHASES", "DESCRIPTION"].map(str::to_string);
+    let mut widths = [0usize; 5];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row.iter()) {
             *w = (*w).max(cell.len());
@@ -45,16 +53,18 @@ pub fn matrix_table(plan: &Plan) -> String {
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
         out.push_str(&format!(
-            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}\n",
+            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {:w4$}  {}\n",
             row[0],
             row[1],
             row[2],
             row[3],
             row[4],
+            row[5],
             w0 = widths[0],
             w1 = widths[1],
             w2 = widths[2],
-            w3 = widths[3]
+            w3 = widths[3],
+            w4 = widths[4]
         ));
     }
     out

@@ -3,6 +3,7 @@
 
 use super::{deploy, host, signal};
 use crate::config::{EnvSnapshot, Mode, RunConfig, TerminalStyle, UsageError};
+use crate::cutover::CutoverPhase;
 use crate::engine::host::Host;
 use crate::evidence::folder::EvidenceFolder;
 use crate::plan::Plan;
@@ -30,28 +31,19 @@ pub fn run(
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
-    if !config.check_filter.is_empty() {
-        let unknown: Vec<&str> = config
-            .check_filter
-            .iter()
-            .filter(|id| !plan.checks.iter().any(|c| &c.spec.id == *id))
-            .map(String::as_str)
-            .collect();
-        if !unknown.is_empty() {
-            return Err(UsageError(format!(
-                "--check: no such check: {}",
-                unknown.join(", ")
-            )));
-        }
-        plan.checks
-            .retain(|c| config.check_filter.contains(&c.spec.id));
+    if let Some(refusal) =
+        gate::refuse_ambiguous_phase(config.mode, config.phase, plan.is_phase_dependent())
+    {
+        eprintln!("error: --gate: {refusal}");
+        return Ok(exit_code::USAGE);
     }
+    select_checks(&mut plan, config.phase.phase, &config.check_filter)?;
     if plan.checks.is_empty() {
         eprintln!("error: no checks selected");
         return Ok(exit_code::NO_CHECKS);
     }
     if config.mode == Mode::Gate {
-        let refusals = gate_refusals(&engine, &host, &plan);
+        let refusals = gate_refusals(&engine, &host, &plan, config.phase.phase);
         if !refusals.is_empty() {
             for r in &refusals {
                 eprintln!("error: --gate: {r}");
@@ -73,6 +65,7 @@ pub fn run(
         redactor.clone(),
         plan.sources(),
     );
+    terminal.phase(&config.phase.label());
     let settings = RunSettings {
         jobs: config.jobs,
         default_timeout: config.default_timeout,
@@ -109,7 +102,7 @@ pub fn run(
         },
         interrupted: outcome.interrupted,
         simulated,
-        phase: host.settings.phase.as_deref(),
+        phase: Some(config.phase.phase.name()),
         jobs: config.jobs,
         lanes: &lanes,
         environment: &environment,
@@ -136,9 +129,53 @@ pub fn run(
     ))
 }
 
-/// Everything the gate refuses once the plan is known, hidden toggles included (those lanes
-/// are planned again under environment variants).
-fn gate_refusals(engine: &rhai::Engine, host: &Arc<Host>, plan: &Plan) -> Vec<gate::Refusal> {
+/// Narrows the plan to the checks of the run's phase, then to `--check` ids; a `--check` id
+/// that exists only in another phase, or nowhere, is a usage error.
+fn select_checks(
+    plan: &mut Plan,
+    phase: CutoverPhase,
+    check_filter: &[String],
+) -> Result<(), UsageError> {
+    let declared_ids: Vec<String> = plan.checks.iter().map(|c| c.spec.id.clone()).collect();
+    plan.retain_phase(phase);
+    if check_filter.is_empty() {
+        return Ok(());
+    }
+    let selected = |id: &String| plan.checks.iter().any(|c| &c.spec.id == id);
+    let other_phase: Vec<&str> = check_filter
+        .iter()
+        .filter(|id| declared_ids.contains(id) && !selected(id))
+        .map(String::as_str)
+        .collect();
+    if !other_phase.is_empty() {
+        return Err(UsageError(format!(
+            "--check: {} do(es) not apply in phase {phase} (see `oa-validate list --phase ...`)",
+            other_phase.join(", ")
+        )));
+    }
+    let unknown: Vec<&str> = check_filter
+        .iter()
+        .filter(|id| !selected(id))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(UsageError(format!(
+            "--check: no such check: {}",
+            unknown.join(", ")
+        )));
+    }
+    plan.checks.retain(|c| check_filter.contains(&c.spec.id));
+    Ok(())
+}
+
+/// Everything the gate refuses once the plan is known (the plan of `phase`), hidden toggles
+/// included (those lanes are planned again under environment variants).
+fn gate_refusals(
+    engine: &rhai::Engine,
+    host: &Arc<Host>,
+    plan: &Plan,
+    phase: CutoverPhase,
+) -> Vec<gate::Refusal> {
     let specs = || plan.checks.iter().map(|c| &c.spec);
     let mut refusals = gate::refuse_plan(
         specs(),
@@ -160,6 +197,7 @@ fn gate_refusals(engine: &rhai::Engine, host: &Arc<Host>, plan: &Plan) -> Vec<ga
         specs(),
         &reads,
         &host.env,
+        phase,
         |lane, env| {
             let variant = Arc::new(host.with_env(env));
             crate::plan::plan(engine, &variant, &[lane.to_path_buf()])

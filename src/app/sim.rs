@@ -25,6 +25,11 @@ pub fn serve(
         .block_on(Sim::start(config.sim.sim_config(&config.env)))
         .map_err(|e| UsageError(format!("cannot start the simulated deployment: {e}")))?;
     let mut banner = String::from("# oa-validate simulated deployment (Ctrl-C to stop)\n");
+    banner.push_str(&format!(
+        "# upstream era: {} ({})\n",
+        config.sim.era.commit(),
+        config.sim.era.describe()
+    ));
     if !config.sim.faults.is_empty() {
         let names: Vec<&str> = config.sim.faults.iter().map(|f| f.name()).collect();
         banner.push_str(&format!("# faults: {}\n", names.join(", ")));

@@ -13,10 +13,13 @@ pub use env::{
     is_secret_name, parse_toggle,
 };
 pub use lanes::{DEFAULT_LANES, LaneSelection};
+pub use phase::PhaseChoice;
 pub use sim::SimSettings;
 pub use target::Target;
 
 use crate::cli::{Cli, Command, DefsArgs, LaneArgs, ReplArgs, RunArgs, SimArgs};
+use crate::cutover::CutoverPhase;
+use crate::sim::SimEra;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -84,8 +87,9 @@ pub struct PrimitiveSettings {
     pub limits: Limits,
     /// Checks declared `mutates: true` may run against production.
     pub allow_prod_mutations: bool,
-    /// The cutover phase (`--phase`), e.g. `legacy-deletion`; lanes read it with `phase()`.
-    pub phase: Option<String>,
+    /// The cutover phase the lanes are planned for (`--phase` or the default); lanes read it
+    /// with `phase()`. `None` outside a run, `list` or `check` (the REPL).
+    pub phase: Option<CutoverPhase>,
     /// Oldest Laravel DB backup evidence accepted (`--backup-max-age`, policy 4).
     pub backup_max_age: Duration,
 }
@@ -181,6 +185,8 @@ pub enum Mode {
 #[derive(Debug)]
 pub struct RunConfig {
     pub lanes: LaneSelection,
+    /// The cutover phase: only its checks run.
+    pub phase: PhaseChoice,
     /// `--check` ids (empty: every check).
     pub check_filter: Vec<String>,
     pub deployment: DeploymentConfig,
@@ -202,6 +208,8 @@ pub struct RunConfig {
 #[derive(Debug)]
 pub struct PlanConfig {
     pub lanes: Vec<PathBuf>,
+    /// The cutover phase whose checks are shown.
+    pub phase: PhaseChoice,
     pub deployment: DeploymentConfig,
     pub settings: PrimitiveSettings,
 }
@@ -274,15 +282,21 @@ fn terminal_style(env: &EnvSnapshot) -> TerminalStyle {
 
 fn resolve_plan(args: &LaneArgs, env: EnvSnapshot) -> Result<PlanConfig, UsageError> {
     let lanes = lanes::resolve_lanes(&args.lanes)?.paths;
+    let phase = PhaseChoice::resolve(args.phase);
     let sim = args.sim.then(|| SimSettings {
         faults: Vec::new(),
+        era: phase.sim_era(),
         latency: Duration::ZERO,
         setup: false,
     });
     Ok(PlanConfig {
         lanes,
+        phase,
         deployment: DeploymentConfig::resolve(sim, env)?,
-        settings: PrimitiveSettings::default(),
+        settings: PrimitiveSettings {
+            phase: Some(phase.phase),
+            ..PrimitiveSettings::default()
+        },
     })
 }
 
@@ -298,6 +312,7 @@ fn resolve_sim(args: &SimArgs, env: EnvSnapshot) -> Result<SimCommandConfig, Usa
     Ok(SimCommandConfig {
         sim: SimSettings {
             faults,
+            era: PhaseChoice::resolve(args.phase).sim_era(),
             latency,
             setup: true,
         },
@@ -314,6 +329,7 @@ fn resolve_repl(args: &ReplArgs, env: EnvSnapshot) -> Result<ReplConfig, UsageEr
     };
     let sim = args.sim.then(|| SimSettings {
         faults: Vec::new(),
+        era: SimEra::default(),
         latency: Duration::ZERO,
         setup: false,
     });
@@ -344,7 +360,8 @@ fn resolve_run(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<RunConfig, UsageError> {
     let mut lanes = lanes::resolve_lanes(&args.lanes)?;
-    phase::add_phase_lanes(args.phase.as_deref(), &mut lanes)?;
+    phase::add_phase_lanes(args.phase, &mut lanes)?;
+    let phase = PhaseChoice::resolve(args.phase);
     let backup_max_age = humantime::parse_duration(&args.backup_max_age)
         .map_err(|e| UsageError(format!("--backup-max-age {:?}: {e}", args.backup_max_age)))?;
     let fail_on_required = env
@@ -388,6 +405,7 @@ fn resolve_run(
     let sim = if args.sim {
         Some(SimSettings {
             faults: sim::parse_faults(&args.sim_faults)?,
+            era: phase.sim_era(),
             latency: Duration::ZERO,
             // The HTMX lanes need Chromium and the htmx library.
             setup: true,
@@ -397,6 +415,7 @@ fn resolve_run(
     };
     Ok(RunConfig {
         lanes,
+        phase,
         check_filter: args.checks.clone(),
         deployment: DeploymentConfig::resolve(sim, env)?,
         settings: PrimitiveSettings {
@@ -405,7 +424,7 @@ fn resolve_run(
                 http_timeout: DEFAULT_HTTP_TIMEOUT,
             },
             allow_prod_mutations: args.allow_prod_mutations,
-            phase: args.phase.clone(),
+            phase: Some(phase.phase),
             backup_max_age,
         },
         mode,

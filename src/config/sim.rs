@@ -4,7 +4,7 @@
 
 use super::{EnvSnapshot, REPO_ROOT_VAR, UsageError};
 use crate::sim::{
-    Fault, GMAIL_ACCOUNT_VAR, GcpNames, SIM_GMAIL_ACCOUNT, Sim, SimConfig, TEST_AGENT_ID,
+    Fault, GMAIL_ACCOUNT_VAR, GcpNames, SIM_GMAIL_ACCOUNT, Sim, SimConfig, SimEra, TEST_AGENT_ID,
     fixture_workspace,
 };
 use std::fmt::Write as _;
@@ -14,6 +14,8 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct SimSettings {
     pub faults: Vec<Fault>,
+    /// The upstream era every surface reproduces (the phase's, see [`super::PhaseChoice`]).
+    pub era: SimEra,
     /// Delay added to every response.
     pub latency: Duration,
     /// Install what the HTMX lanes need (Chromium, htmx) first, when it is missing.
@@ -30,6 +32,7 @@ impl SimSettings {
         };
         SimConfig {
             faults: self.faults.clone(),
+            era: self.era,
             staging_token: env
                 .get_nonempty("STAGING_CONTROL_ACCESS_TOKEN")
                 .map(str::to_string),
@@ -178,6 +181,7 @@ mod tests {
         ]);
         let settings = SimSettings {
             faults: Vec::new(),
+            era: SimEra::default(),
             latency: Duration::ZERO,
             setup: false,
         };

@@ -148,6 +148,11 @@ impl Terminal {
         ));
     }
 
+    /// The cutover phase the run is for, printed before the first check.
+    pub fn phase(&mut self, phase: &str) {
+        self.emit(&format!("Phase: {phase}"));
+    }
+
     /// The verdict block; `out_dir` is where the evidence went.
     pub fn finish(&mut self, verdict: &Verdict, gate: bool, out_dir: &str) {
         if let Some(bar) = self.progress.take() {

@@ -3,11 +3,11 @@
 //! envelope and the token check shared with the Cloud Logging surface.
 
 use super::Fault;
+use super::routes::{Routes, SimRoute};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{Duration as Age, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -78,16 +78,23 @@ pub(super) fn google_error(status: StatusCode, code: &str, message: &str) -> Res
 
 type Shared = State<Arc<GoogleState>>;
 
-pub(super) fn router(state: Arc<GoogleState>) -> Router {
+fn routes() -> Routes<Arc<GoogleState>> {
     let base = "/v2/projects/{project}/locations/{region}";
-    Router::new()
-        .route(&format!("{base}/services/{{service}}"), get(service))
-        .route(
-            &format!("{base}/services/{{service}}/revisions"),
-            get(revisions),
-        )
-        .route(&format!("{base}/jobs/{{job}}"), get(job))
-        .route(&format!("{base}/jobs/{{job}}/executions"), get(executions))
+    Routes::new("cloud-run")
+        .get(&format!("{base}/services/{{service}}"), service)
+        .get(&format!("{base}/services/{{service}}/revisions"), revisions)
+        .get(&format!("{base}/jobs/{{job}}"), job)
+        .get(&format!("{base}/jobs/{{job}}/executions"), executions)
+}
+
+pub(super) fn inventory() -> Vec<SimRoute> {
+    routes().into_parts().1
+}
+
+pub(super) fn router(state: Arc<GoogleState>) -> Router {
+    routes()
+        .into_parts()
+        .0
         .fallback(|| async {
             google_error(
                 StatusCode::NOT_FOUND,

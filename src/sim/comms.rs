@@ -1,19 +1,22 @@
-//! The runtime's comms ingest route, `POST /internal/v1/comms/delivery-events`: the control
-//! service forwards Gmail delivery events here. Idempotent on `provider::event_id`: the first
-//! delivery answers 202 `accepted`, a replay 200 with `idempotentReplay: true`; a blank
-//! `event_id`, `provider` or `delivery_state`, or a null `payload`, answers 400.
+//! The runtime's comms ingest route, `POST /internal/v1/comms/delivery-events` (upstream
+//! server.rs `record_comms_delivery_event`): the control service forwards Gmail delivery
+//! events here. The `Json` extractor requires `event_id`, `provider` and `delivery_state` as
+//! strings (a null or missing one is axum's plain-text 422); the handler trims and
+//! lower-cases them and answers 400 when one is blank or `payload` is null or missing.
+//! Idempotent on `provider::event_id`: the first delivery answers 202 `accepted`, a replay
+//! 200 with `idempotentReplay: true`.
 //!
 //! Only this route lives here, so the router merges into the runtime service's router
 //! without overlapping it.
 
 use super::Fault;
+use super::routes::{Routes, SimRoute};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use parking_lot::Mutex;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -26,14 +29,20 @@ struct Comms {
     seen: Mutex<HashMap<String, Value>>,
 }
 
+fn routes() -> Routes<Arc<Comms>> {
+    Routes::new("runtime").post(DELIVERY_EVENTS_PATH, delivery_event)
+}
+
+pub(super) fn inventory() -> Vec<SimRoute> {
+    routes().into_parts().1
+}
+
 /// The comms route with its own state (one event store per call: one per runtime instance).
 pub fn router(faults: Arc<HashSet<Fault>>) -> Router {
-    Router::new()
-        .route(DELIVERY_EVENTS_PATH, post(delivery_event))
-        .with_state(Arc::new(Comms {
-            faults,
-            seen: Mutex::new(HashMap::new()),
-        }))
+    routes().into_parts().0.with_state(Arc::new(Comms {
+        faults,
+        seen: Mutex::new(HashMap::new()),
+    }))
 }
 
 fn invalid(message: &str) -> Response {
@@ -44,38 +53,39 @@ fn invalid(message: &str) -> Response {
         .into_response()
 }
 
-fn required_text<'a>(event: &'a Value, field: &str) -> Option<&'a str> {
-    event
-        .get(field)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+#[derive(Deserialize)]
+struct DeliveryEvent {
+    event_id: String,
+    provider: String,
+    delivery_state: String,
+    #[serde(default)]
+    payload: Value,
 }
 
-async fn delivery_event(State(comms): State<Arc<Comms>>, body: Bytes) -> Response {
-    let Ok(event) = serde_json::from_slice::<Value>(&body) else {
-        return invalid("request body must be a JSON object");
-    };
-    let mut fields = Vec::new();
-    for field in ["event_id", "provider", "delivery_state"] {
-        if required_text(&event, field).is_none() {
-            fields.push(field);
-        }
+async fn delivery_event(
+    State(comms): State<Arc<Comms>>,
+    axum::Json(event): axum::Json<DeliveryEvent>,
+) -> Response {
+    let event_id = event.event_id.trim().to_string();
+    if event_id.is_empty() {
+        return invalid("event_id is required");
     }
-    if !fields.is_empty() {
-        return invalid(&format!("{} must be non-blank strings", fields.join(", ")));
+    let provider = event.provider.trim().to_ascii_lowercase();
+    if provider.is_empty() {
+        return invalid("provider is required");
     }
-    if event.get("payload").is_none_or(Value::is_null) {
+    if event.delivery_state.trim().is_empty() {
+        return invalid("delivery_state is required");
+    }
+    if event.payload.is_null() {
         return invalid("payload is required");
     }
-    let event_id = required_text(&event, "event_id").unwrap_or_default();
-    let provider = required_text(&event, "provider").unwrap_or_default();
     let key = format!("{provider}::{event_id}");
     let replay = {
         let mut seen = comms.seen.lock();
         let replay = seen.contains_key(&key);
         if !replay {
-            seen.insert(key, event.clone());
+            seen.insert(key, event.payload.clone());
         }
         replay && !comms.faults.contains(&Fault::CommsReplayNotIdempotent)
     };
@@ -135,7 +145,7 @@ mod tests {
         for (field, value) in [
             ("event_id", json!(" ")),
             ("provider", json!("")),
-            ("delivery_state", json!(null)),
+            ("delivery_state", json!("  ")),
             ("payload", json!(null)),
         ] {
             let mut bad = event("e2");
@@ -144,6 +154,11 @@ mod tests {
             assert_eq!(status, 400, "{field}");
             assert_eq!(body["error"], "invalid_request");
         }
+        // A null where the extractor wants a string is axum's plain-text 422, as upstream.
+        let mut bad = event("e3");
+        bad["delivery_state"] = json!(null);
+        let (status, body) = post(&url, bad).await;
+        assert_eq!((status, body), (422, Value::Null));
     }
 
     #[tokio::test]

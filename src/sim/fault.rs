@@ -19,16 +19,24 @@ pub enum Fault {
     SwCacheWrong,
     /// `asset-not-immutable`
     AssetNotImmutable,
+    /// `manifest-entry-missing`
+    ManifestEntryMissing,
     /// `session-401`
     Session401,
     /// `sync-token-500`
     SyncToken500,
+    /// `v1-sync-token-unrouted`
+    V1SyncTokenUnrouted,
     /// `retired-route-alive`
     RetiredRouteAlive,
     /// `redirect-offsite`
     RedirectOffsite,
     /// `stats-runtime-unavailable`
     StatsRuntimeUnavailable,
+    /// `stats-outage-rows`
+    StatsOutageRows,
+    /// `fragment-hx-request-ignored`
+    FragmentHxRequestIgnored,
     /// `stats-row-missing`
     StatsRowMissing,
     /// `stats-cache-wrong`
@@ -49,10 +57,14 @@ pub enum Fault {
     OpenapiMissingCredit,
     /// `credit-health-schema-wrong`
     CreditHealthSchemaWrong,
+    /// `credit-policy-incomplete`
+    CreditPolicyIncomplete,
     /// `openapi-missing-hydra`
     OpenapiMissingHydra,
     /// `observability-missing-fx`
     ObservabilityMissingFx,
+    /// `route-without-handler`
+    RouteWithoutHandler,
     /// `job-image-drift`
     JobImageDrift,
     /// `execution-failed`
@@ -96,11 +108,15 @@ const ALL: &[Fault] = &[
     Fault::ManifestVersionWrong,
     Fault::SwCacheWrong,
     Fault::AssetNotImmutable,
+    Fault::ManifestEntryMissing,
     Fault::Session401,
     Fault::SyncToken500,
+    Fault::V1SyncTokenUnrouted,
     Fault::RetiredRouteAlive,
     Fault::RedirectOffsite,
     Fault::StatsRuntimeUnavailable,
+    Fault::StatsOutageRows,
+    Fault::FragmentHxRequestIgnored,
     Fault::StatsRowMissing,
     Fault::StatsCacheWrong,
     Fault::Inbox500,
@@ -111,8 +127,10 @@ const ALL: &[Fault] = &[
     Fault::RunCreate500,
     Fault::OpenapiMissingCredit,
     Fault::CreditHealthSchemaWrong,
+    Fault::CreditPolicyIncomplete,
     Fault::OpenapiMissingHydra,
     Fault::ObservabilityMissingFx,
+    Fault::RouteWithoutHandler,
     Fault::JobImageDrift,
     Fault::ExecutionFailed,
     Fault::NoExecutions,
@@ -146,11 +164,15 @@ impl Fault {
             Fault::ManifestVersionWrong => "manifest-version-wrong",
             Fault::SwCacheWrong => "sw-cache-wrong",
             Fault::AssetNotImmutable => "asset-not-immutable",
+            Fault::ManifestEntryMissing => "manifest-entry-missing",
             Fault::Session401 => "session-401",
             Fault::SyncToken500 => "sync-token-500",
+            Fault::V1SyncTokenUnrouted => "v1-sync-token-unrouted",
             Fault::RetiredRouteAlive => "retired-route-alive",
             Fault::RedirectOffsite => "redirect-offsite",
             Fault::StatsRuntimeUnavailable => "stats-runtime-unavailable",
+            Fault::StatsOutageRows => "stats-outage-rows",
+            Fault::FragmentHxRequestIgnored => "fragment-hx-request-ignored",
             Fault::StatsRowMissing => "stats-row-missing",
             Fault::StatsCacheWrong => "stats-cache-wrong",
             Fault::Inbox500 => "inbox-500",
@@ -161,8 +183,10 @@ impl Fault {
             Fault::RunCreate500 => "run-create-500",
             Fault::OpenapiMissingCredit => "openapi-missing-credit",
             Fault::CreditHealthSchemaWrong => "credit-health-schema-wrong",
+            Fault::CreditPolicyIncomplete => "credit-policy-incomplete",
             Fault::OpenapiMissingHydra => "openapi-missing-hydra",
             Fault::ObservabilityMissingFx => "observability-missing-fx",
+            Fault::RouteWithoutHandler => "route-without-handler",
             Fault::JobImageDrift => "job-image-drift",
             Fault::ExecutionFailed => "execution-failed",
             Fault::NoExecutions => "no-executions",
@@ -191,26 +215,38 @@ impl Fault {
                 "/api/v1/control/status answers 500 even with a valid token: breaks the authenticated status check"
             }
             Fault::ManifestVersionWrong => {
-                "/manifest.json declares openagents.webshell.v1: breaks the manifest version check"
+                "/manifest.json declares openagents.webshell.v1: breaks control-*-static-host (app-surface)"
             }
             Fault::SwCacheWrong => {
-                "/sw.js is served public, max-age=3600: breaks the service-worker no-cache check"
+                "/sw.js is served public, max-age=3600: breaks control-*-static-host (app-surface)"
             }
             Fault::AssetNotImmutable => {
-                "hashed assets are served public, max-age=60: breaks the immutable-asset cache check"
+                "manifest.json names a hashed entry (assets/openagents_web_shell-3f9a2b7c.js) served public, max-age=60: breaks control-*-static-host (app-surface)"
+            }
+            Fault::ManifestEntryMissing => {
+                "manifest.json's relative entry.js names a file the server does not serve (404): breaks control-*-static-host (app-surface)"
             }
             Fault::Session401 => {
                 "both session routes answer 401 even with a valid token: breaks the session checks"
             }
             Fault::SyncToken500 => "POST /api/sync/token answers 500: breaks the sync token check",
+            Fault::V1SyncTokenUnrouted => {
+                "POST /api/v1/sync/token is not routed (405 from the GET catch-all) before its retirement: breaks control-*-smoke (app-surface)"
+            }
             Fault::RetiredRouteAlive => {
-                "POST /api/v1/sync/token answers 200 with a token: breaks the retired-route 404 check"
+                "POST /api/v1/sync/token is still routed and answers 200 with a token: breaks control-*-retired-routes (spacetime-convergence, legacy-deletion)"
             }
             Fault::RedirectOffsite => {
                 "GET /api/auth/session redirects to another origin: breaks the session check and exposes redirect-following credential leaks"
             }
             Fault::StatsRuntimeUnavailable => {
-                "/stats renders the runtime-outage page (status stats-runtime-unavailable, every value -): breaks the public stats checks"
+                "/stats renders the real runtime-outage markup (div#stats-status \"Runtime unavailable.\", data available no, every value -): breaks public-stats-*"
+            }
+            Fault::StatsOutageRows => {
+                "/stats renders a runtime outage without any status notice (as upstream does when no pools are configured): data available no, every value -: breaks public-stats-*"
+            }
+            Fault::FragmentHxRequestIgnored => {
+                "/stats/fragments/metrics answers 307 to /stats even with HX-Request: true (as it answers requests without it): breaks public-stats-*"
             }
             Fault::StatsRowMissing => {
                 "/stats leaves out the `Hydra FX treasury provider breadth` row: breaks the public stats checks"
@@ -242,11 +278,17 @@ impl Fault {
             Fault::CreditHealthSchemaWrong => {
                 "credit/health answers schema openagents.credit.health_response.v0 without breakers: breaks runtime-*-cep-contract"
             }
+            Fault::CreditPolicyIncomplete => {
+                "credit/health's policy lacks max_offer_ttl_seconds (a field no field list names, only the served schema requires): breaks runtime-*-cep-contract"
+            }
             Fault::OpenapiMissingHydra => {
                 "the runtime's openapi.json lacks /hydra/routing/score, /hydra/risk/health and /hydra/observability: breaks runtime-*-hydra-mvp2-contract"
             }
             Fault::ObservabilityMissingFx => {
-                "hydra/observability has no fx section: breaks runtime-*-hydra-mvp3-fx-contract"
+                "hydra/observability has no fx section: breaks runtime-*-hydra-mvp3-fx-contract and, through the served schema, runtime-*-hydra-mvp2-contract"
+            }
+            Fault::RouteWithoutHandler => {
+                "POST /internal/v1/hydra/fx/settle is still matched by the router but no handler answers: a plain-text 422 to every body: breaks runtime-*-hydra-mvp3-fx-contract"
             }
             Fault::JobImageDrift => {
                 "the migrate job's template image differs from the runtime service image: breaks runtime-migration-drift"
@@ -294,7 +336,7 @@ impl Fault {
                 "POST /settings/profile/update says saved but stores nothing: breaks the browser smoke's settings step"
             }
             Fault::HtmxMissing => {
-                "pages load no htmx library (its script answers 404): breaks the browser smoke"
+                "pages load no htmx library (/assets/htmx-2_0_8-22283ef6.js answers 404): breaks the browser smoke"
             }
         }
     }
@@ -357,11 +399,15 @@ mod tests {
                 "manifest-version-wrong",
                 "sw-cache-wrong",
                 "asset-not-immutable",
+                "manifest-entry-missing",
                 "session-401",
                 "sync-token-500",
+                "v1-sync-token-unrouted",
                 "retired-route-alive",
                 "redirect-offsite",
                 "stats-runtime-unavailable",
+                "stats-outage-rows",
+                "fragment-hx-request-ignored",
                 "stats-row-missing",
                 "stats-cache-wrong",
                 "inbox-500",
@@ -372,8 +418,10 @@ mod tests {
                 "run-create-500",
                 "openapi-missing-credit",
                 "credit-health-schema-wrong",
+                "credit-policy-incomplete",
                 "openapi-missing-hydra",
                 "observability-missing-fx",
+                "route-without-handler",
                 "job-image-drift",
                 "execution-failed",
                 "no-executions",

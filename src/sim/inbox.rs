@@ -3,11 +3,11 @@
 //! needs the instance's bearer token; each instance keeps its own audit log.
 
 use super::control::ControlState;
+use super::routes::{Routes, SimRoute};
 use super::{Fault, error_envelope, random_hex};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{SecondsFormat, Utc};
 use parking_lot::Mutex;
@@ -62,18 +62,25 @@ struct Inbox {
 
 type Store = Extension<Arc<Inbox>>;
 
+fn routes() -> Routes<Arc<ControlState>> {
+    Routes::new("control")
+        .get("/settings/integrations/google/redirect", google_redirect)
+        .get(CALLBACK_PATH, google_callback)
+        .get("/api/inbox/threads", list_threads)
+        .get("/api/inbox/threads/{id}", thread_detail)
+        .post("/api/inbox/threads/{id}/draft/approve", approve)
+        .post("/api/inbox/threads/{id}/draft/reject", reject)
+        .post("/api/inbox/threads/{id}/reply/send", send_reply)
+}
+
+pub(super) fn inventory() -> Vec<SimRoute> {
+    routes().into_parts().1
+}
+
 pub(super) fn router() -> Router<Arc<ControlState>> {
-    Router::new()
-        .route(
-            "/settings/integrations/google/redirect",
-            get(google_redirect),
-        )
-        .route(CALLBACK_PATH, get(google_callback))
-        .route("/api/inbox/threads", get(list_threads))
-        .route("/api/inbox/threads/{id}", get(thread_detail))
-        .route("/api/inbox/threads/{id}/draft/approve", post(approve))
-        .route("/api/inbox/threads/{id}/draft/reject", post(reject))
-        .route("/api/inbox/threads/{id}/reply/send", post(send_reply))
+    routes()
+        .into_parts()
+        .0
         .layer(Extension(Arc::new(Inbox::default())))
 }
 
@@ -120,8 +127,9 @@ async fn google_redirect(State(st): State<Arc<ControlState>>, headers: HeaderMap
         .append_pair("access_type", "offline")
         .append_pair("prompt", "consent")
         .append_pair("state", &random_hex(16));
+    // axum's Redirect::to, as upstream: 303 See Other.
     (
-        StatusCode::FOUND,
+        StatusCode::SEE_OTHER,
         [(header::LOCATION, location.to_string())],
     )
         .into_response()

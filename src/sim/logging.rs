@@ -4,19 +4,28 @@
 
 use super::Fault;
 use super::cloudrun::{GoogleState, google_error};
+use super::routes::{Routes, SimRoute};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use chrono::{DateTime, Duration as Age, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+fn routes() -> Routes<Arc<GoogleState>> {
+    Routes::new("logging").post("/v2/entries:list", list)
+}
+
+pub(super) fn inventory() -> Vec<SimRoute> {
+    routes().into_parts().1
+}
+
 pub(super) fn router(state: Arc<GoogleState>) -> Router {
-    Router::new()
-        .route("/v2/entries:list", post(list))
+    routes()
+        .into_parts()
+        .0
         .fallback(|| async {
             google_error(
                 StatusCode::NOT_FOUND,

@@ -1,10 +1,14 @@
 //! The simulated OpenAgents deployment: loopback servers that behave like the real surfaces the
 //! lanes touch, with named [`Fault`]s so every check can be shown to fail.
 //!
-//! Each surface lives in its own file and exposes a `router(..) -> axum::Router`; this module
-//! only binds listeners, applies the cross-cutting layers and owns shutdown. A new surface
-//! (runtime service, Cloud Run Admin API, Cloud Logging) is a sibling file plus a few lines in
-//! [`Sim::start`].
+//! The sim is a witness of the real services, not an author: each route mirrors what the
+//! upstream service (OpenAgentsInc/openagents) answers in the era the sim serves ([`SimEra`]),
+//! traced route by route in docs/sim-fidelity.md. Never add behaviour only a lane expects.
+//!
+//! Each surface lives in its own file and registers its routes through [`routes::Routes`]
+//! (so [`route_inventory`] is exactly what is served); this module only binds listeners,
+//! applies the cross-cutting layers and owns shutdown. A new surface is a sibling file plus a
+//! few lines in [`Sim::start`] and [`route_inventory`].
 
 mod cloudrun;
 mod comms;
@@ -15,13 +19,17 @@ mod inbox;
 mod logging;
 mod offsite;
 mod route_split;
+mod routes;
 mod runtime;
+mod runtime_openapi;
+mod runtime_writes;
 mod stats;
 mod workspace;
 
 pub use cloudrun::GcpNames;
 pub use fault::{Fault, ParseFaultError};
 pub use offsite::RecordedRequest;
+pub use routes::SimRoute;
 pub use runtime::TEST_AGENT_ID;
 pub use workspace::{GMAIL_ACCOUNT_VAR, SIM_GMAIL_ACCOUNT, fixture_workspace};
 
@@ -38,11 +46,59 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+/// The upstream version the sim reproduces: each cutover phase has its own era, so every
+/// phase has a healthy deployment to pass against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SimEra {
+    /// 6b173e913a (2026-02-24): the control service hosts the web app (static host, HTMX
+    /// pages, `/stats`, a GET catch-all) and still routes `POST /api/v1/sync/token`.
+    #[default]
+    AppSurface,
+    /// d29e2a788f (2026-02-25): after the app surface cleanup and the Spacetime convergence:
+    /// no web app, no catch-all, the Khala sync token route retired; runtime health without
+    /// `fanout_driver`.
+    SpacetimeConvergence,
+}
+
+impl SimEra {
+    /// Both eras, oldest first.
+    pub fn all() -> [SimEra; 2] {
+        [SimEra::AppSurface, SimEra::SpacetimeConvergence]
+    }
+
+    /// The era a cutover phase is validated against.
+    pub fn for_phase(phase: crate::cutover::CutoverPhase) -> SimEra {
+        match phase {
+            crate::cutover::CutoverPhase::AppSurface => SimEra::AppSurface,
+            crate::cutover::CutoverPhase::SpacetimeConvergence
+            | crate::cutover::CutoverPhase::LegacyDeletion => SimEra::SpacetimeConvergence,
+        }
+    }
+
+    /// The upstream commit whose behaviour this era mirrors.
+    pub fn commit(self) -> &'static str {
+        match self {
+            SimEra::AppSurface => "6b173e913a",
+            SimEra::SpacetimeConvergence => "d29e2a788f",
+        }
+    }
+
+    /// One line on what the era serves.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SimEra::AppSurface => "before the app surface cleanup",
+            SimEra::SpacetimeConvergence => "after the Spacetime convergence",
+        }
+    }
+}
+
 /// How to run the sim.
 #[derive(Debug, Clone, Default)]
 pub struct SimConfig {
     /// Faults applied to both control instances.
     pub faults: Vec<Fault>,
+    /// The upstream era every surface reproduces.
+    pub era: SimEra,
     /// Staging bearer token; `None` generates a random 32-char hex token.
     pub staging_token: Option<String>,
     /// Prod bearer token; `None` generates a random 32-char hex token.
@@ -109,15 +165,15 @@ impl Sim {
         ] {
             let token = token.unwrap_or_else(|| random_hex(16));
             let state = control::ControlState {
-                environment: name,
                 token: token.clone(),
                 faults: Arc::clone(&faults),
                 started,
                 offsite_url: offsite_url.clone(),
+                era: config.era,
             };
             let app = with_latency(with_request_id(control::router(state)), config.latency);
             let control_url = serve(app, &mut shutdown).await?;
-            let runtime = runtime::RuntimeState::new(name, Arc::clone(&faults), started);
+            let runtime = runtime::RuntimeState::new(Arc::clone(&faults), started, config.era);
             let runtime_app = runtime::router(runtime).merge(comms::router(Arc::clone(&faults)));
             let app = with_latency(with_request_id(runtime_app), config.latency);
             let runtime_url = serve(app, &mut shutdown).await?;
@@ -176,6 +232,19 @@ impl Drop for Sim {
     }
 }
 
+/// Every route the sim serves in `era`, surface by surface (what docs/sim-fidelity.md must
+/// cover).
+pub fn route_inventory(era: SimEra) -> Vec<SimRoute> {
+    let mut all = Vec::new();
+    all.extend(control::inventory(era));
+    all.extend(runtime::inventory());
+    all.extend(comms::inventory());
+    all.extend(cloudrun::inventory());
+    all.extend(logging::inventory());
+    all.extend(offsite::inventory());
+    all
+}
+
 /// Binds 127.0.0.1:0, serves `app` on a spawned task until the pushed sender fires or is
 /// dropped, and returns the base URL.
 async fn serve(app: Router, shutdown: &mut Vec<oneshot::Sender<()>>) -> std::io::Result<String> {
@@ -205,10 +274,11 @@ fn with_request_id(app: Router) -> Router {
 }
 
 async fn request_id(req: Request, next: Next) -> Response {
+    // Upstream sets a UUID (tower-http MakeRequestUuid) unless the client sent one.
     let id = match req.headers().get(&X_REQUEST_ID) {
         Some(value) => value.clone(),
-        None => HeaderValue::try_from(format!("sim-{}", random_hex(8)))
-            .expect("hex is a valid header value"),
+        None => HeaderValue::try_from(uuid::Uuid::new_v4().to_string())
+            .expect("a UUID is a valid header value"),
     };
     let mut response = next.run(req).await;
     response.headers_mut().insert(X_REQUEST_ID.clone(), id);

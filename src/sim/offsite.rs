@@ -1,10 +1,10 @@
 //! The "other origin": a recorder on its own loopback port. Redirect faults send clients here,
 //! and what it recorded shows which headers (credentials in particular) crossed origins.
 
+use super::routes::{Routes, SimRoute};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use parking_lot::Mutex;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -60,9 +60,19 @@ impl Recorder {
 
 /// `GET /__recorded` lists what was recorded (and is itself never recorded, so polling it does
 /// not change the answer); everything else is recorded and answered 200.
+fn routes() -> Routes<Recorder> {
+    Routes::new("offsite").get("/__recorded", list)
+}
+
+/// The recorder's own listing route; everything else reaches the recording fallback.
+pub(super) fn inventory() -> Vec<SimRoute> {
+    routes().into_parts().1
+}
+
 pub(super) fn router(recorder: Recorder) -> Router {
-    Router::new()
-        .route("/__recorded", get(list))
+    routes()
+        .into_parts()
+        .0
         .fallback(record)
         .with_state(recorder)
 }

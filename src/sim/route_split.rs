@@ -3,13 +3,13 @@
 //! `{"target": "htmx_full_page" | "htmx_rollback" | "htmx_clear", "domain": d}` (bearer).
 
 use super::control::ControlState;
+use super::routes::{Routes, SimRoute};
 use super::{Fault, error_envelope};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use parking_lot::Mutex;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashSet};
@@ -78,16 +78,23 @@ impl SplitState {
     }
 }
 
+fn routes() -> Routes<Arc<SplitState>> {
+    Routes::new("control")
+        .get("/api/v1/control/route-split/status", status)
+        .post("/api/v1/control/route-split/override", apply_override)
+}
+
+pub(super) fn inventory() -> Vec<SimRoute> {
+    routes().into_parts().1
+}
+
 pub(super) fn router<S: Clone + Send + Sync + 'static>(control: &ControlState) -> Router<S> {
     let state = SplitState {
         token: control.token.clone(),
         faults: Arc::clone(&control.faults),
         overrides: Mutex::new(BTreeMap::new()),
     };
-    Router::new()
-        .route("/api/v1/control/route-split/status", get(status))
-        .route("/api/v1/control/route-split/override", post(apply_override))
-        .with_state(Arc::new(state))
+    routes().into_parts().0.with_state(Arc::new(state))
 }
 
 fn unauthorized() -> Response {

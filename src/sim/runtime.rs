@@ -1,82 +1,93 @@
-//! The runtime service surface: health, readiness, the authority run API, the internal
-//! OpenAPI document (paths relative to `servers[0].url`), CEP credit health and agent
-//! exposure, and Hydra risk health and observability — in the shapes the real runtime answers.
+//! The runtime service surface (upstream `apps/runtime/src/server.rs`): health, readiness,
+//! the authority run API, the internal OpenAPI document, CEP credit health and agent
+//! exposure, Hydra risk health and observability, and the typed write routes (in
+//! runtime_writes.rs) — in the shapes and status codes the real runtime answers, including
+//! its framework answers: axum's plain-text extractor rejections and its empty-bodied 404
+//! for a path no route matches (the runtime router has no fallback).
 
-use super::{Fault, random_hex};
+use super::routes::{Routes, SimRoute};
+use super::{Fault, SimEra};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::{SecondsFormat, Utc};
 use parking_lot::Mutex;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
+use uuid::Uuid;
 
 /// The test agent the sim knows (`OA_TEST_AGENT_ID` under `--sim`): 64 hex characters.
 pub const TEST_AGENT_ID: &str = "5a1e0c7d9b3f48e2a6c4d8f0b2e4a6c8d0f2b4e6a8c0d2f4b6e8a0c2d4f6b8e0";
 
 pub(super) struct RuntimeState {
-    pub(super) environment: &'static str,
     pub(super) faults: Arc<HashSet<Fault>>,
     pub(super) started: Instant,
-    runs: Mutex<HashMap<String, Value>>,
+    pub(super) era: SimEra,
+    runs: Mutex<HashMap<Uuid, Value>>,
 }
 
 impl RuntimeState {
-    pub(super) fn new(
-        environment: &'static str,
-        faults: Arc<HashSet<Fault>>,
-        started: Instant,
-    ) -> Self {
+    pub(super) fn new(faults: Arc<HashSet<Fault>>, started: Instant, era: SimEra) -> Self {
         RuntimeState {
-            environment,
             faults,
             started,
+            era,
             runs: Mutex::new(HashMap::new()),
         }
     }
 
-    fn has(&self, fault: Fault) -> bool {
+    pub(super) fn has(&self, fault: Fault) -> bool {
         self.faults.contains(&fault)
     }
 }
 
 type Shared = State<Arc<RuntimeState>>;
 
+fn routes() -> Routes<Arc<RuntimeState>> {
+    let reads = Routes::new("runtime")
+        .get("/healthz", healthz)
+        .get("/readyz", readyz)
+        .get("/internal/v1/openapi.json", openapi)
+        .post("/internal/v1/runs", create_run)
+        .get("/internal/v1/runs/{run_id}", read_run)
+        .post("/internal/v1/runs/{run_id}/events", append_event)
+        .get("/internal/v1/credit/health", credit_health)
+        .get("/internal/v1/credit/agents/{agent_id}/exposure", exposure)
+        .get("/internal/v1/hydra/risk/health", risk_health)
+        .get("/internal/v1/hydra/observability", observability);
+    super::runtime_writes::routes(reads)
+}
+
+pub(super) fn inventory() -> Vec<SimRoute> {
+    routes().into_parts().1
+}
+
 pub(super) fn router(state: RuntimeState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/internal/v1/runs", post(create_run))
-        .route("/internal/v1/runs/{id}", get(read_run))
-        .route("/internal/v1/runs/{id}/events", post(append_event))
-        .route("/internal/v1/openapi.json", get(openapi))
-        .route("/internal/v1/credit/health", get(credit_health))
-        .route(
-            "/internal/v1/credit/agents/{agent_id}/exposure",
-            get(exposure),
-        )
-        .route("/internal/v1/credit/intent", post(invalid_body))
-        .route("/internal/v1/hydra/routing/score", post(invalid_body))
-        .route("/internal/v1/hydra/fx/rfq", post(invalid_body))
-        .route("/internal/v1/hydra/fx/quote", post(invalid_body))
-        .route("/internal/v1/hydra/fx/select", post(invalid_body))
-        .route("/internal/v1/hydra/fx/settle", post(invalid_body))
-        .route("/internal/v1/hydra/risk/health", get(risk_health))
-        .route("/internal/v1/hydra/observability", get(observability))
-        .fallback(not_found)
-        .with_state(Arc::new(state))
+    routes().into_parts().0.with_state(Arc::new(state))
 }
 
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+pub(super) fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn not_found_response() -> Response {
+/// The runtime's error body `{"error": code, "message"}` (server.rs `ApiError`).
+pub(super) fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": code, "message": message})),
+    )
+        .into_response()
+}
+
+pub(super) fn invalid_request(message: &str) -> Response {
+    api_error(StatusCode::BAD_REQUEST, "invalid_request", message)
+}
+
+fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         axum::Json(json!({"error": "not_found"})),
@@ -84,20 +95,8 @@ fn not_found_response() -> Response {
         .into_response()
 }
 
-async fn not_found() -> Response {
-    not_found_response()
-}
-
-fn invalid_request(message: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(json!({"error": "invalid_request", "message": message})),
-    )
-        .into_response()
-}
-
 async fn healthz(State(st): Shared) -> Response {
-    axum::Json(json!({
+    let mut body = json!({
         "status": "ok",
         "service": "runtime",
         "build_sha": "5im0000000000000000000000000000000000000",
@@ -105,19 +104,25 @@ async fn healthz(State(st): Shared) -> Response {
         "authority_write_mode": "rust_active",
         "authority_writer_active": true,
         "db_configured": true,
-    }))
-    .into_response()
+    });
+    if st.era == SimEra::AppSurface {
+        body["fanout_driver"] = json!("memory");
+    }
+    axum::Json(body).into_response()
 }
 
 async fn readyz(State(st): Shared) -> Response {
     let ready = !st.has(Fault::RuntimeReadyz503);
-    let body = json!({
+    let mut body = json!({
         "status": if ready { "ready" } else { "not_ready" },
         "authority_ready": ready,
         "projector_ready": true,
         "workers_ready": true,
         "authority_writer_active": true,
     });
+    if st.era == SimEra::AppSurface {
+        body["fanout_driver"] = json!("memory");
+    }
     let status = if ready {
         StatusCode::OK
     } else {
@@ -126,129 +131,119 @@ async fn readyz(State(st): Shared) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn json_body(body: &Bytes) -> Option<Value> {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .filter(Value::is_object)
+// ---- runs ----
+
+#[derive(Deserialize)]
+struct StartRunBody {
+    worker_id: Option<String>,
+    #[serde(default)]
+    metadata: Value,
 }
 
-async fn create_run(State(st): Shared, body: Bytes) -> Response {
+#[derive(Deserialize)]
+struct AppendRunEventBody {
+    event_type: String,
+    #[serde(default)]
+    payload: Value,
+    idempotency_key: Option<String>,
+}
+
+fn run_event(seq: u64, event_type: &str, payload: Value, key: Option<String>) -> Value {
+    json!({"seq": seq, "event_type": event_type, "payload": payload,
+           "idempotency_key": key, "recorded_at": now()})
+}
+
+async fn create_run(State(st): Shared, axum::Json(body): axum::Json<StartRunBody>) -> Response {
     if st.has(Fault::RunCreate500) {
-        return (
+        return api_error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            axum::Json(json!({"error": "internal_error", "message": "authority write failed"})),
-        )
-            .into_response();
+            "internal",
+            "authority write failed",
+        );
     }
-    let Some(request) = json_body(&body) else {
-        return invalid_request("body must be a JSON object");
-    };
-    let Some(worker_id) = request.get("worker_id").and_then(Value::as_str) else {
-        return invalid_request("worker_id is required");
-    };
-    let id = format!("run_{}", random_hex(8));
+    let id = Uuid::new_v4();
+    let at = now();
+    // Starting a run appends its first event itself: the run is already running.
     let run = json!({
-        "id": id,
-        "worker_id": worker_id,
-        "status": "created",
-        "metadata": request.get("metadata").cloned().unwrap_or(json!({})),
-        "events": [],
-        "created_at": now(),
-        "environment": st.environment,
+        "id": id.to_string(),
+        "worker_id": body.worker_id,
+        "status": "running",
+        "metadata": body.metadata,
+        "events": [run_event(1, "run.started", json!({"source": "runtime"}), None)],
+        "created_at": at,
+        "updated_at": at,
     });
     st.runs.lock().insert(id, run.clone());
     (StatusCode::CREATED, axum::Json(json!({"run": run}))).into_response()
 }
 
-async fn read_run(State(st): Shared, Path(id): Path<String>) -> Response {
-    match st.runs.lock().get(&id) {
+async fn read_run(State(st): Shared, Path(run_id): Path<Uuid>) -> Response {
+    match st.runs.lock().get(&run_id) {
         Some(run) => axum::Json(json!({"run": run})).into_response(),
-        None => not_found_response(),
+        None => not_found(),
     }
 }
 
-async fn append_event(State(st): Shared, Path(id): Path<String>, body: Bytes) -> Response {
-    let Some(request) = json_body(&body) else {
-        return invalid_request("body must be a JSON object");
-    };
-    let event_type = request.get("event_type").and_then(Value::as_str);
-    let key = request.get("idempotency_key").and_then(Value::as_str);
-    let (Some(event_type), Some(key)) = (event_type, key) else {
-        return invalid_request("event_type and idempotency_key are required");
-    };
+async fn append_event(
+    State(st): Shared,
+    Path(run_id): Path<Uuid>,
+    axum::Json(body): axum::Json<AppendRunEventBody>,
+) -> Response {
+    let event_type = body.event_type.trim().to_string();
+    if event_type.is_empty() {
+        return invalid_request("event_type cannot be empty");
+    }
+    if event_type == "payment" {
+        return invalid_request("payment events must be emitted via treasury settlement endpoints");
+    }
     let mut runs = st.runs.lock();
-    let Some(run) = runs.get_mut(&id) else {
-        return not_found_response();
+    let Some(run) = runs.get_mut(&run_id) else {
+        return not_found();
     };
     let events = run["events"].as_array_mut().expect("events is an array");
-    let seq = events.len() as u64 + 1;
-    let event = json!({"seq": seq, "event_type": event_type, "idempotency_key": key,
-                       "payload": request.get("payload").cloned().unwrap_or(Value::Null)});
-    events.push(event.clone());
-    run["status"] = json!("running");
-    axum::Json(json!({"run": run.clone(), "event": event})).into_response()
+    let replay = body.idempotency_key.as_ref().is_some_and(|key| {
+        events
+            .iter()
+            .any(|e| e["idempotency_key"].as_str() == Some(key.as_str()))
+    });
+    if !replay {
+        let seq = events.len() as u64 + 1;
+        events.push(run_event(
+            seq,
+            &event_type,
+            body.payload,
+            body.idempotency_key,
+        ));
+        run["updated_at"] = json!(now());
+    }
+    // run.started on a running run is an idempotent transition; other events leave the
+    // status as it is (the sim models no terminal events).
+    axum::Json(json!({"run": run.clone()})).into_response()
 }
 
-/// The OpenAPI operations the runtime documents, relative to `servers[0].url`.
-fn operations(st: &RuntimeState) -> Vec<(&'static str, &'static str)> {
-    let mut ops = vec![
-        ("/runs", "post"),
-        ("/runs/{run_id}", "get"),
-        ("/runs/{run_id}/events", "post"),
-        ("/credit/intent", "post"),
-        ("/credit/health", "get"),
-        ("/credit/agents/{agent_id}/exposure", "get"),
-        ("/hydra/routing/score", "post"),
-        ("/hydra/risk/health", "get"),
-        ("/hydra/observability", "get"),
-        ("/hydra/fx/rfq", "post"),
-        ("/hydra/fx/quote", "post"),
-        ("/hydra/fx/select", "post"),
-        ("/hydra/fx/settle", "post"),
-    ];
-    if st.has(Fault::OpenapiMissingCredit) {
-        ops.retain(|(p, _)| !p.starts_with("/credit/"));
-    }
-    if st.has(Fault::OpenapiMissingHydra) {
-        ops.retain(|(p, _)| {
-            !matches!(
-                *p,
-                "/hydra/routing/score" | "/hydra/risk/health" | "/hydra/observability"
-            )
-        });
-    }
-    ops
-}
+// ---- the internal OpenAPI document ----
 
 async fn openapi(State(st): Shared) -> Response {
-    let mut paths = serde_json::Map::new();
-    for (path, method) in operations(&st) {
-        let entry = paths.entry(path).or_insert_with(|| json!({}));
-        entry[method] = json!({
-            "operationId": format!("{method}{}", path.replace(['/', '{', '}'], "_")),
-            "responses": {"200": {"description": "OK"}},
-        });
-    }
-    axum::Json(json!({
-        "openapi": "3.1.0",
-        "info": {"title": "OpenAgents Runtime Internal API", "version": "v1"},
-        "servers": [{"url": "/internal/v1"}],
-        "paths": paths,
-        "components": {"schemas": {}},
-    }))
+    axum::Json(super::runtime_openapi::document(
+        st.era,
+        st.has(Fault::OpenapiMissingCredit),
+        st.has(Fault::OpenapiMissingHydra),
+    ))
     .into_response()
 }
 
-async fn credit_health(State(st): Shared) -> Response {
-    if st.has(Fault::CreditHealthSchemaWrong) {
-        return axum::Json(json!({
+// ---- credit ----
+
+/// The credit health answer (shared with the control service's `/stats`, which renders it).
+pub(super) fn credit_health_body(schema_wrong: bool) -> Value {
+    if schema_wrong {
+        return json!({
             "schema": "openagents.credit.health_response.v0",
             "generated_at": now(),
             "open_envelope_count": 0,
-        }))
-        .into_response();
+        });
     }
-    axum::Json(json!({
+    json!({
         "schema": "openagents.credit.health_response.v1",
         "generated_at": now(),
         "open_envelope_count": 3,
@@ -260,24 +255,52 @@ async fn credit_health(State(st): Shared) -> Response {
         "ln_fail_count": 2,
         "ln_failure_rate": 0.0169,
         "breakers": {"halt_new_envelopes": false, "halt_large_settlements": false},
-        "policy": {"max_sats_per_envelope": 100_000, "max_outstanding_envelopes_per_agent": 3,
-                   "underwriting_history_days": 30},
-    }))
-    .into_response()
+        "policy": {
+            "max_sats_per_envelope": 100_000,
+            "max_outstanding_envelopes_per_agent": 3,
+            "max_offer_ttl_seconds": 900,
+            "underwriting_history_days": 30,
+            "underwriting_base_sats": 10_000,
+            "underwriting_k": 1.5,
+            "underwriting_default_penalty_multiplier": 2.0,
+            "min_fee_bps": 50,
+            "max_fee_bps": 500,
+            "fee_risk_scaler": 1.0,
+            "health_window_seconds": 86_400,
+            "health_settlement_sample_limit": 200,
+            "health_ln_pay_sample_limit": 200,
+            "circuit_breaker_min_sample": 20,
+            "loss_rate_halt_threshold": 0.2,
+            "ln_failure_rate_halt_threshold": 0.35,
+            "ln_failure_large_settlement_cap_sats": 50_000,
+        },
+    })
 }
 
-fn is_agent_id(id: &str) -> bool {
-    id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit())
+async fn credit_health(State(st): Shared) -> Response {
+    let mut body = credit_health_body(st.has(Fault::CreditHealthSchemaWrong));
+    if st.has(Fault::CreditPolicyIncomplete)
+        && let Some(policy) = body.get_mut("policy").and_then(Value::as_object_mut)
+    {
+        policy.remove("max_offer_ttl_seconds");
+    }
+    axum::Json(body).into_response()
+}
+
+/// A 64-hex pubkey, lower-cased (credit/service.rs `sanitize_pubkey`), or `None`.
+pub(super) fn pubkey(raw: &str) -> Option<String> {
+    let id = raw.trim().to_ascii_lowercase();
+    (id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit())).then_some(id)
 }
 
 async fn exposure(Path(agent_id): Path<String>) -> Response {
-    if !is_agent_id(&agent_id) {
-        return invalid_request("agent_id must be 64 hex characters");
-    }
-    let known = agent_id.eq_ignore_ascii_case(TEST_AGENT_ID);
+    let Some(agent_id) = pubkey(&agent_id) else {
+        return invalid_request("agent_id/pool_id/provider_id must be 64-char hex pubkeys");
+    };
+    let known = agent_id == TEST_AGENT_ID;
     axum::Json(json!({
         "schema": "openagents.credit.agent_exposure_response.v1",
-        "agent_id": agent_id.to_ascii_lowercase(),
+        "agent_id": agent_id,
         "open_envelope_count": if known { 1 } else { 0 },
         "open_exposure_sats": if known { 5_000 } else { 0 },
         "settled_count_30d": if known { 14 } else { 0 },
@@ -292,24 +315,21 @@ async fn exposure(Path(agent_id): Path<String>) -> Response {
     .into_response()
 }
 
-/// The mutating POST routes exist but answer 400 to a body that is not a request: the lanes
-/// prove a route is served without changing anything.
-async fn invalid_body(body: Bytes) -> Response {
-    let _ = body;
-    invalid_request("missing required fields")
-}
+// ---- hydra ----
 
 async fn risk_health() -> Response {
     axum::Json(json!({
         "schema": "openagents.hydra.risk_health_response.v1",
         "generated_at": now(),
-        "breakers": {"halt_new_envelopes": false, "halt_large_settlements": false},
-        "withdrawal_throttle": {"mode": "normal"},
+        "credit_breakers": {"halt_new_envelopes": false, "halt_large_settlements": false},
+        "liquidity": {"wallet_executor_configured": true, "wallet_executor_reachable": true},
+        "routing": {"degraded": false, "direct_disabled": false, "reasons": []},
     }))
     .into_response()
 }
 
-async fn observability(State(st): Shared) -> Response {
+/// The Hydra observability answer (shared with the control service's `/stats`).
+pub(super) fn observability_body(missing_fx: bool) -> Value {
     let mut body = json!({
         "schema": "openagents.hydra.observability_response.v1",
         "generated_at": now(),
@@ -330,15 +350,17 @@ async fn observability(State(st): Shared) -> Response {
         },
         "fx": {
             "rfq_total": 12, "quote_total": 30, "settlement_total": 9,
-            "quote_to_settlement_rate": 0.3, "spread_bps_avg": 41.5, "spread_bps_median": 40,
+            "quote_to_settlement_rate": 0.3, "spread_bps_avg": 41.5, "spread_bps_median": 40.0,
             "settlement_withheld_total": 1, "settlement_failed_total": 0,
             "treasury_provider_breadth": 3,
         },
     });
-    if st.has(Fault::ObservabilityMissingFx)
-        && let Some(map) = body.as_object_mut()
-    {
+    if missing_fx && let Some(map) = body.as_object_mut() {
         map.remove("fx");
     }
-    axum::Json(body).into_response()
+    body
+}
+
+async fn observability(State(st): Shared) -> Response {
+    axum::Json(observability_body(st.has(Fault::ObservabilityMissingFx))).into_response()
 }

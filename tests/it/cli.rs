@@ -50,8 +50,8 @@ fn sim_run_of_the_real_lanes_is_go_with_complete_evidence() {
     // summary.json
     let json = ev.summary_json();
     assert_eq!(json["verdict"]["decision"], "GO", "{json:#}");
-    assert_eq!(json["verdict"]["counts"]["total"], 4);
-    assert_eq!(json["verdict"]["counts"]["passed"], 4);
+    assert_eq!(json["verdict"]["counts"]["total"], 8);
+    assert_eq!(json["verdict"]["counts"]["passed"], 8);
 
     // junit.xml: one testcase per check, none failed.
     let junit = ev.read("junit.xml");
@@ -133,9 +133,16 @@ fn list_prints_the_matrix_without_touching_the_network() {
     let run = sb.cmd_in_repo().arg("list").run();
     run.expect_code(0);
 
+    // The phase comes first: the matrix differs by cutover phase.
+    assert!(
+        run.stdout.starts_with("Phase: app-surface (default)\n"),
+        "{}",
+        run.stdout
+    );
     let lines: Vec<Vec<&str>> = run
         .stdout
         .lines()
+        .skip(1)
         .map(|l| {
             l.split("  ")
                 .map(str::trim)
@@ -145,7 +152,7 @@ fn list_prints_the_matrix_without_touching_the_network() {
         .collect();
     assert_eq!(
         lines[0],
-        ["CHECK", "LANE", "LEVEL", "TARGET", "DESCRIPTION"],
+        ["CHECK", "LANE", "LEVEL", "TARGET", "PHASES", "DESCRIPTION"],
         "{}",
         run.stdout
     );
@@ -153,32 +160,48 @@ fn list_prints_the_matrix_without_touching_the_network() {
         (
             "control-staging-health",
             "staging",
+            "all",
             "staging control health/ready endpoints",
         ),
         (
             "control-staging-smoke",
             "staging",
-            "staging control smoke (static host + auth/session/sync token checks when token provided)",
+            "all",
+            "staging control smoke (control status + auth/session/sync token checks when token provided)",
+        ),
+        (
+            "control-staging-static-host",
+            "staging",
+            "app-surface",
+            "staging control static host policy (manifest, service worker, entry asset cache)",
         ),
         (
             "control-prod-health",
             "prod",
+            "all",
             "production control health/ready endpoints",
         ),
         (
             "control-prod-smoke",
             "prod",
-            "production control smoke (static host + auth/session/sync token checks when token provided)",
+            "all",
+            "production control smoke (control status + auth/session/sync token checks when token provided)",
         ),
     ];
-    for (id, target, description) in expected {
+    for (id, target, phases, description) in expected {
         let row = lines
             .iter()
             .find(|cells| cells.first() == Some(&id))
             .unwrap_or_else(|| panic!("list lacks {id}:\n{}", run.stdout));
         assert_eq!(
             row[1..],
-            ["lanes/control.rhai", "required", target, description],
+            [
+                "lanes/control.rhai",
+                "required",
+                target,
+                phases,
+                description
+            ],
             "{}",
             run.stdout
         );
@@ -195,7 +218,8 @@ fn list_prints_the_matrix_without_touching_the_network() {
 fn check_compiles_lanes_and_rejects_a_broken_one() {
     let sb = Sandbox::new();
     let ok = sb.cmd_in_repo().args(["check", "lanes/control.rhai"]).run();
-    ok.expect_code(0).stdout_has("4 checks declared");
+    ok.expect_code(0)
+        .stdout_has("8 checks declared for phase app-surface (default)");
 
     sb.write(
         "broken.rhai",

@@ -62,7 +62,8 @@ fn jobs_1_and_jobs_8_give_identical_results_and_verdicts() {
                 "{label}: no {status} check in {statuses:?}"
             );
         }
-        assert_eq!(one.tsv_rows().len(), 11, "{label}");
+        // 8 control checks in the default phase (app-surface), 7 of the fixture lanes.
+        assert_eq!(one.tsv_rows().len(), 15, "{label}");
 
         assert_eq!(
             one.tsv_text(),

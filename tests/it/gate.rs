@@ -129,7 +129,13 @@ required("a-toggled", #{{ toggle: "RUN_A_THING" }}, || {{ assert(true, "ran"); }
 fn gate_run_of_the_real_lanes_against_the_sim_is_go_and_says_so() {
     let sb = Sandbox::new();
     let out = sb.out("evidence");
-    let run = sb.cmd_in_repo().args(["--gate", "--sim"]).out(&out).run();
+    // The real matrix has phase-dependent checks: a gate names its phase
+    // (tests/phases.rs: the refusal without one).
+    let run = sb
+        .cmd_in_repo()
+        .args(["--gate", "--sim", "--phase", "app-surface"])
+        .out(&out)
+        .run();
     run.expect_code(0);
     assert!(
         run.verdict_line().starts_with("Verdict: GO"),
@@ -142,6 +148,7 @@ fn gate_run_of_the_real_lanes_against_the_sim_is_go_and_says_so() {
     let ev = sb.evidence("evidence");
     let md = ev.summary_md();
     assert!(md.contains("\n- Mode: gate\n"), "{md}");
+    assert!(md.contains("\n- Phase: app-surface\n"), "{md}");
     assert!(md.contains("\n- Verdict: GO\n"), "{md}");
     let json = ev.summary_json();
     assert_eq!(json["verdict"]["decision"], "GO");

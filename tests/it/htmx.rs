@@ -429,7 +429,7 @@ fn gate_with_an_htmx_toggle_off_exits_2_before_any_request() {
         let out = sb.out("evidence");
         let run = sb
             .cmd_in_repo()
-            .args(["--gate", "--allow-prod-mutations"])
+            .args(["--gate", "--phase", "app-surface", "--allow-prod-mutations"])
             .out(&out)
             .env(toggle, "0")
             .run();
@@ -445,7 +445,7 @@ fn gate_with_an_htmx_toggle_off_exits_2_before_any_request() {
     let sb = Sandbox::new();
     let run = sb
         .cmd_in_repo()
-        .arg("--gate")
+        .args(["--gate", "--phase", "app-surface"])
         .out(&sb.out("evidence"))
         .run();
     run.expect_code(2);

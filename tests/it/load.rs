@@ -17,7 +17,7 @@ fn lane(n: usize) -> String {
 for i in 0..{CHECKS} {{
     let id = `load-{n:02}-${{i}}`;
     if i % 17 == 16 {{
-        optional(id, || {{ assert_status(http::get(`${{t.control_url}}/no-such-page`), 200); }});
+        optional(id, || {{ assert_status(http::get(`${{t.control_url}}/api/no-such-route`), 200); }});
     }} else {{
         required(id, || {{ assert_status(http::get(`${{t.control_url}}/readyz`), 200); }});
     }}

@@ -64,7 +64,12 @@ fn a_named_test_that_did_not_run_fails_its_check_naming_the_test() {
     let out = sb.out("evidence");
     let run = sb
         .cmd_in_repo()
-        .args(["lanes/spacetime_sync.rhai", "--sim"])
+        .args([
+            "lanes/spacetime_sync.rhai",
+            "--sim",
+            "--phase",
+            "spacetime-convergence",
+        ])
         .env("OA_REPO_ROOT", &workspace)
         .env("CARGO_TARGET_DIR", sb.path().join("target"))
         .out(&out)
@@ -119,6 +124,8 @@ fn a_workspace_that_does_not_compile_fails_with_the_compiler_error() {
         .args([
             "lanes/spacetime_sync.rhai",
             "--sim",
+            "--phase",
+            "spacetime-convergence",
             "--check",
             "spacetime-retired-route-guards",
         ])
@@ -144,7 +151,12 @@ fn the_spacetime_toggle_and_its_alias_skip_both_checks() {
         let out = sb.out(var);
         let run = sb
             .cmd_in_repo()
-            .args(["lanes/spacetime_sync.rhai", "--sim"])
+            .args([
+                "lanes/spacetime_sync.rhai",
+                "--sim",
+                "--phase",
+                "spacetime-convergence",
+            ])
             .env(var, value)
             .out(&out)
             .run();

@@ -85,12 +85,16 @@ const FAULTS: &[Expect] = &[
     },
     Expect {
         fault: "observability-missing-fx",
+        // The served schema requires `fx`: the MVP-2 check, which validates the same answer
+        // against it, fails too (schema validation, issue 11).
         failing: &[
+            "runtime-staging-hydra-mvp2-contract",
             "runtime-staging-hydra-mvp3-fx-contract",
+            "runtime-prod-hydra-mvp2-contract",
             "runtime-prod-hydra-mvp3-fx-contract",
         ],
         status: "failed",
-        reason: "observability fx is an object",
+        reason: "fx",
     },
     Expect {
         fault: "job-image-drift",

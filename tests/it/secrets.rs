@@ -46,8 +46,12 @@ fn run_leak_lane(sb: &Sandbox, staging_token: &str) -> (common::Run, common::Evi
         ("leak-skip", "skipped"),
         ("control-staging-health", "passed"),
         ("control-staging-smoke", "passed"),
+        ("control-staging-static-host", "passed"),
+        ("control-staging-khala-sync-token", "passed"),
         ("control-prod-health", "passed"),
         ("control-prod-smoke", "passed"),
+        ("control-prod-static-host", "passed"),
+        ("control-prod-khala-sync-token", "passed"),
     ]
     .map(|(id, status)| (id.to_string(), status.to_string()));
     assert_eq!(ev.statuses(), expected, "{}", run.stdout);

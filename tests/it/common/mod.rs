@@ -31,11 +31,17 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// The ids of the real control lane, in lane/declaration order.
-pub const CONTROL_CHECKS: [&str; 4] = [
+/// (In the default cutover phase, app-surface: the static host and Khala token checks are
+/// that phase's.)
+pub const CONTROL_CHECKS: [&str; 8] = [
     "control-staging-health",
     "control-staging-smoke",
+    "control-staging-static-host",
+    "control-staging-khala-sync-token",
     "control-prod-health",
     "control-prod-smoke",
+    "control-prod-static-host",
+    "control-prod-khala-sync-token",
 ];
 
 /// The ids of the real HTMX lane (`lanes/htmx.rhai`), in declaration order.

@@ -1,13 +1,27 @@
 //! End-to-end tests over real loopback sockets, the way oa-validate will talk to the sim.
 
 use super::*;
+use crate::sim::SimEra;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
+mod control_routes;
+
 async fn sim(faults: &[Fault]) -> Sim {
     Sim::start(SimConfig {
         faults: faults.to_vec(),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim starts")
+}
+
+/// The sim of the post-convergence era (d29e2a788f).
+async fn converged_sim(faults: &[Fault]) -> Sim {
+    Sim::start(SimConfig {
+        faults: faults.to_vec(),
+        era: SimEra::SpacetimeConvergence,
         ..SimConfig::default()
     })
     .await
@@ -52,9 +66,10 @@ async fn readyz_and_healthz_answer_normally() {
     let sim = sim(&[]).await;
     let resp = get(format!("{}/readyz", sim.staging.control_url)).await;
     assert_eq!(resp.status(), StatusCode::OK);
+    // Upstream is ready when its static directory exists, and names it.
     assert_eq!(
         json(resp).await,
-        json!({"status": "ready", "checks": {"database": "ok"}})
+        json!({"status": "ready", "static_dir": "/app/static"})
     );
 
     let resp = get(format!("{}/healthz", sim.prod.control_url)).await;
@@ -106,17 +121,25 @@ async fn control_status_needs_that_instances_token() {
 
     let resp = get_auth(url, &sim.staging.token).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(
-        json(resp).await,
-        json!({"data": {"service": "openagents-control-service", "status": "ok", "environment": "staging"}})
-    );
+    let data = json(resp).await["data"].clone();
+    assert_eq!(data["service"], "openagents-control-service");
+    for field in [
+        "authProvider",
+        "activeOrgId",
+        "memberships",
+        "compatibility",
+        "routeSplit",
+        "runtimeRouting",
+    ] {
+        assert!(data.get(field).is_some(), "{field}: {data}");
+    }
 
     let resp = get_auth(
         format!("{}/api/v1/control/status", sim.prod.control_url),
         &sim.prod.token,
     )
     .await;
-    assert_eq!(json(resp).await["data"]["environment"], "prod");
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -131,277 +154,6 @@ async fn control_status_500_fault_fails_even_with_a_valid_token() {
     assert_eq!(json(resp).await["error"]["code"], "internal_error");
 }
 
-#[tokio::test]
-async fn static_host_serves_manifest_sw_and_assets_with_cache_policy() {
-    let sim = sim(&[]).await;
-    let base = &sim.staging.control_url;
-
-    let resp = get(format!("{base}/manifest.json")).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(
-        header(&resp, CACHE_CONTROL),
-        "no-cache, no-store, must-revalidate"
-    );
-    assert_eq!(header(&resp, CONTENT_TYPE), "application/json");
-    let text = resp.text().await.unwrap();
-    assert!(
-        text.contains(r#""manifestVersion": "openagents.webshell.v2""#),
-        "{text}"
-    );
-    let manifest: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(manifest["buildId"], "sim");
-    assert_eq!(manifest["js"], "/assets/webshell-3f9a2b7c1d4e.js");
-    assert_eq!(manifest["css"], "/assets/webshell-8c7d6e5f4a3b.css");
-
-    let resp = get(format!("{base}/sw.js")).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(
-        header(&resp, CACHE_CONTROL),
-        "no-cache, no-store, must-revalidate"
-    );
-    assert_eq!(header(&resp, CONTENT_TYPE), "application/javascript");
-    assert!(resp.text().await.unwrap().contains("addEventListener"));
-
-    for path in [
-        "/assets/webshell-3f9a2b7c1d4e.js",
-        "/assets/webshell-8c7d6e5f4a3b.css",
-    ] {
-        let resp = get(format!("{base}{path}")).await;
-        assert_eq!(resp.status(), StatusCode::OK, "{path}");
-        assert_eq!(
-            header(&resp, CACHE_CONTROL),
-            "public, max-age=31536000, immutable",
-            "{path}"
-        );
-    }
-    let resp = get(format!("{base}/assets/webshell-8c7d6e5f4a3b.css")).await;
-    assert_eq!(header(&resp, CONTENT_TYPE), "text/css");
-
-    let resp = get(format!("{base}/assets/app.js")).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(header(&resp, CACHE_CONTROL), "public, max-age=60");
-
-    let resp = get(format!("{base}/assets/webshell-000000000000.js")).await;
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    assert_envelope(&json(resp).await, "not_found", "Not found.");
-}
-
-#[tokio::test]
-async fn manifest_version_wrong_fault_declares_v1() {
-    let sim = sim(&[Fault::ManifestVersionWrong]).await;
-    let text = get(format!("{}/manifest.json", sim.prod.control_url))
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        text.contains(r#""manifestVersion": "openagents.webshell.v1""#),
-        "{text}"
-    );
-    assert!(!text.contains("openagents.webshell.v2"), "{text}");
-}
-
-#[tokio::test]
-async fn sw_cache_wrong_fault_makes_sw_cacheable() {
-    let sim = sim(&[Fault::SwCacheWrong]).await;
-    let resp = get(format!("{}/sw.js", sim.staging.control_url)).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(header(&resp, CACHE_CONTROL), "public, max-age=3600");
-    // The manifest keeps its policy: the fault is specific to the service worker.
-    let resp = get(format!("{}/manifest.json", sim.staging.control_url)).await;
-    assert_eq!(
-        header(&resp, CACHE_CONTROL),
-        "no-cache, no-store, must-revalidate"
-    );
-}
-
-#[tokio::test]
-async fn asset_not_immutable_fault_shortens_hashed_asset_cache() {
-    let sim = sim(&[Fault::AssetNotImmutable]).await;
-    let resp = get(format!(
-        "{}/assets/webshell-3f9a2b7c1d4e.js",
-        sim.staging.control_url
-    ))
-    .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let cache = header(&resp, CACHE_CONTROL);
-    assert_eq!(cache, "public, max-age=60");
-    assert!(!cache.contains("immutable"));
-}
-
-#[tokio::test]
-async fn session_routes_need_the_token() {
-    let sim = sim(&[]).await;
-    for path in ["/api/auth/session", "/api/v1/auth/session"] {
-        let url = format!("{}{path}", sim.staging.control_url);
-        let resp = get(url.clone()).await;
-        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
-        assert_envelope(&json(resp).await, "unauthorized", "Unauthenticated.");
-
-        let resp = get_auth(url, &sim.staging.token).await;
-        assert_eq!(resp.status(), StatusCode::OK, "{path}");
-        let body = json(resp).await;
-        assert_eq!(body["data"]["session"]["id"], "sess_sim");
-        assert_eq!(
-            body["data"]["session"]["expires_at"],
-            "2030-01-01T00:00:00Z"
-        );
-        assert_eq!(body["data"]["user"]["email"], "sim@openagents.com");
-        assert_eq!(body["data"]["user"]["name"], "Sim User");
-    }
-}
-
-#[tokio::test]
-async fn session_401_fault_rejects_a_valid_token_on_both_routes() {
-    let sim = sim(&[Fault::Session401]).await;
-    for path in ["/api/auth/session", "/api/v1/auth/session"] {
-        let resp = get_auth(format!("{}{path}", sim.prod.control_url), &sim.prod.token).await;
-        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
-    }
-}
-
-async fn post_sync(url: String, token: Option<&str>, body: &str) -> reqwest::Response {
-    let mut req = client()
-        .post(url)
-        .header(CONTENT_TYPE, "application/json")
-        .body(body.to_owned());
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    req.send().await.unwrap()
-}
-
-#[tokio::test]
-async fn sync_token_has_the_full_shape_and_a_fresh_token() {
-    let sim = sim(&[]).await;
-    let url = format!("{}/api/sync/token", sim.staging.control_url);
-    let request = r#"{"scopes":["runtime.codex_worker_events"]}"#;
-
-    let resp = post_sync(url.clone(), Some(&sim.staging.token), request).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body = json(resp).await;
-    let data = body["data"].as_object().expect("data object");
-    for field in [
-        "token",
-        "token_type",
-        "expires_in",
-        "issued_at",
-        "expires_at",
-        "issuer",
-        "audience",
-        "subject",
-        "org_id",
-        "claims_version",
-        "scopes",
-        "granted_topics",
-        "kid",
-        "token_id",
-        "session_id",
-        "device_id",
-    ] {
-        assert!(data.contains_key(field), "missing {field}: {body}");
-    }
-    assert_eq!(data["token_type"], "Bearer");
-    assert_eq!(data["scopes"], json!(["runtime.codex_worker_events"]));
-    assert!(
-        data["granted_topics"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty())
-    );
-    assert!(data["expires_in"].as_i64().is_some_and(|n| n > 0));
-    let first = data["token"].as_str().unwrap().to_owned();
-    assert!(!first.is_empty());
-    assert_ne!(first, sim.staging.token);
-    assert!(!first.contains(&sim.staging.token));
-
-    let second = json(post_sync(url, Some(&sim.staging.token), request).await).await;
-    assert_ne!(second["data"]["token"].as_str().unwrap(), first);
-}
-
-#[tokio::test]
-async fn sync_token_rejects_missing_auth_and_bad_bodies() {
-    let sim = sim(&[]).await;
-    let url = format!("{}/api/sync/token", sim.staging.control_url);
-
-    let resp = post_sync(url.clone(), None, r#"{"scopes":[]}"#).await;
-    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    assert_envelope(&json(resp).await, "unauthorized", "Unauthenticated.");
-
-    for bad in [
-        "not json",
-        r#"{}"#,
-        r#"{"scopes":"runtime"}"#,
-        r#"{"scopes":[1]}"#,
-    ] {
-        let resp = post_sync(url.clone(), Some(&sim.staging.token), bad).await;
-        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-        let body = json(resp).await;
-        assert_eq!(body["error"]["code"], "invalid_request", "{bad}");
-        assert_eq!(body["message"], body["error"]["message"]);
-        assert!(
-            body["errors"]["scopes"][0]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
-            "{body}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn sync_token_500_fault() {
-    let sim = sim(&[Fault::SyncToken500]).await;
-    let resp = post_sync(
-        format!("{}/api/sync/token", sim.staging.control_url),
-        Some(&sim.staging.token),
-        r#"{"scopes":["runtime.codex_worker_events"]}"#,
-    )
-    .await;
-    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
-}
-
-#[tokio::test]
-async fn retired_and_unknown_routes_are_404_envelopes() {
-    let sim = sim(&[]).await;
-    for path in ["/api/v1/sync/token", "/api/spacetime/token"] {
-        let resp = post_sync(
-            format!("{}{path}", sim.staging.control_url),
-            Some(&sim.staging.token),
-            r#"{"scopes":["runtime.codex_worker_events"]}"#,
-        )
-        .await;
-        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
-        assert_envelope(&json(resp).await, "not_found", "Not found.");
-    }
-    let resp = get(format!("{}/no/such/route", sim.staging.control_url)).await;
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    assert_envelope(&json(resp).await, "not_found", "Not found.");
-}
-
-#[tokio::test]
-async fn retired_route_alive_fault_issues_a_token_on_the_v1_route() {
-    let sim = sim(&[Fault::RetiredRouteAlive]).await;
-    let resp = post_sync(
-        format!("{}/api/v1/sync/token", sim.staging.control_url),
-        Some(&sim.staging.token),
-        r#"{"scopes":["runtime.codex_worker_events"]}"#,
-    )
-    .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body = json(resp).await;
-    assert_eq!(body["data"]["token_type"], "Bearer");
-    assert_eq!(
-        body["data"]["scopes"],
-        json!(["runtime.codex_worker_events"])
-    );
-    // Only the v1 route is revived.
-    let resp = post_sync(
-        format!("{}/api/spacetime/token", sim.staging.control_url),
-        Some(&sim.staging.token),
-        "{}",
-    )
-    .await;
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-}
 
 #[tokio::test]
 async fn redirect_offsite_sends_session_to_the_recorder_origin() {
@@ -512,16 +264,12 @@ async fn x_request_id_is_echoed_or_generated_on_every_response() {
         .unwrap();
     assert_eq!(header(&resp, "x-request-id"), "probe-123");
 
-    // Generated ids: also on 401s and on fallback 404s, which no handler produced.
+    // Generated ids (UUIDs, as upstream's MakeRequestUuid): also on 401s and 404s.
     let mut seen = Vec::new();
-    for path in ["/readyz", "/api/v1/control/status", "/no/such/route"] {
+    for path in ["/readyz", "/api/v1/control/status", "/api/no/such/route"] {
         let resp = get(format!("{base}{path}")).await;
         let id = header(&resp, "x-request-id");
-        let hex = id
-            .strip_prefix("sim-")
-            .unwrap_or_else(|| panic!("{path}: {id}"));
-        assert_eq!(hex.len(), 16, "{id}");
-        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{path}: {id}");
         seen.push(id);
     }
     seen.sort();
