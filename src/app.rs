@@ -36,7 +36,14 @@ pub fn main(cli: Cli) -> i32 {
         Some(Command::Sim(args)) => serve_sim(&runtime, &args, &env),
         Some(Command::Repl(args)) => repl(&runtime, &args, env),
         Some(Command::Defs(args)) => defs(&args),
-        None => run_matrix(&runtime, &cli.run, env),
+        Some(Command::Report(args)) => crate::report::rebuild::command(&args, &env),
+        Some(Command::Diff(args)) => crate::diff::command(&args),
+        Some(Command::Rerun(args)) => match crate::rerun::prepare(&args, env) {
+            Ok(Some((run, env, origin))) => run_matrix(&runtime, &run, env, Some(origin)),
+            Ok(None) => Ok(exit_code::NO_CHECKS),
+            Err(e) => Err(e),
+        },
+        None => run_matrix(&runtime, &cli.run, env, None),
     };
     match result {
         Ok(code) => code,
@@ -426,13 +433,17 @@ fn env_dependent_declarations(engine: &rhai::Engine, host: &Arc<Host>, plan: &Pl
     refusals
 }
 
+/// Runs the lanes; `rerun_of` names the folder whose failed checks `args` re-runs.
 fn run_matrix(
     runtime: &tokio::runtime::Runtime,
     args: &RunArgs,
     env: EnvSnapshot,
+    rerun_of: Option<crate::invocation::RerunOf>,
 ) -> Result<i32, UsageError> {
     let now = chrono::Utc::now();
     let mut config = cli::resolve_run(args, env, now)?;
+    // What the invocation record keeps: the configuration before --sim rewrites its targets.
+    let as_invoked = config.clone();
     let faults = parse_faults(&args.sim_faults)?;
     if args.sim {
         // The HTMX lanes need Chromium and the htmx library: install what is missing, or say
@@ -497,6 +508,15 @@ fn run_matrix(
         }
     }
 
+    let mut invocation = crate::invocation::Invocation::record(
+        &as_invoked,
+        args.sim.then_some(args.sim_faults.as_slice()),
+        plan.lanes
+            .iter()
+            .map(|l| (l.display.as_str(), l.source.as_str())),
+    );
+    invocation.rerun_of = rerun_of;
+
     let mut folder = EvidenceFolder::create(&config.out_dir, redactor.clone())
         .map_err(|e| UsageError(format!("cannot write evidence: {e}")))?;
     install_interrupt_handler(runtime, host.cancel.clone());
@@ -509,13 +529,19 @@ fn run_matrix(
         redactor.clone(),
         plan.sources(),
     );
+    if let Some(origin) = &invocation.rerun_of {
+        terminal.set_verdict_note(format!(
+            "partial re-run of {}: not a release decision",
+            origin.folder
+        ));
+    }
     let settings = RunSettings {
         jobs: config.jobs,
         default_timeout: config.default_timeout,
         allow_prod_mutations: config.allow_prod_mutations,
         http_archive: config.http_archive,
     };
-    let outcome = run::run(&plan, &engine, &host, &settings, |event| {
+    let mut outcome = run::run(&plan, &engine, &host, &settings, |event| {
         terminal.on_event(event);
         if let Event::CheckFinished {
             result, evidence, ..
@@ -524,6 +550,10 @@ fn run_matrix(
             folder.write_check(result, evidence);
         }
     });
+    let sources = plan.sources();
+    for result in &mut outcome.results {
+        result.code_frames = report::code_frames::code_frames(result, &sources);
+    }
     let verdict = verdict::decide(&outcome.results, outcome.interrupted);
     let production_mutations = production_mutations(&plan, &outcome.results, &host);
     let finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -536,11 +566,7 @@ fn run_matrix(
         finished_at: &finished_at,
         duration_ms: started.elapsed().as_millis() as u64,
         tool_version: env!("CARGO_PKG_VERSION"),
-        mode: match config.mode {
-            Mode::Normal => RunMode::Normal,
-            Mode::Gate => RunMode::Gate,
-            Mode::Baseline => RunMode::Baseline,
-        },
+        mode: RunMode::from(config.mode),
         interrupted: outcome.interrupted,
         simulated: args.sim,
         phase: config.phase.as_deref(),
@@ -550,11 +576,21 @@ fn run_matrix(
         results: &outcome.results,
         verdict: &verdict,
         production_mutations: &production_mutations,
+        invocation: &invocation,
     };
     folder.write_report("results.tsv", &report::tsv::render(&summary));
     folder.write_report("SUMMARY.md", &report::markdown::render(&summary));
     folder.write_report("summary.json", &report::json::render(&summary));
     folder.write_report("junit.xml", &report::junit::render(&summary));
+    // Last of the reports: it is built from the files above, as `oa-validate report` does.
+    match crate::evidence::archive::Archive::load(folder.dir()) {
+        Ok(archive) => folder.write_report(
+            report::html::FILE_NAME,
+            &report::html::render(&archive),
+        ),
+        Err(e) => eprintln!("warning: {}: {e}", report::html::FILE_NAME),
+    }
+    let summary_md = folder.dir().join("SUMMARY.md");
     if let Err(e) = folder.seal() {
         // Never a GO without its evidence.
         eprintln!("error: the evidence folder is incomplete: {e}");
@@ -563,6 +599,13 @@ fn run_matrix(
     let out_display = config.out_dir.display().to_string();
     terminal.production_mutations(&production_mutations);
     terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
+    let annotations = crate::ci::error_annotations(&outcome.results, |id| {
+        plan.checks
+            .iter()
+            .find(|c| c.decl.id == id)
+            .map(|c| c.decl.position.clone())
+    });
+    crate::ci::report(&config.env, &redactor, &annotations, &summary_md);
     Ok(if outcome.interrupted {
         exit_code::INTERRUPTED
     } else if verdict.decision == verdict::Decision::Go || config.mode == Mode::Baseline {
@@ -662,7 +705,7 @@ fn defs(args: &DefsArgs) -> Result<i32, UsageError> {
 }
 
 /// A value as a POSIX shell word: as is when it is plain, else single-quoted.
-fn shell_quote(value: &str) -> String {
+pub(crate) fn shell_quote(value: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@%+=,".contains(c);
     if !value.is_empty() && value.chars().all(plain) {
         value.to_string()

@@ -38,6 +38,12 @@ pub enum Command {
     Repl(ReplArgs),
     /// Write Rhai definition files (.d.rhai) of the whole API, for editors and the language server.
     Defs(DefsArgs),
+    /// (Re)build DIR/report.html from the evidence folder's own files.
+    Report(crate::report::rebuild::ReportArgs),
+    /// What changed between two evidence folders (exit 1 when a required check regressed).
+    Diff(crate::diff::DiffArgs),
+    /// Re-run the failed and errored checks of an evidence folder into a new folder.
+    Rerun(crate::rerun::RerunArgs),
 }
 
 #[derive(Args, Debug, Clone)]

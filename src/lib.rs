@@ -6,7 +6,10 @@
 
 pub mod api;
 pub mod app;
+pub mod ci;
 pub mod cli;
+pub mod diff;
+pub mod invocation;
 pub mod config;
 pub mod engine;
 pub mod evidence;
@@ -15,6 +18,7 @@ pub mod gcp;
 pub mod outcome;
 pub mod plan;
 pub mod repl;
+pub mod rerun;
 pub mod report;
 pub mod run;
 pub mod setup;

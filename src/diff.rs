@@ -1,0 +1,580 @@
+//! `oa-validate diff OLD NEW`: what changed between two evidence folders — how the runs were
+//! made, statuses, new and removed checks, levels, perf TTFB per probe, each verdict — as
+//! text, Markdown or JSON. Exit 1 when a required check regressed (passed in OLD, not in NEW).
+
+use crate::cli::UsageError;
+use crate::evidence::archive::{Archive, PerfRow};
+use crate::outcome::{Level, Status};
+use crate::verdict::Counts;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+pub const SCHEMA: &str = "oa-validate.diff.v1";
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Md,
+    Json,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DiffArgs {
+    /// The earlier evidence folder.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later evidence folder.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// A perf change is flagged when a probe's TTFB p50 or p95 moved by at least this percent
+    /// of its OLD value...
+    #[arg(long, value_name = "PERCENT", default_value_t = 20.0)]
+    pub perf_threshold: f64,
+    /// ...and by at least this many milliseconds (sub-millisecond noise is never flagged).
+    #[arg(long, value_name = "MS", default_value_t = 10.0)]
+    pub perf_min_ms: f64,
+}
+
+/// One folder as the diff shows it.
+#[derive(Debug, Serialize)]
+pub struct Side {
+    pub folder: String,
+    pub timestamp: String,
+    pub decision: String,
+    pub mode: String,
+    pub phase: Option<String>,
+    pub interrupted: bool,
+    pub tool_version: String,
+    pub counts: Counts,
+    /// `null` for a folder written before the invocation record.
+    pub command: Option<String>,
+}
+
+/// One way the two runs were made differently.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ContextChange {
+    pub what: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusChange {
+    pub id: String,
+    pub level: Level,
+    pub old: Status,
+    pub new: Status,
+    /// Passed in OLD, not in NEW, and required in either.
+    pub regression: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckBrief {
+    pub id: String,
+    pub level: Level,
+    pub status: Status,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LevelChange {
+    pub id: String,
+    pub old: Level,
+    pub new: Level,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PerfChange {
+    pub check: String,
+    pub target: Option<String>,
+    pub probe: String,
+    pub old_p50: Option<f64>,
+    pub new_p50: Option<f64>,
+    pub delta_p50: Option<f64>,
+    pub old_p95: Option<f64>,
+    pub new_p95: Option<f64>,
+    pub delta_p95: Option<f64>,
+    /// `slower` / `faster` past the threshold, `null` within it.
+    pub flag: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Threshold {
+    pub percent: f64,
+    pub min_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Diff {
+    pub schema: &'static str,
+    pub old: Side,
+    pub new: Side,
+    /// How the runs were made differently (matrix, mode, phase, targets, faults, tool).
+    pub context: Vec<ContextChange>,
+    pub status_changes: Vec<StatusChange>,
+    pub added: Vec<CheckBrief>,
+    pub removed: Vec<CheckBrief>,
+    pub level_changes: Vec<LevelChange>,
+    pub perf_threshold: Threshold,
+    pub perf: Vec<PerfChange>,
+    /// Ids of the required checks that regressed: the exit code is 1 when there is one.
+    pub regressions: Vec<String>,
+}
+
+pub fn command(args: &DiffArgs) -> Result<i32, UsageError> {
+    if !(args.perf_threshold >= 0.0 && args.perf_min_ms >= 0.0) {
+        return Err(UsageError(
+            "--perf-threshold and --perf-min-ms must be 0 or more".to_string(),
+        ));
+    }
+    let load = |dir: &PathBuf| Archive::load(dir).map_err(|e| UsageError(e.to_string()));
+    let (old, new) = (load(&args.old)?, load(&args.new)?);
+    let threshold = Threshold {
+        percent: args.perf_threshold,
+        min_ms: args.perf_min_ms,
+    };
+    let diff = compare(&old, &new, threshold);
+    let text = match args.format {
+        Format::Text => render_text(&diff),
+        Format::Md => render_markdown(&diff),
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(&diff).expect("the diff serializes");
+            json.push('\n');
+            json
+        }
+    };
+    // Both folders are already redacted; the output holds nothing else.
+    print!("{text}");
+    Ok(if diff.regressions.is_empty() {
+        crate::exit_code::GO
+    } else {
+        crate::exit_code::NO_GO
+    })
+}
+
+fn side(archive: &Archive) -> Side {
+    let summary = &archive.summary;
+    Side {
+        folder: archive.dir.display().to_string(),
+        timestamp: summary.run.timestamp.clone(),
+        decision: summary.verdict.decision.as_str().to_string(),
+        mode: summary.verdict.mode.as_str().to_string(),
+        phase: summary.verdict.phase.clone(),
+        interrupted: summary.verdict.interrupted,
+        tool_version: summary.run.tool_version.clone(),
+        counts: summary.verdict.counts.clone(),
+        command: summary.run.invocation.as_ref().map(|i| i.command_line()),
+    }
+}
+
+/// The aspects of how a run was made that the diff compares, by name.
+fn context_of(archive: &Archive) -> Vec<(&'static str, String)> {
+    let run = &archive.summary.run;
+    let verdict = &archive.summary.verdict;
+    let mut aspects = vec![
+        ("mode", verdict.mode.as_str().to_string()),
+        ("phase", verdict.phase.clone().unwrap_or_else(|| "none".into())),
+        ("tool version", run.tool_version.clone()),
+    ];
+    match &run.invocation {
+        Some(invocation) => {
+            let targets = match &invocation.sim {
+                Some(sim) if sim.faults.is_empty() => "simulated".to_string(),
+                Some(sim) => format!("simulated, faults {}", sim.faults.join(" ")),
+                None => invocation
+                    .targets
+                    .iter()
+                    .map(|t| format!("{} {}", t.name, t.control_url.as_deref().unwrap_or("-")))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            aspects.push(("targets", targets));
+            let lanes: Vec<String> = invocation
+                .lanes
+                .iter()
+                .map(|l| format!("{} {}", l.path, &l.sha256[..l.sha256.len().min(12)]))
+                .collect();
+            aspects.push(("lanes", lanes.join(", ")));
+            let filter = if invocation.checks.is_empty() {
+                "none".to_string()
+            } else {
+                invocation.checks.join(" ")
+            };
+            aspects.push(("check filter", filter));
+            let rerun = invocation
+                .rerun_of
+                .as_ref()
+                .map_or("no".to_string(), |r| format!("re-run of {}", r.folder));
+            aspects.push(("re-run", rerun));
+        }
+        None => {
+            let targets = if run.simulated {
+                "simulated (faults not recorded)".to_string()
+            } else {
+                ["STAGING_CONTROL_BASE_URL", "PROD_CONTROL_BASE_URL"]
+                    .iter()
+                    .map(|v| run.environment.get(*v).and_then(|x| x.as_str()).unwrap_or("-"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            aspects.push(("targets", targets));
+            aspects.push(("lanes", run.lanes.join(", ")));
+        }
+    }
+    aspects
+}
+
+pub fn compare(old: &Archive, new: &Archive, threshold: Threshold) -> Diff {
+    let old_context = context_of(old);
+    let new_context = context_of(new);
+    let mut context = Vec::new();
+    for (what, old_value) in &old_context {
+        let new_value = new_context
+            .iter()
+            .find(|(w, _)| w == what)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| "not recorded".to_string());
+        if *old_value != new_value {
+            context.push(ContextChange {
+                what: what.to_string(),
+                old: old_value.clone(),
+                new: new_value,
+            });
+        }
+    }
+    for (what, new_value) in &new_context {
+        if !old_context.iter().any(|(w, _)| w == what) {
+            context.push(ContextChange {
+                what: what.to_string(),
+                old: "not recorded".to_string(),
+                new: new_value.clone(),
+            });
+        }
+    }
+
+    let mut status_changes = Vec::new();
+    let mut level_changes = Vec::new();
+    let mut removed = Vec::new();
+    for before in old.checks() {
+        let before = before.verdict;
+        let Some(after) = new.check(&before.id).map(|c| c.verdict) else {
+            removed.push(CheckBrief {
+                id: before.id.clone(),
+                level: before.level,
+                status: before.status,
+            });
+            continue;
+        };
+        if before.level != after.level {
+            level_changes.push(LevelChange {
+                id: before.id.clone(),
+                old: before.level,
+                new: after.level,
+            });
+        }
+        if before.status != after.status {
+            let required = before.level == Level::Required || after.level == Level::Required;
+            status_changes.push(StatusChange {
+                id: before.id.clone(),
+                level: after.level,
+                old: before.status,
+                new: after.status,
+                regression: required
+                    && before.status == Status::Passed
+                    && after.status != Status::Passed,
+                reason: after.reason.clone(),
+            });
+        }
+    }
+    let added = new
+        .checks()
+        .filter(|c| old.check(c.id()).is_none())
+        .map(|c| CheckBrief {
+            id: c.id().to_string(),
+            level: c.verdict.level,
+            status: c.verdict.status,
+        })
+        .collect();
+    let regressions = status_changes
+        .iter()
+        .filter(|c| c.regression)
+        .map(|c| c.id.clone())
+        .collect();
+    Diff {
+        schema: SCHEMA,
+        old: side(old),
+        new: side(new),
+        context,
+        status_changes,
+        added,
+        removed,
+        level_changes,
+        perf: perf_changes(old, new, &threshold),
+        perf_threshold: threshold,
+        regressions,
+    }
+}
+
+fn perf_changes(old: &Archive, new: &Archive, threshold: &Threshold) -> Vec<PerfChange> {
+    let old_tables = old.perf_tables();
+    let new_tables = new.perf_tables();
+    let mut changes = Vec::new();
+    for table in &new_tables {
+        let before = old_tables.iter().find(|t| t.check_id == table.check_id);
+        for row in &table.rows {
+            let old_row: Option<&PerfRow> =
+                before.and_then(|t| t.rows.iter().find(|r| r.probe == row.probe));
+            let delta = |old: Option<f64>, new: Option<f64>| Some(new? - old?);
+            let (old_p50, old_p95) = (
+                old_row.and_then(|r| r.ttfb_p50),
+                old_row.and_then(|r| r.ttfb_p95),
+            );
+            let delta_p50 = delta(old_p50, row.ttfb_p50);
+            let delta_p95 = delta(old_p95, row.ttfb_p95);
+            let past = |old: Option<f64>, delta: Option<f64>| match (old, delta) {
+                (Some(old), Some(d)) => {
+                    d.abs() >= threshold.min_ms && d.abs() >= old.abs() * threshold.percent / 100.0
+                }
+                _ => false,
+            };
+            let flagged = [(old_p50, delta_p50), (old_p95, delta_p95)]
+                .into_iter()
+                .filter(|(o, d)| past(*o, *d))
+                .map(|(_, d)| d.unwrap_or(0.0))
+                .max_by(|a, b| a.abs().total_cmp(&b.abs()));
+            changes.push(PerfChange {
+                check: table.check_id.clone(),
+                target: table.target.clone(),
+                probe: row.probe.clone(),
+                old_p50,
+                new_p50: row.ttfb_p50,
+                delta_p50,
+                old_p95,
+                new_p95: row.ttfb_p95,
+                delta_p95,
+                flag: flagged.map(|d| if d > 0.0 { "slower" } else { "faster" }),
+            });
+        }
+    }
+    changes
+}
+
+fn number(value: Option<f64>) -> String {
+    value.map_or("-".to_string(), |v| format!("{v:.1}"))
+}
+
+fn signed(value: Option<f64>) -> String {
+    value.map_or("-".to_string(), |v| format!("{v:+.1}"))
+}
+
+fn side_line(label: &str, side: &Side) -> String {
+    format!(
+        "{label} {}  {}  ({}, {}{}, oa-validate {})",
+        side.folder,
+        side.decision,
+        side.mode,
+        side.timestamp,
+        if side.interrupted { ", interrupted" } else { "" },
+        side.tool_version
+    )
+}
+
+/// Plain text for a terminal.
+pub fn render_text(diff: &Diff) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", side_line("OLD", &diff.old));
+    let _ = writeln!(out, "{}", side_line("NEW", &diff.new));
+    if !diff.context.is_empty() {
+        let _ = writeln!(out, "\nThe runs were made differently:");
+        for c in &diff.context {
+            let _ = writeln!(out, "  {}: {} -> {}", c.what, c.old, c.new);
+        }
+    }
+    let width = diff
+        .status_changes
+        .iter()
+        .map(|c| c.id.len())
+        .chain(diff.added.iter().map(|c| c.id.len()))
+        .chain(diff.removed.iter().map(|c| c.id.len()))
+        .max()
+        .unwrap_or(0);
+    if diff.status_changes.is_empty() {
+        let _ = writeln!(out, "\nNo check changed status.");
+    } else {
+        let _ = writeln!(out, "\nStatus changes ({}):", diff.status_changes.len());
+        for c in &diff.status_changes {
+            let _ = writeln!(
+                out,
+                "  {:width$}  {:8}  {} -> {}{}",
+                c.id,
+                c.level.as_str(),
+                c.old.as_str(),
+                c.new.as_str(),
+                if c.regression { "  REGRESSION" } else { "" }
+            );
+        }
+    }
+    for (title, list) in [("New checks", &diff.added), ("Removed checks", &diff.removed)] {
+        if !list.is_empty() {
+            let _ = writeln!(out, "\n{title} ({}):", list.len());
+            for c in list {
+                let _ = writeln!(
+                    out,
+                    "  {:width$}  {:8}  {}",
+                    c.id,
+                    c.level.as_str(),
+                    c.status.as_str()
+                );
+            }
+        }
+    }
+    if !diff.level_changes.is_empty() {
+        let _ = writeln!(out, "\nLevel changes ({}):", diff.level_changes.len());
+        for c in &diff.level_changes {
+            let _ = writeln!(out, "  {}  {} -> {}", c.id, c.old.as_str(), c.new.as_str());
+        }
+    }
+    if !diff.perf.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nPerf, TTFB in ms (flagged past {}% and {} ms):",
+            diff.perf_threshold.percent, diff.perf_threshold.min_ms
+        );
+        for p in &diff.perf {
+            let _ = writeln!(
+                out,
+                "  {}  {}  p50 {} -> {} ({})  p95 {} -> {} ({}){}",
+                p.check,
+                p.probe,
+                number(p.old_p50),
+                number(p.new_p50),
+                signed(p.delta_p50),
+                number(p.old_p95),
+                number(p.new_p95),
+                signed(p.delta_p95),
+                p.flag.map(|f| format!("  {}", f.to_uppercase())).unwrap_or_default()
+            );
+        }
+    }
+    let _ = writeln!(out);
+    if diff.regressions.is_empty() {
+        let _ = writeln!(out, "No required check regressed.");
+    } else {
+        let _ = writeln!(
+            out,
+            "{} required check(s) regressed: {}",
+            diff.regressions.len(),
+            diff.regressions.join(", ")
+        );
+    }
+    out
+}
+
+/// A Markdown table cell: one line, and a `|` does not end the cell.
+fn cell(text: &str) -> String {
+    crate::report::single_line(text).replace('|', "\\|")
+}
+
+/// Markdown (a pull request comment, a step summary).
+pub fn render_markdown(diff: &Diff) -> String {
+    let mut out = String::from("# oa-validate diff\n\n| | folder | verdict | mode | timestamp | tool |\n| --- | --- | --- | --- | --- | --- |\n");
+    for (label, side) in [("OLD", &diff.old), ("NEW", &diff.new)] {
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {}{} | {} | {} | {} |",
+            cell(&side.folder),
+            side.decision,
+            if side.interrupted { " (interrupted)" } else { "" },
+            side.mode,
+            cell(&side.timestamp),
+            cell(&side.tool_version)
+        );
+    }
+    if !diff.context.is_empty() {
+        out.push_str("\n## How the runs differ\n\n| | OLD | NEW |\n| --- | --- | --- |\n");
+        for c in &diff.context {
+            let _ = writeln!(out, "| {} | {} | {} |", c.what, cell(&c.old), cell(&c.new));
+        }
+    }
+    out.push_str("\n## Status changes\n\n");
+    if diff.status_changes.is_empty() {
+        out.push_str("No check changed status.\n");
+    } else {
+        out.push_str("| check | level | OLD | NEW | |\n| --- | --- | --- | --- | --- |\n");
+        for c in &diff.status_changes {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&c.id),
+                c.level.as_str(),
+                c.old.as_str(),
+                c.new.as_str(),
+                if c.regression { "**regression**" } else { "" }
+            );
+        }
+    }
+    for (title, list) in [("New checks", &diff.added), ("Removed checks", &diff.removed)] {
+        if !list.is_empty() {
+            let _ = write!(out, "\n## {title}\n\n");
+            for c in list {
+                let _ = writeln!(
+                    out,
+                    "- {} ({}, {})",
+                    cell(&c.id),
+                    c.level.as_str(),
+                    c.status.as_str()
+                );
+            }
+        }
+    }
+    if !diff.level_changes.is_empty() {
+        out.push_str("\n## Level changes\n\n");
+        for c in &diff.level_changes {
+            let _ = writeln!(
+                out,
+                "- {}: {} -> {}",
+                cell(&c.id),
+                c.old.as_str(),
+                c.new.as_str()
+            );
+        }
+    }
+    if !diff.perf.is_empty() {
+        let _ = write!(
+            out,
+            "\n## Perf (TTFB, ms; flagged past {}% and {} ms)\n\n| check | probe | p50 OLD | p50 NEW | Δ p50 | p95 OLD | p95 NEW | Δ p95 | |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+            diff.perf_threshold.percent, diff.perf_threshold.min_ms
+        );
+        for p in &diff.perf {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&p.check),
+                cell(&p.probe),
+                number(p.old_p50),
+                number(p.new_p50),
+                signed(p.delta_p50),
+                number(p.old_p95),
+                number(p.new_p95),
+                signed(p.delta_p95),
+                p.flag.unwrap_or("")
+            );
+        }
+    }
+    out.push('\n');
+    if diff.regressions.is_empty() {
+        out.push_str("No required check regressed.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "**{} required check(s) regressed:** {}",
+            diff.regressions.len(),
+            diff.regressions.join(", ")
+        );
+    }
+    out
+}
