@@ -584,10 +584,9 @@ fn run_matrix(
     folder.write_report("junit.xml", &report::junit::render(&summary));
     // Last of the reports: it is built from the files above, as `oa-validate report` does.
     match crate::evidence::archive::Archive::load(folder.dir()) {
-        Ok(archive) => folder.write_report(
-            report::html::FILE_NAME,
-            &report::html::render(&archive),
-        ),
+        Ok(archive) => {
+            folder.write_report(report::html::FILE_NAME, &report::html::render(&archive))
+        }
         Err(e) => eprintln!("warning: {}: {e}", report::html::FILE_NAME),
     }
     let summary_md = folder.dir().join("SUMMARY.md");

@@ -48,19 +48,18 @@ pub fn error_annotations(
                 properties.push(format!("col={}", pos.column));
             }
             properties.push(format!("title={}", escape_property(&r.id)));
-            format!("::error {}::{}", properties.join(","), escape_data(&message))
+            format!(
+                "::error {}::{}",
+                properties.join(","),
+                escape_data(&message)
+            )
         })
         .collect()
 }
 
 /// Prints the annotations and appends `summary_md` to `$GITHUB_STEP_SUMMARY` when running
 /// under GitHub Actions; does nothing otherwise.
-pub fn report(
-    env: &EnvSnapshot,
-    redactor: &Redactor,
-    annotations: &[String],
-    summary_md: &Path,
-) {
+pub fn report(env: &EnvSnapshot, redactor: &Redactor, annotations: &[String], summary_md: &Path) {
     if !github_actions(env) {
         return;
     }
@@ -132,7 +131,9 @@ mod tests {
         let lines = error_annotations(&fixture.results[3..], declared);
         assert_eq!(
             lines,
-            ["::error file=lanes/surface_parity.rhai,line=4,col=1,title=cross-surface-contract-harness::skipped: RUN_CROSS_SURFACE=0"]
+            [
+                "::error file=lanes/surface_parity.rhai,line=4,col=1,title=cross-surface-contract-harness::skipped: RUN_CROSS_SURFACE=0"
+            ]
         );
     }
 

@@ -34,8 +34,8 @@ pub struct DiffArgs {
     /// of its OLD value...
     #[arg(long, value_name = "PERCENT", default_value_t = 20.0)]
     pub perf_threshold: f64,
-    /// ...and by at least this many milliseconds (sub-millisecond noise is never flagged).
-    #[arg(long, value_name = "MS", default_value_t = 10.0)]
+    /// ...and by at least this many milliseconds (the jitter of a few samples is not a change).
+    #[arg(long, value_name = "MS", default_value_t = 25.0)]
     pub perf_min_ms: f64,
 }
 
@@ -177,7 +177,10 @@ fn context_of(archive: &Archive) -> Vec<(&'static str, String)> {
     let verdict = &archive.summary.verdict;
     let mut aspects = vec![
         ("mode", verdict.mode.as_str().to_string()),
-        ("phase", verdict.phase.clone().unwrap_or_else(|| "none".into())),
+        (
+            "phase",
+            verdict.phase.clone().unwrap_or_else(|| "none".into()),
+        ),
         ("tool version", run.tool_version.clone()),
     ];
     match &run.invocation {
@@ -217,7 +220,12 @@ fn context_of(archive: &Archive) -> Vec<(&'static str, String)> {
             } else {
                 ["STAGING_CONTROL_BASE_URL", "PROD_CONTROL_BASE_URL"]
                     .iter()
-                    .map(|v| run.environment.get(*v).and_then(|x| x.as_str()).unwrap_or("-"))
+                    .map(|v| {
+                        run.environment
+                            .get(*v)
+                            .and_then(|x| x.as_str())
+                            .unwrap_or("-")
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             };
@@ -378,7 +386,11 @@ fn side_line(label: &str, side: &Side) -> String {
         side.decision,
         side.mode,
         side.timestamp,
-        if side.interrupted { ", interrupted" } else { "" },
+        if side.interrupted {
+            ", interrupted"
+        } else {
+            ""
+        },
         side.tool_version
     )
 }
@@ -418,7 +430,10 @@ pub fn render_text(diff: &Diff) -> String {
             );
         }
     }
-    for (title, list) in [("New checks", &diff.added), ("Removed checks", &diff.removed)] {
+    for (title, list) in [
+        ("New checks", &diff.added),
+        ("Removed checks", &diff.removed),
+    ] {
         if !list.is_empty() {
             let _ = writeln!(out, "\n{title} ({}):", list.len());
             for c in list {
@@ -444,10 +459,12 @@ pub fn render_text(diff: &Diff) -> String {
             "\nPerf, TTFB in ms (flagged past {}% and {} ms):",
             diff.perf_threshold.percent, diff.perf_threshold.min_ms
         );
+        let check_width = diff.perf.iter().map(|p| p.check.len()).max().unwrap_or(0);
+        let probe_width = diff.perf.iter().map(|p| p.probe.len()).max().unwrap_or(0);
         for p in &diff.perf {
             let _ = writeln!(
                 out,
-                "  {}  {}  p50 {} -> {} ({})  p95 {} -> {} ({}){}",
+                "  {:check_width$}  {:probe_width$}  p50 {} -> {} ({})  p95 {} -> {} ({}){}",
                 p.check,
                 p.probe,
                 number(p.old_p50),
@@ -456,7 +473,9 @@ pub fn render_text(diff: &Diff) -> String {
                 number(p.old_p95),
                 number(p.new_p95),
                 signed(p.delta_p95),
-                p.flag.map(|f| format!("  {}", f.to_uppercase())).unwrap_or_default()
+                p.flag
+                    .map(|f| format!("  {}", f.to_uppercase()))
+                    .unwrap_or_default()
             );
         }
     }
@@ -481,14 +500,20 @@ fn cell(text: &str) -> String {
 
 /// Markdown (a pull request comment, a step summary).
 pub fn render_markdown(diff: &Diff) -> String {
-    let mut out = String::from("# oa-validate diff\n\n| | folder | verdict | mode | timestamp | tool |\n| --- | --- | --- | --- | --- | --- |\n");
+    let mut out = String::from(
+        "# oa-validate diff\n\n| | folder | verdict | mode | timestamp | tool |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
     for (label, side) in [("OLD", &diff.old), ("NEW", &diff.new)] {
         let _ = writeln!(
             out,
             "| {label} | {} | {}{} | {} | {} | {} |",
             cell(&side.folder),
             side.decision,
-            if side.interrupted { " (interrupted)" } else { "" },
+            if side.interrupted {
+                " (interrupted)"
+            } else {
+                ""
+            },
             side.mode,
             cell(&side.timestamp),
             cell(&side.tool_version)
@@ -517,7 +542,10 @@ pub fn render_markdown(diff: &Diff) -> String {
             );
         }
     }
-    for (title, list) in [("New checks", &diff.added), ("Removed checks", &diff.removed)] {
+    for (title, list) in [
+        ("New checks", &diff.added),
+        ("Removed checks", &diff.removed),
+    ] {
         if !list.is_empty() {
             let _ = write!(out, "\n## {title}\n\n");
             for c in list {

@@ -278,7 +278,7 @@ mod tests {
     use std::path::PathBuf;
     use std::time::Duration;
 
-    fn config(env: &[(&str, &str)]) -> RunConfig {
+    fn config_with(env: &[(&str, &str)]) -> RunConfig {
         RunConfig {
             lanes: vec![PathBuf::from("lanes/control.rhai")],
             full_matrix: false,
@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn secrets_are_named_never_valued_and_unrelated_variables_are_left_out() {
-        let config = config(&[
+        let config = config_with(&[
             ("STAGING_CONTROL_ACCESS_TOKEN", "stg-token-123456789"),
             ("RUN_CROSS_SURFACE", "1"),
             ("OA_PERF_SAMPLES", "3"),
@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn the_command_line_repeats_the_run() {
-        let mut config = config(&[("RUN_CROSS_SURFACE", "1")]);
+        let mut config = config_with(&[("RUN_CROSS_SURFACE", "1")]);
         config.phase = Some("legacy-deletion".to_string());
         let record = Invocation::record(&config, None, [("lanes/control.rhai", "")]);
         assert_eq!(
@@ -349,7 +349,7 @@ mod tests {
              --check control-staging-health lanes/control.rhai"
         );
         let faults = ["readyz-503".to_string()];
-        let mut config = config(&[]);
+        let mut config = config_with(&[]);
         config.full_matrix = true;
         config.check_filter.clear();
         config.mode = Mode::Gate;

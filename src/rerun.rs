@@ -89,7 +89,11 @@ pub fn prepare(
     for lane in &invocation.lanes {
         let now = std::fs::read_to_string(&lane.path).map(|s| source_digest(&s));
         if now.as_deref().ok() != Some(lane.sha256.as_str()) {
-            eprintln!("note: {} changed since {} ran", lane.path, args.dir.display());
+            eprintln!(
+                "note: {} changed since {} ran",
+                lane.path,
+                args.dir.display()
+            );
         }
     }
     for (name, value) in invocation.variables() {

@@ -168,11 +168,10 @@ impl Archive {
             path: path.clone(),
             source,
         })?;
-        let summary: Summary =
-            serde_json::from_str(&text).map_err(|e| ArchiveError::Summary {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let summary: Summary = serde_json::from_str(&text).map_err(|e| ArchiveError::Summary {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         if summary.schema != SCHEMA && summary.schema != SCHEMA_V1 {
             return Err(ArchiveError::Summary {
                 path,

@@ -74,7 +74,10 @@ pub fn replace_entry(dir: &Path, relative: &str) -> io::Result<()> {
         let entry = parse_sums_line(line).ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("{}: not a `<sha256>  <path>` line: {line}", sums_path.display()),
+                format!(
+                    "{}: not a `<sha256>  <path>` line: {line}",
+                    sums_path.display()
+                ),
             )
         })?;
         if entry.1 != relative {

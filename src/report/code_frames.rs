@@ -59,15 +59,25 @@ mod tests {
         .into();
         let frames = code_frames(&fixture.results[1], &sources);
         assert_eq!(frames.len(), 1);
-        assert!(frames[0].contains("--> lanes/control.rhai:12:9"), "{}", frames[0]);
+        assert!(
+            frames[0].contains("--> lanes/control.rhai:12:9"),
+            "{}",
+            frames[0]
+        );
         assert!(frames[0].contains("12 | line 12"), "{}", frames[0]);
-        assert!(code_frames(&fixture.results[0], &sources).is_empty(), "passed");
+        assert!(
+            code_frames(&fixture.results[0], &sources).is_empty(),
+            "passed"
+        );
 
         let mut errored = fixture.results[2].clone();
         errored.failures.clear();
         errored.reason = Some("lanes/control.rhai:3:5: function not found: gett".to_string());
         let frames = code_frames(&errored, &sources);
-        assert!(frames[0].starts_with("error: function not found: gett\n"), "{frames:?}");
+        assert!(
+            frames[0].starts_with("error: function not found: gett\n"),
+            "{frames:?}"
+        );
         assert!(frames[0].contains("3 | line 3"), "{frames:?}");
         errored.reason = Some("timed out".to_string());
         assert!(code_frames(&errored, &sources).is_empty());
@@ -75,7 +85,8 @@ mod tests {
 
     #[test]
     fn positions_are_read_from_reasons() {
-        let (pos, message) = position_in_reason("stdlib/htmx.rhai:198:14: browser: not true").unwrap();
+        let (pos, message) =
+            position_in_reason("stdlib/htmx.rhai:198:14: browser: not true").unwrap();
         assert_eq!(pos.to_string(), "stdlib/htmx.rhai:198:14");
         assert_eq!(message, "browser: not true");
         assert_eq!(position_in_reason("RUN_X=0"), None);

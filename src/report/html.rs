@@ -638,7 +638,7 @@ fn screenshots(archive: &Archive, check: &CheckView, embedded: &mut usize) -> Ma
                 figure {
                     @if let Some(data) = data {
                         a.shot href=(href(path).unwrap_or_default()) title="open full size" {
-                            img.screenshot src=(data) alt=(name) loading="lazy";
+                            img.screenshot src=(data) alt=(name);
                         }
                     } @else {
                         (link(path, "screenshot (not embedded)"))

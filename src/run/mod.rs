@@ -116,8 +116,7 @@ pub fn run(
                             id: check.decl.id.clone(),
                         });
                         let started = run_started.elapsed();
-                        let (mut result, evidence) =
-                            run_check(plan, index, engine, host, settings);
+                        let (mut result, evidence) = run_check(plan, index, engine, host, settings);
                         result.schedule = Some(crate::outcome::Schedule { worker, started });
                         let _ = tx.send(Event::CheckFinished {
                             index,
