@@ -460,3 +460,37 @@ fn under_github_actions_failed_required_checks_are_annotated_and_the_summary_app
         "GITHUB_STEP_SUMMARY untouched"
     );
 }
+
+#[test]
+fn folders_written_before_the_invocation_record_are_diffed_but_not_re_run() {
+    let sb = Sandbox::new();
+    let old = sb.copy_dir_from_repo("tests/fixtures/evidence-v1", "old");
+    sb.cmd_in_repo()
+        .args([
+            "--sim",
+            "lanes/control.rhai",
+            "lanes/htmx.rhai",
+            "--check",
+            "control-staging-health",
+            "--check",
+            "control-staging-smoke",
+            "--check",
+            "control-staging-htmx-perf",
+        ])
+        .out(&sb.out("new"))
+        .timeout(Duration::from_secs(120))
+        .run()
+        .expect_code(0);
+    let run = sb.cmd().arg("diff").arg(&old).arg(sb.out("new")).run();
+    run.expect_code(0)
+        .stdout_has("control-staging-smoke  required  failed -> passed")
+        .stdout_has("check filter: not recorded -> control-staging-health")
+        .stdout_has("feed_main_fragment_hx");
+    sb.cmd()
+        .arg("rerun")
+        .arg(&old)
+        .run()
+        .expect_code(2)
+        .stderr_has("re-run its failed checks by hand")
+        .stderr_has("oa-validate lanes/control.rhai --check control-staging-smoke");
+}

@@ -381,3 +381,99 @@ fn report_html_of_a_mixed_run_renders_in_chromium_without_requests_errors_or_sec
         "the echoed token shows redacted"
     );
 }
+
+/// Written by oa-validate before report.html and summary.json v2 existed (schema v1, no
+/// invocation record, no start times, no code frames): control health and smoke (failing under
+/// `session-401`) and the staging HTMX perf check, against the sim.
+const V1_FOLDER: &str = "tests/fixtures/evidence-v1";
+
+#[test]
+fn report_rebuilds_the_page_of_a_folder_written_before_report_html_existed() {
+    let sb = Sandbox::new();
+    let dir = sb.copy_dir_from_repo(V1_FOLDER, "old");
+    let ev = Evidence::new(dir.clone());
+    assert!(!ev.files().contains(&"report.html".to_string()));
+    let run = sb.cmd().arg("report").arg(&dir).run();
+    run.expect_code(0).stdout_has("report.html");
+
+    // Listed in SHA256SUMS, which still verifies every file.
+    assert!(
+        ev.read("SHA256SUMS")
+            .lines()
+            .any(|l| l.ends_with("  report.html"))
+    );
+    let check = std::process::Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&dir)
+        .output()
+        .expect("sha256sum");
+    assert!(check.status.success(), "{check:?}");
+
+    let page = open_in_chromium(
+        &dir.join("report.html"),
+        &sb.path().join("chromium-profile"),
+    );
+    assert_eq!(
+        page.console_errors,
+        ["console.error \"listener-probe\""],
+        "console errors"
+    );
+    assert!(
+        page.requests
+            .iter()
+            .all(|u| u.starts_with("file:") && u.ends_with("/old/report.html")),
+        "{:?}",
+        page.requests
+    );
+    let facts = &page.facts;
+    let summary = ev.summary_json();
+    assert_eq!(facts["verdict"], summary["verdict"]["decision"]);
+    assert_eq!(
+        facts["matrix_ids"],
+        serde_json::json!([
+            "control-staging-health",
+            "control-staging-smoke",
+            "control-staging-htmx-perf"
+        ])
+    );
+    assert_eq!(
+        facts["perf_marks"].as_array().map(Vec::len),
+        Some(4),
+        "{}",
+        facts["perf_marks"]
+    );
+    let html = facts["html"].as_str().expect("html");
+    assert!(
+        html.contains("predates recorded start times"),
+        "the timeline says it is drawn per lane"
+    );
+    assert!(
+        html.contains("lanes/control.rhai:45:13"),
+        "the failure's position"
+    );
+
+    // Rebuilding again replaces the page and its line, nothing else.
+    let sums_before = ev.read("SHA256SUMS");
+    sb.cmd().arg("report").arg(&dir).run().expect_code(0);
+    assert_eq!(ev.read("SHA256SUMS"), sums_before);
+}
+
+#[test]
+fn report_refuses_a_folder_whose_evidence_was_altered() {
+    let sb = Sandbox::new();
+    let dir = sb.copy_dir_from_repo(V1_FOLDER, "old");
+    std::fs::write(dir.join("logs/control-staging-smoke.log"), "all fine\n").expect("tamper");
+    sb.cmd()
+        .arg("report")
+        .arg(&dir)
+        .run()
+        .expect_code(2)
+        .stderr_has("SHA256SUMS does not verify (logs/control-staging-smoke.log)");
+    assert!(!dir.join("report.html").exists());
+    sb.cmd()
+        .arg("report")
+        .arg(sb.path().join("nowhere"))
+        .run()
+        .expect_code(2)
+        .stderr_has("summary.json");
+}
