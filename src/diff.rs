@@ -606,3 +606,107 @@ pub fn render_markdown(diff: &Diff) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A v1 folder's summary with these (id, level, status) checks.
+    fn archive(checks: &[(&str, &str, &str)]) -> Archive {
+        let verdict_checks: Vec<_> = checks
+            .iter()
+            .map(|(id, level, status)| {
+                json!({"id": id, "lane": "lanes/x.rhai", "level": level, "target": null,
+                       "description": "", "status": status, "reason": null, "assertions": 1,
+                       "attempts": 1, "failures": [], "warnings": []})
+            })
+            .collect();
+        let summary = json!({
+            "schema": crate::report::json::SCHEMA_V1,
+            "verdict": {"decision": "NO-GO", "overall": "failed", "mode": "normal", "phase": null,
+                "interrupted": false, "counts": {"total": 0, "passed": 0, "required_failures": 0,
+                "optional_failures": 0, "required_skipped": 0, "optional_skipped": 0, "errored": 0},
+                "no_go_reasons": [], "warnings": [], "checks": verdict_checks},
+            "run": {"timestamp": "t", "started_at": "s", "finished_at": "f", "duration_ms": 0,
+                "tool_version": "0.1.0", "jobs": 1, "simulated": true, "lanes": ["lanes/x.rhai"],
+                "environment": {}, "checks": []}
+        });
+        Archive {
+            dir: PathBuf::from("folder"),
+            summary: serde_json::from_value(summary).expect("a summary"),
+        }
+    }
+
+    fn threshold() -> Threshold {
+        Threshold {
+            percent: 20.0,
+            min_ms: 25.0,
+        }
+    }
+
+    #[test]
+    fn a_regression_is_a_pass_lost_by_a_check_required_on_either_side() {
+        let old = archive(&[
+            ("stays", "required", "passed"),
+            ("breaks", "required", "passed"),
+            ("demoted-and-broken", "required", "passed"),
+            ("optional-breaks", "optional", "passed"),
+            ("fixed", "required", "failed"),
+            ("gone", "required", "passed"),
+        ]);
+        let new = archive(&[
+            ("stays", "required", "passed"),
+            ("breaks", "required", "errored"),
+            ("demoted-and-broken", "optional", "failed"),
+            ("optional-breaks", "optional", "failed"),
+            ("fixed", "required", "passed"),
+            ("new", "required", "failed"),
+        ]);
+        let diff = compare(&old, &new, threshold());
+        assert_eq!(diff.regressions, ["breaks", "demoted-and-broken"]);
+        assert_eq!(diff.status_changes.len(), 4);
+        assert_eq!(diff.level_changes.len(), 1);
+        assert_eq!(
+            diff.added.iter().map(|c| &c.id).collect::<Vec<_>>(),
+            ["new"]
+        );
+        assert_eq!(
+            diff.removed.iter().map(|c| &c.id).collect::<Vec<_>>(),
+            ["gone"]
+        );
+        assert!(diff.context.is_empty(), "{:?}", diff.context);
+        let text = render_text(&diff);
+        assert!(text.contains("2 required check(s) regressed: breaks, demoted-and-broken"));
+        let md = render_markdown(&diff);
+        assert!(
+            md.contains("| breaks | required | passed | errored | **regression** |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn how_the_runs_differ_is_listed() {
+        let old = archive(&[("a", "required", "passed")]);
+        let mut new = archive(&[("a", "required", "passed")]);
+        new.summary.verdict.mode = crate::report::RunMode::Gate;
+        new.summary.run.tool_version = "0.2.0".to_string();
+        let diff = compare(&old, &new, threshold());
+        assert_eq!(
+            diff.context,
+            [
+                ContextChange {
+                    what: "mode".to_string(),
+                    old: "normal".to_string(),
+                    new: "gate".to_string()
+                },
+                ContextChange {
+                    what: "tool version".to_string(),
+                    old: "0.1.0".to_string(),
+                    new: "0.2.0".to_string()
+                },
+            ]
+        );
+        assert!(diff.regressions.is_empty());
+    }
+}
