@@ -296,6 +296,12 @@ fn rerun_runs_only_what_failed_against_the_same_targets_and_passes_once_fixed() 
         "{md}"
     );
     assert!(md.contains("partial, not a release decision"), "{md}");
+    assert!(
+        after
+            .read("junit.xml")
+            .contains(&format!("name=\"rerun_of\" value=\"{before_dir}\"")),
+        "junit.xml names the folder it re-ran"
+    );
     let html = after.read("report.html");
     assert!(
         html.contains("id=\"partial-rerun\""),
