@@ -37,7 +37,7 @@ pub fn main(cli: Cli) -> i32 {
         Some(Command::Repl(args)) => repl(&runtime, &args, env),
         Some(Command::Defs(args)) => defs(&args),
         Some(Command::Report(args)) => crate::report::rebuild::command(&args, &env),
-        Some(Command::Diff(args)) => crate::diff::command(&args),
+        Some(Command::Diff(args)) => crate::diff::command(&args, &env),
         Some(Command::Rerun(args)) => match crate::rerun::prepare(&args, env) {
             Ok(Some((run, env, origin))) => run_matrix(&runtime, &run, env, Some(origin)),
             Ok(None) => Ok(exit_code::NO_CHECKS),

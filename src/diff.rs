@@ -7,7 +7,6 @@ use crate::evidence::archive::{Archive, PerfRow};
 use crate::outcome::{Level, Status};
 use crate::verdict::Counts;
 use serde::Serialize;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 pub const SCHEMA: &str = "oa-validate.diff.v1";
@@ -125,7 +124,7 @@ pub struct Diff {
     pub regressions: Vec<String>,
 }
 
-pub fn command(args: &DiffArgs) -> Result<i32, UsageError> {
+pub fn command(args: &DiffArgs, env: &crate::config::EnvSnapshot) -> Result<i32, UsageError> {
     if !(args.perf_threshold >= 0.0 && args.perf_min_ms >= 0.0) {
         return Err(UsageError(
             "--perf-threshold and --perf-min-ms must be 0 or more".to_string(),
@@ -147,8 +146,10 @@ pub fn command(args: &DiffArgs) -> Result<i32, UsageError> {
             json
         }
     };
-    // Both folders are already redacted; the output holds nothing else.
-    print!("{text}");
+    // Both folders were redacted when written; today's secrets are masked too, as in any output.
+    let redactor = crate::evidence::redact::Redactor::new();
+    redactor.add_all(crate::cli::secrets_from_env(env).iter().map(String::as_str));
+    print!("{}", redactor.redact(&text));
     Ok(if diff.regressions.is_empty() {
         crate::exit_code::GO
     } else {
@@ -379,118 +380,72 @@ fn signed(value: Option<f64>) -> String {
     value.map_or("-".to_string(), |v| format!("{v:+.1}"))
 }
 
-fn side_line(label: &str, side: &Side) -> String {
-    format!(
-        "{label} {}  {}  ({}, {}{}, oa-validate {})",
-        side.folder,
-        side.decision,
-        side.mode,
-        side.timestamp,
-        if side.interrupted {
-            ", interrupted"
-        } else {
-            ""
-        },
-        side.tool_version
-    )
-}
-
 /// Plain text for a terminal.
 pub fn render_text(diff: &Diff) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", side_line("OLD", &diff.old));
-    let _ = writeln!(out, "{}", side_line("NEW", &diff.new));
-    if !diff.context.is_empty() {
-        let _ = writeln!(out, "\nThe runs were made differently:");
-        for c in &diff.context {
-            let _ = writeln!(out, "  {}: {} -> {}", c.what, c.old, c.new);
+    render(diff, Style::Text)
+}
+
+/// Markdown (a pull request comment, a step summary).
+pub fn render_markdown(diff: &Diff) -> String {
+    render(diff, Style::Markdown)
+}
+
+/// The same sections in either format: aligned columns for a terminal, tables in Markdown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Text,
+    Markdown,
+}
+
+struct Page {
+    style: Style,
+    out: String,
+}
+
+impl Page {
+    fn title(&mut self, title: &str) {
+        match self.style {
+            Style::Text => self.out.push_str(&format!("\n{title}:\n")),
+            Style::Markdown => self.out.push_str(&format!("\n## {title}\n\n")),
         }
     }
-    let width = diff
-        .status_changes
-        .iter()
-        .map(|c| c.id.len())
-        .chain(diff.added.iter().map(|c| c.id.len()))
-        .chain(diff.removed.iter().map(|c| c.id.len()))
-        .max()
-        .unwrap_or(0);
-    if diff.status_changes.is_empty() {
-        let _ = writeln!(out, "\nNo check changed status.");
-    } else {
-        let _ = writeln!(out, "\nStatus changes ({}):", diff.status_changes.len());
-        for c in &diff.status_changes {
-            let _ = writeln!(
-                out,
-                "  {:width$}  {:8}  {} -> {}{}",
-                c.id,
-                c.level.as_str(),
-                c.old.as_str(),
-                c.new.as_str(),
-                if c.regression { "  REGRESSION" } else { "" }
-            );
-        }
+
+    fn line(&mut self, text: &str) {
+        self.out.push_str(text);
+        self.out.push('\n');
     }
-    for (title, list) in [
-        ("New checks", &diff.added),
-        ("Removed checks", &diff.removed),
-    ] {
-        if !list.is_empty() {
-            let _ = writeln!(out, "\n{title} ({}):", list.len());
-            for c in list {
-                let _ = writeln!(
-                    out,
-                    "  {:width$}  {:8}  {}",
-                    c.id,
-                    c.level.as_str(),
-                    c.status.as_str()
-                );
+
+    /// Rows of cells: a table with `header` in Markdown, indented aligned columns on a terminal.
+    fn rows(&mut self, header: &[&str], rows: &[Vec<String>]) {
+        match self.style {
+            Style::Markdown => {
+                let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+                self.out
+                    .push_str(&line(header.iter().map(|h| h.to_string()).collect()));
+                self.out
+                    .push_str(&line(vec!["---".to_string(); header.len()]));
+                for row in rows {
+                    let cells = row.iter().map(|c| cell(c)).collect();
+                    self.out.push_str(&line(cells));
+                }
+            }
+            Style::Text => {
+                let columns = header.len();
+                let widths: Vec<usize> = (0..columns)
+                    .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+                    .collect();
+                for row in rows {
+                    let cells: Vec<String> = row
+                        .iter()
+                        .zip(&widths)
+                        .map(|(c, w)| format!("{c:w$}"))
+                        .collect();
+                    let text = format!("  {}", cells.join("  "));
+                    self.line(text.trim_end());
+                }
             }
         }
     }
-    if !diff.level_changes.is_empty() {
-        let _ = writeln!(out, "\nLevel changes ({}):", diff.level_changes.len());
-        for c in &diff.level_changes {
-            let _ = writeln!(out, "  {}  {} -> {}", c.id, c.old.as_str(), c.new.as_str());
-        }
-    }
-    if !diff.perf.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nPerf, TTFB in ms (flagged past {}% and {} ms):",
-            diff.perf_threshold.percent, diff.perf_threshold.min_ms
-        );
-        let check_width = diff.perf.iter().map(|p| p.check.len()).max().unwrap_or(0);
-        let probe_width = diff.perf.iter().map(|p| p.probe.len()).max().unwrap_or(0);
-        for p in &diff.perf {
-            let _ = writeln!(
-                out,
-                "  {:check_width$}  {:probe_width$}  p50 {} -> {} ({})  p95 {} -> {} ({}){}",
-                p.check,
-                p.probe,
-                number(p.old_p50),
-                number(p.new_p50),
-                signed(p.delta_p50),
-                number(p.old_p95),
-                number(p.new_p95),
-                signed(p.delta_p95),
-                p.flag
-                    .map(|f| format!("  {}", f.to_uppercase()))
-                    .unwrap_or_default()
-            );
-        }
-    }
-    let _ = writeln!(out);
-    if diff.regressions.is_empty() {
-        let _ = writeln!(out, "No required check regressed.");
-    } else {
-        let _ = writeln!(
-            out,
-            "{} required check(s) regressed: {}",
-            diff.regressions.len(),
-            diff.regressions.join(", ")
-        );
-    }
-    out
 }
 
 /// A Markdown table cell: one line, and a `|` does not end the cell.
@@ -498,113 +453,152 @@ fn cell(text: &str) -> String {
     crate::report::single_line(text).replace('|', "\\|")
 }
 
-/// Markdown (a pull request comment, a step summary).
-pub fn render_markdown(diff: &Diff) -> String {
-    let mut out = String::from(
-        "# oa-validate diff\n\n| | folder | verdict | mode | timestamp | tool |\n| --- | --- | --- | --- | --- | --- |\n",
-    );
-    for (label, side) in [("OLD", &diff.old), ("NEW", &diff.new)] {
-        let _ = writeln!(
-            out,
-            "| {label} | {} | {}{} | {} | {} | {} |",
-            cell(&side.folder),
-            side.decision,
-            if side.interrupted {
-                " (interrupted)"
+fn render(diff: &Diff, style: Style) -> String {
+    let mut page = Page {
+        style,
+        out: String::new(),
+    };
+    let markdown = style == Style::Markdown;
+    if markdown {
+        page.line("# oa-validate diff\n");
+    }
+    let sides: Vec<Vec<String>> = [("OLD", &diff.old), ("NEW", &diff.new)]
+        .iter()
+        .map(|(label, side)| {
+            let verdict = if side.interrupted {
+                format!("{} (interrupted)", side.decision)
             } else {
-                ""
-            },
-            side.mode,
-            cell(&side.timestamp),
-            cell(&side.tool_version)
-        );
-    }
+                side.decision.clone()
+            };
+            vec![
+                label.to_string(),
+                side.folder.clone(),
+                verdict,
+                side.mode.clone(),
+                side.timestamp.clone(),
+                format!("oa-validate {}", side.tool_version),
+            ]
+        })
+        .collect();
+    page.rows(
+        &["", "folder", "verdict", "mode", "timestamp", "tool"],
+        &sides,
+    );
     if !diff.context.is_empty() {
-        out.push_str("\n## How the runs differ\n\n| | OLD | NEW |\n| --- | --- | --- |\n");
-        for c in &diff.context {
-            let _ = writeln!(out, "| {} | {} | {} |", c.what, cell(&c.old), cell(&c.new));
-        }
+        page.title("How the runs were made differently");
+        let rows: Vec<Vec<String>> = diff
+            .context
+            .iter()
+            .map(|c| vec![c.what.clone(), format!("{} -> {}", c.old, c.new)])
+            .collect();
+        page.rows(&["", "OLD -> NEW"], &rows);
     }
-    out.push_str("\n## Status changes\n\n");
+    page.title(&format!("Status changes ({})", diff.status_changes.len()));
     if diff.status_changes.is_empty() {
-        out.push_str("No check changed status.\n");
+        page.line("No check changed status.");
     } else {
-        out.push_str("| check | level | OLD | NEW | |\n| --- | --- | --- | --- | --- |\n");
-        for c in &diff.status_changes {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                cell(&c.id),
-                c.level.as_str(),
-                c.old.as_str(),
-                c.new.as_str(),
-                if c.regression { "**regression**" } else { "" }
-            );
-        }
+        let rows: Vec<Vec<String>> = diff
+            .status_changes
+            .iter()
+            .map(|c| {
+                let mark = match (c.regression, markdown) {
+                    (false, _) => "",
+                    (true, false) => "REGRESSION",
+                    (true, true) => "**regression**",
+                };
+                vec![
+                    c.id.clone(),
+                    c.level.as_str().to_string(),
+                    format!("{} -> {}", c.old.as_str(), c.new.as_str()),
+                    mark.to_string(),
+                ]
+            })
+            .collect();
+        page.rows(&["check", "level", "status", ""], &rows);
     }
     for (title, list) in [
         ("New checks", &diff.added),
         ("Removed checks", &diff.removed),
     ] {
         if !list.is_empty() {
-            let _ = write!(out, "\n## {title}\n\n");
-            for c in list {
-                let _ = writeln!(
-                    out,
-                    "- {} ({}, {})",
-                    cell(&c.id),
-                    c.level.as_str(),
-                    c.status.as_str()
-                );
-            }
+            page.title(&format!("{title} ({})", list.len()));
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.id.clone(),
+                        c.level.as_str().to_string(),
+                        c.status.as_str().to_string(),
+                    ]
+                })
+                .collect();
+            page.rows(&["check", "level", "status"], &rows);
         }
     }
     if !diff.level_changes.is_empty() {
-        out.push_str("\n## Level changes\n\n");
-        for c in &diff.level_changes {
-            let _ = writeln!(
-                out,
-                "- {}: {} -> {}",
-                cell(&c.id),
-                c.old.as_str(),
-                c.new.as_str()
-            );
-        }
+        page.title(&format!("Level changes ({})", diff.level_changes.len()));
+        let rows: Vec<Vec<String>> = diff
+            .level_changes
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.clone(),
+                    format!("{} -> {}", c.old.as_str(), c.new.as_str()),
+                ]
+            })
+            .collect();
+        page.rows(&["check", "level"], &rows);
     }
     if !diff.perf.is_empty() {
-        let _ = write!(
-            out,
-            "\n## Perf (TTFB, ms; flagged past {}% and {} ms)\n\n| check | probe | p50 OLD | p50 NEW | Δ p50 | p95 OLD | p95 NEW | Δ p95 | |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        page.title(&format!(
+            "Perf, TTFB in ms (flagged past {}% and {} ms)",
             diff.perf_threshold.percent, diff.perf_threshold.min_ms
-        );
-        for p in &diff.perf {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                cell(&p.check),
-                cell(&p.probe),
-                number(p.old_p50),
-                number(p.new_p50),
-                signed(p.delta_p50),
-                number(p.old_p95),
-                number(p.new_p95),
-                signed(p.delta_p95),
-                p.flag.unwrap_or("")
-            );
-        }
+        ));
+        let rows: Vec<Vec<String>> = diff
+            .perf
+            .iter()
+            .map(|p| {
+                vec![
+                    p.check.clone(),
+                    p.probe.clone(),
+                    format!(
+                        "p50 {} -> {} ({})",
+                        number(p.old_p50),
+                        number(p.new_p50),
+                        signed(p.delta_p50)
+                    ),
+                    format!(
+                        "p95 {} -> {} ({})",
+                        number(p.old_p95),
+                        number(p.new_p95),
+                        signed(p.delta_p95)
+                    ),
+                    p.flag
+                        .map(|f| {
+                            if markdown {
+                                f.to_string()
+                            } else {
+                                f.to_uppercase()
+                            }
+                        })
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        page.rows(&["check", "probe", "TTFB p50", "TTFB p95", ""], &rows);
     }
-    out.push('\n');
+    page.line("");
     if diff.regressions.is_empty() {
-        out.push_str("No required check regressed.\n");
+        page.line("No required check regressed.");
     } else {
-        let _ = writeln!(
-            out,
-            "**{} required check(s) regressed:** {}",
+        let strong = if markdown { "**" } else { "" };
+        page.line(&format!(
+            "{strong}{} required check(s) regressed:{strong} {}",
             diff.regressions.len(),
             diff.regressions.join(", ")
-        );
+        ));
     }
-    out
+    page.out
 }
 
 #[cfg(test)]
@@ -680,7 +674,7 @@ mod tests {
         assert!(text.contains("2 required check(s) regressed: breaks, demoted-and-broken"));
         let md = render_markdown(&diff);
         assert!(
-            md.contains("| breaks | required | passed | errored | **regression** |"),
+            md.contains("| breaks | required | passed -> errored | **regression** |"),
             "{md}"
         );
     }
