@@ -296,7 +296,10 @@ fn serve_sim(
         crate::sim::GMAIL_ACCOUNT_VAR,
     ] {
         if let Some(value) = env.get_nonempty(var) {
-            banner.push_str(&format!("export {var}={}\n", shell_quote(value)));
+            banner.push_str(&format!(
+                "export {var}={}\n",
+                crate::invocation::shell_quote(value)
+            ));
         }
     }
     // One write, errors ignored: a reader that takes the lines it needs and closes the pipe
@@ -529,11 +532,8 @@ fn run_matrix(
         redactor.clone(),
         plan.sources(),
     );
-    if let Some(origin) = &invocation.rerun_of {
-        terminal.set_verdict_note(format!(
-            "partial re-run of {}: not a release decision",
-            origin.folder
-        ));
+    if let Some(note) = invocation.partial_note() {
+        terminal.set_verdict_note(note);
     }
     let settings = RunSettings {
         jobs: config.jobs,
@@ -550,10 +550,7 @@ fn run_matrix(
             folder.write_check(result, evidence);
         }
     });
-    let sources = plan.sources();
-    for result in &mut outcome.results {
-        result.code_frames = report::code_frames::code_frames(result, &sources);
-    }
+    report::code_frames::fill(&mut outcome.results, &plan.sources());
     let verdict = verdict::decide(&outcome.results, outcome.interrupted);
     let production_mutations = production_mutations(&plan, &outcome.results, &host);
     let finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -582,13 +579,7 @@ fn run_matrix(
     folder.write_report("SUMMARY.md", &report::markdown::render(&summary));
     folder.write_report("summary.json", &report::json::render(&summary));
     folder.write_report("junit.xml", &report::junit::render(&summary));
-    // Last of the reports: it is built from the files above, as `oa-validate report` does.
-    match crate::evidence::archive::Archive::load(folder.dir()) {
-        Ok(archive) => {
-            folder.write_report(report::html::FILE_NAME, &report::html::render(&archive))
-        }
-        Err(e) => eprintln!("warning: {}: {e}", report::html::FILE_NAME),
-    }
+    report::html::write_into(&mut folder);
     let summary_md = folder.dir().join("SUMMARY.md");
     if let Err(e) = folder.seal() {
         // Never a GO without its evidence.
@@ -598,13 +589,7 @@ fn run_matrix(
     let out_display = config.out_dir.display().to_string();
     terminal.production_mutations(&production_mutations);
     terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
-    let annotations = crate::ci::error_annotations(&outcome.results, |id| {
-        plan.checks
-            .iter()
-            .find(|c| c.decl.id == id)
-            .map(|c| c.decl.position.clone())
-    });
-    crate::ci::report(&config.env, &redactor, &annotations, &summary_md);
+    crate::ci::report(&config.env, &redactor, &outcome.results, &plan, &summary_md);
     Ok(if outcome.interrupted {
         exit_code::INTERRUPTED
     } else if verdict.decision == verdict::Decision::Go || config.mode == Mode::Baseline {
@@ -701,14 +686,4 @@ fn defs(args: &DefsArgs) -> Result<i32, UsageError> {
         .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(exit_code::GO)
-}
-
-/// A value as a POSIX shell word: as is when it is plain, else single-quoted.
-pub(crate) fn shell_quote(value: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@%+=,".contains(c);
-    if !value.is_empty() && value.chars().all(plain) {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', "'\\''"))
-    }
 }

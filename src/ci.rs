@@ -6,6 +6,7 @@
 use crate::config::EnvSnapshot;
 use crate::evidence::redact::Redactor;
 use crate::outcome::{CheckResult, Level, SourcePos, Status};
+use crate::plan::Plan;
 use crate::report::code_frames::position_in_reason;
 use std::io::Write;
 use std::path::Path;
@@ -57,15 +58,27 @@ pub fn error_annotations(
         .collect()
 }
 
-/// Prints the annotations and appends `summary_md` to `$GITHUB_STEP_SUMMARY` when running
-/// under GitHub Actions; does nothing otherwise.
-pub fn report(env: &EnvSnapshot, redactor: &Redactor, annotations: &[String], summary_md: &Path) {
+/// Prints the annotations of `results` and appends `summary_md` to `$GITHUB_STEP_SUMMARY`
+/// when running under GitHub Actions; does nothing otherwise.
+pub fn report(
+    env: &EnvSnapshot,
+    redactor: &Redactor,
+    results: &[CheckResult],
+    plan: &Plan,
+    summary_md: &Path,
+) {
     if !github_actions(env) {
         return;
     }
+    let annotations = error_annotations(results, |id| {
+        plan.checks
+            .iter()
+            .find(|c| c.decl.id == id)
+            .map(|c| c.decl.position.clone())
+    });
     {
         let mut out = std::io::stdout().lock();
-        for line in annotations {
+        for line in &annotations {
             let _ = writeln!(out, "{}", redactor.redact(line));
         }
     }

@@ -186,13 +186,13 @@ impl Invocation {
             .variables()
             .into_iter()
             .filter(|(name, value)| defaults.get(name) != Some(value.as_str()))
-            .map(|(name, value)| format!("{name}={}", crate::app::shell_quote(&value)))
+            .map(|(name, value)| format!("{name}={}", shell_quote(&value)))
             .collect();
         words.push("oa-validate".to_string());
         if let Some(sim) = &self.sim {
             words.push("--sim".to_string());
             for fault in &sim.faults {
-                words.push(format!("--sim-fault {}", crate::app::shell_quote(fault)));
+                words.push(format!("--sim-fault {}", shell_quote(fault)));
             }
         }
         match self.mode {
@@ -201,7 +201,7 @@ impl Invocation {
             RunMode::Normal => {}
         }
         if let Some(phase) = &self.phase {
-            words.push(format!("--phase {}", crate::app::shell_quote(phase)));
+            words.push(format!("--phase {}", shell_quote(phase)));
         }
         let options = &self.options;
         if options.jobs != 4 {
@@ -223,16 +223,22 @@ impl Invocation {
             words.push(format!("--backup-max-age {}", options.backup_max_age));
         }
         for id in &self.checks {
-            words.push(format!("--check {}", crate::app::shell_quote(id)));
+            words.push(format!("--check {}", shell_quote(id)));
         }
         if !self.full_matrix {
-            words.extend(
-                self.lanes
-                    .iter()
-                    .map(|lane| crate::app::shell_quote(&lane.path)),
-            );
+            words.extend(self.lanes.iter().map(|lane| shell_quote(&lane.path)));
         }
         words.join(" ")
+    }
+
+    /// What the verdict line of a re-run says after the verdict word.
+    pub fn partial_note(&self) -> Option<String> {
+        self.rerun_of.as_ref().map(|origin| {
+            format!(
+                "partial re-run of {}: not a release decision",
+                origin.folder
+            )
+        })
     }
 
     /// One digest of the lanes that ran (their paths and contents): equal digests, same lanes.
@@ -245,6 +251,16 @@ impl Invocation {
             hasher.update(b"\n");
         }
         hex::encode(hasher.finalize())
+    }
+}
+
+/// A value as a POSIX shell word: as is when it is plain, else single-quoted.
+pub fn shell_quote(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@%+=,".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
     }
 }
 

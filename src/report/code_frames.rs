@@ -5,6 +5,13 @@ use crate::engine::error::code_frame;
 use crate::outcome::{CheckResult, SourcePos, Status};
 use std::collections::HashMap;
 
+/// Fills in `code_frames` of every result from the lane and stdlib sources.
+pub fn fill(results: &mut [CheckResult], sources: &HashMap<String, String>) {
+    for result in results {
+        result.code_frames = code_frames(result, sources);
+    }
+}
+
 /// One frame per failure with a position, or, for a check that errored without a recorded
 /// failure, the frame of the error (its reason starts with the position).
 pub fn code_frames(result: &CheckResult, sources: &HashMap<String, String>) -> Vec<String> {

@@ -75,6 +75,16 @@ pub fn render(archive: &Archive) -> String {
     page.into_string()
 }
 
+/// Writes report.html into a folder whose other reports are written: last of the reports,
+/// built from those files exactly as `oa-validate report` does. A folder that cannot be read
+/// back is said, not fatal: the seal that follows reports the write error itself.
+pub fn write_into(folder: &mut crate::evidence::folder::EvidenceFolder) {
+    match Archive::load(folder.dir()) {
+        Ok(archive) => folder.write_report(FILE_NAME, &render(&archive)),
+        Err(e) => eprintln!("warning: {FILE_NAME}: {e}"),
+    }
+}
+
 /// `'sha256-<base64>'` of an inline element's text, for the CSP.
 fn csp_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
