@@ -34,6 +34,60 @@ pub enum Command {
     Repl(ReplArgs),
     /// Write Rhai definition files (.d.rhai) of the whole API, for editors and the language server.
     Defs(DefsArgs),
+    /// (Re)build DIR/report.html from the evidence folder's own files.
+    Report(ReportArgs),
+    /// What changed between two evidence folders (exit 1 when a required check regressed).
+    Diff(DiffArgs),
+    /// Re-run the failed and errored checks of an evidence folder into a new folder.
+    Rerun(RerunArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// The evidence folder (it holds summary.json).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// How `diff` prints what changed.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    Md,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DiffArgs {
+    /// The earlier evidence folder.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later evidence folder.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// A perf change is flagged when a probe's TTFB p50 or p95 moved by at least this percent
+    /// of its OLD value...
+    #[arg(long, value_name = "PERCENT", default_value_t = 20.0)]
+    pub perf_threshold: f64,
+    /// ...and by at least this many milliseconds (the jitter of a few samples is not a change).
+    #[arg(long, value_name = "MS", default_value_t = 25.0)]
+    pub perf_min_ms: f64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RerunArgs {
+    /// The evidence folder whose failed and errored checks run again.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The new evidence folder [default: DIR-rerun-<YYYYMMDDTHHMMSSZ> beside DIR]; never DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Never show the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -525,6 +525,8 @@ mod tests {
             har_path: None,
             artifacts: Vec::new(),
             inline_evidence: Vec::new(),
+            schedule: None,
+            code_frames: Vec::new(),
         };
         let passed = result(Status::Passed, 1);
         let skipped = result(Status::Skipped, 0);

@@ -9,28 +9,33 @@
 //! Layers, lowest first (a layer uses only those below it): [`cutover`], [`config`], [`redact`],
 //! [`outcome`], [`diagnostic`], [`wait`]; the Rhai-free transport [`net`], the Google client
 //! [`gcp`] on it, the browser driver [`browser`] and the [`evidence_model`]; the [`engine`] and
-//! its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`] and [`evidence`];
-//! [`app`], one file per command. [`sim`] stands apart: the simulated deployment.
+//! its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`], [`evidence`],
+//! [`invocation`] and [`ci`]; [`diff`] and [`rerun`], which read evidence folders back; [`app`],
+//! one file per command. [`sim`] stands apart: the simulated deployment.
 
 pub mod api;
 pub mod app;
 pub mod browser;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod cutover;
 pub mod diagnostic;
+pub mod diff;
 pub mod engine;
 pub mod evidence;
 pub mod evidence_model;
 pub mod exit_code;
 pub mod gate;
 pub mod gcp;
+pub mod invocation;
 pub mod net;
 pub mod outcome;
 pub mod plan;
 pub mod redact;
 pub mod repl;
 pub mod report;
+pub mod rerun;
 pub mod run;
 pub mod setup;
 pub mod sim;

@@ -1,10 +1,10 @@
 //! What a check declared and what became of it: the data every report consumes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// `required` checks decide the verdict; `optional` ones are reported as warnings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Required,
@@ -63,7 +63,7 @@ impl CheckSpec {
 }
 
 /// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// At least one assertion was evaluated and none failed.
@@ -96,7 +96,7 @@ impl Status {
 }
 
 /// A place in a lane file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SourcePos {
     pub file: String,
     pub line: usize,
@@ -110,14 +110,14 @@ impl std::fmt::Display for SourcePos {
 }
 
 /// One failed assertion or error, with where it happened and what was expected and seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<SourcePos>,
 }
 
@@ -146,6 +146,20 @@ pub struct CheckResult {
     /// Small artifacts (at most [`INLINE_EVIDENCE_LIMIT`] bytes) by name, also shown in
     /// summary.json (`run.checks[].evidence`): request ids, message ids, tested commits.
     pub inline_evidence: Vec<(String, String)>,
+    /// When and on which worker the check ran (`None` for a check that never reached a worker).
+    pub schedule: Option<Schedule>,
+    /// The code frame (`--> file:line:col`, the line, a caret) of each failure or error with a
+    /// known position, as the terminal prints it: reports show them without the lane sources.
+    pub code_frames: Vec<String>,
+}
+
+/// Where a check sat in the run: the timeline of report.html draws one bar per check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// The worker thread that ran it, from 1 to `--jobs`.
+    pub worker: usize,
+    /// From the start of the run to the start of the check.
+    pub started: Duration,
 }
 
 /// Largest artifact copied inline into summary.json.

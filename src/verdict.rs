@@ -1,9 +1,9 @@
 //! The verdict: a pure function of outcomes and levels. No I/O, no clock.
 
 use crate::outcome::{CheckResult, Level, Status};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Decision {
     #[serde(rename = "GO")]
     Go,
@@ -21,7 +21,7 @@ impl Decision {
 }
 
 /// Tallies in the upstream SUMMARY.md vocabulary (errored counts as failed).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub total: usize,
     pub passed: usize,
@@ -133,6 +133,8 @@ mod tests {
             har_path: None,
             artifacts: Vec::new(),
             inline_evidence: Vec::new(),
+            schedule: None,
+            code_frames: Vec::new(),
         }
     }
 

@@ -4,9 +4,12 @@
 mod check;
 mod defs;
 mod deploy;
+mod diff;
 mod host;
 mod list;
 mod repl;
+mod report;
+mod rerun;
 mod run;
 mod signal;
 mod sim;
@@ -34,12 +37,15 @@ pub fn main(cli: Cli) -> i32 {
     };
     let style = config.style;
     let result = match config.command {
-        CommandConfig::Run(c) => run::run(&runtime, c, style),
+        CommandConfig::Run(c) => run::run(&runtime, c, style, None),
         CommandConfig::List(c) => list::list(&runtime, c),
         CommandConfig::Check(c) => check::check(&runtime, c),
         CommandConfig::Sim(c) => sim::serve(&runtime, c),
         CommandConfig::Repl(c) => repl::repl(&runtime, c),
         CommandConfig::Defs(c) => defs::defs(&c),
+        CommandConfig::Report(c) => report::report(&c),
+        CommandConfig::Diff(c) => diff::diff(&c),
+        CommandConfig::Rerun(c) => rerun::rerun(&runtime, c, style),
     };
     result.unwrap_or_else(|e| usage_error(&e))
 }

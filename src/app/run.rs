@@ -1,11 +1,12 @@
 //! `oa-validate [LANE ...]`: run the matrix — plan, apply the gate's rules, run the checks,
-//! write the evidence and the reports, print the verdict.
+//! write the evidence and the reports, print the verdict (and, under CI, its annotations).
 
 use super::{deploy, host, signal};
 use crate::config::{EnvSnapshot, Mode, RunConfig, TerminalStyle, UsageError};
 use crate::cutover::CutoverPhase;
 use crate::engine::host::Host;
 use crate::evidence::folder::EvidenceFolder;
+use crate::invocation::{Invocation, RerunOf};
 use crate::plan::Plan;
 use crate::redact::Redactor;
 use crate::report::{self, RunMode, RunSummary, terminal::Terminal};
@@ -14,17 +15,20 @@ use crate::{engine, exit_code, gate, verdict};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Runs the lanes of `config`; `rerun_of` names the folder whose failed checks this re-runs.
 pub fn run(
     runtime: &tokio::runtime::Runtime,
     config: RunConfig,
     style: TerminalStyle,
+    rerun_of: Option<RerunOf>,
 ) -> Result<i32, UsageError> {
     if let Some(refusal) = gate::refuse_invocation(&config) {
         return Err(UsageError(refusal.to_string()));
     }
-    let (deployment, _sim) = deploy::start(runtime, config.deployment)?;
+    // The configuration stays whole: the invocation record reads it as it was resolved.
+    let (deployment, _sim) = deploy::start(runtime, config.deployment.clone())?;
     let simulated = deployment.simulated;
-    let host = host::build(runtime, deployment, config.settings)?;
+    let host = host::build(runtime, deployment, config.settings.clone())?;
     let redactor = host.services.redactor.clone();
     let engine = engine::build();
     let mut plan = match host::plan(&engine, &host, &config.lanes.paths) {
@@ -52,6 +56,15 @@ pub fn run(
         }
     }
 
+    let mut invocation = Invocation::record(
+        &config,
+        &host.targets,
+        plan.lanes
+            .iter()
+            .map(|l| (l.display.as_str(), l.source.as_str())),
+    );
+    invocation.rerun_of = rerun_of;
+
     let mut folder = EvidenceFolder::create(&config.out_dir, redactor.clone())
         .map_err(|e| UsageError(format!("cannot write evidence: {e}")))?;
     signal::install_interrupt_handler(runtime, host.services.cancel.clone());
@@ -66,12 +79,15 @@ pub fn run(
         plan.sources(),
     );
     terminal.phase(&config.phase.label());
+    if let Some(note) = invocation.partial_note() {
+        terminal.set_verdict_note(note);
+    }
     let settings = RunSettings {
         jobs: config.jobs,
         default_timeout: config.default_timeout,
         http_archive: config.http_archive,
     };
-    let outcome = run::run(&plan, &engine, &host, &settings, |event| {
+    let mut outcome = run::run(&plan, &engine, &host, &settings, |event| {
         terminal.on_event(event);
         if let Event::CheckFinished {
             result, evidence, ..
@@ -80,6 +96,7 @@ pub fn run(
             folder.write_check(result, evidence);
         }
     });
+    report::code_frames::fill(&mut outcome.results, &plan.sources());
     let verdict = verdict::decide(&outcome.results, outcome.interrupted);
     let production_mutations = gate::production_mutations(
         plan.checks.iter().map(|c| &c.spec).zip(&outcome.results),
@@ -95,11 +112,7 @@ pub fn run(
         finished_at: &finished_at,
         duration_ms: started.elapsed().as_millis() as u64,
         tool_version: env!("CARGO_PKG_VERSION"),
-        mode: match config.mode {
-            Mode::Normal => RunMode::Normal,
-            Mode::Gate => RunMode::Gate,
-            Mode::Baseline => RunMode::Baseline,
-        },
+        mode: RunMode::from(config.mode),
         interrupted: outcome.interrupted,
         simulated,
         phase: Some(config.phase.phase.name()),
@@ -109,11 +122,14 @@ pub fn run(
         results: &outcome.results,
         verdict: &verdict,
         production_mutations: &production_mutations,
+        invocation: &invocation,
     };
     folder.write_report("results.tsv", &report::tsv::render(&summary));
     folder.write_report("SUMMARY.md", &report::markdown::render(&summary));
     folder.write_report("summary.json", &report::json::render(&summary));
     folder.write_report("junit.xml", &report::junit::render(&summary));
+    report::html::write_into(&mut folder);
+    let summary_md = folder.dir().join("SUMMARY.md");
     if let Err(e) = folder.seal() {
         // Never a GO without its evidence.
         eprintln!("error: the evidence folder is incomplete: {e}");
@@ -122,6 +138,7 @@ pub fn run(
     let out_display = config.out_dir.display().to_string();
     terminal.production_mutations(&production_mutations);
     terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
+    crate::ci::report(&host.env, &redactor, &outcome.results, &plan, &summary_md);
     Ok(gate::exit_code(
         verdict.decision,
         config.mode,

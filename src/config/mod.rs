@@ -3,6 +3,7 @@
 //! mode and output. Nothing below reads the arguments or the process environment again.
 
 pub mod env;
+pub mod folders;
 pub mod lanes;
 pub mod phase;
 pub mod sim;
@@ -12,6 +13,7 @@ pub use env::{
     EnvSnapshot, MIN_SECRET_LEN, REPO_ROOT_VAR, UPSTREAM_VARIABLES, VARIABLE_ALIASES,
     is_secret_name, parse_toggle,
 };
+pub use folders::{DiffConfig, ReportConfig, RerunConfig};
 pub use lanes::{DEFAULT_LANES, LaneSelection};
 pub use phase::PhaseChoice;
 pub use sim::SimSettings;
@@ -54,6 +56,9 @@ pub enum CommandConfig {
     Sim(SimCommandConfig),
     Repl(ReplConfig),
     Defs(DefsConfig),
+    Report(ReportConfig),
+    Diff(DiffConfig),
+    Rerun(RerunConfig),
 }
 
 /// Colour and progress bar: only on a terminal, and not under `NO_COLOR` / `CI`.
@@ -257,9 +262,13 @@ pub fn resolve(
         Some(Command::Defs(DefsArgs { dir, markdown })) => {
             CommandConfig::Defs(DefsConfig { dir, markdown })
         }
+        Some(Command::Report(args)) => CommandConfig::Report(folders::resolve_report(args, &env)),
+        Some(Command::Diff(args)) => CommandConfig::Diff(folders::resolve_diff(args, &env)?),
+        Some(Command::Rerun(args)) => CommandConfig::Rerun(folders::resolve_rerun(args, env, now)),
     };
     let progress = match &command {
         CommandConfig::Run(_) => style.progress && !cli.run.no_progress,
+        CommandConfig::Rerun(rerun) => style.progress && !rerun.no_progress,
         _ => style.progress,
     };
     Ok(Config {
@@ -354,7 +363,9 @@ pub fn history_path(env: &EnvSnapshot) -> Option<PathBuf> {
     Some(base.join("oa-validate").join("history"))
 }
 
-fn resolve_run(
+/// The configuration of a run: `oa-validate [LANE ...]`, or the run `rerun` reconstructs from
+/// an evidence folder's record of its invocation.
+pub fn resolve_run(
     args: &RunArgs,
     env: EnvSnapshot,
     now: chrono::DateTime<chrono::Utc>,

@@ -63,6 +63,36 @@ pub fn verify_sha256sums(dir: &Path) -> io::Result<Vec<String>> {
     Ok(bad)
 }
 
+/// Records the current hash of `dir/relative` in an existing `SHA256SUMS`, replacing its line
+/// (or adding one) and leaving every other line as it was: a file rebuilt later is covered
+/// without re-hashing, and so vouching for, files that may have changed since.
+pub fn replace_entry(dir: &Path, relative: &str) -> io::Result<()> {
+    let sums_path = dir.join(SUMS_FILE);
+    let sums = fs::read_to_string(&sums_path).map_err(|e| with_path(&sums_path, e))?;
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for line in sums.lines().filter(|l| !l.is_empty()) {
+        let entry = parse_sums_line(line).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: not a `<sha256>  <path>` line: {line}",
+                    sums_path.display()
+                ),
+            )
+        })?;
+        if entry.1 != relative {
+            entries.push(entry);
+        }
+    }
+    entries.push((hash_file(&dir.join(relative))?, relative.to_string()));
+    entries.sort_by(|a, b| a.1.cmp(&b.1));
+    let out: String = entries
+        .iter()
+        .map(|(digest, rel)| sums_line(digest, rel))
+        .collect();
+    atomic_write(&sums_path, out.as_bytes())
+}
+
 /// Relative paths (with `/`) of the regular files under `dir/prefix`.
 fn collect_files(root: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result<()> {
     let dir = if prefix.is_empty() {

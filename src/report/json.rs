@@ -1,15 +1,17 @@
-//! `summary.json`, schema `oa-validate.summary.v1`:
+//! `summary.json`, schema `oa-validate.summary.v2` (v1 plus `run.invocation` and, per check,
+//! `started_ms`, `worker` and `code_frames`):
 //!
 //! ```text
-//! { "schema": "oa-validate.summary.v1",
+//! { "schema": "oa-validate.summary.v2",
 //!   "verdict": { decision, overall, mode, phase, interrupted, counts, no_go_reasons, warnings,
 //!                checks: [{ id, lane, level, target, description, status, reason, assertions,
 //!                           attempts, failures: [{ message, expected?, actual?,
 //!                                                  position?: { file, line, column } }],
 //!                           warnings }] },
 //!   "run": { timestamp, started_at, finished_at, duration_ms, tool_version, jobs, simulated,
-//!            lanes, environment: { NAME: value | null },
-//!            checks: [{ id, duration_ms, log, har, artifacts, evidence, command }] } }
+//!            lanes, environment: { NAME: value | null }, invocation: { ... },
+//!            checks: [{ id, started_ms, duration_ms, worker, log, har, artifacts, evidence,
+//!                       command, code_frames }] } }
 //! ```
 //!
 //! `verdict` depends on the outcomes only — no clock, no durations, no evidence paths — so the
@@ -21,7 +23,9 @@ use crate::outcome::{CheckResult, Failure, Level, Status};
 use crate::verdict::{Counts, Decision};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-pub const SCHEMA: &str = "oa-validate.summary.v1";
+pub const SCHEMA: &str = "oa-validate.summary.v2";
+/// The schema before `run.invocation`; readers still accept it.
+pub const SCHEMA_V1: &str = "oa-validate.summary.v1";
 
 /// The whole `summary.json`, pretty-printed, with a trailing newline.
 pub fn render(summary: &RunSummary) -> String {
@@ -128,6 +132,7 @@ struct RunPart<'a> {
     simulated: bool,
     lanes: &'a [String],
     environment: Environment<'a>,
+    invocation: &'a crate::invocation::Invocation,
     checks: Vec<RunCheck<'a>>,
 }
 
@@ -143,6 +148,7 @@ impl<'a> RunPart<'a> {
             simulated: summary.simulated,
             lanes: summary.lanes,
             environment: Environment(summary.environment),
+            invocation: summary.invocation,
             checks: summary.results.iter().map(RunCheck::new).collect(),
         }
     }
@@ -151,7 +157,11 @@ impl<'a> RunPart<'a> {
 #[derive(serde::Serialize)]
 struct RunCheck<'a> {
     id: &'a str,
+    /// From the start of the run; null for a check no worker reached.
+    started_ms: Option<u64>,
     duration_ms: u64,
+    /// The worker (1..=jobs) that ran it; null for a check no worker reached.
+    worker: Option<usize>,
     log: &'a str,
     har: Option<&'a str>,
     artifacts: &'a [String],
@@ -159,18 +169,24 @@ struct RunCheck<'a> {
     evidence: InlineEvidence<'a>,
     /// What repeats this check; may name local ports (simulated runs), hence not in `verdict`.
     command: &'a str,
+    code_frames: &'a [String],
 }
 
 impl<'a> RunCheck<'a> {
     fn new(r: &'a CheckResult) -> Self {
         RunCheck {
             id: &r.id,
+            started_ms: r
+                .schedule
+                .map(|s| u64::try_from(s.started.as_millis()).unwrap_or(u64::MAX)),
+            worker: r.schedule.map(|s| s.worker),
             duration_ms: u64::try_from(r.duration.as_millis()).unwrap_or(u64::MAX),
             log: &r.log_path,
             har: r.har_path.as_deref(),
             artifacts: &r.artifacts,
             evidence: InlineEvidence(&r.inline_evidence),
             command: &r.command,
+            code_frames: &r.code_frames,
         }
     }
 }
@@ -268,6 +284,7 @@ mod tests {
                 "simulated",
                 "lanes",
                 "environment",
+                "invocation",
                 "checks"
             ]
         );
@@ -291,12 +308,15 @@ mod tests {
             keys(&doc["run"]["checks"][0]),
             [
                 "id",
+                "started_ms",
                 "duration_ms",
+                "worker",
                 "log",
                 "har",
                 "artifacts",
                 "evidence",
-                "command"
+                "command",
+                "code_frames"
             ]
         );
     }

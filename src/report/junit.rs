@@ -50,6 +50,10 @@ fn suite_properties(summary: &RunSummary) -> Vec<Property> {
     if summary.interrupted {
         properties.push(Property::new("interrupted", "true"));
     }
+    // A re-run is partial: CI dashboards reading junit.xml see which folder it re-ran.
+    if let Some(origin) = &summary.invocation.rerun_of {
+        properties.push(Property::new("rerun_of", origin.folder.as_str()));
+    }
     properties
 }
 

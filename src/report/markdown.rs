@@ -71,6 +71,15 @@ fn headline(summary: &RunSummary) -> String {
     if let Some(phase) = summary.phase {
         lines.push(format!("- Phase: {}", single_line(phase)));
     }
+    if let Some(origin) = &summary.invocation.rerun_of {
+        lines.push(format!(
+            "- Re-run of: {} ({}, {}): its {} failed checks only; partial, not a release decision",
+            single_line(&origin.folder),
+            single_line(&origin.decision),
+            single_line(&origin.timestamp),
+            origin.checks.len()
+        ));
+    }
     if summary.interrupted {
         lines.push("- Interrupted: yes".to_string());
     }
@@ -122,7 +131,7 @@ fn commands(summary: &RunSummary) -> String {
 
 fn verdict(summary: &RunSummary) -> String {
     let verdict = summary.verdict;
-    match verdict.decision {
+    let decided = match verdict.decision {
         Decision::Go => "GO: every required check passed.\n".to_string(),
         Decision::NoGo => {
             let reasons = bullets(
@@ -133,6 +142,14 @@ fn verdict(summary: &RunSummary) -> String {
             );
             format!("NO-GO because:\n\n{reasons}")
         }
+    };
+    match &summary.invocation.rerun_of {
+        Some(origin) => format!(
+            "Partial re-run of {}: only the checks that failed there ran. Not a release \
+             decision: only a complete gate run can give GO.\n\n{decided}",
+            single_line(&origin.folder)
+        ),
+        None => decided,
     }
 }
 

@@ -3,18 +3,21 @@
 //! Every renderer is `&RunSummary -> String`; writing the files (atomically) and hashing them
 //! is the job of [`crate::evidence`].
 
+pub mod code_frames;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod rebuild;
 pub mod terminal;
 pub mod tsv;
 
 use crate::outcome::{CheckResult, Failure};
 use crate::verdict::Verdict;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How the run was asked to treat a NO-GO.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunMode {
     /// NO-GO exits 1.
@@ -23,6 +26,16 @@ pub enum RunMode {
     Gate,
     /// `--baseline` / `FAIL_ON_REQUIRED_FAILURE=0`: exit 0 even on NO-GO.
     Baseline,
+}
+
+impl From<crate::config::Mode> for RunMode {
+    fn from(mode: crate::config::Mode) -> Self {
+        match mode {
+            crate::config::Mode::Normal => RunMode::Normal,
+            crate::config::Mode::Gate => RunMode::Gate,
+            crate::config::Mode::Baseline => RunMode::Baseline,
+        }
+    }
 }
 
 impl RunMode {
@@ -61,6 +74,8 @@ pub struct RunSummary<'a> {
     /// Ids of checks declared `mutates: true` that ran against production
     /// (`--allow-prod-mutations`), in report order.
     pub production_mutations: &'a [String],
+    /// How the run was made (summary.json `run.invocation`).
+    pub invocation: &'a crate::invocation::Invocation,
 }
 
 /// One failure on one line, the same in SUMMARY.md and junit.xml:
@@ -109,6 +124,7 @@ pub(crate) mod fixture {
         pub environment: Vec<(String, Option<String>)>,
         pub results: Vec<CheckResult>,
         pub verdict: Verdict,
+        pub invocation: crate::invocation::Invocation,
     }
 
     impl Fixture {
@@ -129,6 +145,7 @@ pub(crate) mod fixture {
                 results: &self.results,
                 verdict: &self.verdict,
                 production_mutations: &[],
+                invocation: &self.invocation,
             }
         }
 
@@ -157,6 +174,8 @@ pub(crate) mod fixture {
             har_path: None,
             artifacts: Vec::new(),
             inline_evidence: Vec::new(),
+            schedule: None,
+            code_frames: Vec::new(),
         }
     }
 
@@ -260,6 +279,43 @@ pub(crate) mod fixture {
             ],
             results,
             verdict,
+            invocation: invocation(),
+        }
+    }
+
+    /// A run of three lanes against real targets with one secret set.
+    pub fn invocation() -> crate::invocation::Invocation {
+        use crate::invocation::*;
+        Invocation {
+            schema: SCHEMA.to_string(),
+            lanes: ["control", "runtime", "surface_parity"]
+                .iter()
+                .map(|lane| LaneFile {
+                    path: format!("lanes/{lane}.rhai"),
+                    sha256: source_digest(lane),
+                })
+                .collect(),
+            full_matrix: false,
+            checks: Vec::new(),
+            mode: RunMode::Normal,
+            phase: None,
+            sim: None,
+            targets: vec![TargetRecord {
+                name: "staging".to_string(),
+                control_url: Some("https://staging.openagents.com".to_string()),
+                runtime_url: None,
+            }],
+            options: RunOptions {
+                jobs: 2,
+                timeout: "1m".to_string(),
+                max_body: 16 * 1024 * 1024,
+                allow_prod_mutations: false,
+                http_archive: true,
+                backup_max_age: "1day".to_string(),
+            },
+            environment: [("RUN_CROSS_SURFACE".to_string(), "0".to_string())].into(),
+            secrets_set: vec!["STAGING_CONTROL_ACCESS_TOKEN".to_string()],
+            rerun_of: None,
         }
     }
 }

@@ -16,6 +16,8 @@ pub struct Terminal {
     redactor: Redactor,
     /// Lane and stdlib sources by display path, for code frames under failures.
     sources: HashMap<String, String>,
+    /// Said after the verdict word, e.g. that a re-run is no release decision.
+    verdict_note: Option<String>,
 }
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -55,7 +57,13 @@ impl Terminal {
             progress,
             redactor,
             sources,
+            verdict_note: None,
         }
+    }
+
+    /// Qualifies the verdict line: `Verdict: GO (<note>)`.
+    pub fn set_verdict_note(&mut self, note: String) {
+        self.verdict_note = Some(note);
     }
 
     fn emit(&self, text: &str) {
@@ -171,7 +179,11 @@ impl Terminal {
             Decision::Go => ("GO", "1;32"),
             Decision::NoGo => ("NO-GO", "1;31"),
         };
-        let mode = if gate { " (release gate)" } else { "" };
+        let mode = match (&self.verdict_note, gate) {
+            (Some(note), _) => format!(" ({note})"),
+            (None, true) => " (release gate)".to_string(),
+            (None, false) => String::new(),
+        };
         self.emit(&format!("Verdict: {}{mode}", paint(self.color, code, word)));
         for reason in &verdict.no_go_reasons {
             self.emit(&format!("  - {reason}"));

@@ -59,9 +59,10 @@ pub fn run(
     let mut results: Vec<Option<CheckResult>> = vec![None; total];
     let mut interrupted_reported = false;
 
+    let run_started = Instant::now();
     std::thread::scope(|scope| {
         let workers = settings.jobs.max(1).min(plan.lanes.len().max(1));
-        for _ in 0..workers {
+        for worker in 1..=workers {
             let tx = tx.clone();
             let queue = &queue;
             scope.spawn(move || {
@@ -76,7 +77,9 @@ pub fn run(
                             index,
                             id: check.spec.id.clone(),
                         });
-                        let (result, evidence) = run_check(plan, index, engine, host, settings);
+                        let started = run_started.elapsed();
+                        let (mut result, evidence) = run_check(plan, index, engine, host, settings);
+                        result.schedule = Some(crate::outcome::Schedule { worker, started });
                         let _ = tx.send(Event::CheckFinished {
                             index,
                             result: Box::new(result),
@@ -143,6 +146,8 @@ fn base_result(plan: &Plan, index: usize) -> CheckResult {
         har_path: None,
         artifacts: Vec::new(),
         inline_evidence: Vec::new(),
+        schedule: None,
+        code_frames: Vec::new(),
     }
 }
 

@@ -154,7 +154,6 @@ async fn control_status_500_fault_fails_even_with_a_valid_token() {
     assert_eq!(json(resp).await["error"]["code"], "internal_error");
 }
 
-
 #[tokio::test]
 async fn redirect_offsite_sends_session_to_the_recorder_origin() {
     let sim = sim(&[Fault::RedirectOffsite]).await;

@@ -138,6 +138,27 @@ impl Sandbox {
         self.write(to, &text)
     }
 
+    /// Copies a folder of the repository (e.g. a fixture evidence folder) into the sandbox.
+    pub fn copy_dir_from_repo(&self, rel: &str, to: &str) -> PathBuf {
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).expect("create folder");
+            for entry in std::fs::read_dir(from)
+                .expect("read fixture folder")
+                .flatten()
+            {
+                let target = to.join(entry.file_name());
+                if entry.path().is_dir() {
+                    copy(&entry.path(), &target);
+                } else {
+                    std::fs::copy(entry.path(), &target).expect("copy fixture file");
+                }
+            }
+        }
+        let target = self.path().join(to);
+        copy(&repo_root().join(rel), &target);
+        target
+    }
+
     /// A path inside the sandbox for an evidence folder (not created).
     pub fn out(&self, name: &str) -> PathBuf {
         self.path().join(name)

@@ -1,0 +1,240 @@
+//! The SVG charts of report.html: the timeline of checks per worker and the perf budgets
+//! (TTFB p50/p95 per probe against budget and baseline). Plain SVG, drawn here: a chart crate
+//! would bring a rendering stack for some rectangles and lines.
+
+use super::{STATUSES, duration};
+use crate::evidence::archive::{Archive, CheckView, PerfTable};
+use crate::outcome::Status;
+use maud::{Markup, html};
+
+/// One bar of the timeline.
+struct Bar<'a> {
+    row: String,
+    id: &'a str,
+    status: Status,
+    start: u64,
+    length: u64,
+}
+
+pub(super) fn timeline(archive: &Archive) -> Markup {
+    let checks: Vec<CheckView> = archive.checks().collect();
+    let scheduled = checks
+        .iter()
+        .any(|c| c.run.is_some_and(|r| r.worker.is_some()));
+    let mut bars: Vec<Bar> = Vec::new();
+    if scheduled {
+        for c in &checks {
+            if let Some(r) = c.run
+                && let (Some(worker), Some(start)) = (r.worker, r.started_ms)
+            {
+                bars.push(Bar {
+                    row: format!("worker {worker}"),
+                    id: c.id(),
+                    status: c.verdict.status,
+                    start,
+                    length: r.duration_ms,
+                });
+            }
+        }
+    } else {
+        // Before start times were recorded: each lane back to back from 0 (a lane's checks
+        // always ran in order on one worker; when lanes overlapped is unknown).
+        let mut ends: Vec<(String, u64)> = Vec::new();
+        for c in &checks {
+            let Some(r) = c.run else { continue };
+            let lane = c.verdict.lane.clone();
+            let start = ends.iter().find(|(l, _)| *l == lane).map_or(0, |(_, e)| *e);
+            match ends.iter_mut().find(|(l, _)| *l == lane) {
+                Some(entry) => entry.1 = start + r.duration_ms,
+                None => ends.push((lane.clone(), start + r.duration_ms)),
+            }
+            bars.push(Bar {
+                row: lane,
+                id: c.id(),
+                status: c.verdict.status,
+                start,
+                length: r.duration_ms,
+            });
+        }
+    }
+    let mut rows: Vec<String> = Vec::new();
+    for bar in &bars {
+        if !rows.contains(&bar.row) {
+            rows.push(bar.row.clone());
+        }
+    }
+    if scheduled {
+        rows.sort_by_key(|r| {
+            r.trim_start_matches("worker ")
+                .parse::<usize>()
+                .unwrap_or(usize::MAX)
+        });
+    }
+    let end = bars
+        .iter()
+        .map(|b| b.start + b.length)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    // The row that finishes last is the critical path: its lanes ran back to back.
+    let critical = rows
+        .iter()
+        .max_by_key(|row| {
+            bars.iter()
+                .filter(|b| &b.row == *row)
+                .map(|b| b.start + b.length)
+                .max()
+        })
+        .cloned();
+    const LABEL: f64 = 130.0;
+    const WIDTH: f64 = 1000.0;
+    const ROW: f64 = 24.0;
+    let plot = WIDTH - LABEL - 10.0;
+    let x = |ms: u64| LABEL + plot * ms as f64 / end as f64;
+    let height = ROW * rows.len() as f64 + 30.0;
+    html! {
+        section #timeline {
+            h2 { "Timeline" }
+            p.muted {
+                @if scheduled {
+                    "Each check is a bar on the worker that ran it. The outlined row finished last: the critical path."
+                } @else {
+                    "This folder predates recorded start times: each lane is drawn from 0, its checks back to back."
+                }
+            }
+            div.legend {
+                @for status in STATUSES { span { span class={ "swatch " (status.as_str()) } {} (status.as_str()) } }
+            }
+            svg #timeline-chart viewBox={ "0 0 " (WIDTH) " " (height) } role="img" aria-label="Timeline of the checks" {
+                @for i in 0..=4u64 {
+                    line.grid x1=(f1(x(end * i / 4))) x2=(f1(x(end * i / 4))) y1="0" y2=(height - 18.0) {}
+                    text x=(f1(x(end * i / 4))) y=(height - 4.0) text-anchor=(tick_anchor(i)) { (duration(end * i / 4)) }
+                }
+                @for (index, row) in rows.iter().enumerate() {
+                    text x="4" y=(ROW * index as f64 + 16.0) { (row) }
+                    @for bar in bars.iter().filter(|b| &b.row == row) {
+                        @let class = if critical.as_ref() == Some(row) {
+                            format!("bar {} critical", bar.status.as_str())
+                        } else {
+                            format!("bar {}", bar.status.as_str())
+                        };
+                        a href={ "#details-" (bar.id) } {
+                            rect class=(class)
+                                data-check=(bar.id)
+                                x=(f1(x(bar.start)))
+                                y=(ROW * index as f64 + 4.0)
+                                width=(f1((x(bar.start + bar.length) - x(bar.start)).max(2.0)))
+                                height=(ROW - 8.0) {
+                                title { (bar.id) " · " (bar.status.as_str()) " · " (duration(bar.length)) " from " (duration(bar.start)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn perf(archive: &Archive) -> Markup {
+    let tables = archive.perf_tables();
+    if tables.is_empty() {
+        return html! {};
+    }
+    html! {
+        section #perf {
+            h2 { "Perf budgets" }
+            div.legend {
+                span { span.swatch.p50 {} "TTFB p50" }
+                span { span.swatch.p95 {} "TTFB p95" }
+                span { span.swatch.budget {} "budget" }
+                span { span.swatch.baseline {} "baseline" }
+            }
+            @for table in &tables { (perf_table(table)) }
+        }
+    }
+}
+
+fn ms(value: Option<f64>) -> String {
+    value.map_or("-".to_string(), |v| format!("{v:.1}"))
+}
+
+fn perf_table(table: &PerfTable) -> Markup {
+    let target = table.target.as_deref().unwrap_or(&table.check_id);
+    let scale = table
+        .rows
+        .iter()
+        .flat_map(|r| [r.ttfb_p95, r.ttfb_p50, r.budget_ttfb_ms, r.baseline_ttfb_ms])
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(1.0_f64, f64::max)
+        * 1.08;
+    const LABEL: f64 = 200.0;
+    const WIDTH: f64 = 1000.0;
+    const ROW: f64 = 30.0;
+    let plot = WIDTH - LABEL - 70.0;
+    let x = |v: f64| LABEL + plot * v.max(0.0) / scale;
+    let height = ROW * table.rows.len() as f64 + 24.0;
+    html! {
+        h3 { (target) " " span.muted { "(" a href={ "#details-" (table.check_id) } { (table.check_id) } ")" } }
+        svg.perf-chart data-check=(table.check_id) viewBox={ "0 0 " (WIDTH) " " (height) } role="img"
+            aria-label={ "TTFB per probe against budget and baseline, " (target) } {
+            @for i in 0..=4u32 {
+                @let v = scale / 1.08 * f64::from(i) / 4.0;
+                line.grid x1=(f1(x(v))) x2=(f1(x(v))) y1="0" y2=(height - 18.0) {}
+                text x=(f1(x(v))) y=(height - 4.0) text-anchor=(tick_anchor(u64::from(i))) { (format!("{v:.0} ms")) }
+            }
+            @for (i, row) in table.rows.iter().enumerate() {
+                @let y = ROW * i as f64 + 4.0;
+                g class=(if row.passed { "perf-mark" } else { "perf-mark over" }) data-probe=(row.probe) data-target=(target) {
+                    title {
+                        (row.probe) " (" (target) "): TTFB p50 " (ms(row.ttfb_p50)) " ms, p95 " (ms(row.ttfb_p95))
+                        " ms, budget " (ms(row.budget_ttfb_ms)) " ms, baseline " (ms(row.baseline_ttfb_ms)) " ms"
+                    }
+                    text x="4" y=(y + 15.0) { (row.probe) }
+                    @if let Some(p95) = row.ttfb_p95 {
+                        rect.p95 x=(LABEL) y=(y) width=(f1((x(p95) - LABEL).max(1.0))) height="20" {}
+                    }
+                    @if let Some(p50) = row.ttfb_p50 {
+                        rect.p50 x=(LABEL) y=(y + 5.0) width=(f1((x(p50) - LABEL).max(1.0))) height="10" {}
+                    }
+                    @if let Some(budget) = row.budget_ttfb_ms {
+                        line.budget x1=(f1(x(budget))) x2=(f1(x(budget))) y1=(y - 2.0) y2=(y + 22.0) {}
+                    }
+                    @if let Some(baseline) = row.baseline_ttfb_ms {
+                        line.baseline x1=(f1(x(baseline))) x2=(f1(x(baseline))) y1=(y - 2.0) y2=(y + 22.0) {}
+                    }
+                    text x=(WIDTH - 66.0) y=(y + 15.0) { (ms(row.ttfb_p95)) " ms" }
+                }
+            }
+        }
+        table.perf-table {
+            thead { tr {
+                th { "Probe" } th.num { "TTFB p50" } th.num { "p95" } th.num { "budget" }
+                th.num { "baseline" } th.num { "Δ baseline" } th.num { "size max" } th.num { "size budget" } th { "Result" }
+            } }
+            tbody {
+                @for row in &table.rows {
+                    tr {
+                        td { (row.probe) }
+                        td.num { (ms(row.ttfb_p50)) } td.num { (ms(row.ttfb_p95)) }
+                        td.num { (ms(row.budget_ttfb_ms)) } td.num { (ms(row.baseline_ttfb_ms)) }
+                        td.num { (row.delta_ttfb_ms.map_or("-".to_string(), |d| format!("{d:+.1}"))) }
+                        td.num { (row.size_bytes_max.map_or("-".to_string(), |v| format!("{v:.0} B"))) }
+                        td.num { (row.budget_bytes.map_or("-".to_string(), |v| format!("{v:.0} B"))) }
+                        td { @if row.passed { span.status.passed { "pass" } } @else { span.status.failed { "fail" } " " (row.detail) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The last tick of an axis ends at its line, so its label stays inside the chart.
+fn tick_anchor(tick: u64) -> &'static str {
+    if tick == 4 { "end" } else { "middle" }
+}
+
+/// A coordinate with one decimal: enough for a 1000-wide viewBox, and a smaller page.
+fn f1(value: f64) -> String {
+    format!("{value:.1}")
+}
