@@ -1,5 +1,7 @@
 //! One test per fixed bug, each named after the bug it guards: what went wrong, in the
-//! test's name, and the story in its doc comment. A new fix adds its test here.
+//! test's name, and the story in its doc comment. A new fix adds its test here. (The bugs the
+//! real upstream services exposed in the sim and the lanes, `bug_*`, live in fidelity.rs beside
+//! the sim helpers they share.)
 
 use crate::canaries::{CANARIES, canary};
 use crate::cheats::{cheat, try_cheat};
