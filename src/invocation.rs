@@ -4,6 +4,7 @@
 //! `oa-validate rerun` reads it back; [`Invocation::command_line`] renders it as the command
 //! that repeats the run. Secrets are never part of it: secret variables are listed by name.
 
+use crate::config::sim::shell_quote;
 use crate::config::{self, DeploymentConfig, EnvSnapshot, RunConfig, Target};
 use crate::cutover::CutoverPhase;
 use crate::report::RunMode;
@@ -258,16 +259,6 @@ impl Invocation {
             hasher.update(b"\n");
         }
         hex::encode(hasher.finalize())
-    }
-}
-
-/// A value as a POSIX shell word: as is when it is plain, else single-quoted.
-pub fn shell_quote(value: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@%+=,".contains(c);
-    if !value.is_empty() && value.chars().all(plain) {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', "'\\''"))
     }
 }
 

@@ -154,8 +154,9 @@ pub fn export_lines(exports: &[Export]) -> String {
     out
 }
 
-/// A value as a POSIX shell word: as is when it is plain, else single-quoted.
-fn shell_quote(value: &str) -> String {
+/// A value as a POSIX shell word: as is when it is plain, else single-quoted (the export lines
+/// here, and the command line that repeats a run, [`crate::invocation`]).
+pub fn shell_quote(value: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@%+=,".contains(c);
     if !value.is_empty() && value.chars().all(plain) {
         value.to_string()
