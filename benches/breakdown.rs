@@ -226,7 +226,8 @@ fn main() {
     )
     .expect("lane");
     let engine = oa_validate::engine::build();
-    let plan = oa_validate::plan::plan(&engine, &host, std::slice::from_ref(&lane))
+    let lane_file = oa_validate::config::LaneFile::Disk(lane.clone());
+    let plan = oa_validate::plan::plan(&engine, &host, std::slice::from_ref(&lane_file))
         .unwrap_or_else(|_| panic!("the lane plans"));
     let _ = std::fs::remove_file(&lane); // planned: compiled, read no more
     let settings = oa_validate::run::RunSettings {

@@ -457,7 +457,8 @@ impl Target for PlanTarget {
         }
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            oa_validate::plan::plan(&self.engine, &self.host, std::slice::from_ref(&path))
+            let lane = oa_validate::config::LaneFile::Disk(path.clone());
+            oa_validate::plan::plan(&self.engine, &self.host, std::slice::from_ref(&lane))
         }));
         let took = started.elapsed();
         self.slowest = self.slowest.max(took);

@@ -40,6 +40,22 @@ pub enum Command {
     Diff(DiffArgs),
     /// Re-run the failed and errored checks of an evidence folder into a new folder.
     Rerun(RerunArgs),
+    /// Write the matrix lock (every check's id, level, target and phases, every lane's
+    /// SHA-256) that `--gate` holds the matrix to.
+    Lock(LockArgs),
+    /// Install what the HTMX lanes and the sim need (Chromium, the htmx library) when missing.
+    Setup,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LockArgs {
+    /// The matrix folder to lock; its lock is DIR/matrix.lock [default: lanes, the source
+    /// tree's matrix, which the binary embeds when built].
+    #[arg(long = "lanes", value_name = "DIR", default_value = "lanes")]
+    pub lanes_dir: PathBuf,
+    /// Compare only: exit 1 naming each difference when the lock does not match; write nothing.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -115,9 +131,12 @@ pub struct DefsArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct LaneArgs {
-    /// Lane files or globs [default: lanes/*.rhai].
+    /// Lane files or globs [default: the built-in matrix].
     #[arg(value_name = "LANE")]
     pub lanes: Vec<String>,
+    /// A matrix folder: its *.rhai files instead of the built-in matrix.
+    #[arg(long = "lanes", value_name = "DIR")]
+    pub lanes_dir: Option<PathBuf>,
     /// Plan against the simulated targets instead of staging and prod.
     #[arg(long)]
     pub sim: bool,
@@ -143,9 +162,13 @@ pub struct SimArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct RunArgs {
-    /// Lane files or globs to run [default: lanes/*.rhai].
+    /// Lane files or globs to run [default: the built-in matrix].
     #[arg(value_name = "LANE")]
     pub lanes: Vec<String>,
+    /// A matrix folder: run its *.rhai files (and hold them to DIR/matrix.lock under --gate)
+    /// instead of the built-in matrix.
+    #[arg(long = "lanes", value_name = "DIR")]
+    pub lanes_dir: Option<PathBuf>,
     /// Run against an in-process simulated deployment (staging and prod instances).
     #[arg(long)]
     pub sim: bool,

@@ -20,13 +20,14 @@ pub fn render(diagnostic: &dyn Diagnostic, read: impl Fn(&str) -> Option<String>
     }
 }
 
-/// Every diagnostic as a code frame (sources read from disk), then a count line naming what
+/// Every diagnostic as a code frame (sources read with `read`), then a count line naming what
 /// happened because of them: `2 lane errors: nothing was run`.
-pub fn render_all(diagnostics: &[impl Diagnostic], consequence: &str) -> String {
-    let mut out: String = diagnostics
-        .iter()
-        .map(|d| render(d, |file| std::fs::read_to_string(file).ok()))
-        .collect();
+pub fn render_all(
+    diagnostics: &[impl Diagnostic],
+    consequence: &str,
+    read: impl Fn(&str) -> Option<String>,
+) -> String {
+    let mut out: String = diagnostics.iter().map(|d| render(d, &read)).collect();
     out.push_str(&format!(
         "{} lane error{}: {consequence}\n",
         diagnostics.len(),

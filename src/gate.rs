@@ -35,6 +35,10 @@ pub enum Refusal {
     /// The matrix has phase-dependent checks and `--phase` was not given: a gate decides one
     /// cutover phase, never the default.
     PhaseAmbiguous,
+    /// The matrix has no lock: a gate must know which matrix it runs.
+    NoLock { lock: String },
+    /// The planned matrix differs from its lock (one refusal per difference).
+    Unlocked { lock: String, difference: String },
     /// A required check is declared only under some value of a variable its lane read.
     HiddenToggle {
         check: String,
@@ -85,6 +89,14 @@ impl std::fmt::Display for Refusal {
                 }
                 Ok(())
             }
+            Refusal::NoLock { lock } => write!(
+                f,
+                "the matrix has no lock ({lock}): write one with `oa-validate lock`, review and commit it"
+            ),
+            Refusal::Unlocked { lock, difference } => write!(
+                f,
+                "the matrix differs from {lock}: {difference} (`oa-validate lock` re-locks it once reviewed)"
+            ),
             Refusal::HiddenToggle {
                 check,
                 lane,
@@ -128,6 +140,27 @@ pub fn refuse_ambiguous_phase(
     phase_dependent: bool,
 ) -> Option<Refusal> {
     (mode == Mode::Gate && !phase.explicit && phase_dependent).then_some(Refusal::PhaseAmbiguous)
+}
+
+/// What `--gate` refuses when the planned matrix is not the locked one: no lock, or each
+/// difference from it (a check missing, a level lowered, a lane changed without re-locking).
+/// Decided before any request.
+pub fn refuse_unlocked(matrix: &crate::lock::MatrixRecord) -> Vec<Refusal> {
+    use crate::lock::LockStatus;
+    match matrix.status {
+        LockStatus::Matches | LockStatus::NotCompared => Vec::new(),
+        LockStatus::Missing => vec![Refusal::NoLock {
+            lock: matrix.lock.clone(),
+        }],
+        LockStatus::Differs => matrix
+            .differences
+            .iter()
+            .map(|difference| Refusal::Unlocked {
+                lock: matrix.lock.clone(),
+                difference: difference.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// What `--gate` refuses once the plan is known: a toggle that would skip a required check,
@@ -332,8 +365,9 @@ mod tests {
     fn run_config(mode: Mode, baseline: Option<&'static str>, lanes: &[&str]) -> RunConfig {
         RunConfig {
             lanes: LaneSelection {
-                paths: Vec::new(),
+                files: Vec::new(),
                 full_matrix: lanes.is_empty(),
+                matrix: None,
                 named: lanes.iter().map(|l| l.to_string()).collect(),
             },
             phase: PhaseChoice::resolve(None),
@@ -533,6 +567,37 @@ mod tests {
         let rows = [(&ran, &passed), (&on_staging, &passed), (&ran, &skipped)];
         assert_eq!(production_mutations(rows, &targets(false)), ["ran"]);
         assert!(production_mutations(rows, &targets(true)).is_empty());
+    }
+
+    #[test]
+    fn a_matrix_without_its_lock_or_differing_from_it_is_refused() {
+        use crate::lock::{LockStatus, MatrixRecord};
+        let record = |status, differences: &[&str]| MatrixRecord {
+            lock: "lanes/matrix.lock (built in)".to_string(),
+            lock_sha256: None,
+            status,
+            differences: differences.iter().map(|d| d.to_string()).collect(),
+        };
+        assert_eq!(refuse_unlocked(&record(LockStatus::Matches, &[])), []);
+        assert_eq!(
+            refuse_unlocked(&record(LockStatus::Missing, &[]))[0].to_string(),
+            "the matrix has no lock (lanes/matrix.lock (built in)): write one with `oa-validate lock`, review and commit it"
+        );
+        let refusals: Vec<String> = refuse_unlocked(&record(
+            LockStatus::Differs,
+            &[
+                "check a is locked required but declared optional (a level lowered)",
+                "x",
+            ],
+        ))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            refusals[0],
+            "the matrix differs from lanes/matrix.lock (built in): check a is locked required but declared optional (a level lowered) (`oa-validate lock` re-locks it once reviewed)"
+        );
+        assert_eq!(refusals.len(), 2);
     }
 
     #[test]

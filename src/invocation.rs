@@ -33,8 +33,11 @@ pub struct Invocation {
     pub schema: String,
     /// Lane files in run order, as given (relative to the working directory of the run).
     pub lanes: Vec<LaneFile>,
-    /// True when no lane was named: the default matrix (`lanes/*.rhai`).
+    /// True when no lane was named: a whole matrix (the built-in one, or `lanes_dir`).
     pub full_matrix: bool,
+    /// `--lanes DIR` as given; `null`: the built-in matrix or named lane files.
+    #[serde(default)]
+    pub lanes_dir: Option<String>,
     /// `--check` filters; empty when every check of the lanes ran.
     pub checks: Vec<String>,
     pub mode: RunMode,
@@ -59,6 +62,10 @@ pub struct LaneFile {
     pub path: String,
     /// SHA-256 of the lane's source as it ran (lowercase hex).
     pub sha256: String,
+    /// The lane came from the matrix built into the binary (its `path` is where it was built
+    /// from), not from a file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub embedded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,12 +115,12 @@ pub fn source_digest(source: &str) -> String {
 impl Invocation {
     /// The record of a run about to start. `config` is the configuration as resolved from the
     /// command line and environment (for `--sim`, the environment before the sim's exports were
-    /// applied); `targets` are the run's targets; `lanes` are (display path, source) of the
-    /// planned lanes.
+    /// applied); `targets` are the run's targets; `lanes` are (display path, source, built in)
+    /// of the planned lanes.
     pub fn record<'a>(
         config: &RunConfig,
         targets: &[Target],
-        lanes: impl IntoIterator<Item = (&'a str, &'a str)>,
+        lanes: impl IntoIterator<Item = (&'a str, &'a str, bool)>,
     ) -> Invocation {
         let (env, sim_faults) = match &config.deployment {
             DeploymentConfig::Real(deployment) => (&deployment.env, None),
@@ -125,12 +132,17 @@ impl Invocation {
             schema: SCHEMA.to_string(),
             lanes: lanes
                 .into_iter()
-                .map(|(path, source)| LaneFile {
+                .map(|(path, source, embedded)| LaneFile {
                     path: path.to_string(),
                     sha256: source_digest(source),
+                    embedded,
                 })
                 .collect(),
             full_matrix: config.lanes.full_matrix,
+            lanes_dir: match &config.lanes.matrix {
+                Some(config::Matrix::Dir(dir)) => Some(dir.display().to_string()),
+                _ => None,
+            },
             checks: config.check_filter.clone(),
             mode: RunMode::from(config.mode),
             phase: config.phase.given(),
@@ -189,6 +201,22 @@ impl Invocation {
     /// The command (with its variables in front) that repeats this run, for a POSIX shell.
     /// Secrets are not in it: the variables named in `secrets_set` must be exported as before.
     pub fn command_line(&self) -> String {
+        self.words(self.mode, &self.checks, None).join(" ")
+    }
+
+    /// The command that repeats one check of this run, `lane` being its lane as displayed:
+    /// the same deployment (`--sim` and its faults, or the recorded targets), phase, options
+    /// and variables, with `--check ID` (a gate run's check repeats as a normal run: the gate
+    /// refuses filters). The check's lane is named when the run named lanes.
+    pub fn check_command(&self, id: &str, lane: &str) -> String {
+        let mode = match self.mode {
+            RunMode::Gate => RunMode::Normal,
+            other => other,
+        };
+        self.words(mode, &[id.to_string()], Some(lane)).join(" ")
+    }
+
+    fn words(&self, mode: RunMode, checks: &[String], only_lane: Option<&str>) -> Vec<String> {
         let defaults = EnvSnapshot::default();
         let mut words: Vec<String> = self
             .variables()
@@ -203,7 +231,7 @@ impl Invocation {
                 words.push(format!("--sim-fault {}", shell_quote(fault)));
             }
         }
-        match self.mode {
+        match mode {
             RunMode::Gate => words.push("--gate".to_string()),
             RunMode::Baseline => words.push("--baseline".to_string()),
             RunMode::Normal => {}
@@ -212,7 +240,9 @@ impl Invocation {
             words.push(format!("--phase {}", shell_quote(phase.name())));
         }
         let options = &self.options;
-        if options.jobs != 4 {
+        // One check runs on one worker: its command leaves `--jobs` out (and so stays the
+        // same whatever the run's `--jobs`: results.tsv does not depend on it).
+        if options.jobs != 4 && only_lane.is_none() {
             words.push(format!("--jobs {}", options.jobs));
         }
         if options.timeout != "1m" {
@@ -230,13 +260,22 @@ impl Invocation {
         if self.phase.is_some() && options.backup_max_age != "1day" {
             words.push(format!("--backup-max-age {}", options.backup_max_age));
         }
-        for id in &self.checks {
+        for id in checks {
             words.push(format!("--check {}", shell_quote(id)));
         }
-        if !self.full_matrix {
-            words.extend(self.lanes.iter().map(|lane| shell_quote(&lane.path)));
+        if let Some(dir) = &self.lanes_dir {
+            words.push(format!("--lanes {}", shell_quote(dir)));
+        } else if !self.full_matrix {
+            // A built-in lane (the phase's backup lane) comes along by itself.
+            words.extend(
+                self.lanes
+                    .iter()
+                    .filter(|lane| !lane.embedded)
+                    .filter(|lane| only_lane.is_none_or(|only| only == lane.path))
+                    .map(|lane| shell_quote(&lane.path)),
+            );
         }
-        words.join(" ")
+        words
     }
 
     /// What the verdict line of a re-run says after the verdict word.
@@ -310,8 +349,11 @@ mod tests {
         let env = EnvSnapshot::new(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         RunConfig {
             lanes: LaneSelection {
-                paths: vec![PathBuf::from("lanes/control.rhai")],
+                files: vec![crate::config::LaneFile::Disk(PathBuf::from(
+                    "lanes/control.rhai",
+                ))],
                 full_matrix: false,
+                matrix: None,
                 named: vec!["lanes/control.rhai".to_string()],
             },
             phase: PhaseChoice::resolve(None),
@@ -350,7 +392,7 @@ mod tests {
         let record = Invocation::record(
             &config,
             &staging(),
-            [("lanes/control.rhai", "required(\"a\", || {});")],
+            [("lanes/control.rhai", "required(\"a\", || {});", false)],
         );
         let text = serde_json::to_string(&record).expect("serializes");
         assert!(!text.contains("stg-token-123456789"), "{text}");
@@ -369,7 +411,7 @@ mod tests {
     fn the_command_line_repeats_the_run() {
         let mut config = config_with(&[("RUN_CROSS_SURFACE", "1")]);
         config.phase = PhaseChoice::resolve(Some(CutoverPhase::LegacyDeletion));
-        let record = Invocation::record(&config, &staging(), [("lanes/control.rhai", "")]);
+        let record = Invocation::record(&config, &staging(), [("lanes/control.rhai", "", false)]);
         assert_eq!(
             record.command_line(),
             "RUN_CROSS_SURFACE=1 STAGING_CONTROL_BASE_URL=https://staging.example.com \
@@ -390,7 +432,7 @@ mod tests {
         config.check_filter.clear();
         config.mode = Mode::Gate;
         config.jobs = 4;
-        let record = Invocation::record(&config, &staging(), [("lanes/control.rhai", "")]);
+        let record = Invocation::record(&config, &staging(), [("lanes/control.rhai", "", false)]);
         assert_eq!(record.targets[0].control_url, None);
         assert_eq!(
             record.command_line(),
@@ -405,7 +447,7 @@ mod tests {
     fn the_phase_is_recorded_by_name_and_reads_back() {
         let mut config = config_with(&[]);
         config.phase = PhaseChoice::resolve(Some(CutoverPhase::SpacetimeConvergence));
-        let record = Invocation::record(&config, &staging(), [("lanes/control.rhai", "")]);
+        let record = Invocation::record(&config, &staging(), [("lanes/control.rhai", "", false)]);
         let json = serde_json::to_value(&record).expect("serializes");
         assert_eq!(json["phase"], "spacetime-convergence");
         let back: Invocation = serde_json::from_value(json).expect("reads back");

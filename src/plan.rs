@@ -1,6 +1,7 @@
 //! Lane files → declared checks. Planning evaluates each lane's top level, which may only
 //! declare checks: every I/O primitive refuses to run here.
 
+use crate::config::LaneFile;
 use crate::engine::context::{self, CheckBody, Phase};
 use crate::engine::error::{self, ScriptError};
 use crate::engine::host::Host;
@@ -13,6 +14,9 @@ use std::time::Instant;
 
 /// A compiled lane file.
 pub struct Lane {
+    /// Where its source came from (a file, or the built-in matrix).
+    pub file: LaneFile,
+    /// The display name as a path (the gate's re-planning names lanes by it).
     pub path: PathBuf,
     /// The path as shown to users and in positions (as given on the command line).
     pub display: String,
@@ -51,12 +55,10 @@ impl Plan {
         self.checks.retain(|c| phase.includes(&c.spec.phases));
     }
 
-    /// Every source a position can point into: the lanes and the stdlib modules.
+    /// Every source a position can point into: the lanes, the modules they imported and the
+    /// stdlib modules.
     pub fn sources(&self) -> std::collections::HashMap<String, String> {
-        let mut map: std::collections::HashMap<String, String> = crate::engine::stdlib::MODULES
-            .iter()
-            .map(|(name, src)| (format!("stdlib/{name}.rhai"), src.to_string()))
-            .collect();
+        let mut map = crate::engine::sources::snapshot();
         for lane in &self.lanes {
             map.insert(lane.display.clone(), lane.source.clone());
         }
@@ -104,13 +106,13 @@ pub fn display_path(path: &Path) -> String {
 }
 
 /// Compiles and plans every lane. All errors are collected, so one run reports them all.
-pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan, Vec<PlanError>> {
+pub fn plan(engine: &Engine, host: &Arc<Host>, files: &[LaneFile]) -> Result<Plan, Vec<PlanError>> {
     let mut lanes = Vec::new();
     let mut checks: Vec<PlannedCheck> = Vec::new();
     let mut errors = Vec::new();
-    for path in paths {
-        let display = display_path(path);
-        let source = match std::fs::read_to_string(path) {
+    for file in files {
+        let display = file.display();
+        let source = match file.read() {
             Ok(s) => s,
             Err(e) => {
                 errors.push(PlanError::Read {
@@ -120,6 +122,13 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
                 continue;
             }
         };
+        // Recorded before compiling: an error's code frame reads it from here, never from a
+        // file of the same name in the working directory.
+        let origin = match file {
+            LaneFile::Disk(path) => crate::engine::sources::Origin::Disk(path.clone()),
+            LaneFile::Embedded(name) => crate::engine::sources::Origin::Matrix(name),
+        };
+        crate::engine::sources::register(&display, origin, &source);
         let mut ast = match engine.compile(&source) {
             Ok(ast) => ast,
             Err(e) => {
@@ -197,7 +206,8 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
             });
         }
         lanes.push(Lane {
-            path: path.clone(),
+            file: file.clone(),
+            path: PathBuf::from(&display),
             display,
             source,
             ast: Arc::new(ast),

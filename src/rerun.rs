@@ -73,8 +73,17 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         );
     }
     for lane in &invocation.lanes {
-        let now = std::fs::read_to_string(&lane.path).map(|s| source_digest(&s));
-        if now.as_deref().ok() != Some(lane.sha256.as_str()) {
+        let now = if lane.embedded {
+            lane.path
+                .strip_prefix("lanes/")
+                .and_then(crate::embedded::matrix_file)
+                .map(source_digest)
+        } else {
+            std::fs::read_to_string(&lane.path)
+                .ok()
+                .map(|s| source_digest(&s))
+        };
+        if now.as_deref() != Some(lane.sha256.as_str()) {
             eprintln!(
                 "note: {} changed since {} ran",
                 lane.path,
@@ -98,8 +107,21 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         }
     }
     let options = &invocation.options;
+    // A whole matrix is named as it was (the built-in one, or --lanes DIR); named lane files
+    // as they were, less the built-in lane the phase brings along by itself.
+    let lanes = if invocation.full_matrix {
+        Vec::new()
+    } else {
+        invocation
+            .lanes
+            .iter()
+            .filter(|l| !l.embedded)
+            .map(|l| l.path.clone())
+            .collect()
+    };
     let run = RunArgs {
-        lanes: invocation.lanes.iter().map(|l| l.path.clone()).collect(),
+        lanes,
+        lanes_dir: invocation.lanes_dir.as_ref().map(PathBuf::from),
         sim: invocation.sim.is_some(),
         sim_faults: invocation
             .sim

@@ -2,13 +2,13 @@
 //! lanes with it (plan errors printed as code frames).
 
 use super::deploy;
+use crate::config::LaneFile;
 use crate::config::{Deployment, PlanConfig, PrimitiveSettings, UsageError};
 use crate::diagnostic;
 use crate::engine::host::Host;
 use crate::exit_code;
 use crate::plan::{self, Plan};
 use crate::redact::Redactor;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The host of `deployment`, with a redactor that also guards the reports' own text.
@@ -23,9 +23,9 @@ pub fn build(
 }
 
 /// Plans `lanes`; on errors prints them (code frames, redacted) and returns exit code 3.
-pub fn plan(engine: &rhai::Engine, host: &Arc<Host>, lanes: &[PathBuf]) -> Result<Plan, i32> {
+pub fn plan(engine: &rhai::Engine, host: &Arc<Host>, lanes: &[LaneFile]) -> Result<Plan, i32> {
     plan::plan(engine, host, lanes).map_err(|errors| {
-        let text = diagnostic::render_all(&errors, "nothing was run");
+        let text = diagnostic::render_all(&errors, "nothing was run", crate::engine::sources::read);
         eprint!("{}", host.services.redactor.redact(&text));
         exit_code::LANE_ERROR
     })
@@ -40,7 +40,7 @@ pub fn plan_only(
 ) -> Result<(Arc<Host>, Result<Plan, i32>), UsageError> {
     let (deployment, _sim) = deploy::start(runtime, config.deployment)?;
     let host = build(runtime, deployment, config.settings)?;
-    let mut plan = plan(&crate::engine::build(), &host, &config.lanes);
+    let mut plan = plan(&crate::engine::build(), &host, &config.lanes.files);
     if let Ok(plan) = &mut plan {
         plan.retain_phase(config.phase.phase);
     }

@@ -7,10 +7,12 @@ mod deploy;
 mod diff;
 mod host;
 mod list;
+mod lock;
 mod repl;
 mod report;
 mod rerun;
 mod run;
+mod setup;
 mod signal;
 mod sim;
 
@@ -46,6 +48,8 @@ pub fn main(cli: Cli) -> i32 {
         CommandConfig::Report(c) => report::report(&c),
         CommandConfig::Diff(c) => diff::diff(&c),
         CommandConfig::Rerun(c) => rerun::rerun(&runtime, c, style),
+        CommandConfig::Lock(c) => lock::lock(&runtime, c),
+        CommandConfig::Setup(env) => setup::setup(&env),
     };
     result.unwrap_or_else(|e| usage_error(&e))
 }

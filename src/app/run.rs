@@ -31,7 +31,7 @@ pub fn run(
     let host = host::build(runtime, deployment, config.settings.clone())?;
     let redactor = host.services.redactor.clone();
     let engine = engine::build();
-    let mut plan = match host::plan(&engine, &host, &config.lanes.paths) {
+    let mut plan = match host::plan(&engine, &host, &config.lanes.files) {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
@@ -41,13 +41,16 @@ pub fn run(
         eprintln!("error: --gate: {refusal}");
         return Ok(exit_code::USAGE);
     }
+    // The matrix's identity, before `--check` narrows the plan: the gate holds it to its lock.
+    let matrix = crate::lock::record(&config.lanes, &plan, config.phase.phase)?;
     select_checks(&mut plan, config.phase.phase, &config.check_filter)?;
     if plan.checks.is_empty() {
         eprintln!("error: no checks selected");
         return Ok(exit_code::NO_CHECKS);
     }
     if config.mode == Mode::Gate {
-        let refusals = gate_refusals(&engine, &host, &plan, config.phase.phase);
+        let mut refusals = gate::refuse_unlocked(&matrix);
+        refusals.extend(gate_refusals(&engine, &host, &plan, config.phase.phase));
         if !refusals.is_empty() {
             for r in &refusals {
                 eprintln!("error: --gate: {r}");
@@ -56,12 +59,20 @@ pub fn run(
         }
     }
 
+    if config.mode != Mode::Gate && matrix.status == crate::lock::LockStatus::Differs {
+        eprintln!(
+            "warning: the matrix differs from {} ({} difference(s)); a gate run would refuse it",
+            matrix.lock,
+            matrix.differences.len()
+        );
+    }
+
     let mut invocation = Invocation::record(
         &config,
         &host.targets,
         plan.lanes
             .iter()
-            .map(|l| (l.display.as_str(), l.source.as_str())),
+            .map(|l| (l.display.as_str(), l.source.as_str(), l.file.is_embedded())),
     );
     invocation.rerun_of = rerun_of;
 
@@ -97,6 +108,10 @@ pub fn run(
         }
     });
     report::code_frames::fill(&mut outcome.results, &plan.sources());
+    // What repeats each check: this run's deployment, phase and options, narrowed to it.
+    for result in &mut outcome.results {
+        result.command = invocation.check_command(&result.id, &result.lane);
+    }
     let verdict = verdict::decide(&outcome.results, outcome.interrupted);
     let production_mutations = gate::production_mutations(
         plan.checks.iter().map(|c| &c.spec).zip(&outcome.results),
@@ -111,7 +126,9 @@ pub fn run(
         started_at: &started_at,
         finished_at: &finished_at,
         duration_ms: started.elapsed().as_millis() as u64,
-        tool_version: env!("CARGO_PKG_VERSION"),
+        tool_version: crate::embedded::VERSION,
+        tool_commit: crate::embedded::commit(),
+        matrix: &matrix,
         mode: RunMode::from(config.mode),
         interrupted: outcome.interrupted,
         simulated,
@@ -137,6 +154,11 @@ pub fn run(
     }
     let out_display = config.out_dir.display().to_string();
     terminal.production_mutations(&production_mutations);
+    terminal.set_identity(format!(
+        "Matrix: {} · {}",
+        matrix.line(),
+        crate::embedded::tool_identity()
+    ));
     terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
     crate::ci::report(&host.env, &redactor, &outcome.results, &plan, &summary_md);
     Ok(gate::exit_code(
@@ -217,7 +239,8 @@ fn gate_refusals(
         phase,
         |lane, env| {
             let variant = Arc::new(host.with_env(env));
-            crate::plan::plan(engine, &variant, &[lane.to_path_buf()])
+            let file = plan.lanes.iter().find(|l| l.path == lane)?.file.clone();
+            crate::plan::plan(engine, &variant, &[file])
                 .ok()
                 .map(|p| p.checks.into_iter().map(|c| c.spec).collect())
         },

@@ -1,31 +1,187 @@
-//! Which lane files a command plans: the files or globs named, else every `lanes/*.rhai`.
+//! Which lane files a command plans: the files or globs named, else a whole matrix — the one
+//! built into the binary, or the `*.rhai` files of `--lanes DIR` — wherever the command runs.
 
 use super::UsageError;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The directory and pattern of the default lane set.
-pub const DEFAULT_LANES: &str = "lanes/*.rhai";
+/// How the default lane set is named in messages.
+pub const DEFAULT_LANES: &str = "the built-in matrix (lanes/*.rhai)";
+
+/// Where a lane's source comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LaneFile {
+    /// A file on disk, as named (or found in `--lanes DIR`).
+    Disk(PathBuf),
+    /// A lane of the matrix built into the binary, by its path relative to `lanes/`.
+    Embedded(&'static str),
+}
+
+impl LaneFile {
+    /// The name positions and reports use: the path as given, or `lanes/<name>` for a
+    /// built-in lane (the file it was built from).
+    pub fn display(&self) -> String {
+        match self {
+            LaneFile::Disk(path) => path.to_string_lossy().replace('\\', "/"),
+            LaneFile::Embedded(name) => format!("lanes/{name}"),
+        }
+    }
+
+    /// The lane's source.
+    pub fn read(&self) -> std::io::Result<String> {
+        match self {
+            LaneFile::Disk(path) => std::fs::read_to_string(path),
+            LaneFile::Embedded(name) => crate::embedded::matrix_file(name)
+                .map(str::to_string)
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, LaneFile::Embedded(_))
+    }
+}
+
+/// A whole matrix: the lanes a gate runs and a lock describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matrix {
+    /// The matrix built into the binary (the source tree's `lanes/` when it was built).
+    BuiltIn,
+    /// The `*.rhai` files of `--lanes DIR`.
+    Dir(PathBuf),
+}
+
+/// The name of a matrix's lock file, in its folder.
+pub const LOCK_FILE: &str = "matrix.lock";
+
+impl Matrix {
+    /// Its lane files, sorted by name.
+    pub fn lanes(&self) -> Result<Vec<LaneFile>, UsageError> {
+        match self {
+            Matrix::BuiltIn => Ok(crate::embedded::matrix_lanes()
+                .map(|(name, _)| LaneFile::Embedded(name))
+                .collect()),
+            Matrix::Dir(dir) => {
+                let entries = std::fs::read_dir(dir)
+                    .map_err(|e| UsageError(format!("--lanes {}: {e}", dir.display())))?;
+                let mut lanes: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "rhai"))
+                    .collect();
+                lanes.sort();
+                if lanes.is_empty() {
+                    return Err(UsageError(format!(
+                        "--lanes {}: no *.rhai lane files in it",
+                        dir.display()
+                    )));
+                }
+                Ok(lanes.into_iter().map(LaneFile::Disk).collect())
+            }
+        }
+    }
+
+    /// Every `.rhai` file of the matrix (lanes and the modules beside them, recursively):
+    /// (path relative to the matrix folder, source), sorted. The lock records their digests.
+    pub fn files(&self) -> Result<Vec<(String, String)>, UsageError> {
+        match self {
+            Matrix::BuiltIn => Ok(crate::embedded::matrix_files()
+                .iter()
+                .map(|(name, source)| (name.to_string(), source.to_string()))
+                .collect()),
+            Matrix::Dir(dir) => {
+                let mut files = Vec::new();
+                collect_rhai(dir, dir, &mut files)
+                    .map_err(|e| UsageError(format!("--lanes {}: {e}", dir.display())))?;
+                files.sort();
+                Ok(files)
+            }
+        }
+    }
+
+    /// The committed lock: its text, or `None` when there is none.
+    pub fn lock_text(&self) -> Result<Option<String>, UsageError> {
+        match self {
+            Matrix::BuiltIn => Ok(crate::embedded::matrix_lock().map(str::to_string)),
+            Matrix::Dir(dir) => match std::fs::read_to_string(dir.join(LOCK_FILE)) {
+                Ok(text) => Ok(Some(text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(UsageError(format!(
+                    "cannot read {}: {e}",
+                    dir.join(LOCK_FILE).display()
+                ))),
+            },
+        }
+    }
+
+    /// How messages name the lock: `lanes/matrix.lock (built in)` or `DIR/matrix.lock`.
+    pub fn lock_name(&self) -> String {
+        match self {
+            Matrix::BuiltIn => format!("lanes/{LOCK_FILE} (built in)"),
+            Matrix::Dir(dir) => dir.join(LOCK_FILE).to_string_lossy().into_owned(),
+        }
+    }
+}
+
+fn collect_rhai(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_rhai(root, &path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rhai") {
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((relative, std::fs::read_to_string(&path)?));
+        }
+    }
+    Ok(())
+}
 
 /// The lane files of a command, in order, without duplicates.
 #[derive(Debug, Clone)]
 pub struct LaneSelection {
-    pub paths: Vec<PathBuf>,
-    /// True when the lanes are the default full set ([`DEFAULT_LANES`]).
+    pub files: Vec<LaneFile>,
+    /// True when the lanes are a whole matrix (no lane file was named).
     pub full_matrix: bool,
+    /// That matrix: the built-in one, or `--lanes DIR`.
+    pub matrix: Option<Matrix>,
     /// The arguments as given (the gate names them when it refuses a subset).
     pub named: Vec<String>,
 }
 
-/// Expands lane arguments (files or globs); the default is every `lanes/*.rhai`, sorted.
-pub fn resolve_lanes(args: &[String]) -> Result<LaneSelection, UsageError> {
-    let full_matrix = args.is_empty();
-    let patterns: Vec<String> = if full_matrix {
-        vec![DEFAULT_LANES.to_string()]
-    } else {
-        args.to_vec()
-    };
+/// Resolves lane arguments (files or globs) and `--lanes DIR`; with neither, the built-in
+/// matrix.
+pub fn resolve_lanes(
+    args: &[String],
+    lanes_dir: Option<&Path>,
+) -> Result<LaneSelection, UsageError> {
+    if let Some(dir) = lanes_dir {
+        if !args.is_empty() {
+            return Err(UsageError(format!(
+                "--lanes {} names a whole matrix: name lane files or --lanes, not both",
+                dir.display()
+            )));
+        }
+        let matrix = Matrix::Dir(dir.to_path_buf());
+        return Ok(LaneSelection {
+            files: matrix.lanes()?,
+            full_matrix: true,
+            matrix: Some(matrix),
+            named: Vec::new(),
+        });
+    }
+    if args.is_empty() {
+        return Ok(LaneSelection {
+            files: Matrix::BuiltIn.lanes()?,
+            full_matrix: true,
+            matrix: Some(Matrix::BuiltIn),
+            named: Vec::new(),
+        });
+    }
     let mut lanes = Vec::new();
-    for pattern in &patterns {
+    for pattern in args {
         let is_glob = pattern.contains(['*', '?', '[']);
         if !is_glob {
             let path = PathBuf::from(pattern);
@@ -42,17 +198,16 @@ pub fn resolve_lanes(args: &[String]) -> Result<LaneSelection, UsageError> {
             .collect();
         matched.sort();
         if matched.is_empty() {
-            return Err(UsageError(format!(
-                "no lane files match {pattern:?} (run from the repository root, or name lane files)"
-            )));
+            return Err(UsageError(format!("no lane files match {pattern:?}")));
         }
         lanes.extend(matched);
     }
     let mut seen = std::collections::HashSet::new();
     lanes.retain(|p| seen.insert(p.clone()));
     Ok(LaneSelection {
-        paths: lanes,
-        full_matrix,
+        files: lanes.into_iter().map(LaneFile::Disk).collect(),
+        full_matrix: false,
+        matrix: None,
         named: args.to_vec(),
     })
 }

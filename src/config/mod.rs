@@ -14,12 +14,12 @@ pub use env::{
     is_secret_name, parse_toggle,
 };
 pub use folders::{DiffConfig, ReportConfig, RerunConfig};
-pub use lanes::{DEFAULT_LANES, LaneSelection};
+pub use lanes::{DEFAULT_LANES, LaneFile, LaneSelection, Matrix};
 pub use phase::PhaseChoice;
 pub use sim::SimSettings;
 pub use target::Target;
 
-use crate::cli::{Cli, Command, DefsArgs, LaneArgs, ReplArgs, RunArgs, SimArgs};
+use crate::cli::{Cli, Command, DefsArgs, LaneArgs, LockArgs, ReplArgs, RunArgs, SimArgs};
 use crate::cutover::CutoverPhase;
 use crate::sim::SimEra;
 use std::path::PathBuf;
@@ -59,6 +59,8 @@ pub enum CommandConfig {
     Report(ReportConfig),
     Diff(DiffConfig),
     Rerun(RerunConfig),
+    Lock(LockConfig),
+    Setup(EnvSnapshot),
 }
 
 /// Colour and progress bar: only on a terminal, and not under `NO_COLOR` / `CI`.
@@ -209,10 +211,10 @@ pub struct RunConfig {
     pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// `list` and `check`: plan lanes, run nothing.
+/// `list`, `check` and `lock`: plan lanes, run nothing.
 #[derive(Debug)]
 pub struct PlanConfig {
-    pub lanes: Vec<PathBuf>,
+    pub lanes: LaneSelection,
     /// The cutover phase whose checks are shown.
     pub phase: PhaseChoice,
     pub deployment: DeploymentConfig,
@@ -237,6 +239,15 @@ pub struct ReplConfig {
     pub target: String,
     /// The history file (`None` with `--no-history` or without a home).
     pub history: Option<PathBuf>,
+}
+
+/// `lock`: write (or compare) the lock of a matrix folder.
+#[derive(Debug)]
+pub struct LockConfig {
+    pub matrix: Matrix,
+    /// Compare only (`--check`): write nothing.
+    pub check_only: bool,
+    pub env: EnvSnapshot,
 }
 
 /// `defs`: write the editor definitions.
@@ -265,6 +276,12 @@ pub fn resolve(
         Some(Command::Report(args)) => CommandConfig::Report(folders::resolve_report(args, &env)),
         Some(Command::Diff(args)) => CommandConfig::Diff(folders::resolve_diff(args, &env)?),
         Some(Command::Rerun(args)) => CommandConfig::Rerun(folders::resolve_rerun(args, env, now)),
+        Some(Command::Lock(LockArgs { lanes_dir, check })) => CommandConfig::Lock(LockConfig {
+            matrix: Matrix::Dir(lanes_dir),
+            check_only: check,
+            env,
+        }),
+        Some(Command::Setup) => CommandConfig::Setup(env),
     };
     let progress = match &command {
         CommandConfig::Run(_) => style.progress && !cli.run.no_progress,
@@ -290,7 +307,8 @@ fn terminal_style(env: &EnvSnapshot) -> TerminalStyle {
 }
 
 fn resolve_plan(args: &LaneArgs, env: EnvSnapshot) -> Result<PlanConfig, UsageError> {
-    let lanes = lanes::resolve_lanes(&args.lanes)?.paths;
+    let mut lanes = lanes::resolve_lanes(&args.lanes, args.lanes_dir.as_deref())?;
+    phase::add_phase_lanes(args.phase, &mut lanes);
     let phase = PhaseChoice::resolve(args.phase);
     let sim = args.sim.then(|| SimSettings {
         faults: Vec::new(),
@@ -370,8 +388,8 @@ pub fn resolve_run(
     env: EnvSnapshot,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<RunConfig, UsageError> {
-    let mut lanes = lanes::resolve_lanes(&args.lanes)?;
-    phase::add_phase_lanes(args.phase, &mut lanes)?;
+    let mut lanes = lanes::resolve_lanes(&args.lanes, args.lanes_dir.as_deref())?;
+    phase::add_phase_lanes(args.phase, &mut lanes);
     let phase = PhaseChoice::resolve(args.phase);
     let backup_max_age = humantime::parse_duration(&args.backup_max_age)
         .map_err(|e| UsageError(format!("--backup-max-age {:?}: {e}", args.backup_max_age)))?;

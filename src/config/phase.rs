@@ -1,17 +1,15 @@
 //! Cutover phases (`--phase`), resolved once: the phase a command is for (given, or the
 //! documented default), the lanes it brings along and the sim era that serves it.
 
-use super::UsageError;
-use super::lanes::LaneSelection;
+use super::lanes::{LaneFile, LaneSelection};
 use crate::cutover::CutoverPhase;
 use crate::sim::SimEra;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// The phase that needs fresh Laravel DB backup evidence (policy 4).
 pub const PHASE_LEGACY_DELETION: &str = "legacy-deletion";
-/// The lane holding the policy 4 check, added to any run in that phase.
-pub const LEGACY_BACKUP_LANE: &str = "lanes/legacy_backup.rhai";
+/// The lane holding the policy 4 check (in the built-in matrix), added to any run in that phase.
+pub const LEGACY_BACKUP_LANE: &str = "legacy_backup.rhai";
 /// Oldest Laravel DB backup evidence accepted by default (`--backup-max-age`).
 pub const DEFAULT_BACKUP_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
@@ -55,28 +53,18 @@ impl PhaseChoice {
 }
 
 /// Adds the lanes `phase` needs to `lanes`: policy 4 holds whatever lanes were named, so the
-/// legacy-deletion phase brings its check along.
-pub fn add_phase_lanes(
-    phase: Option<CutoverPhase>,
-    lanes: &mut LaneSelection,
-) -> Result<(), UsageError> {
+/// legacy-deletion phase brings its check along (the built-in lane, unless the lanes hold one).
+pub fn add_phase_lanes(phase: Option<CutoverPhase>, lanes: &mut LaneSelection) {
     if phase != Some(CutoverPhase::LegacyDeletion) {
-        return Ok(());
-    }
-    let lane = PathBuf::from(LEGACY_BACKUP_LANE);
-    if !lane.is_file() {
-        return Err(UsageError(format!(
-            "--phase {PHASE_LEGACY_DELETION} needs {LEGACY_BACKUP_LANE} (run from the repository root)"
-        )));
+        return;
     }
     if !lanes
-        .paths
+        .files
         .iter()
-        .any(|l| l.ends_with("legacy_backup.rhai"))
+        .any(|l| l.display().ends_with(LEGACY_BACKUP_LANE))
     {
-        lanes.paths.push(lane);
+        lanes.files.push(LaneFile::Embedded(LEGACY_BACKUP_LANE));
     }
-    Ok(())
 }
 
 #[cfg(test)]

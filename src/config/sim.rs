@@ -5,7 +5,6 @@
 use super::{EnvSnapshot, REPO_ROOT_VAR, UsageError};
 use crate::sim::{
     Fault, GMAIL_ACCOUNT_VAR, GcpNames, SIM_GMAIL_ACCOUNT, Sim, SimConfig, SimEra, TEST_AGENT_ID,
-    fixture_workspace,
 };
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -47,6 +46,7 @@ impl SimSettings {
                 runtime_service: name("RUNTIME_SERVICE", defaults.runtime_service),
                 migrate_job: name("MIGRATE_JOB", defaults.migrate_job),
             },
+            htmx_library: crate::setup::htmx_library(env),
         }
     }
 }
@@ -112,11 +112,18 @@ pub fn exports(sim: &Sim, env: &EnvSnapshot) -> Vec<Export> {
     out.push(variable("OA_LOGGING_ENDPOINT", &sim.logging_url));
     out.push(variable("OA_GOOGLE_ACCESS_TOKEN", &sim.google_token));
     out.push(variable("OA_TEST_AGENT_ID", TEST_AGENT_ID));
-    // Local lanes (cargo tests, scripts) run against the fixture workspace unless told otherwise.
+    // Local lanes (cargo tests, scripts) run against the fixture workspace (written out to the
+    // per-user cache) unless told otherwise; without a cache folder they skip, naming the variable.
     let repo_root = env
         .get_nonempty(REPO_ROOT_VAR)
         .map(str::to_string)
-        .or_else(|| fixture_workspace().map(|p| p.display().to_string()));
+        .or_else(|| match crate::setup::fixture_workspace(env) {
+            Ok(root) => Some(root.display().to_string()),
+            Err(e) => {
+                tracing::warn!("the fixture workspace cannot be written: {e}");
+                None
+            }
+        });
     if let Some(root) = repo_root {
         out.push(variable(REPO_ROOT_VAR, &root));
     }

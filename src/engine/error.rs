@@ -76,11 +76,8 @@ pub fn from_eval(err: &EvalAltResult) -> ScriptError {
 
 /// The file an import path refers to: stdlib modules live under `stdlib/`.
 fn module_file(name: &str) -> String {
-    if crate::engine::stdlib::MODULES
-        .iter()
-        .any(|(m, _)| *m == name)
-    {
-        format!("stdlib/{name}.rhai")
+    if crate::engine::stdlib::modules().any(|(m, _)| m == name) {
+        crate::engine::stdlib::display_path(name)
     } else {
         name.to_string()
     }

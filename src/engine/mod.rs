@@ -5,6 +5,8 @@ pub mod builtins;
 pub mod context;
 pub mod error;
 pub mod host;
+pub mod modules;
+pub mod sources;
 pub mod stdlib;
 pub mod stop;
 
@@ -69,7 +71,7 @@ pub fn build() -> Engine {
     crate::api::register(&mut engine);
     let mut resolvers = ModuleResolversCollection::new();
     resolvers.push(stdlib::StdlibResolver::default());
-    resolvers.push(builtins::GuardedFileResolver::new());
+    resolvers.push(modules::LaneModuleResolver::default());
     engine.set_module_resolver(resolvers);
     engine
 }

@@ -1,22 +1,22 @@
-//! The Rhai modules under `stdlib/`, compiled into the binary so lanes can
-//! `import "control" as control;` wherever oa-validate is installed.
+//! The Rhai modules under `stdlib/`, compiled into the binary (see [`crate::embedded`]) so
+//! lanes can `import "control" as control;` wherever oa-validate is installed.
 
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
 use std::collections::HashMap;
 
-/// (import path, source) of every stdlib module.
-pub const MODULES: &[(&str, &str)] = &[
-    ("control", include_str!("../../stdlib/control.rhai")),
-    ("htmx", include_str!("../../stdlib/htmx.rhai")),
-    ("gmail", include_str!("../../stdlib/gmail.rhai")),
-    ("stats", include_str!("../../stdlib/stats.rhai")),
-    ("runtime", include_str!("../../stdlib/runtime.rhai")),
-    ("canary", include_str!("../../stdlib/canary.rhai")),
-];
+/// (import path, source) of every stdlib module: every `stdlib/*.rhai` of the source tree.
+pub fn modules() -> impl Iterator<Item = (&'static str, &'static str)> {
+    crate::embedded::stdlib_modules()
+}
+
+/// The file a stdlib module is shown as in positions: `stdlib/<name>.rhai`.
+pub fn display_path(name: &str) -> String {
+    format!("stdlib/{name}.rhai")
+}
 
 /// Compiles one embedded module with `engine` (which must already have the primitives).
 pub fn compile(engine: &Engine, name: &str, source: &str) -> Result<Module, String> {
-    let file = format!("stdlib/{name}.rhai");
+    let file = display_path(name);
     let mut ast = engine.compile(source).map_err(|e| format!("{file}: {e}"))?;
     ast.set_source(file.clone());
     Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(|e| format!("{file}: {e}"))
@@ -39,7 +39,7 @@ impl ModuleResolver for StdlibResolver {
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        let Some((name, source)) = MODULES.iter().find(|(name, _)| *name == path) else {
+        let Some((name, source)) = modules().find(|(name, _)| *name == path) else {
             // Not ours: the next resolver (lane files) is asked.
             return Err(Box::new(EvalAltResult::ErrorModuleNotFound(
                 path.into(),
@@ -69,7 +69,7 @@ mod tests {
     #[test]
     fn every_stdlib_module_compiles() {
         let engine = crate::engine::build();
-        for (name, source) in super::MODULES {
+        for (name, source) in super::modules() {
             if let Err(e) = super::compile(&engine, name, source) {
                 panic!("{e}");
             }

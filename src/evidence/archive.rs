@@ -5,7 +5,7 @@
 use crate::invocation::Invocation;
 use crate::outcome::{Failure, Level, Status};
 use crate::report::RunMode;
-use crate::report::json::{SCHEMA, SCHEMA_V1};
+use crate::report::json::{SCHEMA, SCHEMA_V1, SCHEMA_V2};
 use crate::verdict::{Counts, Decision};
 use serde::Deserialize;
 use std::path::{Component, Path, PathBuf};
@@ -64,9 +64,15 @@ pub struct RunDoc {
     pub finished_at: String,
     pub duration_ms: u64,
     pub tool_version: String,
+    /// Since v3.
+    #[serde(default)]
+    pub tool_commit: Option<String>,
     pub jobs: usize,
     pub simulated: bool,
     pub lanes: Vec<String>,
+    /// Since v3: the matrix's lock and whether the run matched it.
+    #[serde(default)]
+    pub matrix: Option<crate::lock::MatrixRecord>,
     pub environment: serde_json::Map<String, serde_json::Value>,
     /// Since v2.
     #[serde(default)]
@@ -172,11 +178,11 @@ impl Archive {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        if summary.schema != SCHEMA && summary.schema != SCHEMA_V1 {
+        if ![SCHEMA, SCHEMA_V2, SCHEMA_V1].contains(&summary.schema.as_str()) {
             return Err(ArchiveError::Summary {
                 path,
                 message: format!(
-                    "schema {:?} (this version reads {SCHEMA_V1} and {SCHEMA})",
+                    "schema {:?} (this version reads {SCHEMA_V1}, {SCHEMA_V2} and {SCHEMA})",
                     summary.schema
                 ),
             });

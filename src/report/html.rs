@@ -192,7 +192,10 @@ fn header(archive: &Archive) -> Markup {
                 dt { "Phase" } dd #phase { (verdict.phase.as_deref().unwrap_or("none")) }
                 dt { "Targets" } dd #targets { (targets(archive)) }
                 dt { "Matrix" } dd #matrix-identity { (matrix_identity(archive)) }
-                dt { "Tool version" } dd #tool-version { "oa-validate " (run.tool_version) }
+                dt { "Tool version" } dd #tool-version {
+                    "oa-validate " (run.tool_version)
+                    @if let Some(commit) = &run.tool_commit { " (commit " code { (commit) } ")" }
+                }
                 dt { "Started" } dd { (run.started_at) " · finished " (run.finished_at) " · " (duration(run.duration_ms)) }
                 dt { "Workers" } dd { (run.jobs) }
                 @if let Some(invocation) = invocation {
@@ -236,19 +239,33 @@ fn targets(archive: &Archive) -> Markup {
 }
 
 /// Which matrix ran: the lane files and one digest of their contents (when recorded).
+/// Which matrix ran: the lock's digest and whether the run matched it, and the lane files.
 fn matrix_identity(archive: &Archive) -> Markup {
     let run = &archive.summary.run;
+    let lock = run.matrix.as_ref().map(|m| {
+        html! {
+            "lock " code title=(m.lock_sha256.as_deref().unwrap_or("")) #matrix-lock {
+                (m.lock_sha256.as_deref().map_or("none", |d| &d[..d.len().min(16)]))
+            }
+            " (" (m.lock) ": " (m.status.as_str()) ")"
+            @for difference in &m.differences { br; "differs: " (difference) }
+            br;
+        }
+    });
     match &run.invocation {
         Some(invocation) => {
             let digest = invocation.lanes_digest();
             html! {
+                @if let Some(lock) = lock { (lock) }
                 (invocation.lanes.len()) " lane file(s)"
                 @if invocation.full_matrix { " (the whole matrix)" }
                 ", lanes digest " code title=(digest) { (digest[..16]) }
                 @if !invocation.checks.is_empty() { ", only " (invocation.checks.join(", ")) }
             }
         }
-        None => html! { (run.lanes.join(", ")) " (no digest recorded)" },
+        None => {
+            html! { @if let Some(lock) = lock { (lock) } (run.lanes.join(", ")) " (no digest recorded)" }
+        }
     }
 }
 

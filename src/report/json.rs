@@ -1,5 +1,6 @@
-//! `summary.json`, schema `oa-validate.summary.v2` (v1 plus `run.invocation` and, per check,
-//! `started_ms`, `worker` and `code_frames`):
+//! `summary.json`, schema `oa-validate.summary.v3` (v1 plus `run.invocation` and, per check,
+//! `started_ms`, `worker` and `code_frames`; v3 adds `run.tool_commit` and `run.matrix`, the
+//! matrix's lock digest and whether the run matched it):
 //!
 //! ```text
 //! { "schema": "oa-validate.summary.v2",
@@ -8,8 +9,9 @@
 //!                           attempts, failures: [{ message, expected?, actual?,
 //!                                                  position?: { file, line, column } }],
 //!                           warnings }] },
-//!   "run": { timestamp, started_at, finished_at, duration_ms, tool_version, jobs, simulated,
-//!            lanes, environment: { NAME: value | null }, invocation: { ... },
+//!   "run": { timestamp, started_at, finished_at, duration_ms, tool_version, tool_commit, jobs,
+//!            simulated, lanes, matrix: { lock, lock_sha256, status, differences },
+//!            environment: { NAME: value | null }, invocation: { ... },
 //!            checks: [{ id, started_ms, duration_ms, worker, log, har, artifacts, evidence,
 //!                       command, code_frames }] } }
 //! ```
@@ -23,9 +25,11 @@ use crate::outcome::{CheckResult, Failure, Level, Status};
 use crate::verdict::{Counts, Decision};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-pub const SCHEMA: &str = "oa-validate.summary.v2";
+pub const SCHEMA: &str = "oa-validate.summary.v3";
 /// The schema before `run.invocation`; readers still accept it.
 pub const SCHEMA_V1: &str = "oa-validate.summary.v1";
+/// The schema before `run.tool_commit` and `run.matrix`; readers still accept it.
+pub const SCHEMA_V2: &str = "oa-validate.summary.v2";
 
 /// The whole `summary.json`, pretty-printed, with a trailing newline.
 pub fn render(summary: &RunSummary) -> String {
@@ -128,9 +132,11 @@ struct RunPart<'a> {
     finished_at: &'a str,
     duration_ms: u64,
     tool_version: &'a str,
+    tool_commit: &'a str,
     jobs: usize,
     simulated: bool,
     lanes: &'a [String],
+    matrix: &'a crate::lock::MatrixRecord,
     environment: Environment<'a>,
     invocation: &'a crate::invocation::Invocation,
     checks: Vec<RunCheck<'a>>,
@@ -144,9 +150,11 @@ impl<'a> RunPart<'a> {
             finished_at: summary.finished_at,
             duration_ms: summary.duration_ms,
             tool_version: summary.tool_version,
+            tool_commit: summary.tool_commit,
             jobs: summary.jobs,
             simulated: summary.simulated,
             lanes: summary.lanes,
+            matrix: summary.matrix,
             environment: Environment(summary.environment),
             invocation: summary.invocation,
             checks: summary.results.iter().map(RunCheck::new).collect(),
@@ -280,9 +288,11 @@ mod tests {
                 "finished_at",
                 "duration_ms",
                 "tool_version",
+                "tool_commit",
                 "jobs",
                 "simulated",
                 "lanes",
+                "matrix",
                 "environment",
                 "invocation",
                 "checks"

@@ -47,6 +47,14 @@ fn suite_properties(summary: &RunSummary) -> Vec<Property> {
     if let Some(phase) = summary.phase {
         properties.push(Property::new("phase", phase));
     }
+    // Which matrix and which tool: an archived result names both.
+    properties.push(Property::new(
+        "matrix_lock_sha256",
+        summary.matrix.lock_sha256.as_deref().unwrap_or("none"),
+    ));
+    properties.push(Property::new("matrix_lock", summary.matrix.status.as_str()));
+    properties.push(Property::new("tool_version", summary.tool_version));
+    properties.push(Property::new("tool_commit", summary.tool_commit));
     if summary.interrupted {
         properties.push(Property::new("interrupted", "true"));
     }

@@ -86,6 +86,13 @@ fn headline(summary: &RunSummary) -> String {
     if summary.simulated {
         lines.push("- Target: simulated deployment".to_string());
     }
+    // Which matrix and which tool: an archived verdict names both.
+    lines.push(format!("- Matrix: {}", single_line(&summary.matrix.line())));
+    lines.push(format!(
+        "- Tool: oa-validate {} (commit {})",
+        single_line(summary.tool_version),
+        single_line(summary.tool_commit)
+    ));
     bullets(lines)
 }
 
@@ -228,6 +235,8 @@ mod tests {
 - Required skipped: 0
 - Optional skipped: 1
 - Mode: normal
+- Matrix: lanes/matrix.lock (built in) sha256:abababababab (not compared: lane files named)
+- Tool: oa-validate 0.1.0 (commit 0123456789ab)
 
 ## Environment
 
@@ -291,7 +300,7 @@ NO-GO because:
             "- Overall: passed\n- Verdict: GO\n- Total checks: 1\n- Passed: 1\n- Required failures: 0\n"
         ));
         assert!(md.contains(
-            "- Optional skipped: 0\n- Mode: gate\n- Phase: legacy-deletion\n- Target: simulated deployment\n\n## Environment\n"
+            "- Optional skipped: 0\n- Mode: gate\n- Phase: legacy-deletion\n- Target: simulated deployment\n- Matrix: "
         ));
         assert!(md.ends_with(
             "## Commands\n\n- control-staging-health: oa-validate lanes/control.rhai --check control-staging-health\n\n## Verdict\n\nGO: every required check passed.\n"
@@ -307,7 +316,7 @@ NO-GO because:
         fixture.interrupted = true;
         fixture.redecide();
         let md = render(&fixture.summary());
-        assert!(md.contains("- Mode: normal\n- Interrupted: yes\n\n## Environment"));
+        assert!(md.contains("- Mode: normal\n- Interrupted: yes\n- Matrix: "));
         assert!(md.contains("- the run was interrupted\n"));
     }
 

@@ -59,6 +59,10 @@ pub struct RunSummary<'a> {
     pub finished_at: &'a str,
     pub duration_ms: u64,
     pub tool_version: &'a str,
+    /// The git commit the tool was built from (`unknown` outside git).
+    pub tool_commit: &'a str,
+    /// The matrix's lock: its digest and whether the run's matrix matched it.
+    pub matrix: &'a crate::lock::MatrixRecord,
     pub mode: RunMode,
     pub interrupted: bool,
     pub simulated: bool,
@@ -125,6 +129,7 @@ pub(crate) mod fixture {
         pub results: Vec<CheckResult>,
         pub verdict: Verdict,
         pub invocation: crate::invocation::Invocation,
+        pub matrix: crate::lock::MatrixRecord,
     }
 
     impl Fixture {
@@ -135,6 +140,8 @@ pub(crate) mod fixture {
                 finished_at: &self.finished_at,
                 duration_ms: self.duration_ms,
                 tool_version: "0.1.0",
+                tool_commit: "0123456789ab",
+                matrix: &self.matrix,
                 mode: self.mode,
                 interrupted: self.interrupted,
                 simulated: self.simulated,
@@ -280,6 +287,12 @@ pub(crate) mod fixture {
             results,
             verdict,
             invocation: invocation(),
+            matrix: crate::lock::MatrixRecord {
+                lock: "lanes/matrix.lock (built in)".to_string(),
+                lock_sha256: Some("ab".repeat(32)),
+                status: crate::lock::LockStatus::NotCompared,
+                differences: Vec::new(),
+            },
         }
     }
 
@@ -293,9 +306,11 @@ pub(crate) mod fixture {
                 .map(|lane| LaneFile {
                     path: format!("lanes/{lane}.rhai"),
                     sha256: source_digest(lane),
+                    embedded: false,
                 })
                 .collect(),
             full_matrix: false,
+            lanes_dir: None,
             checks: Vec::new(),
             mode: RunMode::Normal,
             phase: None,

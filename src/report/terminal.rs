@@ -18,6 +18,8 @@ pub struct Terminal {
     sources: HashMap<String, String>,
     /// Said after the verdict word, e.g. that a re-run is no release decision.
     verdict_note: Option<String>,
+    /// Which matrix and which tool made the verdict (its lock's digest, version, commit).
+    identity: Option<String>,
 }
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -58,7 +60,13 @@ impl Terminal {
             redactor,
             sources,
             verdict_note: None,
+            identity: None,
         }
+    }
+
+    /// The verdict block's line naming the matrix's lock and the tool.
+    pub fn set_identity(&mut self, line: String) {
+        self.identity = Some(line);
     }
 
     /// Qualifies the verdict line: `Verdict: GO (<note>)`.
@@ -187,6 +195,9 @@ impl Terminal {
         self.emit(&format!("Verdict: {}{mode}", paint(self.color, code, word)));
         for reason in &verdict.no_go_reasons {
             self.emit(&format!("  - {reason}"));
+        }
+        if let Some(identity) = &self.identity {
+            self.emit(identity);
         }
         self.emit(&format!("Evidence: {out_dir}"));
     }

@@ -24,6 +24,8 @@ pub(super) struct ControlState {
     pub(super) started: Instant,
     pub(super) offsite_url: String,
     pub(super) era: SimEra,
+    /// The htmx library served to pages, when installed.
+    pub(super) htmx_library: Option<Arc<str>>,
 }
 
 impl ControlState {
@@ -327,8 +329,10 @@ fn asset_file(st: &ControlState, name: &str) -> Option<(&'static str, Vec<u8>)> 
         "host-shim.js" => js("// openagents sim host shim\n"),
         "capability-policy.js" | "update-policy.js" => js("// openagents sim policy\n"),
         "htmx-2_0_8-22283ef6.js" if !st.has(Fault::HtmxMissing) => {
-            let text = super::htmx::htmx_library()
-                .unwrap_or("console.error('htmx library not installed: run scripts/setup.sh');\n");
+            let text = st
+                .htmx_library
+                .as_deref()
+                .unwrap_or("console.error('htmx library not installed: run oa-validate setup');\n");
             Some(("text/javascript", text.as_bytes().to_vec()))
         }
         _ => None,

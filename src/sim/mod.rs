@@ -107,6 +107,9 @@ pub struct SimConfig {
     pub latency: Duration,
     /// Project, region, service and job names the simulated Google APIs answer for.
     pub gcp: GcpNames,
+    /// The htmx library the pages load (`/vendor/htmx.min.js`), as `oa-validate setup`
+    /// installed it; `None`: pages say it is missing.
+    pub htmx_library: Option<Arc<str>>,
 }
 
 /// One simulated environment, in the shape oa-validate's target configuration wants.
@@ -170,6 +173,7 @@ impl Sim {
                 started,
                 offsite_url: offsite_url.clone(),
                 era: config.era,
+                htmx_library: config.htmx_library.clone(),
             };
             let app = with_latency(with_request_id(control::router(state)), config.latency);
             let control_url = serve(app, &mut shutdown).await?;

@@ -66,10 +66,18 @@ fn cheats() -> Vec<Cheat> {
 pub(crate) fn try_cheat(cheat: &Cheat) -> Result<(), String> {
     let sb = Sandbox::new();
     sb.write(&format!("lanes/{}", cheat.file), &cheat.source);
+    // The cheat is locked (a lane that does not plan cannot be: the gate then stops at it):
+    // the lock is never why the gate says no.
+    let env: Vec<(&str, &str)> = cheat
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    sb.lock_lanes(&env);
     let out = sb.out("evidence");
     let mut cmd = sb
         .cmd()
-        .args(["--gate", "--sim"])
+        .args(["--gate", "--sim", "--lanes", "lanes"])
         .out(&out)
         .timeout(Duration::from_secs(60));
     for (k, v) in &cheat.env {
@@ -160,9 +168,13 @@ fn a_lane_deleted_during_the_run_still_runs_as_planned() {
 required("fails-after", || { assert(false, "this lane's failure must still count"); });
 "#,
     );
+    sb.lock_lanes(&[]).expect_code(0);
     let out = sb.out("evidence");
     let child = {
-        let cmd = sb.cmd().args(["--gate", "--sim"]).out(&out);
+        let cmd = sb
+            .cmd()
+            .args(["--gate", "--sim", "--lanes", "lanes"])
+            .out(&out);
         std::thread::spawn(move || cmd.run())
     };
     // The evidence folder is created once the plan is fixed, just before the checks run.

@@ -37,7 +37,7 @@ fn jobs_1_and_jobs_8_give_identical_results_and_verdicts() {
             let out = sb.out(&name);
             let mut cmd = sb
                 .cmd()
-                .args(["--sim", "--jobs", jobs])
+                .args(["--sim", "--lanes", "lanes", "--jobs", jobs])
                 .out(&out)
                 .env("RUN_MIXED_EXTRA", "off");
             if let Some(fault) = fault {

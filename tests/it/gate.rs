@@ -107,11 +107,12 @@ required("a-toggled", #{{ toggle: "RUN_A_THING" }}, || {{ assert(true, "ran"); }
 "#
         ),
     );
+    sb.lock_lanes(&[]).expect_code(0);
     for value in ["off", "maybe"] {
         let out = sb.out(&format!("evidence-{value}"));
         let run = sb
             .cmd()
-            .arg("--gate")
+            .args(["--gate", "--lanes", "lanes"])
             .out(&out)
             .env("RUN_A_THING", value)
             .run();

@@ -48,7 +48,7 @@ fn sixty_four_lanes_of_fifty_checks_at_jobs_32_stay_bounded_and_ordered() {
     let run_with = |jobs: &str, out: &str| {
         let run = sb
             .cmd()
-            .args(["--sim", "--jobs", jobs])
+            .args(["--sim", "--lanes", "lanes", "--jobs", jobs])
             .out(&shm(out))
             .timeout(Duration::from_secs(240))
             .run();

@@ -38,7 +38,12 @@ fn a_gate_over_a_matrix_without_phased_checks_needs_no_phase() {
         "lanes/only.rhai",
         &format!("required(\"touches\", || {{ assert_status(http::get(\"{url}/x\", #{{ timeout: \"500ms\" }}), 200); }});\n"),
     );
-    let run = sb.cmd().arg("--gate").out(&sb.out("ev")).run();
+    sb.lock_lanes(&[]).expect_code(0);
+    let run = sb
+        .cmd()
+        .args(["--gate", "--lanes", "lanes"])
+        .out(&sb.out("ev"))
+        .run();
     run.expect_code(1);
     assert!(!run.stderr.contains("phase-dependent"), "{}", run.stderr);
     run.stdout_has("Phase: app-surface (default)");

@@ -73,7 +73,7 @@ const IN_CHECK: &[(&str, &str, &str, &str)] = &[
         "import-missing-in-check",
         "import \"no_such_module\" as m;",
         "faults.rhai:",
-        "Module not found: no_such_module",
+        "module \"no_such_module\" not found: looked for no_such_module.rhai",
     ),
     (
         "exit-in-check",
@@ -177,7 +177,7 @@ const AT_PLAN_TIME: &[(&str, &str, &str)] = &[
     (
         "import \"no_such_module\" as m;\nrequired(\"a\", || { assert(true, \"x\"); });\n",
         "plan.rhai:1:8",
-        "Module not found: no_such_module",
+        "module \"no_such_module\" not found: looked for no_such_module.rhai",
     ),
     ("loop { }\n", "plan.rhai:1:", "timed out"),
     (

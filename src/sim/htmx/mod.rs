@@ -24,45 +24,16 @@ use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The one-time code the sim's login flow accepts (the sim sends no email).
 pub const SIM_LOGIN_CODE: &str = "000000";
 /// The session cookie set by the login flow and by the token bootstrap.
 pub const SESSION_COOKIE: &str = "oa_session";
-/// Where setup installs htmx, relative to the repository root.
-pub const HTMX_RELATIVE_PATH: &str = "vendor/node_modules/htmx.org/dist/htmx.min.js";
 
 /// Longest delay `/sim/delay/{ms}` grants: it exists to calibrate measurements, not to hang.
 const MAX_SIM_DELAY_MS: u64 = 10_000;
-
-/// The htmx library's text, read once per process, or `None` when setup has not installed it.
-pub(super) fn htmx_library() -> Option<&'static str> {
-    static LIBRARY: OnceLock<Option<String>> = OnceLock::new();
-    LIBRARY
-        .get_or_init(|| {
-            htmx_candidates()
-                .into_iter()
-                .find_map(|path| std::fs::read_to_string(path).ok())
-        })
-        .as_deref()
-}
-
-/// Where to look for htmx: the working directory (a checkout), then the source tree this
-/// binary was built from.
-pub fn htmx_candidates() -> Vec<PathBuf> {
-    vec![
-        PathBuf::from(HTMX_RELATIVE_PATH),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(HTMX_RELATIVE_PATH),
-    ]
-}
-
-/// Whether the htmx library can be served (setup ran).
-pub fn htmx_installed() -> bool {
-    htmx_library().is_some()
-}
 
 #[derive(Clone, Debug)]
 struct Message {
@@ -103,6 +74,7 @@ struct Store {
 struct HtmxState {
     token: String,
     faults: Arc<HashSet<Fault>>,
+    htmx_installed: bool,
     store: Mutex<Store>,
 }
 
@@ -198,6 +170,7 @@ pub(super) fn router<S: Clone + Send + Sync + 'static>(control: &ControlState) -
     let state = HtmxState {
         token: control.token.clone(),
         faults: Arc::clone(&control.faults),
+        htmx_installed: control.htmx_library.is_some(),
         store: Mutex::new(Store::default()),
     };
     routes().into_parts().0.with_state(Arc::new(state))
@@ -206,10 +179,10 @@ pub(super) fn router<S: Clone + Send + Sync + 'static>(control: &ControlState) -
 /// A full page: upstream's shell, plus the sim's htmx configuration (server-side history
 /// restores) and, when setup has not installed htmx, a visible hint.
 fn page(st: &HtmxState, title: &str, path: &str, signed_in: bool, body: &str) -> Response {
-    let warning = if htmx_installed() || st.has(Fault::HtmxMissing) {
+    let warning = if st.htmx_installed || st.has(Fault::HtmxMissing) {
         String::new()
     } else {
-        "<p id=\"sim-warning\">htmx library not installed: run scripts/setup.sh</p>".to_string()
+        "<p id=\"sim-warning\">htmx library not installed: run oa-validate setup</p>".to_string()
     };
     let html = shell::page_html(title, path, signed_in, &format!("{warning}{body}")).replacen(
         "<title>",

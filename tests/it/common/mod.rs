@@ -62,23 +62,33 @@ pub fn matrix_checks() -> Vec<&'static str> {
         .collect()
 }
 
-/// Installs Chromium and htmx (`scripts/setup.sh`) once per test binary, before any test
-/// starts a child: the README's `cargo test` is all a fresh machine needs, and concurrent
-/// children never race to install. A failed setup fails the tests loudly instead of letting
-/// browser checks skip.
+/// The `XDG_CACHE_HOME` every child of the tests shares (its `oa-validate/` folder is the cache): where
+/// `oa-validate setup` installs htmx and writes the sim's fixture workspace. In the target
+/// folder, so a second `cargo test` finds it installed.
+pub fn test_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("oa-validate-cache")
+}
+
+/// Installs Chromium and htmx once per test binary, before any test starts a child, through
+/// the binary itself (`oa-validate setup`, the step `--sim` runs when something is missing):
+/// the README's `cargo test` is all a fresh machine needs, and concurrent children never race
+/// to install. A failed setup fails the tests loudly instead of letting browser checks skip.
 pub fn ensure_setup() {
     static SETUP: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let result = SETUP.get_or_init(|| {
-        let status = Command::new("bash")
-            .arg(repo_root().join("scripts/setup.sh"))
-            .current_dir(repo_root())
+        let mut command = Command::new(BIN);
+        command
+            .arg("setup")
+            .env("XDG_CACHE_HOME", test_cache())
             .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        let status = command
             .status()
-            .map_err(|e| format!("cannot run scripts/setup.sh: {e}"))?;
+            .map_err(|e| format!("cannot run oa-validate setup: {e}"))?;
         if status.success() {
             Ok(())
         } else {
-            Err(format!("scripts/setup.sh failed: {status}"))
+            Err(format!("oa-validate setup failed: {status}"))
         }
     });
     if let Err(e) = result {
@@ -183,6 +193,49 @@ impl Sandbox {
         )
     }
 
+    /// The binary, run in `dir` (e.g. a fresh copy of the repository, or an empty folder).
+    pub fn cmd_in(&self, dir: &Path) -> Cmd {
+        Cmd::new(dir, &self.path().join("home"), &self.tripwire.url())
+    }
+
+    /// A fresh copy of the repository at `to` (inside the sandbox): what a new user has after
+    /// `git clone`: no `target/`, nothing installed, nothing git-ignored.
+    pub fn fresh_copy_of_repo(&self, to: &str) -> PathBuf {
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).expect("create folder");
+            for entry in std::fs::read_dir(from).expect("read folder").flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                // Build output and what setup installs are never part of a checkout.
+                if matches!(
+                    name.as_ref(),
+                    "target" | ".git" | "vendor" | "validation-evidence"
+                ) {
+                    continue;
+                }
+                let target = to.join(entry.file_name());
+                if entry.path().is_dir() {
+                    copy(&entry.path(), &target);
+                } else {
+                    std::fs::copy(entry.path(), &target).expect("copy file");
+                }
+            }
+        }
+        let target = self.path().join(to);
+        copy(&repo_root(), &target);
+        target
+    }
+
+    /// `oa-validate lock --lanes lanes` in the sandbox (with `env`): locks the sandbox's own
+    /// matrix, so a `--gate --lanes lanes` run there is refused only for its own reasons.
+    pub fn lock_lanes(&self, env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.cmd().args(["lock", "--lanes", "lanes"]);
+        for (k, v) in env {
+            cmd = cmd.env(k, v);
+        }
+        cmd.run()
+    }
+
     /// The loopback listener the default staging/prod base URLs point at.
     pub fn tripwire(&self) -> &Tripwire {
         &self.tripwire
@@ -215,6 +268,7 @@ impl Cmd {
         }
         command
             .env("HOME", home)
+            .env("XDG_CACHE_HOME", test_cache())
             .env("CI", "true")
             .env("NO_COLOR", "1")
             // Never a real deployment: without --sim, the targets are a loopback tripwire.

@@ -1,0 +1,167 @@
+//! `import "lib/mine" as mine;` in a lane: the module file `lib/mine.rhai` beside the
+//! importing file (a lane of the built-in matrix imports from the built-in matrix; a lane on
+//! disk from its own folder; the REPL from the working directory). A module that is not found
+//! names where it was looked for; a module's positions name its real file, `.rhai` included,
+//! so errors inside it get a code frame. Stdlib modules are served before this resolver
+//! ([`super::stdlib::StdlibResolver`]).
+
+use super::builtins;
+use super::sources::{self, Origin};
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Resolves lane-relative imports; each module is compiled once and shared.
+#[derive(Default)]
+pub struct LaneModuleResolver {
+    compiled: parking_lot::Mutex<HashMap<String, Shared<Module>>>,
+}
+
+/// A module file found for an import: its name in positions, where it is, its source.
+struct Found {
+    name: String,
+    origin: Origin,
+    source: String,
+}
+
+/// `path` with the `.rhai` extension (kept when already there).
+fn with_extension(path: &str) -> String {
+    if path.ends_with(".rhai") {
+        path.to_string()
+    } else {
+        format!("{path}.rhai")
+    }
+}
+
+/// Joins `relative` onto the folder `base` (`/`-separated), resolving `.` and `..`.
+fn join_relative(base: &str, relative: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn display(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// Where an import of `path` from the file named `importer` is looked for, and the file if
+/// it is there.
+fn locate(importer: Option<&str>, path: &str) -> (String, Option<Found>) {
+    let file = with_extension(path);
+    match importer.and_then(sources::origin) {
+        Some(Origin::Matrix(lane)) if !Path::new(&file).is_absolute() => {
+            let folder = lane.rsplit_once('/').map_or("", |(folder, _)| folder);
+            let Some(relative) = join_relative(folder, &file) else {
+                return (format!("lanes/{file} (outside the built-in matrix)"), None);
+            };
+            let name = format!("lanes/{relative}");
+            let found = crate::embedded::matrix_files()
+                .iter()
+                .find(|(file, _)| *file == relative)
+                .map(|(file, source)| Found {
+                    name: name.clone(),
+                    origin: Origin::Matrix(file),
+                    source: source.to_string(),
+                });
+            (format!("{name} (in the built-in matrix)"), found)
+        }
+        origin => {
+            let candidate = match origin {
+                Some(Origin::Disk(lane)) => lane
+                    .parent()
+                    .map_or_else(|| PathBuf::from(&file), |folder| folder.join(&file)),
+                _ => PathBuf::from(&file),
+            };
+            let name = display(&candidate);
+            let found = std::fs::read_to_string(&candidate)
+                .ok()
+                .map(|source| Found {
+                    name: name.clone(),
+                    origin: Origin::Disk(candidate.clone()),
+                    source,
+                });
+            (name, found)
+        }
+    }
+}
+
+impl ModuleResolver for LaneModuleResolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        let (looked_for, found) = locate(source, path);
+        let Some(found) = found else {
+            let stdlib: Vec<&str> = super::stdlib::modules().map(|(name, _)| name).collect();
+            // An unnamed module error: the position stays on the importing line.
+            return Err(Box::new(EvalAltResult::ErrorInModule(
+                String::new(),
+                Box::new(EvalAltResult::ErrorRuntime(
+                    format!(
+                        "module {path:?} not found: looked for {looked_for} (a path resolves from \
+                         the importing file's folder) and among the stdlib modules ({})",
+                        stdlib.join(", ")
+                    )
+                    .into(),
+                    pos,
+                )),
+                pos,
+            )));
+        };
+        if let Some(module) = self.compiled.lock().get(&found.name) {
+            return Ok(module.clone());
+        }
+        sources::register(&found.name, found.origin.clone(), &found.source);
+        let in_module = |err: Box<EvalAltResult>| {
+            Box::new(EvalAltResult::ErrorInModule(found.name.clone(), err, pos))
+        };
+        let mut ast = engine
+            .compile(&found.source)
+            .map_err(|e| in_module(e.into()))?;
+        ast.set_source(found.name.clone());
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
+        if let Some(name) = builtins::shadowing_function(engine, &module) {
+            let (line, column) =
+                builtins::definition_position(&found.source, &name).unwrap_or((0, 0));
+            let at = Position::new(line.try_into().unwrap_or(0), column.try_into().unwrap_or(0));
+            return Err(in_module(Box::new(EvalAltResult::ErrorRuntime(
+                builtins::message(&name).into(),
+                at,
+            ))));
+        }
+        let module: Shared<Module> = module.into();
+        self.compiled.lock().insert(found.name, module.clone());
+        Ok(module)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_join_onto_the_importing_folder() {
+        assert_eq!(
+            join_relative("", "lib/mine.rhai").as_deref(),
+            Some("lib/mine.rhai")
+        );
+        assert_eq!(
+            join_relative("sub", "../lib/x.rhai").as_deref(),
+            Some("lib/x.rhai")
+        );
+        assert_eq!(join_relative("", "../x.rhai"), None);
+        assert_eq!(with_extension("lib/mine"), "lib/mine.rhai");
+        assert_eq!(with_extension("lib/mine.rhai"), "lib/mine.rhai");
+    }
+}
