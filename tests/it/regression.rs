@@ -171,3 +171,85 @@ fn regression_a_lock_held_across_a_lane_made_jobs_run_lanes_serially() {
         "--jobs 4 took {parallel:?} for four 1 s lanes (--jobs 1: {serial:?}): lanes ran serially"
     );
 }
+
+/// Regression: on a fresh machine the README's first command, `cargo run --release -- --sim`,
+/// ended NO-GO: setup found its script by the relative path `scripts/setup.sh`, spawned it in
+/// that path's grandparent (the empty path), the spawn failed (`No such file or directory`),
+/// and the browser checks skipped for want of Chromium. The tests ran the script by an
+/// absolute path, so none caught it. Here the built binary runs from the root of a fresh copy
+/// of the repository, exactly as `cargo run` starts it, with a fresh HOME (an empty per-user
+/// cache), so setup has something to install: the htmx library, through an `npm` stand-in
+/// on PATH that records the install (the real npm registry is not the test's business).
+#[test]
+fn regression_the_readmes_first_command_could_not_run_setup_on_a_fresh_machine() {
+    common::ensure_setup();
+    let sb = Sandbox::new();
+    let checkout = sb.fresh_copy_of_repo("checkout");
+    let installed_htmx =
+        common::test_cache().join("oa-validate/htmx/node_modules/htmx.org/dist/htmx.min.js");
+    assert!(installed_htmx.is_file(), "the tests' setup installed htmx");
+    let npm_log = sb.path().join("npm.log");
+    sb.write(
+        "bin/npm",
+        "#!/bin/sh\n\
+         # npm stand-in: `npm install --prefix DIR ... htmx.org@V` installs the tests' copy.\n\
+         echo \"npm $*\" >> \"$NPM_LOG\"\n\
+         prefix=\n\
+         while [ $# -gt 0 ]; do [ \"$1\" = --prefix ] && { prefix=$2; shift; }; shift; done\n\
+         mkdir -p \"$prefix/node_modules/htmx.org/dist\"\n\
+         cp \"$HTMX_SOURCE\" \"$prefix/node_modules/htmx.org/dist/htmx.min.js\"\n",
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let stub = sb.path().join("bin/npm");
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!(
+        "{}:{}",
+        sb.path().join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = sb.out("evidence");
+    let run = sb
+        .cmd_in(&checkout)
+        .env_remove("XDG_CACHE_HOME")
+        .env("PATH", path)
+        .env("NPM_LOG", &npm_log)
+        .env("HTMX_SOURCE", &installed_htmx)
+        .arg("--sim")
+        .out(&out)
+        .timeout(Duration::from_secs(300))
+        .run();
+    run.expect_code(0);
+    assert_eq!(run.verdict_line(), "Verdict: GO");
+    assert!(
+        run.stderr
+            .contains("setup: the htmx library (npm htmx.org) missing: installing"),
+        "setup ran:\n{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("cannot run"), "{}", run.stderr);
+    let log = std::fs::read_to_string(&npm_log).expect("setup called npm");
+    assert!(
+        log.contains("install --prefix") && log.contains("htmx.org@"),
+        "{log}"
+    );
+    // Installed into the fresh user's cache, and served to the real browser checks.
+    assert!(
+        sb.path()
+            .join("home/.cache/oa-validate/htmx/node_modules/htmx.org/dist/htmx.min.js")
+            .is_file()
+    );
+    let tsv = std::fs::read_to_string(out.join("results.tsv")).expect("results.tsv");
+    for check in [
+        "control-staging-htmx-browser-smoke",
+        "control-prod-htmx-browser-smoke",
+    ] {
+        assert!(
+            tsv.lines()
+                .any(|l| l.starts_with(&format!("{check}\trequired\tpassed\t"))),
+            "{check} passed:\n{tsv}"
+        );
+    }
+}
