@@ -238,7 +238,6 @@ fn targets(archive: &Archive) -> Markup {
     }
 }
 
-/// Which matrix ran: the lane files and one digest of their contents (when recorded).
 /// Which matrix ran: the lock's digest and whether the run matched it, and the lane files.
 fn matrix_identity(archive: &Archive) -> Markup {
     let run = &archive.summary.run;

@@ -155,3 +155,134 @@ fn gate_run_of_the_real_lanes_against_the_sim_is_go_and_says_so() {
     assert_eq!(json["verdict"]["decision"], "GO");
     assert_eq!(json["verdict"]["mode"], "gate");
 }
+
+/// The matrix's identity: a gate holds the matrix to its committed lock. A copy of the real
+/// matrix with one required check lowered to optional and one lane deleted is refused (exit 2,
+/// before any request), naming each difference; re-locked, it runs, and every report names the
+/// lock's digest and the tool's version and commit.
+#[test]
+fn gate_refuses_a_matrix_that_differs_from_its_lock_and_reports_name_the_lock() {
+    let sb = Sandbox::new();
+    sb.copy_dir_from_repo("lanes", "lanes");
+    // The committed lock matches the committed lanes.
+    sb.cmd()
+        .args(["lock", "--lanes", "lanes", "--check"])
+        .run()
+        .expect_code(0)
+        .stdout_has("lanes/matrix.lock matches the matrix");
+
+    let control = sb.path().join("lanes/control.rhai");
+    let text = std::fs::read_to_string(&control).expect("control lane");
+    let lowered = text.replacen(
+        "required(`control-${t.name}-health`",
+        "optional(`control-${t.name}-health`",
+        1,
+    );
+    assert_ne!(lowered, text, "the health check is declared as expected");
+    std::fs::write(&control, lowered).expect("lower a level");
+    std::fs::remove_file(sb.path().join("lanes/public_stats.rhai")).expect("delete a lane");
+
+    let out = sb.out("refused");
+    let run = sb
+        .cmd()
+        .args(["--gate", "--phase", "app-surface", "--lanes", "lanes"])
+        .out(&out)
+        .run();
+    assert_refused_before_running(&sb, &run, &out);
+    for difference in [
+        "the matrix differs from lanes/matrix.lock: check control-staging-health is locked required but declared optional (a level lowered)",
+        "check control-prod-health is locked required but declared optional (a level lowered)",
+        "check public-stats-staging (required) is in the lock but not declared",
+        "lane file control.rhai changed since the lock",
+        "lane file public_stats.rhai is in the lock but gone",
+    ] {
+        run.stderr_has(difference);
+    }
+    sb.cmd()
+        .args(["lock", "--lanes", "lanes", "--check"])
+        .run()
+        .expect_code(1)
+        .stderr_has("differs: check control-staging-health is locked required");
+
+    // Reviewed and re-locked: the gate runs it, and each report names the new lock.
+    sb.cmd()
+        .args(["lock", "--lanes", "lanes"])
+        .run()
+        .expect_code(0)
+        .stdout_has("wrote lanes/matrix.lock");
+    let lock = std::fs::read_to_string(sb.path().join("lanes/matrix.lock")).expect("lock");
+    assert!(
+        lock.contains(r#"{"id":"control-staging-health","level":"optional","target":"staging""#),
+        "one check per line, its level visible in review:\n{lock}"
+    );
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(lock.as_bytes()))
+    };
+    let out = sb.out("relocked");
+    let run = sb
+        .cmd()
+        .args([
+            "--sim",
+            "--gate",
+            "--phase",
+            "app-surface",
+            "--lanes",
+            "lanes",
+        ])
+        .out(&out)
+        .timeout(std::time::Duration::from_secs(180))
+        .run();
+    run.expect_code(0);
+    let line = format!(
+        "Matrix: lanes/matrix.lock sha256:{} (matches)",
+        &digest[..12]
+    );
+    let verdict_block = run
+        .stdout
+        .split_once("Verdict: GO")
+        .map(|(_, after)| after)
+        .unwrap_or_else(|| panic!("no verdict:\n{}", run.stdout));
+    assert!(
+        verdict_block.contains(&line) && verdict_block.contains("oa-validate 0.1.0 (commit "),
+        "the verdict block names the lock and the tool:\n{}",
+        run.stdout
+    );
+    let ev = sb.evidence("relocked");
+    let summary_md = ev.read("SUMMARY.md");
+    assert!(
+        summary_md.contains(&format!("- Matrix: {}", &line["Matrix: ".len()..])),
+        "{summary_md}"
+    );
+    assert!(summary_md.contains("- Tool: oa-validate 0.1.0 (commit "));
+    let summary = ev.summary_json();
+    assert_eq!(summary["run"]["matrix"]["lock_sha256"], digest.as_str());
+    assert_eq!(summary["run"]["matrix"]["status"], "matches");
+    assert!(
+        summary["run"]["tool_commit"]
+            .as_str()
+            .is_some_and(|c| c.len() >= 7)
+    );
+    let html = ev.read("report.html");
+    assert!(
+        html.contains(&digest[..16]),
+        "report.html names the lock digest"
+    );
+    assert!(!html.contains("(no digest recorded)"));
+    let junit = ev.read("junit.xml");
+    assert!(junit.contains(&digest), "junit.xml names the lock digest");
+}
+
+/// The committed lock is the committed matrix's: a lane changed without re-locking fails here
+/// (and would make every gate refuse), so the diff of lanes/matrix.lock lands with the change.
+#[test]
+fn the_committed_lock_matches_the_committed_lanes() {
+    let sb = Sandbox::new();
+    let run = sb.cmd_in_repo().args(["lock", "--check"]).run();
+    assert_eq!(
+        run.code,
+        Some(0),
+        "lanes/ changed without `oa-validate lock` (review, re-lock, commit lanes/matrix.lock):\n{}",
+        run.stderr
+    );
+}
