@@ -567,3 +567,56 @@ fn folders_written_before_the_invocation_record_are_diffed_but_not_re_run() {
         .stderr_has("re-run its failed checks by hand")
         .stderr_has("oa-validate lanes/control.rhai --check control-staging-smoke");
 }
+
+/// A check's command in results.tsv, summary.json and SUMMARY.md repeats it as it ran: against
+/// the sim with its fault and in its phase (a command without `--sim` would hit the real
+/// staging and production). Run as written, it reproduces the failure, and only that check.
+#[test]
+fn each_checks_command_reproduces_the_run_with_sim_fault_and_phase() {
+    let sb = Sandbox::new();
+    sb.cmd_in_repo()
+        .args([
+            "--sim",
+            "--sim-fault",
+            "readyz-503",
+            "--phase",
+            "app-surface",
+            "lanes/control.rhai",
+        ])
+        .out(&sb.out("first"))
+        .run()
+        .expect_code(1);
+    let ev = sb.evidence("first");
+    let expected = "oa-validate --sim --sim-fault readyz-503 --phase app-surface \
+                    --check control-staging-health lanes/control.rhai";
+    let tsv = ev.read("results.tsv");
+    let row = tsv
+        .lines()
+        .find(|l| l.starts_with("control-staging-health\t"))
+        .unwrap_or_else(|| panic!("no row:\n{tsv}"));
+    assert_eq!(row.split('\t').nth(5), Some(expected), "{row}");
+    let json = ev.json_check("control-staging-health");
+    let summary = ev.summary_json();
+    let command = summary["run"]["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["id"] == "control-staging-health"))
+        .map(|c| c["command"].clone());
+    assert_eq!(command, Some(serde_json::json!(expected)), "{json}");
+    assert!(
+        ev.read("SUMMARY.md")
+            .contains(&format!("- control-staging-health: {expected}\n")),
+        "SUMMARY.md"
+    );
+
+    let words: Vec<&str> = expected.split_whitespace().skip(1).collect();
+    let again = sb.cmd_in_repo().args(words).out(&sb.out("again")).run();
+    again
+        .expect_code(1)
+        .stdout_has("[failed] control-staging-health (required)");
+    let rows = sb.evidence("again").read("results.tsv");
+    assert_eq!(rows.lines().count(), 2, "only that check:\n{rows}");
+    assert!(
+        sb.tripwire().connections().is_empty(),
+        "a re-run command reached the real targets"
+    );
+}

@@ -319,3 +319,37 @@ fn no_era_passes_the_other_phases_checks() {
             .contains("GET /stats answered 404")
     );
 }
+
+/// `list` and `check` take `--phase`: the legacy-deletion phase's backup check is visible
+/// before any run, from any directory (the built-in matrix brings its lane along).
+#[test]
+fn list_and_check_of_the_legacy_deletion_phase_show_the_backup_check() {
+    let sb = Sandbox::new();
+    let empty = sb.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("empty folder");
+    let list = sb
+        .cmd_in(&empty)
+        .args(["list", "--phase", "legacy-deletion"])
+        .run();
+    list.expect_code(0);
+    let row = list
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("legacy-db-backup-evidence "))
+        .unwrap_or_else(|| panic!("no backup check:\n{}", list.stdout));
+    assert!(
+        row.contains("lanes/legacy_backup.rhai") && row.contains("required"),
+        "{row}"
+    );
+    let other = sb
+        .cmd_in(&empty)
+        .args(["list", "--phase", "app-surface"])
+        .run();
+    other.expect_code(0);
+    assert!(!other.stdout.contains("legacy-db-backup-evidence"));
+    sb.cmd_in(&empty)
+        .args(["check", "--phase", "legacy-deletion"])
+        .run()
+        .expect_code(0)
+        .stdout_has("for phase legacy-deletion");
+}
