@@ -226,6 +226,16 @@ impl Sandbox {
         target
     }
 
+    /// Another oa-validate binary (e.g. one `cargo install` put somewhere), run in `dir`.
+    pub fn cmd_of(&self, program: &Path, dir: &Path) -> Cmd {
+        Cmd::of(
+            program,
+            dir,
+            &self.path().join("home"),
+            &self.tripwire.url(),
+        )
+    }
+
     /// `oa-validate lock --lanes lanes` in the sandbox (with `env`): locks the sandbox's own
     /// matrix, so a `--gate --lanes lanes` run there is refused only for its own reasons.
     pub fn lock_lanes(&self, env: &[(&str, &str)]) -> Run {
@@ -254,7 +264,11 @@ pub struct Cmd {
 
 impl Cmd {
     fn new(cwd: &Path, home: &Path, dead_target: &str) -> Self {
-        let mut command = Command::new(BIN);
+        Self::of(Path::new(BIN), cwd, home, dead_target)
+    }
+
+    fn of(program: &Path, cwd: &Path, home: &Path, dead_target: &str) -> Self {
+        let mut command = Command::new(program);
         command.current_dir(cwd).env_clear();
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);
