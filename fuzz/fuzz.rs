@@ -308,6 +308,7 @@ impl Target for Har {
             headers: vec![(part(2), part(3)), (part(3), part(2))],
             body: part(4),
             body_size: input.len() as u64,
+            transferred_size: (input.len() / 2) as u64,
             content_type: Some(part(3)).filter(|s| !s.is_empty()),
             request_id: Some(part(7)),
         });

@@ -61,6 +61,7 @@ pub(crate) fn read_options(
         ));
     }
     let mut request = net::Request::new(method, url, host.settings.limits.http_timeout);
+    let mut compressed = false;
     for (key, value) in opts {
         let bad = |what: String| script_error(ctx, format!("http option `{key}`: {what}"));
         match key.as_str() {
@@ -110,15 +111,28 @@ pub(crate) fn read_options(
                     request.bearer = Some(value.to_string());
                 }
             }
+            "compressed" => {
+                compressed = value
+                    .as_bool()
+                    .map_err(|_| bad("expected true or false".into()))?
+            }
             other => {
                 return Err(script_error(
                     ctx,
                     format!(
-                        "unknown http option `{other}` (expected headers, json, form, body, timeout, follow_redirects, bearer)"
+                        "unknown http option `{other}` (expected headers, json, form, body, timeout, follow_redirects, bearer, compressed)"
                     ),
                 ));
             }
         }
+    }
+    // Ask for a compressed body (the answer is decoded whatever was asked); an explicit
+    // `accept-encoding` header wins.
+    if compressed && !request.headers.iter().any(|(n, _)| n == "accept-encoding") {
+        request.headers.push((
+            "accept-encoding".to_string(),
+            net::encoding::ACCEPT_ENCODING.to_string(),
+        ));
     }
     Ok(request)
 }
@@ -169,7 +183,9 @@ pub mod http_api {
         request(&ctx, "GET", url, Map::new())
     }
     /// GET `url` with options: `headers` (map), `timeout` ("10s"), `follow_redirects`
-    /// (default false), `bearer` (a target's token: sent only to that target's origins).
+    /// (default false), `bearer` (a target's token: sent only to that target's origins),
+    /// `compressed` (true: send `Accept-Encoding: gzip, deflate, br, zstd`). A body that comes
+    /// with a `Content-Encoding` (gzip, deflate, br, zstd) is decoded whether asked for or not.
     #[rhai_fn(name = "get", return_raw)]
     pub fn get_with(
         ctx: NativeCallContext,

@@ -35,7 +35,10 @@ pub struct RenderedResponse {
     pub http_version: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body's size as decoded (what scripts saw).
     pub body_size: u64,
+    /// The body's size on the wire (smaller when it came with a `Content-Encoding`).
+    pub transferred_size: u64,
     pub content_type: Option<String>,
     /// The response's `x-request-id`, when it carried one.
     pub request_id: Option<String>,
@@ -69,6 +72,7 @@ impl Rendered {
             ),
             body: text(&r.body),
             body_size: r.body_size,
+            transferred_size: r.transferred_size,
             content_type: r.content_type(),
             request_id: r.request_id(),
         });
@@ -102,12 +106,17 @@ impl Rendered {
     pub fn log_line(&self) -> String {
         match (&self.response, &self.error) {
             (Some(r), _) => format!(
-                "{} {} -> {} ({:.1} ms, {} bytes, x-request-id {})",
+                "{} {} -> {} ({:.1} ms, {} bytes{}, x-request-id {})",
                 self.method,
                 self.url,
                 r.status,
                 self.total_ms,
                 r.body_size,
+                if r.transferred_size == r.body_size {
+                    String::new()
+                } else {
+                    format!(" ({} transferred)", r.transferred_size)
+                },
                 r.request_id.as_deref().unwrap_or(&self.request_id)
             ),
             (None, error) => format!(

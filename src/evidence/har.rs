@@ -220,7 +220,10 @@ impl<'a> Response<'a> {
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case("location"))
             .map_or("", |(_, value)| value.as_str());
+        // HAR 1.2: content.size is the decoded length, bodySize what was transferred, and
+        // content.compression the bytes a Content-Encoding saved.
         let size = i64::try_from(response.body_size).unwrap_or(i64::MAX);
+        let transferred = i64::try_from(response.transferred_size).unwrap_or(i64::MAX);
         Response {
             status: response.status,
             status_text: &response.status_text,
@@ -229,12 +232,13 @@ impl<'a> Response<'a> {
             headers: name_values(&response.headers),
             content: Content {
                 size,
+                compression: (transferred != size).then(|| size - transferred),
                 mime_type: response.content_type.as_deref().unwrap_or(""),
                 text: &response.body,
             },
             redirect_url,
             headers_size: -1,
-            body_size: size,
+            body_size: transferred,
             error,
         }
     }
@@ -249,6 +253,7 @@ impl<'a> Response<'a> {
             headers: Vec::new(),
             content: Content {
                 size: 0,
+                compression: None,
                 mime_type: "x-unknown",
                 text: "",
             },
@@ -264,6 +269,8 @@ impl<'a> Response<'a> {
 #[serde(rename_all = "camelCase")]
 struct Content<'a> {
     size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compression: Option<i64>,
     mime_type: &'a str,
     text: &'a str,
 }
@@ -327,6 +334,7 @@ mod tests {
                     ],
                     body: "redirecting".to_string(),
                     body_size: 11,
+                    transferred_size: 11,
                     content_type: Some("text/plain".to_string()),
                     request_id: Some("oa-7f3a-1".to_string()),
                 }),

@@ -22,6 +22,7 @@ pub fn report_vocabulary() -> &'static str {
                 headers: Vec::new(),
                 body: String::new(),
                 body_size: 0,
+                transferred_size: 0,
                 content_type: None,
                 request_id: Some(String::new()),
             }),

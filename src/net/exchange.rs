@@ -41,9 +41,13 @@ pub struct ExchangeResponse {
     pub status: u16,
     pub version: Version,
     pub headers: Arc<HeaderMap>,
-    /// At most [`KEPT_BODY`] bytes of the body.
+    /// At most [`KEPT_BODY`] bytes of the body (decoded when it came with a
+    /// `Content-Encoding`).
     pub body: Bytes,
+    /// The body's size as scripts see it (decoded).
     pub body_size: u64,
+    /// The body's size on the wire (as received, before decoding).
+    pub transferred_size: u64,
 }
 
 impl ExchangeResponse {

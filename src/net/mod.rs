@@ -4,6 +4,7 @@
 //! [`Transport::send`], so every exchange obeys the same rules and lands in the same evidence.
 
 mod client;
+pub mod encoding;
 pub mod exchange;
 pub mod policy;
 
@@ -306,6 +307,34 @@ impl Transport {
             let response_request_id = header_text(&headers_received, "x-request-id");
             exchange.ttfb = hop.ttfb;
             exchange.total = hop.total;
+            let transferred_size = hop.body.len() as u64;
+            // A body sent with Content-Encoding is decoded: scripts and the evidence see it as
+            // the server meant it; the HAR keeps both sizes.
+            let decoded = match header_text(&headers_received, "content-encoding") {
+                Some(coding) if !hop.body.is_empty() && method != Method::HEAD => {
+                    encoding::decode(&coding, hop.body.clone(), self.max_body)
+                }
+                _ => Ok(hop.body.clone()),
+            };
+            let response_body = match decoded {
+                Ok(decoded) => decoded,
+                Err(message) => {
+                    exchange.response = Some(ExchangeResponse {
+                        status: hop.status,
+                        version: hop.version,
+                        headers: headers_received.clone(),
+                        body: Bytes::new(),
+                        body_size: transferred_size,
+                        transferred_size,
+                    });
+                    exchange.error = Some(message.clone());
+                    recorder.exchange(exchange);
+                    return Err(NetError::Failed {
+                        path: path_of(&url),
+                        message,
+                    });
+                }
+            };
             exchange.response = Some(ExchangeResponse {
                 status: hop.status,
                 version: hop.version,
@@ -313,9 +342,10 @@ impl Transport {
                 body: if conceal_bodies {
                     Bytes::new()
                 } else {
-                    kept(&hop.body)
+                    kept(&response_body)
                 },
-                body_size: hop.body.len() as u64,
+                body_size: response_body.len() as u64,
+                transferred_size,
             });
             recorder.exchange(exchange);
 
@@ -355,7 +385,7 @@ impl Transport {
                 status: hop.status,
                 request_id: response_request_id.unwrap_or(sent_request_id),
                 headers: headers_received,
-                body: hop.body,
+                body: response_body,
                 ttfb: hop.ttfb,
                 total: hop.total,
                 redirects,

@@ -443,3 +443,103 @@ fn a_lower_max_body_is_the_cap() {
         "{reason}"
     );
 }
+
+/// A body sent with `Content-Encoding` is decoded before the script sees it (gzip as httpbin's
+/// `/gzip` sends it, and br, deflate, zstd); `compressed: true` asks for it with
+/// `Accept-Encoding`; the HAR records the decoded and the transferred size; a corrupt body
+/// errors the request naming the coding.
+#[test]
+fn compressed_bodies_are_decoded_and_the_har_keeps_both_sizes() {
+    use std::io::Write;
+    let json = format!(
+        "{{\"gzipped\": true, \"padding\": \"{}\"}}",
+        "openagents ".repeat(200)
+    );
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(json.as_bytes()).expect("gzip");
+    let gzip = gzip.finish().expect("gzip");
+    let mut br = Vec::new();
+    brotli::BrotliCompress(&mut json.as_bytes(), &mut br, &Default::default()).expect("br");
+    let zstd = zstd::encode_all(json.as_bytes(), 0).expect("zstd");
+    let mut deflate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    deflate.write_all(json.as_bytes()).expect("deflate");
+    let deflate = deflate.finish().expect("deflate");
+    let gzip_size = gzip.len();
+    let servers: Vec<(&str, FaultServer)> = [
+        ("gzip", gzip),
+        ("br", br),
+        ("zstd", zstd),
+        ("deflate", deflate),
+    ]
+    .into_iter()
+    .map(|(coding, body)| {
+        (
+            coding,
+            FaultServer::start(Behaviour::Encoded {
+                content_encoding: coding,
+                content_type: "application/json",
+                body,
+            }),
+        )
+    })
+    .collect();
+    let corrupt = FaultServer::start(Behaviour::Encoded {
+        content_encoding: "gzip",
+        content_type: "application/json",
+        body: b"this is not gzip".to_vec(),
+    });
+    let mut lane = String::new();
+    for (coding, server) in &servers {
+        lane.push_str(&format!(
+            "required(\"decoded-{coding}\", || {{\n\
+             \x20   let r = http::get(\"{url}/{coding}\", #{{ compressed: true }});\n\
+             \x20   assert_status(r, 200);\n\
+             \x20   assert_eq(r.json().gzipped, true, \"decoded JSON\");\n\
+             \x20   assert_eq(r.size, {len}, \"decoded size\");\n\
+             }});\n",
+            url = server.url(),
+            len = json.len()
+        ));
+    }
+    lane.push_str(&format!(
+        "required(\"corrupt-gzip\", || {{ assert_status(http::get(\"{}/bad\"), 200); }});\n",
+        corrupt.url()
+    ));
+    let sb = Sandbox::new();
+    sb.write("compressed.rhai", &lane);
+    let run = sb.cmd().arg("compressed.rhai").out(&sb.out("ev")).run();
+    run.expect_code(1);
+    for (coding, _) in &servers {
+        run.stdout_has(&format!("[passed] decoded-{coding} (required)"));
+    }
+    run.stdout_has("[errored] corrupt-gzip (required)")
+        .stdout_has("cannot decode the gzip response body");
+    for (_, server) in &servers {
+        let requests = server.requests();
+        assert!(
+            requests[0]
+                .to_ascii_lowercase()
+                .contains("accept-encoding: gzip, deflate, br, zstd"),
+            "compressed: true asks for it:\n{}",
+            requests[0]
+        );
+    }
+    let ev = sb.evidence("ev");
+    let har: serde_json::Value =
+        serde_json::from_str(&ev.read("http/decoded-gzip.har")).expect("HAR is JSON");
+    let response = &har["log"]["entries"][0]["response"];
+    assert_eq!(response["content"]["size"], json.len());
+    assert_eq!(response["bodySize"], gzip_size);
+    assert_eq!(response["content"]["compression"], json.len() - gzip_size);
+    assert!(
+        response["content"]["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("{\"gzipped\": true")),
+        "the HAR keeps the decoded text"
+    );
+    assert!(
+        ev.read("logs/decoded-gzip.log")
+            .contains(&format!("{} bytes ({gzip_size} transferred)", json.len())),
+        "the log line gives both sizes"
+    );
+}

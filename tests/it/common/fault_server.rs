@@ -27,6 +27,13 @@ pub enum Behaviour {
         content_type: &'static str,
         body: Vec<u8>,
     },
+    /// A `200` whose body was encoded with `content_encoding` (gzip, br, ...), as a server
+    /// compressing its answers sends it.
+    Encoded {
+        content_encoding: &'static str,
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
     /// `302` to the same path, forever.
     RedirectLoop,
     /// TLS with a freshly generated self-signed certificate (clients must refuse it).
@@ -224,6 +231,18 @@ fn serve(
         } => {
             let head = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+        }
+        Behaviour::Encoded {
+            content_encoding,
+            content_type,
+            body,
+        } => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-encoding: {content_encoding}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                 body.len()
             );
             let _ = stream.write_all(head.as_bytes());

@@ -1,0 +1,125 @@
+//! Response bodies sent with `Content-Encoding`: gzip (`x-gzip`), deflate (zlib, or raw as some
+//! servers send it), br and zstd are decoded before anything sees the body; the transferred
+//! size is kept for the evidence. A decoded body is held to the same cap as any body
+//! (`--max-body`), so a small compressed answer cannot blow up in memory.
+
+use bytes::Bytes;
+use std::io::Read;
+
+/// What a request sends as `Accept-Encoding` when a script asks for compression
+/// (`compressed: true`): every coding this module decodes.
+pub const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
+
+/// The codings of a `Content-Encoding` header in the order they were applied (lower case,
+/// `identity` left out).
+pub fn codings(content_encoding: &str) -> Vec<String> {
+    content_encoding
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect()
+}
+
+/// `body` decoded from `content_encoding` (codings undone last to first), at most `max_body`
+/// bytes. An unknown coding or a corrupt body is an error naming the coding.
+pub fn decode(content_encoding: &str, body: Bytes, max_body: u64) -> Result<Bytes, String> {
+    let mut body = body;
+    for coding in codings(content_encoding).iter().rev() {
+        body = decode_one(coding, &body, max_body)?;
+    }
+    Ok(body)
+}
+
+fn decode_one(coding: &str, body: &[u8], max_body: u64) -> Result<Bytes, String> {
+    let read = |reader: &mut dyn Read| -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        reader
+            .take(max_body.saturating_add(1))
+            .read_to_end(&mut out)?;
+        Ok(out)
+    };
+    let decoded = match coding {
+        "gzip" | "x-gzip" => read(&mut flate2::read::MultiGzDecoder::new(body)),
+        "deflate" => {
+            // RFC 9110's deflate is zlib-wrapped; some servers send raw deflate.
+            let zlib = read(&mut flate2::read::ZlibDecoder::new(body));
+            match zlib {
+                Ok(out) => Ok(out),
+                Err(_) => read(&mut flate2::read::DeflateDecoder::new(body)),
+            }
+        }
+        "br" => read(&mut brotli::Decompressor::new(body, 4096)),
+        "zstd" => zstd::stream::read::Decoder::new(body).and_then(|mut d| read(&mut d)),
+        other => {
+            return Err(format!(
+                "response body has Content-Encoding {other:?}, which oa-validate does not decode \
+                 (it decodes gzip, deflate, br and zstd)"
+            ));
+        }
+    }
+    .map_err(|e| format!("cannot decode the {coding} response body: {e}"))?;
+    if decoded.len() as u64 > max_body {
+        return Err(format!(
+            "response body decoded from {coding} exceeds the cap of {max_body} bytes (--max-body)"
+        ));
+    }
+    Ok(Bytes::from(decoded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const TEXT: &[u8] =
+        b"{\"gzipped\": true, \"padding\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}";
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn every_coding_decodes_and_stacked_codings_undo_in_reverse() {
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        zlib.write_all(TEXT).unwrap();
+        let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        raw.write_all(TEXT).unwrap();
+        let mut br = Vec::new();
+        brotli::BrotliCompress(&mut &TEXT[..], &mut br, &Default::default()).unwrap();
+        let zstd = zstd::encode_all(TEXT, 0).unwrap();
+        for (coding, body) in [
+            ("gzip", gzip(TEXT)),
+            ("X-Gzip", gzip(TEXT)),
+            ("deflate", zlib.finish().unwrap()),
+            ("deflate", raw.finish().unwrap()),
+            ("br", br),
+            ("zstd", zstd),
+            ("identity", TEXT.to_vec()),
+        ] {
+            assert_eq!(
+                decode(coding, Bytes::from(body), 1 << 20).unwrap(),
+                TEXT,
+                "{coding}"
+            );
+        }
+        let twice = gzip(&zstd::encode_all(TEXT, 0).unwrap());
+        assert_eq!(
+            decode("zstd, gzip", Bytes::from(twice), 1 << 20).unwrap(),
+            TEXT
+        );
+    }
+
+    #[test]
+    fn unknown_codings_corrupt_bodies_and_bombs_are_errors() {
+        let e = decode("compress", Bytes::from_static(b"x"), 100).unwrap_err();
+        assert!(e.contains("\"compress\""), "{e}");
+        let e = decode("gzip", Bytes::from_static(b"not gzip"), 100).unwrap_err();
+        assert!(e.starts_with("cannot decode the gzip response body"), "{e}");
+        let bomb = gzip(&vec![b'a'; 1 << 20]);
+        assert!(bomb.len() < 10_000);
+        let e = decode("gzip", Bytes::from(bomb), 1000).unwrap_err();
+        assert!(e.contains("exceeds the cap of 1000 bytes"), "{e}");
+    }
+}
