@@ -4,16 +4,14 @@
 use super::signal::wait_for_signal;
 use crate::config::{self, SimCommandConfig, UsageError};
 use crate::exit_code;
-use crate::sim::{Fault, Sim};
+use crate::sim::Sim;
 
 pub fn serve(
     runtime: &tokio::runtime::Runtime,
     config: SimCommandConfig,
 ) -> Result<i32, UsageError> {
     if config.list_faults {
-        for fault in Fault::all() {
-            println!("{:24} {}", fault.name(), fault.describe());
-        }
+        print!("{}", crate::sim::fault_help());
         return Ok(exit_code::GO);
     }
     if config.sim.setup

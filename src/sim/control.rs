@@ -266,11 +266,12 @@ fn static_response(content_type: &str, cache: &'static str, body: Vec<u8>) -> Re
 }
 
 async fn manifest(State(st): Shared) -> Response {
-    static_response(
-        "application/json",
-        NO_CACHE,
-        manifest_body(&st).into_bytes(),
-    )
+    let cache = if st.has(Fault::ManifestCacheWrong) {
+        "public, max-age=3600"
+    } else {
+        NO_CACHE
+    };
+    static_response("application/json", cache, manifest_body(&st).into_bytes())
 }
 
 async fn service_worker(State(st): Shared) -> Response {

@@ -17,6 +17,8 @@ pub enum Fault {
     ManifestVersionWrong,
     /// `sw-cache-wrong`
     SwCacheWrong,
+    /// `manifest-cache-wrong`
+    ManifestCacheWrong,
     /// `asset-not-immutable`
     AssetNotImmutable,
     /// `manifest-entry-missing`
@@ -99,6 +101,20 @@ pub enum Fault {
     HtmxMissing,
 }
 
+/// `sim --fault help`: one line per fault, its name then what it does, the descriptions
+/// aligned in one column after the longest name.
+pub fn help() -> String {
+    let width = Fault::all()
+        .iter()
+        .map(|f| f.name().len())
+        .max()
+        .unwrap_or(0);
+    Fault::all()
+        .iter()
+        .map(|f| format!("{:width$}  {}\n", f.name(), f.describe()))
+        .collect()
+}
+
 // `FromStr` walks this list comparing `name()`, so a new variant only needs adding here and
 // to the two exhaustive matches below (which the compiler enforces).
 const ALL: &[Fault] = &[
@@ -107,6 +123,7 @@ const ALL: &[Fault] = &[
     Fault::ControlStatus500,
     Fault::ManifestVersionWrong,
     Fault::SwCacheWrong,
+    Fault::ManifestCacheWrong,
     Fault::AssetNotImmutable,
     Fault::ManifestEntryMissing,
     Fault::Session401,
@@ -163,6 +180,7 @@ impl Fault {
             Fault::ControlStatus500 => "control-status-500",
             Fault::ManifestVersionWrong => "manifest-version-wrong",
             Fault::SwCacheWrong => "sw-cache-wrong",
+            Fault::ManifestCacheWrong => "manifest-cache-wrong",
             Fault::AssetNotImmutable => "asset-not-immutable",
             Fault::ManifestEntryMissing => "manifest-entry-missing",
             Fault::Session401 => "session-401",
@@ -207,10 +225,14 @@ impl Fault {
     }
 
     /// One line naming what the fault does and which check it breaks.
+    ///
+    /// (The help, [`help`], lists every fault with this line.)
     pub fn describe(self) -> &'static str {
         match self {
             Fault::Readyz503 => "/readyz answers 503 not_ready: breaks the control readiness check",
-            Fault::Healthz404 => "/healthz answers 404: breaks the control health check",
+            Fault::Healthz404 => {
+                "/healthz answers 404: breaks no check; control-*-health and -smoke only warn (/readyz is canonical)"
+            }
             Fault::ControlStatus500 => {
                 "/api/v1/control/status answers 500 even with a valid token: breaks the authenticated status check"
             }
@@ -219,6 +241,9 @@ impl Fault {
             }
             Fault::SwCacheWrong => {
                 "/sw.js is served public, max-age=3600: breaks control-*-static-host (app-surface)"
+            }
+            Fault::ManifestCacheWrong => {
+                "/manifest.json is served public, max-age=3600: breaks control-*-static-host (app-surface)"
             }
             Fault::AssetNotImmutable => {
                 "manifest.json names a hashed entry (assets/openagents_web_shell-3f9a2b7c.js) served public, max-age=60: breaks control-*-static-host (app-surface)"
@@ -398,6 +423,7 @@ mod tests {
                 "control-status-500",
                 "manifest-version-wrong",
                 "sw-cache-wrong",
+                "manifest-cache-wrong",
                 "asset-not-immutable",
                 "manifest-entry-missing",
                 "session-401",
@@ -471,6 +497,22 @@ mod tests {
         assert!(message.contains("`readyz-500`"), "{message}");
         for &fault in Fault::all() {
             assert!(message.contains(fault.name()), "{message} lacks {fault}");
+        }
+    }
+
+    #[test]
+    fn the_help_is_aligned_whatever_the_longest_name() {
+        let help = help();
+        let lines: Vec<&str> = help.lines().collect();
+        assert_eq!(lines.len(), Fault::all().len());
+        let column = |line: &str, name: &str| {
+            line[name.len()..].len() - line[name.len()..].trim_start().len() + name.len()
+        };
+        let first = column(lines[0], Fault::all()[0].name());
+        for (line, fault) in lines.iter().zip(Fault::all()) {
+            assert!(line.starts_with(fault.name()), "{line}");
+            assert_eq!(column(line, fault.name()), first, "{line}");
+            assert!(line.ends_with(fault.describe()), "{line}");
         }
     }
 

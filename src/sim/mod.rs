@@ -27,7 +27,7 @@ mod stats;
 mod workspace;
 
 pub use cloudrun::GcpNames;
-pub use fault::{Fault, ParseFaultError};
+pub use fault::{Fault, ParseFaultError, help as fault_help};
 pub use offsite::RecordedRequest;
 pub use routes::SimRoute;
 pub use runtime::TEST_AGENT_ID;

@@ -41,7 +41,13 @@ const FAULTS: &[Expect] = &[
     Expect {
         fault: "manifest-version-wrong",
         failing: STATIC_HOST,
-        reason: "openagents.webshell.v2",
+        // The value seen is in the message.
+        reason: "\"openagents.webshell.v2\" (seen: \"openagents.webshell.v1\")",
+    },
+    Expect {
+        fault: "manifest-cache-wrong",
+        failing: STATIC_HOST,
+        reason: "GET /manifest.json: header cache-control",
     },
     Expect {
         fault: "sw-cache-wrong",
@@ -269,4 +275,35 @@ fn staging_down_prod_up_is_no_go() {
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
+}
+
+/// `sim --fault help` is truthful (healthz-404 breaks no check: the checks only warn, as the
+/// fault run above shows) and aligned (one column of descriptions after the longest name).
+#[test]
+fn the_fault_help_is_truthful_and_aligned() {
+    let sb = Sandbox::new();
+    let run = sb.cmd().args(["sim", "--fault", "help"]).run();
+    run.expect_code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let healthz = lines
+        .iter()
+        .find(|l| l.starts_with("healthz-404 "))
+        .expect("healthz-404 listed");
+    assert!(
+        healthz.contains("breaks no check") && healthz.contains("only warn"),
+        "{healthz}"
+    );
+    let manifest = lines
+        .iter()
+        .find(|l| l.starts_with("manifest-cache-wrong "))
+        .expect("manifest-cache-wrong listed");
+    assert!(manifest.contains("control-*-static-host"), "{manifest}");
+    let column = |line: &str| {
+        let name_end = line.find(' ').expect("a name then a description");
+        name_end + line[name_end..].len() - line[name_end..].trim_start().len()
+    };
+    let first = column(lines[0]);
+    for line in &lines {
+        assert_eq!(column(line), first, "misaligned: {line:?}");
+    }
 }
