@@ -192,3 +192,69 @@ required("thrown", || { throw "boom"; });
         );
     }
 }
+
+/// The tutorial's "serve a sim and load its environment" block, run verbatim by bash in a
+/// sandbox holding the tutorial's first lane (with the binary on PATH, as an install puts it):
+/// the lane runs against the served sim without `--sim` and is GO. The tutorial also says how
+/// to install (tests/it/install.rs installs and runs the binary).
+#[test]
+fn the_tutorials_served_sim_block_loads_its_environment() {
+    let (_, tutorial) = docs()
+        .into_iter()
+        .find(|(name, _)| name == "docs/writing-lanes.md")
+        .expect("the tutorial");
+    assert!(
+        tutorial.contains("cargo install --path ."),
+        "the tutorial says how to install"
+    );
+    let blocks = code_blocks("docs/writing-lanes.md", &tutorial);
+    let serve = blocks
+        .iter()
+        .find(|b| b.lang == "bash" && b.text.contains("source sim.env"))
+        .expect("a block that loads the served sim's environment");
+    let hello = blocks
+        .iter()
+        .find(|b| b.lang == "rhai" && b.text.starts_with("// lanes/hello.rhai"))
+        .expect("the first lane");
+    let sb = Sandbox::new();
+    sb.write("lanes/hello.rhai", &hello.text);
+    sb.write("tutorial.sh", &format!("set -euo pipefail\n{}", serve.text));
+    let bin_dir = Path::new(BIN).parent().expect("the binary's folder");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut bash = std::process::Command::new("bash");
+    bash.arg("tutorial.sh")
+        .current_dir(sb.path())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", sb.path().join("home"))
+        .env("XDG_CACHE_HOME", test_cache())
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .env("OUTPUT_DIR", sb.out("evidence"))
+        .stdin(std::process::Stdio::null());
+    let output = bash.output().expect("run bash");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{}:{}: the block failed ({})\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        serve.file,
+        serve.first_line,
+        output.status
+    );
+    assert!(
+        stdout.contains("[passed] hello-staging-ready (required)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Verdict: GO"), "{stdout}");
+    let summary =
+        std::fs::read_to_string(sb.out("evidence").join("SUMMARY.md")).expect("SUMMARY.md");
+    assert!(
+        summary.contains("- STAGING_CONTROL_BASE_URL=http://127.0.0.1:"),
+        "the run targeted the served sim:\n{summary}"
+    );
+}

@@ -372,3 +372,64 @@ fn a_check_that_runs_past_its_timeout_is_errored_even_after_a_sleep() {
     assert!(reason.contains("timed out"), "{reason}");
     run.expect_code(1);
 }
+
+/// Imports resolve from the importing lane's folder, whatever the working directory (as the
+/// lane guide says); an error inside the module names its real file, `.rhai` included, with a
+/// code frame of its line; a module that is not found names where it was looked for.
+#[test]
+fn imports_resolve_from_the_lanes_folder_and_module_errors_have_code_frames() {
+    let sb = Sandbox::new();
+    sb.write(
+        "proj/lanes/mine.rhai",
+        "import \"lib/mine\" as mine;\n\
+         required(\"uses-module\", || {\n\
+         \x20   mine::check_it(1);\n\
+         });\n",
+    );
+    sb.write(
+        "proj/lanes/lib/mine.rhai",
+        "// a helper module\n\
+         fn check_it(x) {\n\
+         \x20   let y = x + \"a\" * 2;\n\
+         \x20   assert(true, \"ok\");\n\
+         }\n",
+    );
+    sb.write(
+        "proj/lanes/missing.rhai",
+        "import \"lanes/lib/mine\" as mine;\nrequired(\"never\", || { assert(true, \"x\"); });\n",
+    );
+    let elsewhere = sb.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("a working directory without lanes");
+
+    let run = sb
+        .cmd_in(&elsewhere)
+        .arg("../proj/lanes/mine.rhai")
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1)
+        .stdout_has("[errored] uses-module (required)")
+        .stdout_has("../proj/lanes/lib/mine.rhai:3:21: Function not found");
+    let frames = sb.evidence("ev").json_check("uses-module");
+    let summary = sb.evidence("ev").summary_json();
+    let frame = summary["run"]["checks"][0]["code_frames"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code frame: {summary}"))
+        .to_string();
+    assert!(
+        frame.contains("--> ../proj/lanes/lib/mine.rhai:3:21")
+            && frame.contains("3 |     let y = x + \"a\" * 2;"),
+        "the frame shows the module's line:\n{frame}\n{frames}"
+    );
+
+    let missing = sb
+        .cmd_in(&elsewhere)
+        .args(["check", "../proj/lanes/missing.rhai"])
+        .run();
+    missing
+        .expect_code(3)
+        .stderr_has(
+            "module \"lanes/lib/mine\" not found: looked for ../proj/lanes/lanes/lib/mine.rhai",
+        )
+        .stderr_has("a path resolves from the importing file's folder")
+        .stderr_has("--> ../proj/lanes/missing.rhai:1:8");
+}
