@@ -48,6 +48,36 @@ fn refuse_short_secret(
     }
 }
 
+/// One entry of `needs`: an environment variable's *name* (`STAGING_CONTROL_ACCESS_TOKEN`),
+/// never a value such as `t.token` (which would be skipped as an unset variable named by the
+/// token, and whose text must not be echoed).
+pub fn need_name(value: Dynamic) -> Result<String, String> {
+    let hint = "expected environment variable names (upper-case letters, digits and `_`, not \
+                starting with a digit), e.g. needs: \"STAGING_CONTROL_ACCESS_TOKEN\"; a \
+                target's token is needed by its variable's name (t.token_var), not by its \
+                value (t.token)";
+    if !value.is_string() {
+        return Err(format!("{hint}; got a {}", value.type_name()));
+    }
+    let name = value.to_string();
+    let secret = context::host().is_some_and(|h| h.services.redactor.contains_secret(&name));
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if valid && !secret {
+        return Ok(name);
+    }
+    if secret || name.len() > 64 {
+        Err(format!("{hint}; got a value that is not a name"))
+    } else {
+        Err(format!("{hint}; got {name:?}"))
+    }
+}
+
 /// Retries are bounded so a flapping check cannot stretch a gate run indefinitely.
 pub const MAX_RETRIES: i64 = 5;
 
@@ -104,15 +134,14 @@ fn declare(
             "description" => check.description = value.to_string(),
             "timeout" => check.timeout = Some(parse_duration(&value).map_err(|e| bad(&e))?),
             "needs" => {
-                check.needs = if value.is_array() {
-                    value
-                        .into_array()
-                        .map_err(&bad)?
-                        .into_iter()
-                        .map(|v| v.to_string())
-                        .collect()
+                let values = if value.is_array() {
+                    value.into_array().map_err(&bad)?
                 } else {
-                    vec![value.to_string()]
+                    vec![value]
+                };
+                check.needs = Vec::new();
+                for need in values {
+                    check.needs.push(need_name(need).map_err(|e| bad(&e))?);
                 }
             }
             "toggle" => check.toggle = Some(value.to_string()),

@@ -433,3 +433,50 @@ fn imports_resolve_from_the_lanes_folder_and_module_errors_have_code_frames() {
         .stderr_has("a path resolves from the importing file's folder")
         .stderr_has("--> ../proj/lanes/missing.rhai:1:8");
 }
+
+/// `needs` takes variable names only: a token's value (`needs: t.token`) used to be accepted
+/// and the check skipped as `[REDACTED] unset`; now it is a lane error naming the option,
+/// without the token; a lower-case word or a number is refused too.
+#[test]
+fn needs_accepts_only_variable_names() {
+    let sb = Sandbox::new();
+    let token = "stg-needs-token-0123456789abcdef";
+    sb.write(
+        "token.rhai",
+        "for t in targets() {\n\
+         \x20   required(`n-${t.name}`, #{ needs: t.token }, || { assert(true, \"x\"); });\n\
+         }\n",
+    );
+    let run = sb
+        .cmd()
+        .args(["--sim", "token.rhai"])
+        .env("STAGING_CONTROL_ACCESS_TOKEN", token)
+        .out(&sb.out("token"))
+        .run();
+    run.expect_code(3)
+        .stderr_has("option `needs` of n-staging: expected environment variable names")
+        .stderr_has("by its variable's name (t.token_var), not by its value (t.token)")
+        .stderr_has("--> token.rhai:2:5");
+    assert!(!run.stderr.contains(token) && !run.stdout.contains(token));
+    for (value, seen) in [
+        ("\"lower_case\"", "got \"lower_case\""),
+        ("42", "got a i64"),
+    ] {
+        sb.write(
+            "bad.rhai",
+            &format!("required(\"b\", #{{ needs: {value} }}, || {{ assert(true, \"x\"); }});\n"),
+        );
+        sb.cmd()
+            .args(["check", "bad.rhai"])
+            .run()
+            .expect_code(3)
+            .stderr_has(seen);
+    }
+    sb.write(
+        "good.rhai",
+        "for t in targets() {\n\
+         \x20   required(`g-${t.name}`, #{ needs: [t.token_var, \"OA_X_1\"] }, || { assert(true, \"x\"); });\n\
+         }\n",
+    );
+    sb.cmd().args(["check", "good.rhai"]).run().expect_code(0);
+}
