@@ -5,6 +5,7 @@ pub mod builtins;
 pub mod context;
 pub mod error;
 pub mod host;
+pub mod lint;
 pub mod modules;
 pub mod sources;
 pub mod stdlib;

@@ -480,3 +480,36 @@ fn needs_accepts_only_variable_names() {
     );
     sb.cmd().args(["check", "good.rhai"]).run().expect_code(0);
 }
+
+/// `check` reports, before any run, what used to fail only when the line ran: an unknown
+/// function (by name and argument count, API namespaces included), a known one with the wrong
+/// number of arguments, and an unknown request option, each with a "did you mean"; calls to
+/// closures, methods and the evaluator's own functions are not flagged.
+#[test]
+fn check_reports_unknown_functions_and_options_with_did_you_mean() {
+    let sb = Sandbox::new();
+    sb.write(
+        "typo.rhai",
+        "for t in targets() {\n\
+         \x20   required(`typo-${t.name}`, || {\n\
+         \x20       let r = http::gett(`${t.control_url}/readyz`);\n\
+         \x20       assert_staus(r, 200);\n\
+         \x20       let ok = http::get(t.control_url, #{ timout: \"5s\", headers: #{} });\n\
+         \x20       assert_status(ok);\n\
+         \x20       let f = |x| x + 1;\n\
+         \x20       let y = f.call(1);\n\
+         \x20       print(len(r.json().to_string()) + type_of(y).len());\n\
+         \x20   });\n\
+         }\n",
+    );
+    let run = sb.cmd().args(["check", "typo.rhai"]).run();
+    run.expect_code(3)
+        .stderr_has("error: unknown function `http::gett` (1 argument): did you mean `http::get`?\n  --> typo.rhai:3:")
+        .stderr_has("error: unknown function `assert_staus` (2 arguments): did you mean `assert_status`?\n  --> typo.rhai:4:9")
+        .stderr_has("error: unknown http option `timout` (expected headers, json, form, body, timeout, follow_redirects, bearer, compressed): did you mean `timeout`?\n  --> typo.rhai:5:")
+        .stderr_has("error: `assert_status` takes 2 argument(s), not 1\n  --> typo.rhai:6:9")
+        .stderr_has("4 lane errors: they would fail at run time");
+    assert!(!run.stdout.contains("compiled"), "{}", run.stdout);
+    // The real matrix has none.
+    sb.cmd_in_repo().arg("check").run().expect_code(0);
+}
