@@ -12,6 +12,7 @@ impl Session {
     /// Writes the session's probes as a lane; returns how many checks it holds.
     pub fn save(&self, path: &Path) -> std::io::Result<usize> {
         let lane = saved_lane(
+            &id_prefix(path),
             &self.host.targets,
             &self.probes,
             &self.host.services.redactor,
@@ -34,17 +35,46 @@ fn template_literal(text: &str) -> String {
         .replace("${", "\\${")
 }
 
-/// The session's probes as required checks that assert the statuses seen. URLs under a
+/// The check id prefix of a lane saved to `path`: its file stem in the id alphabet
+/// (`lanes/ready probes.rhai` → `ready-probes`), so two saved lanes never share an id.
+pub fn id_prefix(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut prefix: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    prefix = prefix.trim_matches('-').to_string();
+    if prefix.is_empty() {
+        "repl".to_string()
+    } else {
+        prefix
+    }
+}
+
+/// The session's probes as required checks that assert the statuses seen, with ids
+/// `<prefix>-<target>-<n>`, each restricted to the target it was probed on. URLs under a
 /// target's own origins are written relative to `t.control_url`/`t.runtime_url`, tokens as
 /// `t.token`, so the lane runs again against the same target (or a new sim) and holds no secret.
 pub fn saved_lane(
+    prefix: &str,
     targets: &[Target],
     probes: &[(String, RequestRecord)],
     redactor: &Redactor,
 ) -> SavedLane {
     let mut text = String::from(
         "// Saved by `oa-validate repl` (:save): one required check per HTTP probe,\n\
-         // asserting the status seen. Edit descriptions and add assertions as you see fit.\n",
+         // asserting the status seen, on the target it was probed on; a probe that sent a\n\
+         // target's token needs its variable (skipped when unset). Edit descriptions and add\n\
+         // assertions as you see fit.\n",
     );
     let mut count = 0;
     let names: BTreeSet<&str> = probes.iter().map(|(t, _)| t.as_str()).collect();
@@ -84,8 +114,15 @@ pub fn saved_lane(
                     opts.join(", ")
                 ),
             };
+            // A token probe skips (rather than fails) where the token is not set.
+            let needs = if p.with_bearer {
+                "        needs: [t.token_var],\n"
+            } else {
+                ""
+            };
             text.push_str(&format!(
-                "    required(`repl-${{t.name}}-{n}`, #{{\n        description: `${{t.label}} {method} {path} answers {status}`,\n        target: t,\n    }}, || {{\n        let r = {call};\n        assert_status(r, {status});\n    }});\n",
+                "    required(`{prefix}-${{t.name}}-{n}`, #{{\n        description: `${{t.label}} {method} {path} answers {status}`,\n        target: t,\n{needs}    }}, || {{\n        let r = {call};\n        assert_status(r, {status});\n    }});\n",
+                prefix = template_literal(prefix),
                 n = i + 1,
                 method = p.method,
                 path = template_literal(&redactor.redact(&path)),

@@ -51,10 +51,60 @@ fn a_piped_session_keeps_variables_and_saves_a_lane_that_passes() {
     assert_eq!(
         ev.statuses(),
         vec![
-            ("repl-staging-1".to_string(), "passed".to_string()),
-            ("repl-staging-2".to_string(), "passed".to_string()),
+            ("probes-staging-1".to_string(), "passed".to_string()),
+            ("probes-staging-2".to_string(), "passed".to_string()),
         ]
     );
+}
+
+/// `:save` names checks after the file (two saved lanes never collide), restricts each to the
+/// target it was probed on, and gives a token probe `needs: [t.token_var]`, so where no token
+/// is set it skips, naming the variable, instead of failing.
+#[test]
+fn saved_lanes_have_unique_ids_and_token_probes_need_their_token() {
+    let sb = Sandbox::new();
+    for (file, path) in [
+        ("first.rhai", "/readyz"),
+        ("second.rhai", "/api/auth/session"),
+    ] {
+        let bearer = if path == "/readyz" {
+            ""
+        } else {
+            ", #{ bearer: target.token }"
+        };
+        sb.cmd()
+            .args(["repl", "--sim", "--no-history"])
+            .stdin(&format!(
+                "http::get(target.control_url + \"{path}\"{bearer}).status\n:save {}\n",
+                sb.path().join(file).display()
+            ))
+            .run()
+            .expect_code(0)
+            .stdout_has("saved 1 probe(s)");
+    }
+    let second = std::fs::read_to_string(sb.path().join("second.rhai")).expect("saved");
+    assert!(second.contains("required(`second-${t.name}-1`"), "{second}");
+    assert!(second.contains("needs: [t.token_var],"), "{second}");
+    assert!(
+        second.contains("if t.name != \"staging\" { continue; }"),
+        "{second}"
+    );
+    let first = std::fs::read_to_string(sb.path().join("first.rhai")).expect("saved");
+    assert!(!first.contains("needs:"), "no token, no needs:\n{first}");
+
+    // Both lanes in one run: distinct ids. Against a served sim without the token exported,
+    // the token probe skips with the variable's name.
+    let sim = SimProcess::start(&sb, &[], &[]);
+    let run = sb
+        .cmd()
+        .sim_targets(&sim)
+        .args(["first.rhai", "second.rhai"])
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1)
+        .stdout_has("[passed] first-staging-1 (required)")
+        .stdout_has("[skipped] second-staging-1 (required)")
+        .stdout_has("skipped: STAGING_CONTROL_ACCESS_TOKEN unset");
 }
 
 #[test]
@@ -86,7 +136,7 @@ fn the_saved_lane_fails_when_the_deployment_changes() {
         .out(&out)
         .run()
         .expect_code(1);
-    assert_eq!(sb.evidence("ev").row("repl-staging-1")["status"], "failed");
+    assert_eq!(sb.evidence("ev").row("ready-staging-1")["status"], "failed");
 }
 
 /// A REPL on a pseudo-terminal, read in the background.
