@@ -390,9 +390,16 @@ impl Cmd {
         let stdout = read_in_background(child.stdout.take().expect("stdout piped"));
         let stderr = read_in_background(child.stderr.take().expect("stderr piped"));
         let mut peak_rss_kib = None;
+        // The child's own high-water mark, read while it runs: wait4's ru_maxrss also counts
+        // the memory of this (test) process at spawn (Linux keeps the pre-exec mm's peak), so
+        // a test process grown by other tests made every child look that large.
+        let mut own_peak_kib: Option<u64> = None;
         let status = loop {
+            if let Some(hwm) = vm_hwm_kib(child.id()) {
+                own_peak_kib = Some(own_peak_kib.map_or(hwm, |p| p.max(hwm)));
+            }
             if let Some((status, peak)) = try_wait_with_peak_rss(&mut child) {
-                peak_rss_kib = peak;
+                peak_rss_kib = own_peak_kib.or(peak);
                 break Some(status);
             }
             if started.elapsed() > self.timeout {
@@ -448,6 +455,13 @@ fn try_wait_with_peak_rss(child: &mut Child) -> Option<(std::process::ExitStatus
     }
     let peak = u64::try_from(usage.ru_maxrss).ok(); // Linux: KiB
     Some((std::process::ExitStatus::from_raw(status), peak))
+}
+
+/// `VmHWM` of a running process (Linux: the peak resident set of its own memory since exec).
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[cfg(not(unix))]
