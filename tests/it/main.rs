@@ -17,6 +17,7 @@ mod fidelity;
 mod gate;
 mod htmx;
 mod interrupt;
+mod leaks;
 mod load;
 mod local_lanes;
 mod matrix;
