@@ -130,3 +130,86 @@ required("after", || {{ evidence("fine.txt", "x"); assert(true, "saved"); }});
         .collect();
     assert!(listed.contains("artifacts/after/fine.txt"), "{listed:?}");
 }
+
+/// Finding 4: a known secret in any request header (a target-named variable, another
+/// secret-named variable, a `secret()` value) never follows a redirect to another origin; a
+/// target-named variable is refused outside its target's origins.
+#[test]
+fn a_secret_in_any_header_is_bound_to_its_origins_and_dropped_on_a_cross_origin_redirect() {
+    use crate::common::fault_server::{Behaviour, FaultServer};
+    const RUNTIME_TOKEN: &str = "stg-runtime-access-0123456789abcdef";
+    const SERVICE_KEY: &str = "svc-unbound-api-key-0123456789";
+    const SCRIPT_SECRET: &str = "script-marked-header-0123456789";
+    let target = FaultServer::start(Behaviour::Echo);
+    let other = FaultServer::start(Behaviour::Echo);
+    let sb = Sandbox::new();
+    sb.write(
+        "headers.rhai",
+        &format!(
+            r#"let hop = `/redirect?to={other}/landing`;
+required("redirect-target-variable", || {{
+    let r = http::get(`${{targets()[0].control_url}}${{hop}}`, #{{ follow_redirects: true, headers: #{{ "x-api-key": env("STAGING_RUNTIME_ACCESS_TOKEN") }} }});
+    assert_status(r, 200);
+}});
+required("redirect-other-variable", || {{
+    let r = http::get(`${{targets()[0].control_url}}${{hop}}`, #{{ follow_redirects: true, headers: #{{ "x-service": `Key ${{env("SERVICE_API_KEY")}}` }} }});
+    assert_status(r, 200);
+}});
+required("redirect-script-secret", || {{
+    let s = secret("{SCRIPT_SECRET}");
+    let r = http::get(`${{targets()[0].control_url}}${{hop}}`, #{{ follow_redirects: true, headers: #{{ "x-session": s }} }});
+    assert_status(r, 200);
+}});
+required("target-variable-elsewhere", || {{
+    let r = http::get(`{other}/direct`, #{{ headers: #{{ "x-api-key": env("STAGING_RUNTIME_ACCESS_TOKEN") }} }});
+    assert_status(r, 200);
+}});
+"#,
+            other = other.url()
+        ),
+    );
+    let out = sb.out("evidence");
+    let run = sb
+        .cmd()
+        .arg("headers.rhai")
+        .out(&out)
+        .env("STAGING_CONTROL_BASE_URL", target.url())
+        .env("PROD_CONTROL_BASE_URL", target.url())
+        .env("STAGING_CONTROL_ACCESS_TOKEN", STAGING_TOKEN)
+        .env("PROD_CONTROL_ACCESS_TOKEN", PROD_TOKEN)
+        .env("STAGING_RUNTIME_ACCESS_TOKEN", RUNTIME_TOKEN)
+        .env("SERVICE_API_KEY", SERVICE_KEY)
+        .run();
+    run.expect_code(1);
+    let ev = sb.evidence("evidence");
+    for id in [
+        "redirect-target-variable",
+        "redirect-other-variable",
+        "redirect-script-secret",
+    ] {
+        assert_eq!(
+            ev.json_check(id)["status"],
+            "passed",
+            "{id}: {}",
+            run.stdout
+        );
+        let log = ev.read(&format!("logs/{id}.log"));
+        assert!(log.contains("credentials dropped ("), "{id}: {log}");
+    }
+    let refused = ev.json_check("target-variable-elsewhere");
+    assert_eq!(refused["status"], "errored", "{}", run.stdout);
+    let reason = refused["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("refusing to send STAGING_RUNTIME_ACCESS_TOKEN")
+            && reason.contains("staging target's own origins"),
+        "{reason}"
+    );
+    // The secrets reached the target (the test proves something), never the other origin.
+    let sent = target.requests().join("\n");
+    let elsewhere = other.requests().join("\n");
+    assert_eq!(other.requests().len(), 3, "{elsewhere}");
+    for secret in [RUNTIME_TOKEN, SERVICE_KEY, SCRIPT_SECRET] {
+        assert!(sent.contains(secret), "{secret} was not sent to the target");
+        assert_no_secret("the other origin's requests", elsewhere.as_bytes(), secret);
+    }
+}
