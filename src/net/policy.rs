@@ -165,6 +165,12 @@ impl CredentialPolicy {
             for found in matcher.find_overlapping_iter(place) {
                 carried[self.pattern_grants[found.pattern().as_usize()]] = true;
             }
+            // With its escapes decoded too: `\u`-escaped or mixed-case percent-encoded.
+            if let Some(decoded) = crate::redact::decode_escapes(place) {
+                for found in matcher.find_overlapping_iter(&decoded) {
+                    carried[self.pattern_grants[found.pattern().as_usize()]] = true;
+                }
+            }
         }
         let origin = url.origin();
         for (grant, _) in self.grants.iter().zip(&carried).filter(|(_, c)| **c) {

@@ -213,3 +213,93 @@ required("target-variable-elsewhere", || {{
         assert_no_secret("the other origin's requests", elsewhere.as_bytes(), secret);
     }
 }
+
+/// Finding 5: a server reflecting the token as PHP, Gson and .NET encode JSON, and in
+/// lower-case percent-encoding; the token straddling the `assert_contains` excerpt (120
+/// characters) and the HAR's 1 MiB body cut. No form and no remnant reaches any output.
+#[test]
+fn encoded_and_cut_secrets_never_reach_any_output() {
+    use crate::common::fault_server::{Behaviour, FaultServer};
+    let echo = FaultServer::start(Behaviour::Echo);
+    let sb = Sandbox::new();
+    sb.write(
+        "encoded.rhai",
+        &format!(
+            r#"required("reflected", || {{
+    let t = targets()[0];
+    let r = http::get(`{echo}/echo?q=${{t.token}}`, #{{ headers: #{{ "x-t": t.token }} }});
+    assert_status(r, 200);
+    evidence("reflected.json", r.body);
+    print(r.body);
+}});
+required("cut-excerpt", || {{
+    let t = targets()[0];
+    let pad = "0123456789";
+    pad = pad + pad + pad + pad + pad + pad + pad + pad + pad + pad;
+    assert_contains(pad + t.token + " and after", "never-there", "cut mid-token");
+}});
+required("cut-har", #{{ timeout: "60s" }}, || {{
+    let t = targets()[0];
+    let pad = "p";
+    while pad.len() < 1048576 {{ pad += pad; }}
+    let r = http::post(`{echo}/echo`, #{{ body: pad.sub_string(0, 1048576 - 12) + t.token + "tail" }});
+    assert_status(r, 200);
+}});
+"#,
+            echo = echo.url()
+        ),
+    );
+    // `/`, `+`, `=` and `~`: characters each encoder writes in its own way.
+    let token = "stg/Enc0ded+T0ken=abc~defghij";
+    let out = sb.out("evidence");
+    let run = sb
+        .cmd()
+        .arg("encoded.rhai")
+        .out(&out)
+        .env("STAGING_CONTROL_BASE_URL", echo.url())
+        .env("PROD_CONTROL_BASE_URL", echo.url())
+        .env("STAGING_CONTROL_ACCESS_TOKEN", token)
+        .env("PROD_CONTROL_ACCESS_TOKEN", PROD_TOKEN)
+        .run();
+    run.expect_code(1);
+    let ev = sb.evidence("evidence");
+    assert_eq!(
+        ev.json_check("reflected")["status"],
+        "passed",
+        "{}",
+        run.stdout
+    );
+    assert_eq!(ev.json_check("cut-excerpt")["status"], "failed");
+    assert_eq!(ev.json_check("cut-har")["status"], "passed");
+    // The echo really sent the encoded forms back (the test proves something).
+    let har = ev.read("http/reflected.har");
+    for field in [
+        "\\\"php\\\"",
+        "\\\"gson\\\"",
+        "\\\"dotnet\\\"",
+        "\\\"percent\\\"",
+    ] {
+        assert!(har.contains(field), "{field} missing from the echo");
+    }
+    let mut places: Vec<(String, Vec<u8>)> = vec![
+        ("stdout".to_string(), run.stdout.clone().into_bytes()),
+        ("stderr".to_string(), run.stderr.clone().into_bytes()),
+    ];
+    for file in ev.files() {
+        let bytes = std::fs::read(ev.dir.join(&file)).expect("read evidence file");
+        places.push((file, bytes));
+    }
+    for (place, bytes) in &places {
+        assert_no_secret(place, bytes, token);
+        let text = String::from_utf8_lossy(bytes);
+        // A remnant at a cut: a prefix or a suffix of 8 characters or more.
+        for n in 8..token.len() {
+            for piece in [&token[..n], &token[token.len() - n..]] {
+                assert!(
+                    !text.contains(piece),
+                    "{place} holds a {n}-character piece of the token"
+                );
+            }
+        }
+    }
+}
