@@ -303,3 +303,101 @@ required("cut-har", #{{ timeout: "60s" }}, || {{
         }
     }
 }
+
+/// Finding 6, in headless Chromium: a page showing the token (text and a form value) is
+/// screenshotted with those elements blanked: the PNG is byte-identical to a reference page
+/// whose elements are hidden by its own CSS, and the page is restored after. A page showing
+/// the token split across elements gets no screenshot. The log says which.
+#[test]
+fn a_page_showing_a_secret_is_screenshotted_blanked_or_not_at_all() {
+    use crate::common::fault_server::{Behaviour, FaultServer};
+    const TOKEN: &str = "stg_Scr33nshotT0ken-abcdefghij";
+    let page = |tok: &str, field: &str, style: &str| {
+        format!(
+            "<!doctype html><html><body style=\"margin:20px;font:16px sans-serif\">\
+             <h1>Debug</h1><p id=\"tok\"{style}>{tok}</p>\
+             <input id=\"f\" value=\"{field}\"{style} size=\"40\">\
+             <p>Nothing secret here, shown as usual.</p></body></html>"
+        )
+    };
+    let html = |body: String| Behaviour::Fixed {
+        status: 200,
+        content_type: "text/html; charset=utf-8",
+        body: body.into_bytes(),
+    };
+    let shows = FaultServer::start(html(page(TOKEN, TOKEN, "")));
+    // Same layout; the same places hidden by the page itself, holding no secret.
+    let hidden = " style=\"visibility:hidden\"";
+    let reference = FaultServer::start(html(page(
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
+        hidden,
+    )));
+    let split = FaultServer::start(html(format!(
+        "<!doctype html><html><body><p><b>{}</b><i>{}</i></p></body></html>",
+        &TOKEN[..15],
+        &TOKEN[15..]
+    )));
+    let sb = Sandbox::new();
+    sb.write(
+        "shots.rhai",
+        &format!(
+            r##"required("shot-blanked", || {{
+    let page = browser::open(#{{ base_url: "{shows}" }});
+    page.navigate("/");
+    assert(page.screenshot("page") != "", "a screenshot was taken");
+    assert(page.text("#tok") == targets()[0].token, "the page is restored after it");
+}});
+required("shot-reference", || {{
+    let page = browser::open(#{{ base_url: "{reference}" }});
+    page.navigate("/");
+    assert(page.screenshot("page") != "", "a screenshot was taken");
+}});
+required("shot-split", || {{
+    let page = browser::open(#{{ base_url: "{split}" }});
+    page.navigate("/");
+    page.step("split", |p| {{ assert(true, "the step runs"); }});
+}});
+"##,
+            shows = shows.url(),
+            reference = reference.url(),
+            split = split.url()
+        ),
+    );
+    let out = sb.out("evidence");
+    let run = sb
+        .cmd()
+        .arg("shots.rhai")
+        .out(&out)
+        .env("OA_CHROMIUM", "/usr/bin/chromium")
+        .env("STAGING_CONTROL_ACCESS_TOKEN", TOKEN)
+        .env("PROD_CONTROL_ACCESS_TOKEN", PROD_TOKEN)
+        .timeout(std::time::Duration::from_secs(120))
+        .run();
+    run.expect_code(0);
+    let ev = sb.evidence("evidence");
+    let blanked = ev.read("logs/shot-blanked.log");
+    assert!(
+        blanked.contains("2 element(s) showing a secret blanked"),
+        "{blanked}"
+    );
+    let shot = std::fs::read(ev.dir.join("artifacts/shot-blanked/01-page.png")).expect("png");
+    let expected =
+        std::fs::read(ev.dir.join("artifacts/shot-reference/01-page.png")).expect("reference");
+    assert!(
+        shot == expected,
+        "the screenshot differs from the page with those elements hidden"
+    );
+    let split_log = ev.read("logs/shot-split.log");
+    assert!(
+        split_log.contains("not taken, the page shows a secret"),
+        "{split_log}"
+    );
+    assert!(
+        !ev.files()
+            .iter()
+            .any(|f| f.starts_with("artifacts/shot-split/") && f.ends_with(".png")),
+        "{:?}",
+        ev.files()
+    );
+}
