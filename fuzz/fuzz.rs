@@ -176,6 +176,7 @@ impl Target for Redact {
             "a-b/c~d.e_f!*'()\u{1}https://h/a-b/c~d.e_f!*'()?t=a-b%2Fc~d.e_f!*'()",
             "ünïcødé-sëcret\u{1}{\"t\":\"ünïcødé-sëcret\"}",
             "s1-12345678\u{2}s2-abcdefgh\u{1}s1-12345678s2-abcdefgh",
+            "tok/9f8e+7d6c=5b4a~x\u{1}{\"t\":\"tok\\/9f8e\\u002b7d6c\\u003D5b4a%7ex\"}",
         ]
         .iter()
         .map(|s| s.as_bytes().to_vec())
@@ -184,6 +185,11 @@ impl Target for Redact {
     fn dictionary(&self) -> Vec<&'static [u8]> {
         vec![
             b"%2F",
+            b"%2f",
+            b"\\/",
+            b"\\u002b",
+            b"\\u002B",
+            b"\\u00",
             b"+",
             b"/",
             b"=",
@@ -251,6 +257,22 @@ impl Target for Redact {
         let twice = r.redact(&once);
         if twice != once && !secrets.iter().any(|s| mask_chars(s)) {
             return Verdict::Bug(format!("not idempotent for secrets {secrets:?}"));
+        }
+        // A cut anywhere (issue 13): redacted, then its edge masked, the text ends with no
+        // remnant of 8 bytes or more of any secret's raw form.
+        let mut cut_at = input.len() * 7919 % planted.len().max(1);
+        while !planted.is_char_boundary(cut_at) {
+            cut_at -= 1;
+        }
+        let cut = r.mask_cut(&r.redact(&planted[..cut_at]), false, true);
+        for s in &secrets {
+            for (n, _) in s.char_indices().filter(|(n, _)| *n >= 8) {
+                if cut.ends_with(&s[..n]) && !MASK.contains(&s[..n]) {
+                    return Verdict::Bug(format!(
+                        "a {n}-byte remnant of {s:?} survives a cut at {cut_at}"
+                    ));
+                }
+            }
         }
         Verdict::Ok(format!("secrets:{}", secrets.len().min(3)))
     }

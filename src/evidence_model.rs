@@ -61,3 +61,37 @@ pub fn har_path(check_id: &str) -> String {
 pub fn artifact_path(check_id: &str, name: &str) -> String {
     format!("artifacts/{check_id}/{name}")
 }
+
+/// The longest artifact name, in bytes: a file system's limit on one name is 255 bytes
+/// (`NAME_MAX`), and the atomic writer's temporary file adds `.` and `.<pid>.<n>.tmp` to it.
+pub const MAX_ARTIFACT_NAME: usize = 200;
+
+/// Why `name` cannot be an artifact's file name, or `None`. Refused: empty, a path (`/`, `\`),
+/// hidden (`.…`), longer than [`MAX_ARTIFACT_NAME`] bytes, a control character (NUL ends a
+/// path for the kernel; the others corrupt SHA256SUMS lines and terminals), and a name that
+/// holds a secret in any form (file names are listed in SHA256SUMS and reports). The reason
+/// never quotes a name that holds a secret.
+pub fn artifact_name_error(name: &str, redactor: &crate::redact::Redactor) -> Option<String> {
+    if redactor.contains_secret(name) {
+        return Some(
+            "evidence name holds a secret: refused (a file name is listed in SHA256SUMS and the reports)"
+                .to_string(),
+        );
+    }
+    if name.chars().any(char::is_control) {
+        return Some(format!(
+            "evidence name {name:?} holds a control character: refused"
+        ));
+    }
+    if name.len() > MAX_ARTIFACT_NAME {
+        let start: String = name.chars().take(40).collect();
+        return Some(format!(
+            "evidence name {start:?}… is too long: {} bytes, at most {MAX_ARTIFACT_NAME}",
+            name.len()
+        ));
+    }
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return Some(format!("evidence name {name:?} must be a plain file name"));
+    }
+    None
+}

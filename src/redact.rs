@@ -2,6 +2,11 @@
 //!
 //! A secret is matched raw and in the forms it takes on the wire or in documents:
 //! URL-encoded, base64 (standard and URL-safe, with or without padding) and JSON-escaped.
+//! Text holding an escape (`\` or `%`) is also searched decoded ([`decode_escapes`]): a
+//! secret with any of its characters escaped (`\/`, `\u002b` or `\u002B`, `%2f` or `%2F`,
+//! `\x2b`), in any mix, is masked where it stands in the original text. A text cut to an
+//! excerpt is redacted first; a remnant of a secret left at the cut is masked too
+//! ([`Redactor::mask_cut`], [`Redactor::excerpt`]).
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine as _;
@@ -52,6 +57,8 @@ struct Inner {
     reserved: Option<fn() -> &'static str>,
     patterns: Vec<String>,
     matcher: Option<AhoCorasick>,
+    /// The raw secrets, searched in decoded text.
+    raw_matcher: Option<AhoCorasick>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -90,7 +97,11 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
         forms.push(percent_encoding::utf8_percent_encode(&in_url, set).to_string());
     }
     let json = serde_json::to_string(secret).unwrap_or_default();
-    forms.push(json.trim_matches('"').to_string());
+    let json = json.trim_matches('"');
+    forms.push(json.to_string());
+    // PHP's json_encode: `/` as `\/` (also found decoded; listed for a secret that itself
+    // holds an escape-like `%2B` or `\u0041`, which the decoded search cannot tell apart).
+    forms.push(json.replace('/', "\\/"));
     forms.retain(|f| !f.is_empty());
     forms.sort();
     forms.dedup();
@@ -145,6 +156,10 @@ impl Redactor {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
             .ok();
+        inner.raw_matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&inner.secrets)
+            .ok();
         inner.patterns = patterns;
     }
 
@@ -197,26 +212,409 @@ impl Redactor {
         self.inner.read().secrets.is_empty()
     }
 
-    /// Whether `text` holds a secret in any of its forms.
+    /// Whether `text` holds a secret in any of its forms, escaped characters included.
     pub fn contains_secret(&self, text: &str) -> bool {
         let inner = self.inner.read();
-        inner
-            .matcher
-            .as_ref()
-            .is_some_and(|m| m.find(text).is_some())
+        let Some(matcher) = &inner.matcher else {
+            return false;
+        };
+        if matcher.find(text).is_some() {
+            return true;
+        }
+        let Some(raw) = &inner.raw_matcher else {
+            return false;
+        };
+        decode_levels(text.as_bytes(), false)
+            .iter()
+            .any(|level| raw.find(&level.bytes[..]).is_some())
     }
 
     /// `text` with every form of every secret replaced by [`MASK`].
     pub fn redact(&self, text: &str) -> String {
         let inner = self.inner.read();
-        match &inner.matcher {
-            Some(m) => {
-                let masks = vec![MASK; inner.patterns.len()];
-                m.replace_all(text, &masks)
+        let Some(matcher) = &inner.matcher else {
+            return text.to_string();
+        };
+        // (Not `replace_all` with one mask per pattern: filling that list cost every call
+        // time in proportion to the number of patterns.)
+        let mut once = String::with_capacity(text.len());
+        matcher.replace_all_with(text, &mut once, |_, _, out| {
+            out.push_str(MASK);
+            true
+        });
+        match &inner.raw_matcher {
+            // Only text with an escape can hide an escaped secret.
+            Some(raw) if memchr::memchr2(b'\\', b'%', once.as_bytes()).is_some() => {
+                mask_decoded(&once, raw).unwrap_or(once)
             }
-            None => text.to_string(),
+            _ => once,
         }
     }
+
+    /// `text` redacted, then cut to at most `max_chars` characters; a remnant of a secret
+    /// (8 or more bytes, in any form) left at the cut is masked.
+    pub fn excerpt(&self, text: &str, max_chars: usize) -> String {
+        let redacted = self.redact(text);
+        match redacted.char_indices().nth(max_chars) {
+            None => redacted,
+            Some((end, _)) => self.mask_cut(&redacted[..end], false, true),
+        }
+    }
+
+    /// Masks a remnant of a secret left where `text` was cut: at its start (`cut_start`: a
+    /// suffix of a form of a secret begins the text) or at its end (`cut_end`: a prefix of
+    /// one ends it). Only remnants of [`crate::config::MIN_SECRET_LEN`] bytes or more: a
+    /// shorter one is not told apart from ordinary text. Escaped remnants are found too.
+    pub fn mask_cut(&self, text: &str, cut_start: bool, cut_end: bool) -> String {
+        let inner = self.inner.read();
+        if inner.matcher.is_none() || !(cut_start || cut_end) {
+            return text.to_string();
+        }
+        let bytes = text.as_bytes();
+        let window = inner
+            .patterns
+            .iter()
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
+            .saturating_mul(6)
+            .min(bytes.len());
+        let mut start = 0;
+        let mut end = bytes.len();
+        if cut_end {
+            let mut from = bytes.len() - window;
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            let tail = &bytes[from..];
+            // A remnant may end the text as it is, or before an escape cut in the middle
+            // (`…\u00`), which is then masked with it.
+            let mut ends = vec![tail.len()];
+            let last = tail.len().saturating_sub(11);
+            if let Some(at) = memchr::memrchr2(b'\\', b'%', &tail[last..]).map(|i| i + last)
+                && decode_one(&tail[at..]).is_none()
+            {
+                ends.push(at);
+            }
+            let longest = ends
+                .into_iter()
+                .filter_map(|upto| {
+                    let part = &tail[..upto];
+                    let cut_escape = tail.len() - upto;
+                    let plain = longest_edge(part, &inner.patterns, Edge::End);
+                    let decoded = Decoded::of(part);
+                    let escaped = longest_edge(&decoded.bytes, &inner.secrets, Edge::End)
+                        .map(|n| part.len() - decoded.original_start(decoded.bytes.len() - n));
+                    plain
+                        .into_iter()
+                        .chain(escaped)
+                        .max()
+                        .map(|n| n + cut_escape)
+                })
+                .max();
+            if let Some(n) = longest {
+                end = bytes.len() - n;
+            }
+        }
+        if cut_start {
+            let mut to = window;
+            while !text.is_char_boundary(to) {
+                to += 1;
+            }
+            let head = &bytes[..to];
+            let plain = longest_edge(head, &inner.patterns, Edge::Start);
+            let decoded = Decoded::of(head);
+            let escaped = longest_edge(&decoded.bytes, &inner.secrets, Edge::Start)
+                .map(|n| decoded.original_end(n - 1));
+            if let Some(n) = plain.into_iter().chain(escaped).max() {
+                start = n.min(end);
+            }
+        }
+        if start == 0 && end == bytes.len() {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        if start > 0 {
+            out.push_str(MASK);
+        }
+        out.push_str(&String::from_utf8_lossy(&bytes[start..end]));
+        if end < bytes.len() {
+            out.push_str(MASK);
+        }
+        out
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Edge {
+    Start,
+    End,
+}
+
+/// The length of the longest remnant (at least [`crate::config::MIN_SECRET_LEN`] bytes) of
+/// one of `patterns` at `edge` of `text`: a proper prefix of a pattern ending the text, or a
+/// proper suffix of one starting it.
+fn longest_edge(text: &[u8], patterns: &[String], edge: Edge) -> Option<usize> {
+    let min = crate::config::MIN_SECRET_LEN;
+    let mut best: Option<usize> = None;
+    for pattern in patterns {
+        let p = pattern.as_bytes();
+        let most = p.len().saturating_sub(1).min(text.len());
+        for n in (min..=most).rev() {
+            if best.is_some_and(|b| b >= n) {
+                break;
+            }
+            let found = match edge {
+                Edge::End => text.ends_with(&p[..n]),
+                Edge::Start => text.starts_with(&p[p.len() - n..]),
+            };
+            if found {
+                best = Some(n);
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// One escape of a text: where it stands in the original and in the decoded bytes.
+struct Escape {
+    decoded_at: usize,
+    decoded_len: usize,
+    original_at: usize,
+    original_len: usize,
+}
+
+/// A text with its escapes decoded, and where each one was.
+struct Decoded {
+    bytes: Vec<u8>,
+    /// How many escapes were decoded.
+    count: usize,
+    /// Where each was: only when asked for (a match was found; building it costs more than
+    /// the decoding in escape-dense text).
+    escapes: Vec<Escape>,
+}
+
+impl Decoded {
+    fn of(text: &[u8]) -> Decoded {
+        Self::decode(text, true)
+    }
+
+    fn decode(text: &[u8], map: bool) -> Decoded {
+        let mut bytes = Vec::new();
+        let mut escapes = Vec::new();
+        let mut count = 0;
+        let mut copied = 0;
+        for at in memchr::memchr2_iter(b'\\', b'%', text) {
+            if at < copied {
+                continue; // inside an escape already decoded (`\\`)
+            }
+            let Some((original_len, value)) = decode_one(&text[at..]) else {
+                continue;
+            };
+            if bytes.capacity() == 0 {
+                bytes.reserve(text.len());
+            }
+            bytes.extend_from_slice(&text[copied..at]);
+            count += 1;
+            if map {
+                escapes.push(Escape {
+                    decoded_at: bytes.len(),
+                    decoded_len: value.len(),
+                    original_at: at,
+                    original_len,
+                });
+            }
+            bytes.extend_from_slice(value.as_slice());
+            copied = at + original_len;
+        }
+        if count == 0 {
+            return Decoded {
+                bytes: text.to_vec(),
+                count,
+                escapes,
+            };
+        }
+        bytes.extend_from_slice(&text[copied..]);
+        Decoded {
+            bytes,
+            count,
+            escapes,
+        }
+    }
+
+    /// The escape holding decoded byte `at`, or the last one before it.
+    fn escape_at(&self, at: usize) -> Option<&Escape> {
+        let i = self.escapes.partition_point(|e| e.decoded_at <= at);
+        i.checked_sub(1).map(|i| &self.escapes[i])
+    }
+
+    /// Where decoded byte `at` starts in the original text (an escape's first byte).
+    fn original_start(&self, at: usize) -> usize {
+        match self.escape_at(at) {
+            None => at,
+            Some(e) if at < e.decoded_at + e.decoded_len => e.original_at,
+            Some(e) => e.original_at + e.original_len + (at - e.decoded_at - e.decoded_len),
+        }
+    }
+
+    /// Where decoded byte `at` ends in the original text (exclusive; after its escape).
+    fn original_end(&self, at: usize) -> usize {
+        match self.escape_at(at) {
+            None => at + 1,
+            Some(e) if at < e.decoded_at + e.decoded_len => e.original_at + e.original_len,
+            Some(e) => e.original_at + e.original_len + (at - e.decoded_at - e.decoded_len) + 1,
+        }
+    }
+}
+
+/// A decoded character: up to 4 bytes of UTF-8.
+struct Value {
+    bytes: [u8; 4],
+    len: usize,
+}
+
+impl Value {
+    fn byte(b: u8) -> Value {
+        Value {
+            bytes: [b, 0, 0, 0],
+            len: 1,
+        }
+    }
+    fn char(c: char) -> Value {
+        let mut bytes = [0u8; 4];
+        let len = c.encode_utf8(&mut bytes).len();
+        Value { bytes, len }
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+fn hex(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |acc, d| {
+        let v = (*d as char).to_digit(16)?;
+        Some(acc * 16 + v)
+    })
+}
+
+/// Decodes the escape at the start of `text` (which starts with `\` or `%`): its length in
+/// `text` and its value. `%XX`; JSON's `\/`, `\\`, `\"`, `\n`-style and `\uXXXX` (a
+/// surrogate pair as one character); JavaScript's `\'` and `\xXX`. Hex digits in either case.
+fn decode_one(text: &[u8]) -> Option<(usize, Value)> {
+    match text {
+        [b'%', a, b, ..] => Some((3, Value::byte(hex(&[*a, *b])? as u8))),
+        [b'\\', b'u', rest @ ..] => {
+            let high = hex(rest.get(..4)?)?;
+            if (0xD800..0xDC00).contains(&high) {
+                let [b'\\', b'u', low @ ..] = rest.get(4..10)? else {
+                    return None;
+                };
+                let low = hex(low)?;
+                if !(0xDC00..0xE000).contains(&low) {
+                    return None;
+                }
+                let c = char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))?;
+                return Some((12, Value::char(c)));
+            }
+            Some((6, Value::char(char::from_u32(high)?)))
+        }
+        [b'\\', b'x', a, b, ..] => Some((4, Value::byte(hex(&[*a, *b])? as u8))),
+        [b'\\', c, ..] => {
+            let value = match c {
+                b'/' | b'\\' | b'"' | b'\'' => *c,
+                b'n' => b'\n',
+                b't' => b'\t',
+                b'r' => b'\r',
+                b'b' => 0x08,
+                b'f' => 0x0c,
+                _ => return None,
+            };
+            Some((2, Value::byte(value)))
+        }
+        _ => None,
+    }
+}
+
+/// The decoded bytes of `text`: every escape [`Redactor::redact`] sees through, decoded once.
+/// For the credential policy, which searches its own forms in them.
+pub fn decode_escapes(text: &[u8]) -> Option<Vec<u8>> {
+    let decoded = Decoded::decode(text, false);
+    (decoded.count > 0).then_some(decoded.bytes)
+}
+
+/// How many times escapes are decoded: a JSON text quoted again (`{:?}`, a JSON string
+/// holding JSON) doubles its backslashes (`\\\\/`, `\\\\u002b`).
+const DECODE_LEVELS: usize = 3;
+
+/// The text decoded up to [`DECODE_LEVELS`] times (each level only while it held escapes).
+fn decode_levels(text: &[u8], map: bool) -> Vec<Decoded> {
+    let mut levels: Vec<Decoded> = Vec::new();
+    while levels.len() < DECODE_LEVELS {
+        let source = levels.last().map_or(text, |d| &d.bytes[..]);
+        if levels.last().is_some() && memchr::memchr2(b'\\', b'%', source).is_none() {
+            break;
+        }
+        let next = Decoded::decode(source, map);
+        if next.count == 0 {
+            break;
+        }
+        levels.push(next);
+    }
+    levels
+}
+
+/// `text` with every raw secret found in a decoded form masked where it stands in `text`
+/// (the escapes it spans included).
+fn mask_decoded(text: &str, raw: &AhoCorasick) -> Option<String> {
+    // Decoded without the map first: most text holds no secret.
+    if !decode_levels(text.as_bytes(), false)
+        .iter()
+        .any(|level| raw.is_match(&level.bytes[..]))
+    {
+        return None;
+    }
+    let levels = decode_levels(text.as_bytes(), true);
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for (depth, level) in levels.iter().enumerate() {
+        for m in raw.find_iter(&level.bytes[..]) {
+            // Back through every level to the original text.
+            let (mut start, mut last) = (m.start(), m.end() - 1);
+            for d in levels[..=depth].iter().rev() {
+                let end = d.original_end(last);
+                start = d.original_start(start);
+                last = end - 1;
+            }
+            ranges.push((start, last + 1));
+        }
+    }
+    if ranges.is_empty() {
+        return None;
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, end) in merged {
+        out.extend_from_slice(&bytes[copied..start]);
+        out.extend_from_slice(MASK.as_bytes());
+        copied = end;
+    }
+    out.extend_from_slice(&bytes[copied..]);
+    Some(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 #[cfg(test)]
@@ -261,6 +659,101 @@ mod tests {
         r.add("abcd\nefgh-1234");
         let url = url::Url::parse("http://h/?t=abcd\nefgh-1234").expect("url");
         assert_eq!(r.redact(url.as_str()), format!("http://h/?t={MASK}"));
+    }
+
+    /// Issue 13, finding 5: PHP's `\/`, Gson's and .NET's `\u` escapes (either case, any
+    /// character, in any mix), lower-case percent-encoding.
+    #[test]
+    fn escaped_forms_in_any_mix_are_masked() {
+        let secret = "tok/9f8e+7d6c=5b4a~x";
+        let r = Redactor::new();
+        r.add(secret);
+        let u = |upper: bool, every: bool| {
+            secret
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if every || i % 3 == 0 {
+                        let e = format!("\\u{:04x}", c as u32);
+                        if upper {
+                            e.to_uppercase().replace("\\U", "\\u")
+                        } else {
+                            e
+                        }
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>()
+        };
+        for form in [
+            secret.replace('/', "\\/"),
+            u(false, true),
+            u(true, true),
+            u(false, false),
+            u(true, false),
+            "tok%2f9f8e%2b7d6c%3d5b4a~x".to_string(),
+            "tok%2F9f8e%2b7d6c%3D5b4a%7ex".to_string(),
+            "tok\\x2f9f8e+7d6c=5b4a~x".to_string(),
+        ] {
+            let text = format!("{{\"t\":\"{form}\",\"n\":1}}");
+            let out = r.redact(&text);
+            assert_eq!(out, format!("{{\"t\":\"{MASK}\",\"n\":1}}"), "{form}");
+            assert!(r.contains_secret(&text), "{form}");
+        }
+        // Not a secret: escapes alone are left as they are.
+        let plain = "{\"path\":\"\\/api\\/v1\",\"q\":\"a%20b\",\"e\":\"caf\\u00e9\"}";
+        assert_eq!(r.redact(plain), plain);
+        // Quoted again (`{:?}` of a JSON text): backslashes doubled.
+        let twice = format!(
+            "{:?}",
+            format!("{{\"t\":\"{}\"}}", secret.replace('/', "\\/"))
+        );
+        assert!(!r.redact(&twice).contains("9f8e"), "{}", r.redact(&twice));
+        // A character outside the BMP as a surrogate pair.
+        r.add("emoji-\u{1F600}-secret");
+        assert_eq!(
+            r.redact("x emoji-\\ud83d\\uDE00-secret y"),
+            format!("x {MASK} y")
+        );
+    }
+
+    /// Issue 13, finding 5: a remnant of 8 or more bytes at a cut is masked, raw or escaped.
+    #[test]
+    fn a_remnant_at_a_cut_is_masked() {
+        let secret = "cnAbCdEfGh1234567-xyz+Q";
+        let r = Redactor::new();
+        r.add(secret);
+        let text = format!("{}{secret} and more", "p".repeat(100));
+        let excerpt = r.excerpt(&text, 120);
+        // Redacted before the cut: the whole secret is masked, not cut.
+        assert_eq!(excerpt, format!("{}{MASK} and more", "p".repeat(100)));
+        // Shorter than 8 bytes: ordinary text.
+        assert_eq!(r.mask_cut("abc cnAbCdE", false, true), "abc cnAbCdE");
+        assert_eq!(
+            r.mask_cut("abc cnAbCdEf", false, true),
+            format!("abc {MASK}")
+        );
+        // At the start of a text cut there.
+        assert_eq!(
+            r.mask_cut("1234567-xyz+Q rest", true, false),
+            format!("{MASK} rest")
+        );
+        // Escaped, and cut in the middle of an escape.
+        assert_eq!(
+            r.mask_cut("x cn\\u0041bCdEfGh12", false, true),
+            format!("x {MASK}")
+        );
+        assert_eq!(
+            r.mask_cut("x cnAbCdEfGh12\\u00", false, true),
+            format!("x {MASK}")
+        );
+        assert_eq!(
+            r.mask_cut("x cnAbCdEfGh1%2", false, true),
+            format!("x {MASK}")
+        );
+        // Nothing cut: nothing masked.
+        assert_eq!(r.excerpt("short", 120), "short");
     }
 
     #[test]

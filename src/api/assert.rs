@@ -21,6 +21,9 @@ pub fn record_pass(description: &str) {
 }
 
 /// Records a failed assertion at the caller's position and returns the error to throw.
+/// How much of the text `assert_contains` quotes when the needle is missing.
+const EXCERPT_CHARS: usize = 120;
+
 pub fn record_failure(
     ctx: &NativeCallContext,
     message: String,
@@ -195,7 +198,11 @@ pub mod assert_api {
             record_pass(message);
             Ok(())
         } else {
-            let excerpt: String = text.chars().take(120).collect();
+            // Redacted before the cut; a remnant of a secret left at the cut is masked.
+            let excerpt = match context::host() {
+                Some(host) => host.services.redactor.excerpt(text, EXCERPT_CHARS),
+                None => text.chars().take(EXCERPT_CHARS).collect(),
+            };
             Err(record_failure(
                 &ctx,
                 format!("{message}: {needle:?} not found"),

@@ -161,14 +161,32 @@ impl BrowserPage {
         }
     }
 
-    /// Saves a PNG as evidence under a numbered, sanitised name; returns the file name.
-    fn save_screenshot(&self, ctx: &NativeCallContext, label: &str) -> Res<String> {
-        let bytes = self.op(ctx, "screenshot", |page| async move {
-            ops::screenshot(&page).await
+    /// Saves a PNG as evidence under a numbered, sanitised name; returns the file name, or
+    /// `None` when the page shows a secret that blanking its elements did not hide (the
+    /// check's log says which: blanked, or no screenshot). A PNG cannot be redacted after.
+    fn save_screenshot(&self, ctx: &NativeCallContext, label: &str) -> Res<Option<String>> {
+        let redactor = bind::in_check(ctx, "browser")?.services.redactor.clone();
+        let shot = self.op(ctx, "screenshot", |page| async move {
+            ops::screenshot_without_secrets(&page, |text| redactor.contains_secret(text)).await
         })?;
         let name = self.state.lock().steps.next_screenshot(label);
-        context::with_check(|c| c.record.files.push((name.clone(), bytes)));
-        Ok(name)
+        match shot {
+            ops::GuardedShot::Taken { png, blanked } => {
+                if blanked > 0 {
+                    context::log(format!(
+                        "screenshot {name}: {blanked} element(s) showing a secret blanked"
+                    ));
+                }
+                context::with_check(|c| c.record.files.push((name.clone(), png)));
+                Ok(Some(name))
+            }
+            ops::GuardedShot::Withheld => {
+                context::log(format!(
+                    "screenshot {name}: not taken, the page shows a secret"
+                ));
+                Ok(None)
+            }
+        }
     }
 
     fn summary(&self) -> serde_json::Value {
@@ -460,10 +478,12 @@ pub mod page_api {
     }
 
     /// Saves a full-page PNG as `artifacts/<check_id>/NN-<label>.png`; returns the file name.
+    /// Elements showing a known secret are blanked for it; when the page still shows one,
+    /// no screenshot is taken and the name is `""` (the check's log says which).
     #[rhai_fn(global, name = "screenshot", return_raw)]
     pub fn screenshot(ctx: NativeCallContext, page: BrowserPage, label: &str) -> Res<String> {
         bind::in_check(&ctx, "screenshot")?;
-        page.save_screenshot(&ctx, label)
+        Ok(page.save_screenshot(&ctx, label)?.unwrap_or_default())
     }
 
     /// Console errors seen so far (console.error calls and failed resource loads).
@@ -520,7 +540,7 @@ pub mod page_api {
                 format!("{name}-failed")
             };
             match page.save_screenshot(&ctx, &label) {
-                Ok(file) => Some(file),
+                Ok(file) => file,
                 Err(e) => {
                     context::log(format!("browser step {name}: no screenshot: {e}"));
                     None

@@ -346,13 +346,9 @@ pub mod core_api {
         name: &str,
         value: Dynamic,
     ) -> Result<(), Box<EvalAltResult>> {
-        bind::in_check(&ctx, "evidence()")?;
-        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-            return Err(script_error(
-                &ctx,
-                format!("evidence name {name:?} must be a plain file name"),
-            ));
-        }
+        let host = bind::in_check(&ctx, "evidence()")?;
+        crate::evidence_model::artifact_name_error(name, &host.services.redactor)
+            .map_or(Ok(()), |why| Err(script_error(&ctx, why)))?;
         let text = if value.is_string() {
             value.to_string()
         } else {

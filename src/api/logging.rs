@@ -148,6 +148,14 @@ fn list_entries(
     })?;
     let mut entries: Vec<LogEntry> = items.iter().map(model::parse_log_entry).collect();
     entries.truncate(o.limit);
+    // A text cut by the model ends with '…': mask a remnant of a secret left at the cut.
+    if let Some(host) = context::host() {
+        for e in &mut entries {
+            if let Some(cut) = e.text.strip_suffix('…') {
+                e.text = format!("{}…", host.services.redactor.mask_cut(cut, false, true));
+            }
+        }
+    }
     Ok((filter, entries))
 }
 

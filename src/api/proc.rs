@@ -118,7 +118,14 @@ fn log_stream(name: &str, text: &str) {
         end -= 1;
     }
     context::log(format!("--- {name} ---"));
-    for line in text[..end].lines() {
+    // A remnant of a secret at the cut is masked (the lines are redacted when written).
+    let shown = match context::host() {
+        Some(host) if end < text.len() => {
+            host.services.redactor.mask_cut(&text[..end], false, true)
+        }
+        _ => text[..end].to_string(),
+    };
+    for line in shown.lines() {
         context::log(line.to_string());
     }
     if end < text.len() {

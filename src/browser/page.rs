@@ -148,3 +148,109 @@ pub async fn screenshot(page: &Page) -> Result<Vec<u8>, String> {
     .await
     .map_err(describe_cdp_error)
 }
+
+/// A screenshot taken with the page's secrets blanked, or not taken.
+pub enum GuardedShot {
+    /// Taken; `blanked` elements showed a secret and were hidden for it.
+    Taken { png: Vec<u8>, blanked: usize },
+    /// Not taken: the page still showed a secret with those elements hidden (one split
+    /// across elements, say).
+    Withheld,
+}
+
+/// The page's candidates for holding a secret: the parent element of every text node (of 8
+/// characters or more) and every form field, kept on `window` by index; returns their texts.
+const COLLECT: &str = r#"(() => {
+  const root = document.body || document.documentElement;
+  const els = [], texts = [];
+  if (root) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let n;
+    while ((n = walker.nextNode())) {
+      if (n.parentElement && n.nodeValue && n.nodeValue.trim().length >= 8) {
+        els.push(n.parentElement); texts.push(n.nodeValue);
+      }
+    }
+  }
+  for (const f of document.querySelectorAll('input, textarea, select')) {
+    els.push(f); texts.push(String(f.value || ''));
+  }
+  window.__oaValidateCandidates = els;
+  return texts;
+})()"#;
+
+/// What the page shows: its rendered text and the values of its visible form fields.
+const SHOWN: &str = r#"(() => {
+  const root = document.body || document.documentElement;
+  const shown = [root ? root.innerText : ''];
+  for (const f of document.querySelectorAll('input, textarea, select')) {
+    if (getComputedStyle(f).visibility !== 'hidden') shown.push(String(f.value || ''));
+  }
+  return shown;
+})()"#;
+
+/// Restores what [`screenshot_without_secrets`] hid.
+const RESTORE: &str = r#"(() => {
+  for (const [el, value, priority] of (window.__oaValidateHidden || [])) {
+    el.style.setProperty('visibility', value, priority);
+  }
+  delete window.__oaValidateHidden;
+  delete window.__oaValidateCandidates;
+  return true;
+})()"#;
+
+fn strings(value: serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A full-page PNG that shows no secret: before it is taken, the page's text nodes and form
+/// values are checked with `is_secret`; the elements holding one are hidden for the
+/// screenshot (restored after it). If the page still shows a secret, no screenshot is taken.
+pub async fn screenshot_without_secrets(
+    page: &Page,
+    is_secret: impl Fn(&str) -> bool,
+) -> Result<GuardedShot, String> {
+    let candidates = strings(evaluate(page, COLLECT).await?);
+    let flagged: Vec<usize> = candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, text)| is_secret(text))
+        .map(|(i, _)| i)
+        .collect();
+    let hide = format!(
+        r#"(() => {{
+  const els = window.__oaValidateCandidates || [];
+  const hidden = [];
+  for (const i of {indices:?}) {{
+    const el = els[i];
+    if (!el || hidden.some(h => h[0] === el)) continue;
+    hidden.push([el, el.style.getPropertyValue('visibility'), el.style.getPropertyPriority('visibility')]);
+    el.style.setProperty('visibility', 'hidden', 'important');
+  }}
+  window.__oaValidateHidden = hidden;
+  return hidden.length;
+}})()"#,
+        indices = flagged
+    );
+    let outcome: Result<GuardedShot, String> = async {
+        let blanked = evaluate(page, &hide).await?.as_u64().unwrap_or(0) as usize;
+        let shown = strings(evaluate(page, SHOWN).await?);
+        if shown.iter().any(|text| is_secret(text)) {
+            return Ok(GuardedShot::Withheld);
+        }
+        let png = screenshot(page).await?;
+        Ok(GuardedShot::Taken { png, blanked })
+    }
+    .await;
+    // Always restore the page: the lane goes on with it.
+    let restored = evaluate(page, RESTORE).await;
+    let shot = outcome?;
+    restored?;
+    Ok(shot)
+}

@@ -37,7 +37,7 @@ impl Host {
         redactor: Redactor,
     ) -> Result<Host, String> {
         redactor.add_all(deployment.secrets.iter().map(String::as_str));
-        let policy = CredentialPolicy::for_targets(&deployment.targets);
+        let policy = CredentialPolicy::new(&deployment.targets, &deployment.env, redactor.clone());
         let transport = Transport::new(policy, settings.limits.max_body, runtime.clone())
             .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Host {

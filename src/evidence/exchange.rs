@@ -48,12 +48,28 @@ impl Rendered {
     /// `exchange` as redacted text: credential headers masked by name, every other value and
     /// the bodies redacted (concealed bodies replaced by the mask).
     pub fn from_raw(exchange: &net::Exchange, redactor: &Redactor) -> Rendered {
-        let text = |bytes: &[u8]| {
+        // A body is kept up to KEPT_BODY bytes (a response's already at recording):
+        // redacted, then a remnant of a secret left at the cut is masked.
+        let text = |bytes: &[u8], size: u64| {
             if exchange.conceal_bodies && !bytes.is_empty() {
                 MASK.to_string()
             } else {
-                let end = bytes.len().min(net::exchange::KEPT_BODY);
-                redactor.redact(&String::from_utf8_lossy(&bytes[..end]))
+                let mut end = bytes.len().min(net::exchange::KEPT_BODY);
+                let cut = (end as u64) < size;
+                if cut {
+                    // Not in the middle of a character (it would end in U+FFFD).
+                    if let Err(e) = std::str::from_utf8(&bytes[..end])
+                        && e.error_len().is_none()
+                    {
+                        end = e.valid_up_to();
+                    }
+                }
+                let redacted = redactor.redact(&String::from_utf8_lossy(&bytes[..end]));
+                if cut {
+                    redactor.mask_cut(&redacted, false, true)
+                } else {
+                    redacted
+                }
             }
         };
         let response = exchange.response.as_ref().map(|r| RenderedResponse {
@@ -70,7 +86,7 @@ impl Rendered {
                     .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes()))),
                 redactor,
             ),
-            body: text(&r.body),
+            body: text(&r.body, r.body_size),
             body_size: r.body_size,
             transferred_size: r.transferred_size,
             content_type: r.content_type(),
@@ -88,7 +104,10 @@ impl Rendered {
                     .map(|(n, v)| (n.as_str(), v.as_str().into())),
                 redactor,
             ),
-            request_body: exchange.request_body.as_ref().map(|b| text(&b.bytes)),
+            request_body: exchange
+                .request_body
+                .as_ref()
+                .map(|b| text(&b.bytes, b.bytes.len() as u64)),
             request_content_type: exchange
                 .request_body
                 .as_ref()

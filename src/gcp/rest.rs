@@ -153,7 +153,7 @@ pub fn call(session: &Session, recorder: &mut dyn Recorder, call: &Call) -> Resu
         })?;
     if !(200..300).contains(&response.status) {
         let detail = google_error(&response.body)
-            .unwrap_or_else(|| response.body_text().chars().take(300).collect());
+            .unwrap_or_else(|| session.redactor.excerpt(&response.body_text(), 300));
         return Err(Error::Failed(
             session
                 .redactor

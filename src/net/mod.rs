@@ -364,14 +364,41 @@ impl Transport {
                 let next = url
                     .join(&location)
                     .map_err(|e| NetError::BadLocation(e.to_string()))?;
+                let keeps_body = !(matches!(hop.status, 301..=303) && method != Method::HEAD);
                 if policy::redirect_drops_credentials(&first_origin, &url, &next) {
-                    headers.retain(|(n, _)| !policy::is_sensitive_header(n));
+                    // Credential headers by name, and any header holding a known secret
+                    // (`x-api-key: env("…_TOKEN")`, a `secret()` value) whatever its name.
+                    let mut dropped: Vec<String> = Vec::new();
+                    headers.retain(|(n, v)| {
+                        let keep = !policy::is_sensitive_header(n)
+                            && !self.policy.holds_secret(v.as_bytes());
+                        if !keep {
+                            dropped.push(n.clone());
+                        }
+                        keep
+                    });
+                    if keeps_body
+                        && body
+                            .as_ref()
+                            .is_some_and(|b| self.policy.holds_secret(&b.bytes))
+                    {
+                        return Err(NetError::Refused(format!(
+                            "refusing to follow a {} redirect to {} with a body holding a secret",
+                            hop.status,
+                            next.origin().ascii_serialization()
+                        )));
+                    }
+                    let dropped = if dropped.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", dropped.join(", "))
+                    };
                     recorder.note(format!(
-                        "redirect to another origin ({}): credentials dropped",
+                        "redirect to another origin ({}): credentials dropped{dropped}",
                         next.origin().ascii_serialization()
                     ));
                 }
-                if matches!(hop.status, 301..=303) && method != Method::HEAD {
+                if !keeps_body {
                     method = Method::GET;
                     body = None;
                     headers.retain(|(n, _)| n != "content-type");

@@ -1,8 +1,8 @@
 //! The credential policy: a target's token goes only to that target's own origins, in any of
 //! its encoded forms; credentials never follow a redirect to another origin or down to http.
 
-use crate::config::Target;
-use crate::redact::secret_forms;
+use crate::config::{EnvSnapshot, MIN_SECRET_LEN, Target, is_secret_name};
+use crate::redact::{Redactor, secret_forms};
 use aho_corasick::{AhoCorasick, MatchKind};
 use url::{Origin, Url};
 
@@ -22,47 +22,99 @@ pub fn is_sensitive_header(name: &str) -> bool {
 
 /// A secret and where it may go.
 struct Grant {
-    /// Whose secret it is, for the refusal (`staging`).
-    owner: String,
+    /// What the secret is, for the refusal (`the staging token`, `STAGING_RUNTIME_ACCESS_TOKEN`).
+    what: String,
+    /// The target whose origins it may go to (`staging`).
+    target: String,
     origins: Vec<Origin>,
 }
 
 /// Which secrets may be sent to which origins. Built once per run; a hop is checked with one
-/// pass of an automaton over every encoded form of every secret.
+/// pass of an automaton over every encoded form of every bound secret.
+///
+/// Bound secrets (refused anywhere else, in the URL, a header or the body): each target's
+/// token, and the value of every secret-named variable named after a target
+/// (`STAGING_RUNTIME_ACCESS_TOKEN`: the staging target's origins). Every other known secret
+/// (any other secret-named variable, a `secret()` value: `known`) has no origin of its own:
+/// it goes where the script sends it, and a header holding it is dropped, like a credential
+/// header, on a redirect that leaves the first origin.
 #[derive(Default)]
 pub struct CredentialPolicy {
     grants: Vec<Grant>,
     matcher: Option<AhoCorasick>,
     /// The grant of each pattern of `matcher`.
     pattern_grants: Vec<usize>,
+    /// Every secret of the run, `secret()` values included as they are marked.
+    known: Redactor,
+}
+
+/// The origins of `target` (control and runtime).
+fn origins_of(target: &Target) -> impl Iterator<Item = Origin> + '_ {
+    std::iter::once(target.control_url.as_str())
+        .chain(target.runtime_url.as_deref())
+        .filter_map(|u| Url::parse(u).ok())
+        .map(|u| u.origin())
 }
 
 impl CredentialPolicy {
     /// Each target's token may go to the control and runtime origins of every target holding
     /// it (two targets may share one token).
     pub fn for_targets(targets: &[Target]) -> CredentialPolicy {
-        let mut grants: Vec<(String, String, Vec<Origin>)> = Vec::new();
+        Self::new(targets, &EnvSnapshot::default(), Redactor::new())
+    }
+
+    /// The targets' tokens and the target-named secret variables of `env` are bound to
+    /// their targets' origins; `known` (the run's redactor) holds every other secret.
+    pub fn new(targets: &[Target], env: &EnvSnapshot, known: Redactor) -> CredentialPolicy {
+        // (secret, grant), in a stable order: the targets' tokens first.
+        let mut grants: Vec<(String, Grant)> = Vec::new();
         for target in targets {
             let Some(token) = target.token.as_deref() else {
                 continue;
             };
-            if grants.iter().any(|(secret, _, _)| secret == token) {
+            if grants.iter().any(|(secret, _)| secret == token) {
                 continue;
             }
             let origins = targets
                 .iter()
                 .filter(|t| t.token.as_deref() == Some(token))
-                .flat_map(|t| {
-                    std::iter::once(t.control_url.as_str()).chain(t.runtime_url.as_deref())
-                })
-                .filter_map(|u| Url::parse(u).ok())
-                .map(|u| u.origin())
+                .flat_map(origins_of)
                 .collect();
-            grants.push((token.to_string(), target.name.clone(), origins));
+            grants.push((
+                token.to_string(),
+                Grant {
+                    what: format!("the {} token", target.name),
+                    target: target.name.clone(),
+                    origins,
+                },
+            ));
+        }
+        for (name, value) in env.iter() {
+            if !is_secret_name(name) || value.len() < MIN_SECRET_LEN {
+                continue;
+            }
+            let Some(target) = targets.iter().find(|t| {
+                let prefix = format!("{}_", t.name.to_ascii_uppercase());
+                name.to_ascii_uppercase().starts_with(&prefix)
+            }) else {
+                continue;
+            };
+            if grants.iter().any(|(secret, _)| secret == value) {
+                // A token, or a value two variables share: the first binding holds.
+                continue;
+            }
+            grants.push((
+                value.to_string(),
+                Grant {
+                    what: name.to_string(),
+                    target: target.name.clone(),
+                    origins: origins_of(target).collect(),
+                },
+            ));
         }
         let mut patterns = Vec::new();
         let mut pattern_grants = Vec::new();
-        for (index, (secret, _, _)) in grants.iter().enumerate() {
+        for (index, (secret, _)) in grants.iter().enumerate() {
             for form in secret_forms(secret) {
                 patterns.push(form);
                 pattern_grants.push(index);
@@ -77,13 +129,21 @@ impl CredentialPolicy {
             })
             .flatten();
         CredentialPolicy {
-            grants: grants
-                .into_iter()
-                .map(|(_, owner, origins)| Grant { owner, origins })
-                .collect(),
+            grants: grants.into_iter().map(|(_, grant)| grant).collect(),
             matcher,
             pattern_grants,
+            known,
         }
+    }
+
+    /// Whether a header value (or a body) holds a known secret, bound or not, in any form.
+    pub fn holds_secret(&self, value: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(value);
+        self.known.contains_secret(&text)
+            || self
+                .matcher
+                .as_ref()
+                .is_some_and(|m| m.find(value).is_some())
     }
 
     /// Refuses a hop that would carry a secret, in any of its encoded forms (in the URL, a
@@ -105,14 +165,21 @@ impl CredentialPolicy {
             for found in matcher.find_overlapping_iter(place) {
                 carried[self.pattern_grants[found.pattern().as_usize()]] = true;
             }
+            // With its escapes decoded too: `\u`-escaped or mixed-case percent-encoded.
+            if let Some(decoded) = crate::redact::decode_escapes(place) {
+                for found in matcher.find_overlapping_iter(&decoded) {
+                    carried[self.pattern_grants[found.pattern().as_usize()]] = true;
+                }
+            }
         }
         let origin = url.origin();
         for (grant, _) in self.grants.iter().zip(&carried).filter(|(_, c)| **c) {
             if !grant.origins.contains(&origin) {
-                let name = &grant.owner;
                 return Err(format!(
-                    "refusing to send the {name} token to {}: it may only go to the {name} target's own origins",
-                    origin.ascii_serialization()
+                    "refusing to send {} to {}: it may only go to the {} target's own origins",
+                    grant.what,
+                    origin.ascii_serialization(),
+                    grant.target
                 ));
             }
         }

@@ -73,15 +73,13 @@ fn interactive(mut session: Session, history: Option<PathBuf>) -> i32 {
         .auto_add_history(false)
         .completion_type(rustyline::CompletionType::List)
         .build();
-    let mut editor =
-        match rustyline::Editor::<LineHelper, rustyline::history::FileHistory>::with_config(config)
-        {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("error: cannot start line editing: {e}");
-                return crate::exit_code::USAGE;
-            }
-        };
+    let mut editor = match LineEditor::with_config(config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot start line editing: {e}");
+            return crate::exit_code::USAGE;
+        }
+    };
     let mut validation = Engine::new_raw();
     validation.set_max_expr_depths(64, 48);
     editor.set_helper(Some(LineHelper {
@@ -100,16 +98,14 @@ fn interactive(mut session: Session, history: Option<PathBuf>) -> i32 {
         let prompt: Cow<str> = format!("{}> ", session.target().name).into();
         match editor.readline(&prompt) {
             Ok(input) => {
+                // In memory only (Up arrow): the file is written when the session ends.
                 if !input.trim().is_empty() && !session.is_sensitive(&input) {
                     let _ = editor.add_history_entry(input.as_str());
-                    if let Some(path) = &history {
-                        if let Some(dir) = path.parent() {
-                            let _ = std::fs::create_dir_all(dir);
-                        }
-                        let _ = editor.append_history(path);
-                    }
                 }
                 let out = session.eval(&input);
+                // The input may have made a value secret (`secret(k)`): earlier lines that
+                // hold it leave the history now, in memory, long before the file.
+                purge_history(&mut editor, &session);
                 if matches!(out, Evaluated::Quit) {
                     break;
                 }
@@ -122,5 +118,51 @@ fn interactive(mut session: Session, history: Option<PathBuf>) -> i32 {
             Err(_) => break,
         }
     }
+    if let Some(path) = &history {
+        purge_history(&mut editor, &session);
+        write_history(editor.history(), path);
+    }
     0
+}
+
+type LineEditor = rustyline::Editor<LineHelper, rustyline::history::FileHistory>;
+
+/// Drops every history entry (this session's and those loaded from the file) that is
+/// sensitive now: a value marked secret after the line that typed it takes that line out.
+fn purge_history(editor: &mut LineEditor, session: &Session) {
+    use rustyline::history::History as _;
+    let entries: Vec<String> = editor.history().iter().cloned().collect();
+    let kept: Vec<&String> = entries
+        .iter()
+        .filter(|e| !session.is_sensitive(e))
+        .collect();
+    if kept.len() == entries.len() {
+        return;
+    }
+    let memory = editor.history_mut();
+    let _ = memory.clear();
+    for entry in kept {
+        let _ = memory.add(entry);
+    }
+}
+
+/// Writes the whole (purged) history to `path`, replacing the file: the history file only
+/// ever receives lines checked against every secret known at the end of the session.
+fn write_history(entries: &rustyline::history::FileHistory, path: &std::path::Path) {
+    use rustyline::history::History as _;
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let mut file = rustyline::history::FileHistory::new();
+    for entry in entries.iter() {
+        let _ = file.add(entry);
+    }
+    if file.is_empty() {
+        // Every entry was purged: leave no earlier session's line behind either.
+        if path.exists() {
+            let _ = std::fs::write(path, "");
+        }
+        return;
+    }
+    let _ = file.save(path);
 }

@@ -186,7 +186,7 @@ impl Session {
         let text = if value.is_unit() {
             String::new()
         } else if let Some(resp) = value.read_lock::<HttpResponse>() {
-            show_response(&resp)
+            show_response(&resp, &self.host.services.redactor)
         } else if value.is_string() {
             format!("{:?}", value.to_string())
         } else if value.is_map() || value.is_array() {
@@ -208,7 +208,7 @@ pub(super) fn is_incomplete(err: &ParseErrorType) -> bool {
     ) || matches!(err, ParseErrorType::BadInput(e) if e.to_string().contains("Open string"))
 }
 
-fn show_response(r: &HttpResponse) -> String {
+fn show_response(r: &HttpResponse, redactor: &crate::redact::Redactor) -> String {
     let mut out = format!(
         "{} {}  {} {}  {:.1} ms (ttfb {:.1} ms)  {} bytes",
         r.status,
@@ -232,7 +232,7 @@ fn show_response(r: &HttpResponse) -> String {
         Err(_) => {
             let text = r.body_text();
             if text.chars().count() > 2000 {
-                let cut: String = text.chars().take(2000).collect();
+                let cut = redactor.excerpt(&text, 2000);
                 format!("{cut}\n... ({} bytes in all)", r.body.len())
             } else {
                 text

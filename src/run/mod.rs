@@ -218,6 +218,7 @@ fn run_check(
         evidence.log(format!("attempt {attempt} {}: retrying", status.as_str()));
     }
     result.duration = started.elapsed();
+    drop_unwritable_artifacts(&mut evidence, &host.services.redactor);
     tracing::debug!(
         check = %decl.id,
         status = result.status.as_str(),
@@ -251,6 +252,30 @@ fn run_check(
             .unwrap_or_default()
     ));
     (result, evidence)
+}
+
+/// Drops artifacts whose name cannot be written as is: `evidence()` refuses such names at the
+/// call, but a value can become secret after it named an artifact (`secret()` later in the
+/// check). Dropped here, before any report lists it, so summary.json and SHA256SUMS name only
+/// files that exist and no file name holds a secret.
+fn drop_unwritable_artifacts(evidence: &mut CheckEvidence, redactor: &crate::redact::Redactor) {
+    let mut notes = Vec::new();
+    let mut keep = |name: &String| match evidence_model::artifact_name_error(name, redactor) {
+        None => true,
+        Some(_) if redactor.contains_secret(name) => {
+            notes.push("an artifact not written: its name holds a secret".to_string());
+            false
+        }
+        Some(why) => {
+            notes.push(format!("an artifact not written: {why}"));
+            false
+        }
+    };
+    evidence.artifacts.retain(|(name, _)| keep(name));
+    evidence.files.retain(|(name, _)| keep(name));
+    for note in notes {
+        evidence.log(note);
+    }
 }
 
 fn run_attempt(

@@ -18,6 +18,7 @@ mod gate;
 mod htmx;
 mod install;
 mod interrupt;
+mod leaks;
 mod load;
 mod local_lanes;
 mod matrix;

@@ -283,6 +283,35 @@ fn tab_completes_and_up_arrow_recalls_and_tokens_stay_out_of_history() {
     assert_no_secret("the REPL history file", history.as_bytes(), token);
 }
 
+/// Issue 13, finding 8: a value typed on one line and marked secret on a later one. The
+/// history file receives nothing before the session ends, and then no line holding it.
+#[test]
+fn a_value_marked_secret_later_is_purged_from_the_history_before_it_is_written() {
+    let state = tempfile::tempdir().expect("state dir");
+    let mut term = Terminal::start(state.path(), "tok-repl-history-0123456789abcdef");
+    let key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+    let history_file = state.path().join("oa-validate/history");
+
+    term.clear();
+    term.send(&format!("let k = \"{key}\"; 700 + 1\r"));
+    term.wait_for_then_prompt("701");
+    let early = std::fs::read_to_string(&history_file).unwrap_or_default();
+    assert_no_secret("the history file before secret()", early.as_bytes(), key);
+
+    term.clear();
+    term.send("let note = 800 + 2; note\r");
+    term.wait_for_then_prompt("802");
+    term.clear();
+    term.send("secret(k).len() + 900\r");
+    term.wait_for_then_prompt("932");
+    term.send(":quit\r");
+    let _ = term.child.wait();
+
+    let history = std::fs::read_to_string(&history_file).expect("history file written");
+    assert!(history.contains("800 + 2"), "{history}");
+    assert_no_secret("the REPL history file", history.as_bytes(), key);
+}
+
 #[test]
 fn help_lists_every_registered_namespace_and_documents_functions() {
     let sb = Sandbox::new();

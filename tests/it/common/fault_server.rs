@@ -40,8 +40,9 @@ pub enum Behaviour {
     SelfSignedTls,
     /// Waits `delay` before answering `200 {"ok":true}` (an in-flight request to interrupt).
     Slow { delay: Duration },
-    /// Reflects the request: the request line and headers in the body (JSON) and in
-    /// response headers, and `/redirect?to=..` answers 302 to that location.
+    /// Reflects the request: the request line and headers in the body (JSON, also `\/`-,
+    /// `\u`-escaped and lower-case percent-encoded) and in response headers, and
+    /// `/redirect?to=..` answers 302 to that location.
     Echo,
 }
 
@@ -292,6 +293,36 @@ fn echo(mut stream: TcpStream, head: &str) {
     };
     let body =
         serde_json::json!({ "ok": status == 200, "request": head, "target": target }).to_string();
+    // The request again, as other servers' encoders write it (issue 13): PHP's json_encode
+    // (`\/`), Gson (`\u003d`), .NET (`\u003D`), lower-case percent-encoding.
+    let php = serde_json::to_string(head)
+        .unwrap_or_default()
+        .replace('/', "\\/");
+    let u_escaped = |upper: bool| {
+        head.encode_utf16()
+            .map(|unit| match char::from_u32(u32::from(unit)) {
+                Some(c) if c.is_ascii_alphanumeric() => c.to_string(),
+                _ if upper => format!("\\u{unit:04X}"),
+                _ => format!("\\u{unit:04x}"),
+            })
+            .collect::<String>()
+    };
+    let lower_percent: String = target
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02x}")
+            }
+        })
+        .collect();
+    let body = format!(
+        "{},\"php\":{php},\"gson\":\"{}\",\"dotnet\":\"{}\",\"percent\":\"{lower_percent}\"}}",
+        body.trim_end_matches('}'),
+        u_escaped(false),
+        u_escaped(true)
+    );
     let _ = stream.write_all(
         format!(
             "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",

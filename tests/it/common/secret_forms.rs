@@ -4,7 +4,8 @@
 
 /// Every form a secret may take in an output: raw, percent-encoded (all non-alphanumerics,
 /// RFC 3986 unreserved kept, form-urlencoded, and as a URL query), base64 (standard and URL-safe, with and
-/// without padding) and JSON-escaped.
+/// without padding), JSON-escaped (also with `\/`), every character `\u`-escaped (either
+/// case) and percent-encoded in lower case.
 pub fn secret_forms(secret: &str) -> Vec<(&'static str, String)> {
     use base64::Engine as _;
     let std_b64 = base64::engine::general_purpose::STANDARD.encode(secret);
@@ -56,6 +57,46 @@ pub fn secret_forms(secret: &str) -> Vec<(&'static str, String)> {
                 .to_string(),
         ),
     ];
+    // Issue 13: PHP's `json_encode` escapes `/`; Gson and .NET escape characters as `\u002b`
+    // (lower- or upper-case hex); many clients percent-encode in lower case.
+    let json_inner = json
+        .get(1..json.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_string();
+    let u_escaped = |upper: bool| {
+        secret
+            .encode_utf16()
+            .map(|unit| {
+                if upper {
+                    format!("\\u{unit:04X}")
+                } else {
+                    format!("\\u{unit:04x}")
+                }
+            })
+            .collect::<String>()
+    };
+    forms.push(("json-escaped with \\/", json_inner.replace('/', "\\/")));
+    forms.push((
+        "every character \\u-escaped (lower-case hex)",
+        u_escaped(false),
+    ));
+    forms.push((
+        "every character \\u-escaped (upper-case hex)",
+        u_escaped(true),
+    ));
+    forms.push((
+        "percent (all, lower-case hex)",
+        secret
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02x}")
+                }
+            })
+            .collect(),
+    ));
     forms.retain(|(_, value)| !value.is_empty());
     forms
 }
