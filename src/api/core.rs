@@ -77,10 +77,9 @@ fn declare(
 ) -> Result<(), Box<EvalAltResult>> {
     let position = context::call_site(ctx);
     // Closures capture variables by reference: every check declared in a `for t in targets()`
-    // loop would see the last `t`. Snapshot the captured values as they are now.
-    let mut body = body;
-    let snapshot: Vec<Dynamic> = body.curry().iter().map(Dynamic::flatten_clone).collect();
-    body.set_curry(snapshot);
+    // loop would see the last `t`. The check gets its own copy of everything it can reach.
+    let body = crate::engine::capture::own_copy(&body)
+        .map_err(|e| script_error(ctx, format!("{id}: {e}")))?;
     let mut check = CheckSpec::new(id, level, position);
     let body = CheckBody {
         function: body,

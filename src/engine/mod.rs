@@ -2,6 +2,7 @@
 //! registered primitives, and turning Rhai errors into positioned failures.
 
 pub mod builtins;
+pub mod capture;
 pub mod context;
 pub mod error;
 pub mod host;

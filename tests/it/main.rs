@@ -16,6 +16,7 @@ mod faults_net;
 mod fidelity;
 mod gate;
 mod htmx;
+mod integrity;
 mod interrupt;
 mod load;
 mod local_lanes;

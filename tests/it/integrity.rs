@@ -1,0 +1,131 @@
+//! Issue 13, part A (execution integrity): one regression test per finding, each named after
+//! the bug it guards and failing on the code before its fix (docs/reliability.md, "Execution
+//! integrity", has the table).
+
+use crate::cheats::{cheat, try_cheat};
+use crate::common::Sandbox;
+use crate::common::fault_server::{Behaviour, FaultServer};
+use std::time::Duration;
+
+fn fixed(status: u16) -> FaultServer {
+    FaultServer::start(Behaviour::Fixed {
+        status,
+        content_type: "text/plain",
+        body: b"ready".to_vec(),
+    })
+}
+
+/// Finding 1: a closure defined in `for t in targets()` and called from a check's body made
+/// every check test the last target: with staging answering 503 and prod 200, `--gate` said
+/// GO and `logs/ready-staging.log` showed the request going to prod. The per-check copy of
+/// captured values was shallow: the closure's own captures stayed shared with the loop.
+#[test]
+fn regression_a_closure_in_the_targets_loop_made_every_check_test_the_last_target() {
+    let (staging, prod) = (fixed(503), fixed(200));
+    let sb = Sandbox::new();
+    sb.write(
+        "lanes/ready.rhai",
+        r#"
+for t in targets() {
+    let ready = || http::get(`${t.control_url}/readyz`);
+    let probes = #{ ready: ready };
+    required(`ready-${t.name}`, #{ target: t }, || { assert_status(ready.call(), 200); });
+    required(`ready-map-${t.name}`, #{ target: t }, || { assert_status(probes.ready.call(), 200); });
+}
+"#,
+    );
+    let out = sb.out("evidence");
+    let run = sb
+        .cmd()
+        .arg("--gate")
+        .env("STAGING_CONTROL_BASE_URL", staging.url())
+        .env("PROD_CONTROL_BASE_URL", prod.url())
+        .out(&out)
+        .run();
+    run.expect_code(1);
+    assert_eq!(run.verdict_line(), "Verdict: NO-GO (release gate)");
+    let ev = sb.evidence("evidence");
+    for (id, status) in [
+        ("ready-staging", "failed"),
+        ("ready-map-staging", "failed"),
+        ("ready-prod", "passed"),
+        ("ready-map-prod", "passed"),
+    ] {
+        assert_eq!(ev.row(id)["status"], status, "{id}");
+    }
+    let log = ev.read("logs/ready-staging.log");
+    assert!(log.contains(&staging.url()), "{log}");
+    assert!(!log.contains(&prod.url()), "{log}");
+}
+
+/// Finding 1: the `mutate_captured` cheat (flip a captured flag after declaring) reached GO
+/// when the flag was read through a closure, a map or an array holding one, or a curried
+/// function pointer.
+#[test]
+fn regression_mutating_a_flag_captured_through_a_closure_reached_go() {
+    try_cheat(&cheat("mutate_captured_through_closure.rhai")).unwrap_or_else(|e| panic!("{e}"));
+    let sb = Sandbox::new();
+    sb.write(
+        "flags.rhai",
+        r#"
+let healthy = false;
+let is_healthy = || healthy;
+let in_map = #{ read: || healthy };
+let in_array = [|| healthy];
+fn read(f) { f.call() }
+let curried = Fn("read").curry(|| healthy);
+required("through-closure", || { assert(is_healthy.call(), "healthy"); });
+required("through-map", || { assert(in_map.read.call(), "healthy"); });
+required("through-array", || { assert(in_array[0].call(), "healthy"); });
+required("through-curry", || { assert(curried.call(), "healthy"); });
+required("nested", || { let outer = || is_healthy.call(); assert(outer.call(), "healthy"); });
+healthy = true;
+"#,
+    );
+    let run = sb.cmd().arg("flags.rhai").out(&sb.out("evidence")).run();
+    run.expect_code(1);
+    let ev = sb.evidence("evidence");
+    for id in [
+        "through-closure",
+        "through-map",
+        "through-array",
+        "through-curry",
+        "nested",
+    ] {
+        assert_eq!(ev.row(id)["status"], "failed", "{id}");
+    }
+}
+
+/// Finding 2: a module imported by a lane declared a failing required check only when an
+/// environment variable was set. `--gate` gave GO: its re-planning reused the engine, whose
+/// module resolver had cached the module, so the module never ran under the other values.
+#[test]
+fn regression_a_hidden_toggle_inside_an_imported_module_reached_go() {
+    let sb = Sandbox::new();
+    sb.write(
+        "lanes/main.rhai",
+        "import \"helpers/toggle\" as toggle;\nrequired(\"always\", || { assert(true, \"fine\"); });\n",
+    );
+    sb.write(
+        "lanes/helpers/toggle.rhai",
+        "if env(\"CHEAT_MODULE_TOGGLE\") == \"1\" {\n    required(\"hidden-in-module\", || { assert(false, \"the real check\"); });\n}\n",
+    );
+    // A second lane importing the same module: its read counts for this lane too.
+    sb.write(
+        "lanes/second.rhai",
+        "import \"helpers/toggle\" as toggle;\nrequired(\"second\", || { assert(true, \"fine\"); });\n",
+    );
+    let run = sb
+        .cmd()
+        .args(["--gate", "--sim"])
+        .out(&sb.out("evidence"))
+        .run();
+    run.expect_code(2);
+    run.stderr_has(
+        "required check hidden-in-module (lanes/main.rhai) is declared only when CHEAT_MODULE_TOGGLE=1: a hidden toggle",
+    );
+    run.stderr_has(
+        "required check hidden-in-module (lanes/second.rhai) is declared only when CHEAT_MODULE_TOGGLE=1",
+    );
+    assert!(!sb.out("evidence").exists(), "refused before anything ran");
+}
