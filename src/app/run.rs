@@ -47,7 +47,7 @@ pub fn run(
         return Ok(exit_code::NO_CHECKS);
     }
     if config.mode == Mode::Gate {
-        let refusals = gate_refusals(&engine, &host, &plan, config.phase.phase);
+        let refusals = gate_refusals(&host, &plan, config.phase.phase);
         if !refusals.is_empty() {
             for r in &refusals {
                 eprintln!("error: --gate: {r}");
@@ -187,12 +187,7 @@ fn select_checks(
 
 /// Everything the gate refuses once the plan is known (the plan of `phase`), hidden toggles
 /// included (those lanes are planned again under environment variants).
-fn gate_refusals(
-    engine: &rhai::Engine,
-    host: &Arc<Host>,
-    plan: &Plan,
-    phase: CutoverPhase,
-) -> Vec<gate::Refusal> {
+fn gate_refusals(host: &Arc<Host>, plan: &Plan, phase: CutoverPhase) -> Vec<gate::Refusal> {
     let specs = || plan.checks.iter().map(|c| &c.spec);
     let mut refusals = gate::refuse_plan(
         specs(),
@@ -216,8 +211,11 @@ fn gate_refusals(
         &host.env,
         phase,
         |lane, env| {
+            // From scratch: a new engine, so no module evaluated under another variant (or
+            // the run's own environment) is served from its resolvers' caches.
+            let engine = engine::build();
             let variant = Arc::new(host.with_env(env));
-            crate::plan::plan(engine, &variant, &[lane.to_path_buf()])
+            crate::plan::plan(&engine, &variant, &[lane.to_path_buf()])
                 .ok()
                 .map(|p| p.checks.into_iter().map(|c| c.spec).collect())
         },

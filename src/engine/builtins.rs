@@ -6,8 +6,7 @@
 //! The same goes for `required` (downgraded to `optional`), `targets`, `skip`, and every
 //! standard function an assertion's argument is computed with (`contains`, `len`, ...).
 
-use rhai::module_resolvers::FileModuleResolver;
-use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Shared};
+use rhai::Engine;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -68,55 +67,19 @@ pub fn definition_position(source: &str, name: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// A file module resolver that refuses modules defining a function named like a built-in
-/// (inside the module it would shadow the built-in the same way).
-pub struct GuardedFileResolver {
-    inner: FileModuleResolver,
-}
-
-impl GuardedFileResolver {
-    pub fn new() -> Self {
-        Self {
-            inner: FileModuleResolver::new(),
-        }
-    }
-}
-
-impl Default for GuardedFileResolver {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ModuleResolver for GuardedFileResolver {
-    fn resolve(
-        &self,
-        engine: &Engine,
-        source: Option<&str>,
-        path: &str,
-        pos: Position,
-    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        let module = self.inner.resolve(engine, source, path, pos)?;
-        let mut defined = module
-            .iter_script_fn_info()
-            .filter(|(_, _, name, _, _)| !is_closure(name))
-            .peekable();
-        let builtins = if defined.peek().is_some() {
-            names(engine)
-        } else {
-            Arc::default()
-        };
-        let shadowing = defined
-            .map(|(_, _, name, _, _)| name)
-            .find(|name| builtins.contains(*name));
-        match shadowing {
-            Some(name) => Err(Box::new(EvalAltResult::ErrorRuntime(
-                format!("module {path:?}: {}", message(name)).into(),
-                pos,
-            ))),
-            None => Ok(module),
-        }
-    }
+/// The first function `ast` defines under a built-in's name, if any (a module doing so
+/// would shadow the built-in inside itself the same way a lane would).
+pub fn shadowing(engine: &Engine, ast: &rhai::AST) -> Option<String> {
+    let mut defined = ast
+        .iter_functions()
+        .filter(|f| !is_closure(f.name))
+        .peekable();
+    defined.peek()?;
+    let builtins = names(engine);
+    defined
+        .map(|f| f.name)
+        .find(|name| builtins.contains(*name))
+        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ impl Copier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rhai::{Engine, Scope, AST};
+    use rhai::{AST, Engine, Scope};
     use std::sync::{Arc, Mutex};
 
     /// Evaluates `script` with `keep(f)`, which stores `f`'s own copy as a check declaration

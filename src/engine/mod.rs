@@ -6,6 +6,8 @@ pub mod capture;
 pub mod context;
 pub mod error;
 pub mod host;
+pub mod lane_modules;
+pub mod module_cache;
 pub mod stdlib;
 pub mod stop;
 
@@ -70,7 +72,7 @@ pub fn build() -> Engine {
     crate::api::register(&mut engine);
     let mut resolvers = ModuleResolversCollection::new();
     resolvers.push(stdlib::StdlibResolver::default());
-    resolvers.push(builtins::GuardedFileResolver::new());
+    resolvers.push(lane_modules::LaneModuleResolver::default());
     engine.set_module_resolver(resolvers);
     engine
 }

@@ -5,7 +5,6 @@
 use crate::cheats::{cheat, try_cheat};
 use crate::common::Sandbox;
 use crate::common::fault_server::{Behaviour, FaultServer};
-use std::time::Duration;
 
 fn fixed(status: u16) -> FaultServer {
     FaultServer::start(Behaviour::Fixed {
