@@ -74,7 +74,7 @@ pub(crate) fn send(
     verb: &str,
     request: net::Request,
 ) -> Res<net::Response> {
-    let not_after = Instant::now() + context::remaining();
+    let not_after = crate::duration::deadline_after(Instant::now(), context::remaining());
     let mut journal = Vec::new();
     let sent =
         host.services

@@ -54,18 +54,16 @@ pub const MAX_RETRIES: i64 = 5;
 /// Parses `"10s"`, `"500ms"`, `"2m"` (or a number of seconds) into a duration.
 pub fn parse_duration(value: &Dynamic) -> Result<Duration, String> {
     if let Ok(secs) = value.as_int() {
-        return u64::try_from(secs)
-            .map(Duration::from_secs)
-            .map_err(|_| format!("a negative duration: {secs}"));
+        return crate::duration::from_secs(secs);
     }
     if let Ok(secs) = value.as_float() {
-        return Duration::try_from_secs_f64(secs).map_err(|e| format!("{secs}: {e}"));
+        return crate::duration::from_secs_f64(secs);
     }
     let text = value
         .clone()
         .into_string()
         .map_err(|t| format!("a duration must be a string like \"10s\", not {t}"))?;
-    humantime::parse_duration(text.trim()).map_err(|e| format!("{text:?}: {e}"))
+    crate::duration::parse(&text)
 }
 
 fn declare(
@@ -373,6 +371,22 @@ pub mod core_api {
             return Err(bind::out_of_time(&ctx));
         }
         Ok(())
+    }
+
+    /// `sleep(2)`: replaces Rhai's own `sleep(INT)`, a `thread::sleep` that ignored the
+    /// check's deadline and interruption (`sleep(9223372036854775807)` hung the run).
+    #[rhai_fn(name = "sleep", return_raw)]
+    pub fn sleep_int(ctx: NativeCallContext, seconds: rhai::INT) -> Result<(), Box<EvalAltResult>> {
+        sleep(ctx, Dynamic::from_int(seconds))
+    }
+
+    /// `sleep(0.5)`: replaces Rhai's own `sleep(FLOAT)` (see `sleep(INT)`).
+    #[rhai_fn(name = "sleep", return_raw)]
+    pub fn sleep_float(
+        ctx: NativeCallContext,
+        seconds: rhai::FLOAT,
+    ) -> Result<(), Box<EvalAltResult>> {
+        sleep(ctx, Dynamic::from_float(seconds))
     }
 
     /// Not available in lanes (it replaces Rhai's `exit`): at the top level it would end

@@ -47,8 +47,8 @@ fn options(ctx: &NativeCallContext, opts: Map) -> Res<Options> {
             .get_nonempty("GCP_PROJECT")
             .unwrap_or("")
             .to_string(),
-        freshness: humantime::parse_duration(&freshness_text)
-            .map_err(|e| script_error(ctx, format!("OA_LOG_FRESHNESS={freshness_text:?}: {e}")))?,
+        freshness: crate::duration::parse(&freshness_text)
+            .map_err(|e| script_error(ctx, format!("OA_LOG_FRESHNESS={e}")))?,
         freshness_text,
         limit: 50,
         timeout: rest::CALL_TIMEOUT,
@@ -95,7 +95,10 @@ pub fn fresh_filter(
     freshness: Duration,
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
-    let since = now - chrono::Duration::from_std(freshness).unwrap_or(chrono::Duration::MAX);
+    let since = chrono::Duration::from_std(freshness)
+        .ok()
+        .and_then(|d| now.checked_sub_signed(d))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
     let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if filter.trim().is_empty() {
         format!("timestamp>=\"{since}\"")

@@ -316,8 +316,8 @@ fn resolve_sim(args: &SimArgs, env: EnvSnapshot) -> Result<SimCommandConfig, Usa
     } else {
         sim::parse_faults(&args.faults)?
     };
-    let latency = humantime::parse_duration(&args.latency)
-        .map_err(|e| UsageError(format!("--latency {:?}: {e}", args.latency)))?;
+    let latency =
+        crate::duration::parse(&args.latency).map_err(|e| UsageError(format!("--latency {e}")))?;
     Ok(SimCommandConfig {
         sim: SimSettings {
             faults,
@@ -373,8 +373,8 @@ pub fn resolve_run(
     let mut lanes = lanes::resolve_lanes(&args.lanes)?;
     phase::add_phase_lanes(args.phase, &mut lanes)?;
     let phase = PhaseChoice::resolve(args.phase);
-    let backup_max_age = humantime::parse_duration(&args.backup_max_age)
-        .map_err(|e| UsageError(format!("--backup-max-age {:?}: {e}", args.backup_max_age)))?;
+    let backup_max_age = crate::duration::parse(&args.backup_max_age)
+        .map_err(|e| UsageError(format!("--backup-max-age {e}")))?;
     let fail_on_required = env
         .get("FAIL_ON_REQUIRED_FAILURE")
         .unwrap_or("1")
@@ -402,8 +402,8 @@ pub fn resolve_run(
     if args.jobs == 0 {
         return Err(UsageError("--jobs must be at least 1".to_string()));
     }
-    let default_timeout = humantime::parse_duration(&args.timeout)
-        .map_err(|e| UsageError(format!("--timeout {:?}: {e}", args.timeout)))?;
+    let default_timeout =
+        crate::duration::parse(&args.timeout).map_err(|e| UsageError(format!("--timeout {e}")))?;
     if default_timeout < Duration::from_millis(1) {
         return Err(UsageError("--timeout must be positive".to_string()));
     }

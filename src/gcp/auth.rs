@@ -251,7 +251,10 @@ pub fn access_token(
         key,
         Cached {
             token: token.clone(),
-            renew_at: Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN),
+            renew_at: crate::duration::deadline_after(
+                Instant::now(),
+                lifetime.saturating_sub(EXPIRY_MARGIN),
+            ),
         },
     );
     Ok(token)

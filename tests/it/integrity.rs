@@ -128,3 +128,60 @@ fn regression_a_hidden_toggle_inside_an_imported_module_reached_go() {
     );
     assert!(!sb.out("evidence").exists(), "refused before anything ran");
 }
+
+/// Finding 11: `timeout: "500000000000y"` (a check option) or `--timeout 500000000000y` gave
+/// "overflow when adding duration to instant", exit 101 and an empty evidence folder. Every
+/// duration is bounded where it is parsed: a configuration error (exit 2) on the command line,
+/// a lane error (exit 3) in a lane, an errored check inside one; never a panic.
+#[test]
+fn regression_a_huge_timeout_panicked() {
+    let sb = Sandbox::new();
+    sb.write(
+        "ok.rhai",
+        "required(\"fine\", || { assert(true, \"fine\"); });\n",
+    );
+    for flag in ["500000000000y", "11years"] {
+        let run = sb
+            .cmd()
+            .args(["ok.rhai", "--timeout", flag])
+            .out(&sb.out("cli"))
+            .run();
+        run.expect_code(2);
+        run.stderr_has(&format!("--timeout \"{flag}\""));
+        run.stderr_has("longer than the longest duration accepted");
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    sb.write(
+        "huge.rhai",
+        "required(\"huge\", #{ timeout: \"500000000000y\" }, || { assert(true, \"fine\"); });\n",
+    );
+    let run = sb.cmd().arg("huge.rhai").out(&sb.out("lane")).run();
+    run.expect_code(3);
+    run.stderr_has("longer than the longest duration accepted");
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    sb.write(
+        "inside.rhai",
+        r#"
+required("sleep-huge", || { sleep("500000000000y"); assert(true, "fine"); });
+required("sleep-int", || { sleep(9223372036854775807); assert(true, "fine"); });
+required("sleep-past-deadline", #{ timeout: "1s" }, || { sleep(30); assert(true, "fine"); });
+required("after", || { assert(true, "fine"); });
+"#,
+    );
+    let started = std::time::Instant::now();
+    let run = sb.cmd().arg("inside.rhai").out(&sb.out("inside")).run();
+    run.expect_code(1);
+    // Rhai's own `sleep(INT)` ignored the deadline: the third check slept 30 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    for line in [
+        "[errored] sleep-huge",
+        "[errored] sleep-int",
+        "[errored] sleep-past-deadline",
+        "[passed] after",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
+    }
+    run.stdout_has("\"500000000000y\" is longer than the longest duration accepted");
+    run.stdout_has("9223372036854775807 seconds is longer than the longest duration accepted");
+}
