@@ -373,14 +373,16 @@ pub mod core_api {
         Ok(())
     }
 
-    /// `sleep(2)`: replaces Rhai's own `sleep(INT)`, a `thread::sleep` that ignored the
-    /// check's deadline and interruption (`sleep(9223372036854775807)` hung the run).
+    /// Waits `seconds`, never past the check's deadline (as `sleep("2s")`).
+    // Replaces Rhai's own `sleep(INT)`, a `thread::sleep` deaf to the check's deadline and
+    // to interruption (`sleep(9223372036854775807)` hung the run).
     #[rhai_fn(name = "sleep", return_raw)]
     pub fn sleep_int(ctx: NativeCallContext, seconds: rhai::INT) -> Result<(), Box<EvalAltResult>> {
         sleep(ctx, Dynamic::from_int(seconds))
     }
 
-    /// `sleep(0.5)`: replaces Rhai's own `sleep(FLOAT)` (see `sleep(INT)`).
+    /// Waits `seconds` (`sleep(0.5)`), never past the check's deadline.
+    // Replaces Rhai's own `sleep(FLOAT)` (see `sleep(INT)`).
     #[rhai_fn(name = "sleep", return_raw)]
     pub fn sleep_float(
         ctx: NativeCallContext,
