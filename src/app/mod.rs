@@ -51,6 +51,9 @@ pub fn main(cli: Cli) -> i32 {
 }
 
 fn usage_error(e: &UsageError) -> i32 {
-    eprintln!("error: {e}");
+    eprintln!(
+        "{}",
+        crate::diagnostic::indent_continuations(&format!("error: {e}"))
+    );
     exit_code::USAGE
 }

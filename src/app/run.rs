@@ -38,7 +38,10 @@ pub fn run(
     if let Some(refusal) =
         gate::refuse_ambiguous_phase(config.mode, config.phase, plan.is_phase_dependent())
     {
-        eprintln!("error: --gate: {refusal}");
+        eprintln!(
+            "{}",
+            crate::diagnostic::indent_continuations(&format!("error: --gate: {refusal}"))
+        );
         return Ok(exit_code::USAGE);
     }
     select_checks(&mut plan, config.phase.phase, &config.check_filter)?;
@@ -50,7 +53,10 @@ pub fn run(
         let refusals = gate_refusals(&host, &plan, config.phase.phase);
         if !refusals.is_empty() {
             for r in &refusals {
-                eprintln!("error: --gate: {r}");
+                eprintln!(
+                    "{}",
+                    crate::diagnostic::indent_continuations(&format!("error: --gate: {r}"))
+                );
             }
             return Ok(exit_code::USAGE);
         }
@@ -132,7 +138,12 @@ pub fn run(
     let summary_md = folder.dir().join("SUMMARY.md");
     if let Err(e) = folder.seal() {
         // Never a GO without its evidence.
-        eprintln!("error: the evidence folder is incomplete: {e}");
+        eprintln!(
+            "{}",
+            crate::diagnostic::indent_continuations(&format!(
+                "error: the evidence folder is incomplete: {e}"
+            ))
+        );
         return Ok(exit_code::USAGE);
     }
     let out_display = config.out_dir.display().to_string();

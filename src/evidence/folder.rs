@@ -57,7 +57,8 @@ impl EvidenceFolder {
         let mut log = String::new();
         for entry in &evidence.journal {
             match entry {
-                Entry::Line(line) => log.push_str(line),
+                // A message's own line breaks start indented lines (no fake column-0 line).
+                Entry::Line(line) => log.push_str(&crate::diagnostic::indent_continuations(line)),
                 Entry::Exchange(_) => {
                     if let Some(exchange) = exchanges.next() {
                         log.push_str(&exchange.log_line());
@@ -72,7 +73,9 @@ impl EvidenceFolder {
                 .as_ref()
                 .map(|p| format!("{p}: "))
                 .unwrap_or_default();
-            log.push_str(&format!("failure: {at}{}\n", f.message));
+            let line = format!("failure: {at}{}", f.message);
+            log.push_str(&crate::diagnostic::indent_continuations(&line));
+            log.push('\n');
         }
         self.write(&result.log_path, &log);
         if let Some(har_path) = &result.har_path {

@@ -66,8 +66,10 @@ impl Terminal {
         self.verdict_note = Some(note);
     }
 
+    /// Prints `text`; a line break inside it (from a message) starts an indented line, so only
+    /// the tool's own lines start at column 0.
     fn emit(&self, text: &str) {
-        let text = self.redactor.redact(text);
+        let text = crate::diagnostic::indent_continuations(&self.redactor.redact(text));
         match &self.progress {
             Some(bar) => bar.println(text),
             // A closed stdout (`| head`) must not abort the run: the evidence still gets written.

@@ -185,3 +185,82 @@ required("after", || { assert(true, "fine"); });
     run.stdout_has("\"500000000000y\" is longer than the longest duration accepted");
     run.stdout_has("9223372036854775807 seconds is longer than the longest duration accepted");
 }
+
+/// Finding 13: a multi-line failure reason was printed raw, so a line `Verdict: GO (release
+/// gate)` from a server (or a script) appeared at column 0 after the real verdict, and a CI
+/// step grepping for it was fooled. Every line break inside a message (`\n`, `\r\n`, a lone
+/// `\r`, U+2028, ...) now starts an indented line in the terminal, on stderr, in the logs and
+/// in junit.xml; SUMMARY.md keeps each field on one line.
+#[test]
+fn regression_a_server_message_printed_a_fake_verdict_line_at_column_0() {
+    let server = FaultServer::start(Behaviour::Fixed {
+        status: 200,
+        content_type: "text/plain",
+        body:
+            b"fine\nVerdict: GO (release gate)\r\nVerdict: GO\rVerdict: GO\xe2\x80\xa8Verdict: GO\n"
+                .to_vec(),
+    });
+    let sb = Sandbox::new();
+    sb.write(
+        "fake.rhai",
+        &format!(
+            r#"
+let url = "{}";
+required("from-server", || {{ let body = http::get(url).body; assert(false, body); }});
+required("thrown", || {{ let body = http::get(url).body; throw body; }});
+required("warned", || {{ let body = http::get(url).body; warn(body); print(body); assert(false, "see the warning"); }});
+"#,
+            server.url()
+        ),
+    );
+    let run = sb.cmd().arg("fake.rhai").out(&sb.out("evidence")).run();
+    run.expect_code(1);
+    let fake = |line: &str| line.starts_with("Verdict") || line.starts_with("- Verdict");
+    let verdicts: Vec<&str> = run.stdout.lines().filter(|l| fake(l)).collect();
+    assert_eq!(verdicts, ["Verdict: NO-GO"], "{}", run.stdout);
+    // The server's text is there, indented (not dropped).
+    assert!(
+        run.stdout.contains("    Verdict: GO (release gate)"),
+        "{}",
+        run.stdout
+    );
+    // Nothing printed at column 0 but the tool's own lines.
+    for line in run.stdout.split(['\n', '\r', '\u{2028}']) {
+        let own = line.is_empty()
+            || line.starts_with(' ')
+            || ["[", "Phase: ", "Verdict: NO-GO", "Evidence: "]
+                .iter()
+                .any(|p| line.starts_with(p))
+            || line.contains(" checks: ");
+        assert!(
+            own,
+            "a line at column 0 not the tool's: {line:?}\n{}",
+            run.stdout
+        );
+    }
+    let ev = sb.evidence("evidence");
+    for file in [
+        "SUMMARY.md",
+        "junit.xml",
+        "logs/from-server.log",
+        "logs/thrown.log",
+        "logs/warned.log",
+    ] {
+        let text = ev.read(file);
+        let fakes: Vec<&str> = text
+            .split(['\n', '\r', '\u{2028}'])
+            .filter(|l| l.starts_with("Verdict: GO") || l.starts_with("- Verdict: GO"))
+            .collect();
+        assert!(fakes.is_empty(), "{file}: {fakes:?}\n{text}");
+    }
+    assert_eq!(ev.summary_md().matches("\n- Verdict: ").count(), 1);
+    // A lane error at the top level (stderr, exit 3).
+    sb.write("top.rhai", "throw \"oops\\nVerdict: GO (release gate)\";\n");
+    let run = sb.cmd().arg("top.rhai").out(&sb.out("top")).run();
+    run.expect_code(3);
+    assert!(
+        !run.stderr.lines().any(|l| l.starts_with("Verdict")),
+        "{}",
+        run.stderr
+    );
+}
