@@ -25,6 +25,10 @@ pub fn run(
     if let Some(refusal) = gate::refuse_invocation(&config) {
         return Err(UsageError(refusal.to_string()));
     }
+    // Before the sim starts or any request is made: a run never writes into a folder that
+    // holds anything (emptied only once the run is about to write, with --replace-out).
+    crate::evidence::folder::prepare_out(&config.out_dir, config.replace_out, false)
+        .map_err(UsageError)?;
     // The configuration stays whole: the invocation record reads it as it was resolved.
     let (deployment, _sim) = deploy::start(runtime, config.deployment.clone())?;
     let simulated = deployment.simulated;
@@ -71,7 +75,7 @@ pub fn run(
     );
     invocation.rerun_of = rerun_of;
 
-    let mut folder = EvidenceFolder::create(&config.out_dir, redactor.clone())
+    let mut folder = EvidenceFolder::create(&config.out_dir, redactor.clone(), config.replace_out)
         .map_err(|e| UsageError(format!("cannot write evidence: {e}")))?;
     signal::install_interrupt_handler(runtime, host.services.cancel.clone());
 

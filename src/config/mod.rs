@@ -202,6 +202,8 @@ pub struct RunConfig {
     pub baseline_requested: Option<&'static str>,
     pub jobs: usize,
     pub out_dir: PathBuf,
+    /// `--replace-out`: empty `out_dir` first when it holds an earlier run's evidence.
+    pub replace_out: bool,
     /// Timeout of a check without its own `timeout` option.
     pub default_timeout: Duration,
     /// Write `http/<check_id>.har` (off with `--no-har`).
@@ -442,6 +444,7 @@ pub fn resolve_run(
         baseline_requested,
         jobs: args.jobs,
         out_dir,
+        replace_out: args.replace_out,
         default_timeout,
         http_archive: !args.no_har,
         started_at: now,

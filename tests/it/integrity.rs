@@ -264,3 +264,74 @@ required("warned", || {{ let body = http::get(url).body; warn(body); print(body)
         run.stderr
     );
 }
+
+/// Finding 9: a NO-GO run, then a GO run into the same `--out` folder: the first run's log
+/// files stayed and were sealed in the second run's SHA256SUMS. A non-empty folder is now
+/// refused (exit 2) before any request; `--replace-out` empties it first, and only when it
+/// holds nothing but what oa-validate writes.
+#[test]
+fn regression_a_reused_out_folder_mixed_two_runs() {
+    let (down, up) = (fixed(503), fixed(200));
+    let tripwire = crate::common::Tripwire::new();
+    let sb = Sandbox::new();
+    sb.write(
+        "first.rhai",
+        "required(\"first\", || { assert_status(http::get(env(\"PROBE_URL\")), 200); });\n",
+    );
+    sb.write(
+        "second.rhai",
+        "required(\"second\", || { assert_status(http::get(env(\"PROBE_URL\")), 200); });\n",
+    );
+    let out = sb.out("evidence");
+    sb.cmd()
+        .arg("first.rhai")
+        .env("PROBE_URL", down.url())
+        .out(&out)
+        .run()
+        .expect_code(1);
+    assert!(out.join("logs/first.log").exists());
+
+    // Without the flag: refused before any request.
+    let run = sb
+        .cmd()
+        .arg("second.rhai")
+        .env("PROBE_URL", tripwire.url())
+        .out(&out)
+        .run();
+    run.expect_code(2);
+    run.stderr_has("is not empty");
+    run.stderr_has("--replace-out");
+    assert!(tripwire.connections().is_empty(), "a request was made");
+    assert!(out.join("logs/first.log").exists(), "left as it was");
+
+    // With it: the folder is the second run's alone.
+    let run = sb
+        .cmd()
+        .args(["second.rhai", "--replace-out"])
+        .env("PROBE_URL", up.url())
+        .out(&out)
+        .run();
+    run.expect_code(0);
+    assert!(!out.join("logs/first.log").exists());
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    assert!(!sums.contains("first"), "{sums}");
+    assert!(sums.contains("logs/second.log"), "{sums}");
+
+    // Never empties a folder holding anything oa-validate does not write.
+    let other = sb.out("not-evidence");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("thesis.tex"), "precious").unwrap();
+    let run = sb
+        .cmd()
+        .args(["second.rhai", "--replace-out"])
+        .env("PROBE_URL", tripwire.url())
+        .out(&other)
+        .run();
+    run.expect_code(2);
+    run.stderr_has("holds \"thesis.tex\", which oa-validate does not write");
+    assert_eq!(
+        std::fs::read_to_string(other.join("thesis.tex")).unwrap(),
+        "precious"
+    );
+    assert!(tripwire.connections().is_empty(), "a request was made");
+}
