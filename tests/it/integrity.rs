@@ -5,6 +5,7 @@
 use crate::cheats::{cheat, try_cheat};
 use crate::common::Sandbox;
 use crate::common::fault_server::{Behaviour, FaultServer};
+use std::time::Duration;
 
 fn fixed(status: u16) -> FaultServer {
     FaultServer::start(Behaviour::Fixed {
@@ -228,9 +229,15 @@ required("warned", || {{ let body = http::get(url).body; warn(body); print(body)
     for line in run.stdout.split(['\n', '\r', '\u{2028}']) {
         let own = line.is_empty()
             || line.starts_with(' ')
-            || ["[", "Phase: ", "Verdict: NO-GO", "Evidence: "]
-                .iter()
-                .any(|p| line.starts_with(p))
+            || [
+                "[",
+                "Phase: ",
+                "Verdict: NO-GO",
+                "Evidence: ",
+                "Evidence digest: ",
+            ]
+            .iter()
+            .any(|p| line.starts_with(p))
             || line.contains(" checks: ");
         assert!(
             own,
@@ -334,4 +341,55 @@ fn regression_a_reused_out_folder_mixed_two_runs() {
         "precious"
     );
     assert!(tripwire.connections().is_empty(), "a request was made");
+}
+
+/// Finding 14 (reported as "not reproduced"; reproduced here): `cargo::test` counted any
+/// stdout line `test NAME ... ok`. A tested crate's test spawning a child that prints such a
+/// line (libtest captures the test thread's prints, not a child's stdout) faked a named test
+/// that no longer exists. Each binary's lines are now checked against libtest's own counts.
+#[test]
+fn regression_a_child_of_a_tested_crate_faked_a_named_test() {
+    use crate::local_lanes::{copy_workspace, edit, reason};
+    let sb = Sandbox::new();
+    let workspace = copy_workspace(&sb);
+    let server = workspace.join("apps/runtime/src/server.rs");
+    edit(
+        &server,
+        "fn retired_spacetime_routes_return_not_found()",
+        "fn retired_spacetime_routes_are_gone()",
+    );
+    edit(
+        &server,
+        "let delivered: u64 = [3u64, 4, 5].iter().sum();",
+        "let _ = std::process::Command::new(\"sh\")\n            .args([\"-c\", \"echo 'test server::tests::retired_spacetime_routes_return_not_found ... ok'\"])\n            .status();\n        let delivered: u64 = [3u64, 4, 5].iter().sum();",
+    );
+    sb.write(
+        "cargo.rhai",
+        r#"
+required("faked", #{ timeout: "170s" }, || {
+    cargo::test("apps/runtime/Cargo.toml", [
+        "server::tests::spacetime_sync_metrics_expose_stream_delivery_totals",
+        "server::tests::retired_spacetime_routes_return_not_found",
+    ]);
+});
+"#,
+    );
+    let run = sb
+        .cmd()
+        .arg("cargo.rhai")
+        .env("OA_REPO_ROOT", &workspace)
+        .env("CARGO_TARGET_DIR", sb.path().join("target"))
+        .out(&sb.out("evidence"))
+        .timeout(Duration::from_secs(180))
+        .run();
+    let ev = sb.evidence("evidence");
+    let log = ev.read("logs/faked.log");
+    assert!(
+        log.contains("test server::tests::retired_spacetime_routes_return_not_found ... ok"),
+        "the child printed its fake line:\n{log}"
+    );
+    run.expect_code(1);
+    let why = reason(&ev, "faked");
+    assert!(why.contains("disagrees with libtest's own counts"), "{why}");
+    assert!(why.contains("its lines say 2 passed"), "{why}");
 }
