@@ -7,7 +7,7 @@
 //! consume events. [`app`] holds one file per command on top.
 //!
 //! Layers, lowest first (a layer uses only those below it): [`cutover`], [`config`], [`redact`],
-//! [`outcome`], [`diagnostic`], [`wait`], [`duration`], [`file_input`]; the Rhai-free transport [`net`], the Google client
+//! [`outcome`], [`diagnostic`], [`wait`], [`duration`], [`file_input`], [`reap`]; the Rhai-free transport [`net`], the Google client
 //! [`gcp`] on it, the browser driver [`browser`] and the [`evidence_model`]; the [`engine`] and
 //! its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`], [`evidence`],
 //! [`invocation`] and [`ci`]; [`diff`] and [`rerun`], which read evidence folders back; [`app`],
@@ -34,6 +34,7 @@ pub mod invocation;
 pub mod net;
 pub mod outcome;
 pub mod plan;
+pub mod reap;
 pub mod redact;
 pub mod repl;
 pub mod report;

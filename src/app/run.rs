@@ -140,19 +140,25 @@ pub fn run(
     folder.write_report("junit.xml", &report::junit::render(&summary));
     report::html::write_into(&mut folder);
     let summary_md = folder.dir().join("SUMMARY.md");
-    if let Err(e) = folder.seal() {
-        // Never a GO without its evidence.
-        eprintln!(
-            "{}",
-            crate::diagnostic::indent_continuations(&format!(
-                "error: the evidence folder is incomplete: {e}"
-            ))
-        );
-        return Ok(exit_code::USAGE);
-    }
+    // Nothing a check started may outlive the run or touch the sealed evidence (a descendant
+    // that left its group and cleared its environment is still in this subreaper's tree).
+    crate::reap::end_all_descendants();
+    let digest = match folder.seal() {
+        Ok(digest) => digest,
+        Err(e) => {
+            // Never a GO without its evidence.
+            eprintln!(
+                "{}",
+                crate::diagnostic::indent_continuations(&format!(
+                    "error: the evidence folder is incomplete: {e}"
+                ))
+            );
+            return Ok(exit_code::USAGE);
+        }
+    };
     let out_display = config.out_dir.display().to_string();
     terminal.production_mutations(&production_mutations);
-    terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
+    terminal.finish(&verdict, config.mode == Mode::Gate, &out_display, &digest);
     crate::ci::report(&host.env, &redactor, &outcome.results, &plan, &summary_md);
     Ok(gate::exit_code(
         verdict.decision,

@@ -171,8 +171,9 @@ impl EvidenceFolder {
         self.write(name, text);
     }
 
-    /// Writes SHA256SUMS last, then returns the first error of the whole run, if any.
-    pub fn seal(mut self) -> io::Result<()> {
+    /// Writes SHA256SUMS last and returns its own SHA-256 (`sums::write_sha256sums`); or the
+    /// first error of the whole run, if any.
+    pub fn seal(mut self) -> io::Result<String> {
         if let Some(e) = self.first_error.take() {
             return Err(e);
         }

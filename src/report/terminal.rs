@@ -163,8 +163,9 @@ impl Terminal {
         self.emit(&format!("Phase: {phase}"));
     }
 
-    /// The verdict block; `out_dir` is where the evidence went.
-    pub fn finish(&mut self, verdict: &Verdict, gate: bool, out_dir: &str) {
+    /// The verdict block; `out_dir` is where the evidence went, `digest` the SHA-256 of its
+    /// SHA256SUMS (a copy of the folder is checked against this line, not against itself).
+    pub fn finish(&mut self, verdict: &Verdict, gate: bool, out_dir: &str, digest: &str) {
         if let Some(bar) = self.progress.take() {
             bar.finish_and_clear();
         }
@@ -191,5 +192,8 @@ impl Terminal {
             self.emit(&format!("  - {reason}"));
         }
         self.emit(&format!("Evidence: {out_dir}"));
+        self.emit(&format!(
+            "Evidence digest: {digest} (SHA-256 of SHA256SUMS)"
+        ));
     }
 }

@@ -393,3 +393,61 @@ required("faked", #{ timeout: "170s" }, || {
     assert!(why.contains("disagrees with libtest's own counts"), "{why}");
     assert!(why.contains("its lines say 2 passed"), "{why}");
 }
+
+/// Finding 10: a program started by `proc::run` started a child that called `setsid` (out of
+/// the process group ended at the program's end); after the gate exited with NO-GO, it
+/// rewrote SUMMARY.md and results.tsv to GO, and `sha256sum -c` still passed (SHA256SUMS can
+/// be rewritten too). oa-validate is now a child subreaper: a descendant carrying the
+/// program's mark is ended when the program ends; one that also cleared its environment, at
+/// the end of the run, before the evidence is sealed. The terminal's last line is the
+/// SHA-256 of SHA256SUMS, so a rewritten folder no longer matches what the run printed.
+#[test]
+fn regression_a_setsid_child_of_proc_run_outlived_the_run_and_rewrote_the_evidence() {
+    let sb = Sandbox::new();
+    let marked = sb.path().join("marked.beat");
+    let cleared = sb.path().join("cleared.beat");
+    sb.write(
+        "escape.rhai",
+        &format!(
+            r#"
+required("escape", || {{
+    let r = proc::run("sh", ["-c", `setsid sh -c 'while true; do date +%s%N > {marked}; sleep 0.05; done' </dev/null >/dev/null 2>&1 &
+setsid env -i /bin/sh -c 'while true; do date +%s%N > {cleared}; sleep 0.05; done' </dev/null >/dev/null 2>&1 &
+sleep 0.5`]);
+    assert(r.code == 0, "the program ran");
+}});
+required("after", || {{ sleep("500ms"); assert(false, "NO-GO"); }});
+"#,
+            marked = marked.display(),
+            cleared = cleared.display()
+        ),
+    );
+    let out = sb.out("evidence");
+    let run = sb.cmd().arg("escape.rhai").out(&out).run();
+    run.expect_code(1);
+    assert!(
+        marked.exists() && cleared.exists(),
+        "both escaped loops ran"
+    );
+    let log = sb.evidence("evidence").read("logs/escape.log");
+    assert!(log.contains("process(es) it left running"), "{log}");
+    let beats = || {
+        (
+            std::fs::read_to_string(&marked).unwrap_or_default(),
+            std::fs::read_to_string(&cleared).unwrap_or_default(),
+        )
+    };
+    let before = beats();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(beats(), before, "a loop outlived the run");
+
+    // The last line: the digest of SHA256SUMS as written.
+    use sha2::Digest;
+    let sums = std::fs::read(out.join("SHA256SUMS")).unwrap();
+    let digest = hex::encode(sha2::Sha256::digest(&sums));
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        format!("Evidence digest: {digest} (SHA-256 of SHA256SUMS)")
+    );
+}
