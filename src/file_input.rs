@@ -39,6 +39,8 @@ pub enum FileInputError {
     TooLarge { size: u64, cap: u64 },
     /// Stopped by the deadline or an interruption.
     Stopped(Stop),
+    /// Read, but its content is not what the caller accepts (the caller's message).
+    Invalid(String),
 }
 
 impl FileInputError {
@@ -65,6 +67,7 @@ impl std::fmt::Display for FileInputError {
             }
             FileInputError::Stopped(Stop::Deadline) => write!(f, "the check ran out of time"),
             FileInputError::Stopped(Stop::Interrupted) => write!(f, "the run was interrupted"),
+            FileInputError::Invalid(message) => write!(f, "{message}"),
         }
     }
 }

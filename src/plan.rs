@@ -110,7 +110,12 @@ pub fn plan(engine: &Engine, host: &Arc<Host>, paths: &[PathBuf]) -> Result<Plan
     let mut errors = Vec::new();
     for path in paths {
         let display = display_path(path);
-        let source = match std::fs::read_to_string(path) {
+        // A regular file under the cap (a lane named on the command line could be a FIFO).
+        let source = match crate::file_input::read_to_string(
+            path,
+            crate::file_input::INPUT_CAP,
+            &crate::file_input::never_stop,
+        ) {
             Ok(s) => s,
             Err(e) => {
                 errors.push(PlanError::Read {

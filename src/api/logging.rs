@@ -155,10 +155,14 @@ fn list_entries(
 }
 
 /// Regexes from an allow-list file: one per line; blank lines and `#` comments ignored.
-pub fn read_allowlist(path: &str) -> Result<Vec<regex::Regex>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("OA_LOG_ALLOWLIST {path}: cannot read it: {e}"))?;
-    parse_allowlist(path, &text)
+/// A regular file under the cap, read until the check's deadline or an interruption.
+pub fn read_allowlist(path: &str) -> Result<Vec<regex::Regex>, crate::file_input::FileInputError> {
+    let text = crate::file_input::read_to_string(
+        std::path::Path::new(path),
+        crate::file_input::INPUT_CAP,
+        &context::io_stop,
+    )?;
+    parse_allowlist(path, &text).map_err(crate::file_input::FileInputError::Invalid)
 }
 
 pub fn parse_allowlist(path: &str, text: &str) -> Result<Vec<regex::Regex>, String> {
@@ -210,7 +214,12 @@ fn probe_impl(ctx: &NativeCallContext, service: &str, opts: Map) -> Res<Map> {
     let o = options(ctx, opts)?;
     let service = google::segment(ctx, "service", service)?;
     let allow = match &o.allowlist {
-        Some(path) => read_allowlist(path).map_err(|e| script_error(ctx, e))?,
+        Some(path) => read_allowlist(path).map_err(|e| {
+            crate::api::bind::file_input_stop(ctx, &e).unwrap_or_else(|| match e {
+                crate::file_input::FileInputError::Invalid(message) => script_error(ctx, message),
+                e => script_error(ctx, format!("OA_LOG_ALLOWLIST {path}: cannot read it: {e}")),
+            })
+        })?,
         None => Vec::new(),
     };
     let (filter, entries) = list_entries(ctx, &error_filter(&service), &o)?;

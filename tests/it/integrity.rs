@@ -451,3 +451,76 @@ required("after", || {{ sleep("500ms"); assert(false, "NO-GO"); }});
         format!("Evidence digest: {digest} (SHA-256 of SHA256SUMS)")
     );
 }
+
+/// Finding 3: native file reads ignored the check's deadline and interruption: with a 2 s
+/// timeout, `backup::verify_evidence` with `location` at `/dev/zero`, `perf::check` with a
+/// FIFO `baseline` and `logging::assert_no_errors` with a FIFO `allowlist` each hung for as
+/// long as the process lived. File inputs are now regular files under a cap (FIFOs and
+/// devices refused at once, naming what they are), read in chunks that stop at the deadline.
+#[test]
+fn regression_native_file_reads_hung_past_the_check_timeout() {
+    let server = fixed(200);
+    let sb = Sandbox::new();
+    let fifo = sb.path().join("fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let evidence = sb.write(
+        "backup.json",
+        &format!(
+            r#"{{"created_at": "{now}", "sha256": "{}", "location": "/dev/zero"}}"#,
+            "0".repeat(64)
+        ),
+    );
+    sb.write(
+        "hang.rhai",
+        &format!(
+            r#"
+required("backup-device", #{{ timeout: "2s" }}, || {{ backup::verify_evidence("{evidence}"); }});
+required("backup-fifo", #{{ timeout: "2s" }}, || {{ backup::verify_evidence("{fifo}"); }});
+required("perf-fifo", #{{ timeout: "2s" }}, || {{
+    perf::check([#{{ name: "p", url: "{url}", max_ttfb_ms: 1500 }}], #{{ samples: 1, baseline: "{fifo}" }});
+}});
+required("allowlist-fifo", #{{ timeout: "2s" }}, || {{
+    logging::assert_no_errors("svc", #{{ project: "p", allowlist: "{fifo}" }});
+}});
+required("after", || {{ assert(true, "fine"); }});
+"#,
+            evidence = evidence.display(),
+            fifo = fifo.display(),
+            url = server.url(),
+        ),
+    );
+    let started = std::time::Instant::now();
+    let run = sb
+        .cmd()
+        .arg("hang.rhai")
+        .out(&sb.out("evidence"))
+        .timeout(Duration::from_secs(40))
+        .run();
+    run.expect_code(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let ev = sb.evidence("evidence");
+    for (id, why) in [
+        ("backup-device", "a character device"),
+        ("backup-fifo", "a named pipe (FIFO)"),
+        ("perf-fifo", "a named pipe (FIFO)"),
+        ("allowlist-fifo", "a named pipe (FIFO)"),
+    ] {
+        let reason = crate::local_lanes::reason(&ev, id);
+        assert!(reason.contains(why), "{id}: {reason}");
+        let summary = ev.summary_json();
+        let duration = summary["run"]["checks"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["id"] == id))
+            .and_then(|c| c["duration_ms"].as_u64())
+            .unwrap_or(u64::MAX);
+        assert!(duration < 2_000, "{id} took {duration} ms");
+    }
+    assert_eq!(ev.row("after")["status"], "passed");
+}
