@@ -22,7 +22,7 @@ pub use target::Target;
 use crate::cli::{Cli, Command, DefsArgs, LaneArgs, ReplArgs, RunArgs, SimArgs};
 use crate::cutover::CutoverPhase;
 use crate::sim::SimEra;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A configuration problem: exit code 2 with this message.
@@ -413,7 +413,7 @@ pub fn resolve_run(
     let out_dir = match (&args.out, env.get_nonempty("OUTPUT_DIR")) {
         (Some(dir), _) => dir.clone(),
         (None, Some(dir)) => PathBuf::from(dir),
-        (None, None) => PathBuf::from("validation-evidence").join(timestamp(now)),
+        (None, None) => default_out_dir(Path::new("validation-evidence"), now),
     };
     let sim = if args.sim {
         Some(SimSettings {
@@ -473,6 +473,35 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
 }
 
 /// The upstream timestamp form, `YYYYMMDDTHHMMSSZ`.
+/// `<base>/<timestamp>`, or `<timestamp>-2`, `-3`, ... when it exists: a run never writes
+/// into an earlier run's folder, and two runs started in the same second get their own.
+pub fn default_out_dir(base: &Path, now: chrono::DateTime<chrono::Utc>) -> PathBuf {
+    let stamp = timestamp(now);
+    (1..1000)
+        .map(|n| match n {
+            1 => base.join(&stamp),
+            n => base.join(format!("{stamp}-{n}")),
+        })
+        .find(|dir| std::fs::symlink_metadata(dir).is_err())
+        .unwrap_or_else(|| base.join(stamp))
+}
+
 pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
     now.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+#[cfg(test)]
+mod out_dir_tests {
+    use super::*;
+
+    #[test]
+    fn two_runs_in_the_same_second_get_their_own_default_folder() {
+        let base = tempfile::tempdir().unwrap();
+        let now = chrono::Utc::now();
+        let first = default_out_dir(base.path(), now);
+        assert_eq!(first, base.path().join(timestamp(now)));
+        std::fs::create_dir_all(&first).unwrap();
+        let second = default_out_dir(base.path(), now);
+        assert_eq!(second, base.path().join(format!("{}-2", timestamp(now))));
+    }
 }
