@@ -184,8 +184,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub baseline: bool,
     /// Evidence folder [env: OUTPUT_DIR] [default: validation-evidence/<YYYYMMDDTHHMMSSZ>].
+    /// Must be missing or empty (see --replace-out).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Empty the evidence folder first when it holds an earlier run's evidence (only files
+    /// oa-validate writes; anything else is refused). Without it a non-empty folder is refused.
+    #[arg(long)]
+    pub replace_out: bool,
     /// Lanes run concurrently; checks within a lane run in order.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
     pub jobs: usize,

@@ -16,7 +16,10 @@ pub trait Diagnostic {
 pub fn render(diagnostic: &dyn Diagnostic, read: impl Fn(&str) -> Option<String>) -> String {
     match diagnostic.position() {
         Some(pos) => code_frame(&diagnostic.message(), pos, read(&pos.file).as_deref()),
-        None => format!("error: {}\n", diagnostic.message()),
+        None => format!(
+            "{}\n",
+            indent_continuations(&format!("error: {}", diagnostic.message()))
+        ),
     }
 }
 
@@ -36,12 +39,48 @@ pub fn render_all(
     out
 }
 
+/// Every character a terminal, a CI log viewer, an editor or `grep` may take for the end of a
+/// line (`\r` alone included: a terminal returns to column 0).
+pub const LINE_BREAKS: &[char] = &[
+    '\n', '\r', '\u{0b}', '\u{0c}', '\u{85}', '\u{2028}', '\u{2029}',
+];
+
+/// `text` on one line: line breaks and tabs become spaces (a report field, a table cell).
+pub fn one_line(text: &str) -> String {
+    text.replace(LINE_BREAKS, " ").replace('\t', " ")
+}
+
+/// `text` with every line after the first indented by the first line's indentation plus four
+/// spaces: whatever a server or a script puts in a message, no line of it starts at column 0,
+/// so none can pass for a line the tool prints there (`Verdict: GO`). `\r\n` is one break.
+pub fn indent_continuations(text: &str) -> String {
+    if !text.contains(LINE_BREAKS) {
+        return text.to_string();
+    }
+    let text = text.replace("\r\n", "\n");
+    let mut lines = text.split(LINE_BREAKS);
+    let first = lines.next().unwrap_or_default();
+    let lead = &first[..first.len() - first.trim_start_matches(' ').len()];
+    let mut out = first.to_string();
+    for line in lines {
+        out.push('\n');
+        out.push_str(lead);
+        out.push_str("    ");
+        out.push_str(line);
+    }
+    out
+}
+
 /// A Hurl-style code frame: the message, `--> file:line:col`, the line and a caret.
 pub fn code_frame(message: &str, pos: &SourcePos, source: Option<&str>) -> String {
-    let mut out = format!("error: {message}\n  --> {pos}\n");
+    let mut out = format!(
+        "{}\n  --> {pos}\n",
+        indent_continuations(&format!("error: {message}"))
+    );
     if let Some(line_text) = source.and_then(|s| s.lines().nth(pos.line.saturating_sub(1)))
         && pos.line > 0
     {
+        let line_text = &one_line(line_text);
         let gutter = pos.line.to_string().len();
         let pad = " ".repeat(gutter);
         out.push_str(&format!("{pad} |\n{} | {line_text}\n", pos.line));
@@ -54,4 +93,25 @@ pub fn code_frame(message: &str, pos: &SourcePos, source: Option<&str>) -> Strin
         out.push_str(&format!("{pad} | {indent}^\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn no_continuation_line_starts_at_column_0() {
+        let text = "  - x failed: bad\nVerdict: GO\r\nVerdict: GO\rVerdict: GO\u{2028}Verdict: GO\u{0b}\u{0c}\u{85}\u{2029}";
+        let out = indent_continuations(text);
+        let lines: Vec<&str> = out.split('\n').collect();
+        assert_eq!(lines[0], "  - x failed: bad");
+        assert_eq!(lines[1], "      Verdict: GO");
+        assert_eq!(lines.len(), 9, "{out:?}");
+        for line in &lines[1..] {
+            assert!(line.starts_with("      "), "{line:?}");
+            assert!(!line.contains(LINE_BREAKS));
+        }
+        assert_eq!(indent_continuations("one"), "one");
+        assert_eq!(one_line("a\nb\u{2028}c\td"), "a b c d");
+    }
 }

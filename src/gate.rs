@@ -383,6 +383,7 @@ mod tests {
             baseline_requested: baseline,
             jobs: 1,
             out_dir: PathBuf::new(),
+            replace_out: false,
             default_timeout: Duration::from_secs(1),
             http_archive: true,
             started_at: chrono::Utc::now(),

@@ -372,6 +372,7 @@ mod tests {
             baseline_requested: Some("--baseline"),
             jobs: 2,
             out_dir: PathBuf::from("out"),
+            replace_out: false,
             default_timeout: Duration::from_secs(60),
             http_archive: true,
             started_at: chrono::Utc::now(),

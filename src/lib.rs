@@ -7,7 +7,7 @@
 //! consume events. [`app`] holds one file per command on top.
 //!
 //! Layers, lowest first (a layer uses only those below it): [`cutover`], [`config`], [`redact`],
-//! [`outcome`], [`diagnostic`], [`wait`]; the Rhai-free transport [`net`], the Google client
+//! [`outcome`], [`diagnostic`], [`wait`], [`duration`], [`file_input`], [`reap`]; the Rhai-free transport [`net`], the Google client
 //! [`gcp`] on it, the browser driver [`browser`] and the [`evidence_model`]; the [`engine`] and
 //! its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`], [`evidence`],
 //! [`invocation`] and [`ci`]; [`diff`] and [`rerun`], which read evidence folders back; [`app`],
@@ -22,11 +22,13 @@ pub mod config;
 pub mod cutover;
 pub mod diagnostic;
 pub mod diff;
+pub mod duration;
 pub mod embedded;
 pub mod engine;
 pub mod evidence;
 pub mod evidence_model;
 pub mod exit_code;
+pub mod file_input;
 pub mod gate;
 pub mod gcp;
 pub mod invocation;
@@ -34,6 +36,7 @@ pub mod lock;
 pub mod net;
 pub mod outcome;
 pub mod plan;
+pub mod reap;
 pub mod redact;
 pub mod repl;
 pub mod report;

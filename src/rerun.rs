@@ -132,6 +132,7 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         gate: false,
         baseline: invocation.mode == RunMode::Baseline,
         out: Some(out),
+        replace_out: false,
         jobs: options.jobs,
         timeout: options.timeout.clone(),
         checks: failed.clone(),

@@ -7,10 +7,10 @@
 use crate::api::assert::{record_failure, record_pass};
 use crate::api::bind;
 use crate::engine::context;
+use crate::file_input::{self, FileInputError, INPUT_CAP, Stop};
 use rhai::plugin::*;
 use rhai::{EvalAltResult, Map, NativeCallContext};
 use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,18 +21,11 @@ pub const EVIDENCE_VAR: &str = "LARAVEL_DB_BACKUP_EVIDENCE";
 /// Clock skew tolerated for a `created_at` in the future.
 const FUTURE_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
-/// SHA-256 of a file, lower-case hex.
-pub fn file_sha256(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
+/// SHA-256 of a regular file of any size, lower-case hex; `stop` is asked between chunks
+/// (a device or a FIFO is refused: `/dev/zero` never ends).
+pub fn file_sha256(path: &Path, stop: &dyn Fn() -> Option<Stop>) -> Result<String, FileInputError> {
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    file_input::for_each_chunk(path, stop, |chunk| hasher.update(chunk))?;
     Ok(hex::encode(hasher.finalize()))
 }
 
@@ -70,9 +63,12 @@ fn verify(ctx: &NativeCallContext, path: &str) -> Res<Map> {
         record_failure(ctx, message, Some(expected.to_string()), Some(actual))
     };
     let evidence_path = PathBuf::from(path);
-    let text = match std::fs::read_to_string(&evidence_path) {
+    let text = match file_input::read_to_string(&evidence_path, INPUT_CAP, &context::io_stop) {
         Ok(text) => text,
         Err(e) => {
+            if let Some(stop) = bind::file_input_stop(ctx, &e) {
+                return Err(stop);
+            }
             return Err(fail(
                 format!("backup evidence {path} ({EVIDENCE_VAR}) cannot be read: {e}"),
                 "a readable JSON file",
@@ -167,7 +163,10 @@ fn verify(ctx: &NativeCallContext, path: &str) -> Res<Map> {
         .unwrap_or_else(|| PathBuf::from("."));
     let verified = match local_location(location, &evidence_dir) {
         Some(local) => {
-            let actual = file_sha256(&local).map_err(|e| {
+            let actual = file_sha256(&local, &context::io_stop).map_err(|e| {
+                if let Some(stop) = bind::file_input_stop(ctx, &e) {
+                    return stop;
+                }
                 fail(
                     format!(
                         "backup file {} (location) cannot be read: {e}",

@@ -57,6 +57,20 @@ pub(crate) fn out_of_time(ctx: &NativeCallContext) -> Box<EvalAltResult> {
     Stop::Deadline.raise(ctx.call_position())
 }
 
+/// The stop a script sees when reading a file input was cut short (the check's deadline, an
+/// interruption): uncatchable, like every other wait's. `None` for other errors.
+pub(crate) fn file_input_stop(
+    ctx: &NativeCallContext,
+    error: &crate::file_input::FileInputError,
+) -> Option<Box<EvalAltResult>> {
+    use crate::file_input::{FileInputError, Stop as InputStop};
+    match error {
+        FileInputError::Stopped(InputStop::Deadline) => Some(out_of_time(ctx)),
+        FileInputError::Stopped(InputStop::Interrupted) => Some(interrupted(ctx)),
+        _ => None,
+    }
+}
+
 /// Runs `work` on the host's runtime for at most `limit` (never past the check's deadline),
 /// stopping at once on interruption. Blocks the calling (check) thread.
 pub(crate) fn wait<F: Future>(host: &Host, limit: Duration, work: F) -> Waited<F::Output> {
@@ -74,7 +88,7 @@ pub(crate) fn send(
     verb: &str,
     request: net::Request,
 ) -> Res<net::Response> {
-    let not_after = Instant::now() + context::remaining();
+    let not_after = crate::duration::deadline_after(Instant::now(), context::remaining());
     let mut journal = Vec::new();
     let sent =
         host.services

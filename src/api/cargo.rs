@@ -54,30 +54,105 @@ pub struct LibtestReport {
     pub filtered_out: u64,
     /// Number of `running N tests` headers seen (test binaries that started).
     pub binaries: u64,
+    /// Where the `test NAME ... ok` lines disagree with libtest's own counts (`running N
+    /// tests`, `test result: ... P passed; F failed; I ignored; M measured`), or appear outside
+    /// a binary's output. A tested process that writes to the real stdout (a spawned child's
+    /// output is not captured by libtest) could otherwise fake a test that no longer exists
+    /// (issue 13, finding 14). Any entry fails the check.
+    pub disagreements: Vec<String>,
 }
 
-/// Parses libtest's human output (`test NAME ... ok`, `test result: ...`).
+/// One test binary's output, from `running N tests` to `test result:`.
+#[derive(Default)]
+struct Block {
+    announced: u64,
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    /// Inside the `failures:` / `successes:` sections: captured output, not results.
+    in_sections: bool,
+}
+
+/// The counts of a `test result:` line: (passed, failed, ignored, measured, filtered out).
+fn summary_counts(summary: &str) -> [u64; 5] {
+    let mut counts = [0u64; 5];
+    for part in summary.split(';') {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        // "ok. 1 passed" / "FAILED. 1 passed" / "0 failed" / "3 filtered out"
+        let Some(pos) = words.iter().position(|w| w.parse::<u64>().is_ok()) else {
+            continue;
+        };
+        let n: u64 = words[pos].parse().unwrap_or(0);
+        let slot = match words.get(pos + 1).copied() {
+            Some("passed") => 0,
+            Some("failed") => 1,
+            Some("ignored") => 2,
+            Some("measured") => 3,
+            Some("filtered") => 4,
+            _ => continue,
+        };
+        counts[slot] += n;
+    }
+    counts
+}
+
+/// `running N tests` (or `running 1 test`): N.
+fn announced(line: &str) -> Option<u64> {
+    let n = line.strip_prefix("running ")?;
+    let n = n
+        .strip_suffix(" tests")
+        .or_else(|| n.strip_suffix(" test"))?;
+    n.parse().ok()
+}
+
+/// Parses libtest's human output (`test NAME ... ok`, `test result: ...`), checking each
+/// binary's lines against its own counts.
 pub fn parse_libtest(output: &str) -> LibtestReport {
     let mut report = LibtestReport::default();
+    let mut block: Option<Block> = None;
     for line in output.lines() {
         let line = line.trim_end();
-        if line.starts_with("running ") && (line.ends_with(" tests") || line.ends_with(" test")) {
+        if let Some(n) = announced(line) {
+            if block.is_some() {
+                report.disagreements.push(format!(
+                    "a `{line}` header inside test binary {}'s output, before its `test result`",
+                    report.binaries
+                ));
+            }
             report.binaries += 1;
+            block = Some(Block {
+                announced: n,
+                ..Block::default()
+            });
         } else if let Some(summary) = line.strip_prefix("test result: ") {
-            for part in summary.split(';') {
-                let words: Vec<&str> = part.split_whitespace().collect();
-                // "ok. 1 passed" / "FAILED. 1 passed" / "0 failed" / "3 filtered out"
-                let Some(pos) = words.iter().position(|w| w.parse::<u64>().is_ok()) else {
-                    continue;
-                };
-                let n: u64 = words[pos].parse().unwrap_or(0);
-                match words.get(pos + 1).copied() {
-                    Some("passed") => report.passed += n,
-                    Some("failed") => report.failed += n,
-                    Some("ignored") => report.ignored += n,
-                    Some("filtered") => report.filtered_out += n,
-                    _ => {}
-                }
+            let [passed, failed, ignored, measured, filtered] = summary_counts(summary);
+            report.passed += passed;
+            report.failed += failed;
+            report.ignored += ignored;
+            report.filtered_out += filtered;
+            let Some(b) = block.take() else {
+                report.disagreements.push(format!(
+                    "a `test result` line outside any test binary's output: {line}"
+                ));
+                continue;
+            };
+            let n = report.binaries;
+            if (b.passed, b.failed, b.ignored) != (passed, failed, ignored) {
+                report.disagreements.push(format!(
+                    "test binary {n}: its lines say {} passed, {} failed, {} ignored; its `test result` says {passed}, {failed}, {ignored}",
+                    b.passed, b.failed, b.ignored
+                ));
+            }
+            if b.announced != passed + failed + ignored + measured {
+                report.disagreements.push(format!(
+                    "test binary {n}: `running {} tests`, but its `test result` counts {}",
+                    b.announced,
+                    passed + failed + ignored + measured
+                ));
+            }
+        } else if line == "failures:" || line == "successes:" {
+            if let Some(b) = block.as_mut() {
+                b.in_sections = true;
             }
         } else if let Some(rest) = line.strip_prefix("test ")
             && let Some((name, result)) = rest.rsplit_once(" ... ")
@@ -91,11 +166,31 @@ pub fn parse_libtest(output: &str) -> LibtestReport {
             } else {
                 continue;
             };
+            let Some(b) = block.as_mut() else {
+                report.disagreements.push(format!(
+                    "`{line}` outside any test binary's output (not libtest's)"
+                ));
+                continue;
+            };
+            if b.in_sections {
+                continue;
+            }
+            match outcome {
+                TestOutcome::Passed => b.passed += 1,
+                TestOutcome::Failed => b.failed += 1,
+                TestOutcome::Ignored => b.ignored += 1,
+            }
             let entry = report.tests.entry(name.to_string()).or_insert(outcome);
             if outcome == TestOutcome::Failed || *entry == TestOutcome::Ignored {
                 *entry = outcome;
             }
         }
+    }
+    if block.is_some() {
+        report.disagreements.push(format!(
+            "test binary {} printed no `test result` line",
+            report.binaries
+        ));
     }
     report
 }
@@ -301,6 +396,18 @@ fn run_tests(ctx: &NativeCallContext, manifest: &str, names: Array, opts: Map) -
     let mut keep = |e: Box<EvalAltResult>| {
         first_error.get_or_insert(e);
     };
+    if !report.disagreements.is_empty() {
+        // Not libtest's word alone: something else wrote test lines to the same stdout.
+        return Err(record_failure(
+            ctx,
+            format!(
+                "cargo test output disagrees with libtest's own counts, so no test result is trusted: {}",
+                report.disagreements.join("; ")
+            ),
+            Some("test lines matching libtest's counts".to_string()),
+            Some(format!("{} disagreement(s)", report.disagreements.len())),
+        ));
+    }
     let mut results = Map::new();
     for name in &names {
         match report.tests.get(name) {
@@ -469,10 +576,65 @@ test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
 
     #[test]
     fn a_failure_in_any_binary_wins() {
-        let r =
-            parse_libtest("test a ... ok\ntest a ... FAILED\ntest b ... ignored\ntest b ... ok\n");
+        let r = parse_libtest(
+            "running 2 tests\ntest a ... ok\ntest b ... ignored\ntest result: ok. 1 passed; 0 failed; 1 ignored; 0 measured\n\
+             running 2 tests\ntest a ... FAILED\ntest b ... ok\ntest result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured\n",
+        );
         assert_eq!(r.tests["a"], TestOutcome::Failed);
         assert_eq!(r.tests["b"], TestOutcome::Passed);
+        assert!(r.disagreements.is_empty(), "{:?}", r.disagreements);
+    }
+
+    #[test]
+    fn the_real_output_agrees_with_its_counts() {
+        assert!(parse_libtest(OUTPUT).disagreements.is_empty());
+    }
+
+    /// Finding 14: a tested process's child writing `test NAME ... ok` to the real stdout
+    /// (libtest captures only the test thread's own prints) faked a test that did not exist.
+    #[test]
+    fn a_test_line_libtest_did_not_count_is_a_disagreement() {
+        let inside = OUTPUT.replacen(
+            "test server::tests::alpha ... ok",
+            "test server::tests::alpha ... ok\ntest server::tests::removed ... ok",
+            1,
+        );
+        let r = parse_libtest(&inside);
+        assert_eq!(r.disagreements.len(), 1, "{:?}", r.disagreements);
+        assert!(
+            r.disagreements[0].contains("its lines say 2 passed"),
+            "{:?}",
+            r.disagreements
+        );
+
+        let outside = format!("{OUTPUT}test server::tests::removed ... ok\n");
+        let r = parse_libtest(&outside);
+        assert!(!r.tests.contains_key("server::tests::removed"));
+        assert!(
+            r.disagreements[0].contains("outside any test binary"),
+            "{:?}",
+            r.disagreements
+        );
+
+        // A whole fake binary nested in a real one's output.
+        let nested = OUTPUT.replacen(
+            "test server::tests::alpha ... ok",
+            "running 1 test\ntest server::tests::removed ... ok\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured",
+            1,
+        );
+        assert!(!parse_libtest(&nested).disagreements.is_empty());
+
+        // Captured output of a failing test (the `failures:` section) is not a result.
+        let captured = OUTPUT.replacen(
+            "assertion failed",
+            "assertion failed\ntest server::tests::removed ... ok",
+            1,
+        );
+        assert!(parse_libtest(&captured).disagreements.is_empty());
+
+        // A binary cut off before its `test result`.
+        let cut = "running 1 test\ntest a ... ok\n";
+        assert!(parse_libtest(cut).disagreements[0].contains("no `test result`"));
     }
 
     #[test]

@@ -84,18 +84,16 @@ pub const MAX_RETRIES: i64 = 5;
 /// Parses `"10s"`, `"500ms"`, `"2m"` (or a number of seconds) into a duration.
 pub fn parse_duration(value: &Dynamic) -> Result<Duration, String> {
     if let Ok(secs) = value.as_int() {
-        return u64::try_from(secs)
-            .map(Duration::from_secs)
-            .map_err(|_| format!("a negative duration: {secs}"));
+        return crate::duration::from_secs(secs);
     }
     if let Ok(secs) = value.as_float() {
-        return Duration::try_from_secs_f64(secs).map_err(|e| format!("{secs}: {e}"));
+        return crate::duration::from_secs_f64(secs);
     }
     let text = value
         .clone()
         .into_string()
         .map_err(|t| format!("a duration must be a string like \"10s\", not {t}"))?;
-    humantime::parse_duration(text.trim()).map_err(|e| format!("{text:?}: {e}"))
+    crate::duration::parse(&text)
 }
 
 fn declare(
@@ -107,10 +105,9 @@ fn declare(
 ) -> Result<(), Box<EvalAltResult>> {
     let position = context::call_site(ctx);
     // Closures capture variables by reference: every check declared in a `for t in targets()`
-    // loop would see the last `t`. Snapshot the captured values as they are now.
-    let mut body = body;
-    let snapshot: Vec<Dynamic> = body.curry().iter().map(Dynamic::flatten_clone).collect();
-    body.set_curry(snapshot);
+    // loop would see the last `t`. The check gets its own copy of everything it can reach.
+    let body = crate::engine::capture::own_copy(&body)
+        .map_err(|e| script_error(ctx, format!("{id}: {e}")))?;
     let mut check = CheckSpec::new(id, level, position);
     let body = CheckBody {
         function: body,
@@ -399,6 +396,24 @@ pub mod core_api {
             return Err(bind::out_of_time(&ctx));
         }
         Ok(())
+    }
+
+    /// Waits `seconds`, never past the check's deadline (as `sleep("2s")`).
+    // Replaces Rhai's own `sleep(INT)`, a `thread::sleep` deaf to the check's deadline and
+    // to interruption (`sleep(9223372036854775807)` hung the run).
+    #[rhai_fn(name = "sleep", return_raw)]
+    pub fn sleep_int(ctx: NativeCallContext, seconds: rhai::INT) -> Result<(), Box<EvalAltResult>> {
+        sleep(ctx, Dynamic::from_int(seconds))
+    }
+
+    /// Waits `seconds` (`sleep(0.5)`), never past the check's deadline.
+    // Replaces Rhai's own `sleep(FLOAT)` (see `sleep(INT)`).
+    #[rhai_fn(name = "sleep", return_raw)]
+    pub fn sleep_float(
+        ctx: NativeCallContext,
+        seconds: rhai::FLOAT,
+    ) -> Result<(), Box<EvalAltResult>> {
+        sleep(ctx, Dynamic::from_float(seconds))
     }
 
     /// Not available in lanes (it replaces Rhai's `exit`): at the top level it would end

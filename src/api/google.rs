@@ -21,7 +21,7 @@ pub(crate) fn with_session<T>(
         transport: &host.services.transport,
         redactor: &host.services.redactor,
         cancel: &host.services.cancel,
-        not_after: Instant::now() + context::remaining(),
+        not_after: crate::duration::deadline_after(Instant::now(), context::remaining()),
     };
     let mut journal = Vec::new();
     let result = call(&session, &mut journal);

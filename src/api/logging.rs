@@ -47,8 +47,8 @@ fn options(ctx: &NativeCallContext, opts: Map) -> Res<Options> {
             .get_nonempty("GCP_PROJECT")
             .unwrap_or("")
             .to_string(),
-        freshness: humantime::parse_duration(&freshness_text)
-            .map_err(|e| script_error(ctx, format!("OA_LOG_FRESHNESS={freshness_text:?}: {e}")))?,
+        freshness: crate::duration::parse(&freshness_text)
+            .map_err(|e| script_error(ctx, format!("OA_LOG_FRESHNESS={e}")))?,
         freshness_text,
         limit: 50,
         timeout: rest::CALL_TIMEOUT,
@@ -95,7 +95,10 @@ pub fn fresh_filter(
     freshness: Duration,
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
-    let since = now - chrono::Duration::from_std(freshness).unwrap_or(chrono::Duration::MAX);
+    let since = chrono::Duration::from_std(freshness)
+        .ok()
+        .and_then(|d| now.checked_sub_signed(d))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
     let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if filter.trim().is_empty() {
         format!("timestamp>=\"{since}\"")
@@ -160,10 +163,14 @@ fn list_entries(
 }
 
 /// Regexes from an allow-list file: one per line; blank lines and `#` comments ignored.
-pub fn read_allowlist(path: &str) -> Result<Vec<regex::Regex>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("OA_LOG_ALLOWLIST {path}: cannot read it: {e}"))?;
-    parse_allowlist(path, &text)
+/// A regular file under the cap, read until the check's deadline or an interruption.
+pub fn read_allowlist(path: &str) -> Result<Vec<regex::Regex>, crate::file_input::FileInputError> {
+    let text = crate::file_input::read_to_string(
+        std::path::Path::new(path),
+        crate::file_input::INPUT_CAP,
+        &context::io_stop,
+    )?;
+    parse_allowlist(path, &text).map_err(crate::file_input::FileInputError::Invalid)
 }
 
 pub fn parse_allowlist(path: &str, text: &str) -> Result<Vec<regex::Regex>, String> {
@@ -215,7 +222,12 @@ fn probe_impl(ctx: &NativeCallContext, service: &str, opts: Map) -> Res<Map> {
     let o = options(ctx, opts)?;
     let service = google::segment(ctx, "service", service)?;
     let allow = match &o.allowlist {
-        Some(path) => read_allowlist(path).map_err(|e| script_error(ctx, e))?,
+        Some(path) => read_allowlist(path).map_err(|e| {
+            crate::api::bind::file_input_stop(ctx, &e).unwrap_or_else(|| match e {
+                crate::file_input::FileInputError::Invalid(message) => script_error(ctx, message),
+                e => script_error(ctx, format!("OA_LOG_ALLOWLIST {path}: cannot read it: {e}")),
+            })
+        })?,
         None => Vec::new(),
     };
     let (filter, entries) = list_entries(ctx, &error_filter(&service), &o)?;

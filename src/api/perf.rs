@@ -274,8 +274,15 @@ fn read_baseline(ctx: &NativeCallContext, opts: &Map) -> Res<BTreeMap<String, (f
     let csv = if text.contains('\n') || text.contains(',') {
         text
     } else {
-        std::fs::read_to_string(&text)
-            .map_err(|e| script_error(ctx, format!("perf baseline {text}: {e}")))?
+        crate::file_input::read_to_string(
+            std::path::Path::new(&text),
+            crate::file_input::INPUT_CAP,
+            &context::io_stop,
+        )
+        .map_err(|e| {
+            bind::file_input_stop(ctx, &e)
+                .unwrap_or_else(|| script_error(ctx, format!("perf baseline {text}: {e}")))
+        })?
     };
     parse_baseline(&csv).map_err(|e| script_error(ctx, e))
 }

@@ -1,7 +1,8 @@
 //! `proc::` — run a local program with a timeout, in its own process group.
 //!
 //! The child starts in a new process group (`setpgid(0, 0)`), so a timeout, an interruption
-//! or the end of the program ends everything it started: the whole group gets `SIGKILL`.
+//! or the end of the program ends everything it started: the whole group gets `SIGKILL`, and
+//! so does every descendant that left the group (`setsid`): see [`crate::reap`].
 //! Its environment is the run's environment snapshot (the one scripts read with `env()`)
 //! plus the script's `env` option; argv and those extra variables are recorded in the
 //! check's log, secret-named values masked (the log is redacted again when written).
@@ -204,6 +205,10 @@ pub fn run(host: &Host, spec: &ProcSpec) -> Result<ProcOutput, ProcError> {
     if let Some(cwd) = &spec.cwd {
         command.current_dir(cwd);
     }
+    // Inherited by every descendant, through `setsid` and `exec`: how they are found and
+    // ended when the program ends (crate::reap). Set last, so no variable overrides it.
+    let mark = crate::reap::new_mark();
+    command.env(crate::reap::MARK_VAR, &mark);
     let cancel = host.services.cancel.clone();
     let timeout = spec.timeout;
     host.services.runtime.block_on(async move {
@@ -222,6 +227,15 @@ pub fn run(host: &Host, spec: &ProcSpec) -> Result<ProcOutput, ProcError> {
         }
         if !matches!(end, Waited::Done(_)) {
             let _ = child.wait().await;
+        }
+        // ...not even a descendant that left the group (`setsid`): ended before the pipes
+        // are read (it could hold them open) and before the check goes on.
+        let escaped = crate::reap::end_marked(&mark);
+        if escaped > 0 {
+            context::log(format!(
+                "{}: ended {escaped} process(es) it left running",
+                spec.program
+            ));
         }
         let stdout = collect(stdout).await;
         let stderr = collect(stderr).await;

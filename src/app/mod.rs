@@ -37,6 +37,9 @@ pub fn main(cli: Cli) -> i32 {
             return exit_code::USAGE;
         }
     };
+    // Orphaned descendants (a program's child that called `setsid`, then lost its parent)
+    // stay in this process's tree, where they are found and ended (crate::reap).
+    crate::reap::become_subreaper();
     let style = config.style;
     let result = match config.command {
         CommandConfig::Run(c) => run::run(&runtime, c, style, None),
@@ -55,6 +58,9 @@ pub fn main(cli: Cli) -> i32 {
 }
 
 fn usage_error(e: &UsageError) -> i32 {
-    eprintln!("error: {e}");
+    eprintln!(
+        "{}",
+        crate::diagnostic::indent_continuations(&format!("error: {e}"))
+    );
     exit_code::USAGE
 }

@@ -25,6 +25,10 @@ pub fn run(
     if let Some(refusal) = gate::refuse_invocation(&config) {
         return Err(UsageError(refusal.to_string()));
     }
+    // Before the sim starts or any request is made: a run never writes into a folder that
+    // holds anything (emptied only once the run is about to write, with --replace-out).
+    crate::evidence::folder::prepare_out(&config.out_dir, config.replace_out, false)
+        .map_err(UsageError)?;
     // The configuration stays whole: the invocation record reads it as it was resolved.
     let (deployment, _sim) = deploy::start(runtime, config.deployment.clone())?;
     let simulated = deployment.simulated;
@@ -38,7 +42,10 @@ pub fn run(
     if let Some(refusal) =
         gate::refuse_ambiguous_phase(config.mode, config.phase, plan.is_phase_dependent())
     {
-        eprintln!("error: --gate: {refusal}");
+        eprintln!(
+            "{}",
+            crate::diagnostic::indent_continuations(&format!("error: --gate: {refusal}"))
+        );
         return Ok(exit_code::USAGE);
     }
     // The matrix's identity, before `--check` narrows the plan: the gate holds it to its lock.
@@ -50,10 +57,13 @@ pub fn run(
     }
     if config.mode == Mode::Gate {
         let mut refusals = gate::refuse_unlocked(&matrix);
-        refusals.extend(gate_refusals(&engine, &host, &plan, config.phase.phase));
+        refusals.extend(gate_refusals(&host, &plan, config.phase.phase));
         if !refusals.is_empty() {
             for r in &refusals {
-                eprintln!("error: --gate: {r}");
+                eprintln!(
+                    "{}",
+                    crate::diagnostic::indent_continuations(&format!("error: --gate: {r}"))
+                );
             }
             return Ok(exit_code::USAGE);
         }
@@ -76,7 +86,7 @@ pub fn run(
     );
     invocation.rerun_of = rerun_of;
 
-    let mut folder = EvidenceFolder::create(&config.out_dir, redactor.clone())
+    let mut folder = EvidenceFolder::create(&config.out_dir, redactor.clone(), config.replace_out)
         .map_err(|e| UsageError(format!("cannot write evidence: {e}")))?;
     signal::install_interrupt_handler(runtime, host.services.cancel.clone());
 
@@ -147,11 +157,22 @@ pub fn run(
     folder.write_report("junit.xml", &report::junit::render(&summary));
     report::html::write_into(&mut folder);
     let summary_md = folder.dir().join("SUMMARY.md");
-    if let Err(e) = folder.seal() {
-        // Never a GO without its evidence.
-        eprintln!("error: the evidence folder is incomplete: {e}");
-        return Ok(exit_code::USAGE);
-    }
+    // Nothing a check started may outlive the run or touch the sealed evidence (a descendant
+    // that left its group and cleared its environment is still in this subreaper's tree).
+    crate::reap::end_all_descendants();
+    let digest = match folder.seal() {
+        Ok(digest) => digest,
+        Err(e) => {
+            // Never a GO without its evidence.
+            eprintln!(
+                "{}",
+                crate::diagnostic::indent_continuations(&format!(
+                    "error: the evidence folder is incomplete: {e}"
+                ))
+            );
+            return Ok(exit_code::USAGE);
+        }
+    };
     let out_display = config.out_dir.display().to_string();
     terminal.production_mutations(&production_mutations);
     terminal.set_identity(format!(
@@ -159,7 +180,7 @@ pub fn run(
         matrix.line(),
         crate::embedded::tool_identity()
     ));
-    terminal.finish(&verdict, config.mode == Mode::Gate, &out_display);
+    terminal.finish(&verdict, config.mode == Mode::Gate, &out_display, &digest);
     crate::ci::report(&host.env, &redactor, &outcome.results, &plan, &summary_md);
     Ok(gate::exit_code(
         verdict.decision,
@@ -209,12 +230,7 @@ fn select_checks(
 
 /// Everything the gate refuses once the plan is known (the plan of `phase`), hidden toggles
 /// included (those lanes are planned again under environment variants).
-fn gate_refusals(
-    engine: &rhai::Engine,
-    host: &Arc<Host>,
-    plan: &Plan,
-    phase: CutoverPhase,
-) -> Vec<gate::Refusal> {
+fn gate_refusals(host: &Arc<Host>, plan: &Plan, phase: CutoverPhase) -> Vec<gate::Refusal> {
     let specs = || plan.checks.iter().map(|c| &c.spec);
     let mut refusals = gate::refuse_plan(
         specs(),
@@ -238,9 +254,12 @@ fn gate_refusals(
         &host.env,
         phase,
         |lane, env| {
+            // From scratch: a new engine, so no module evaluated under another variant (or
+            // the run's own environment) is served from its resolvers' caches.
+            let engine = engine::build();
             let variant = Arc::new(host.with_env(env));
             let file = plan.lanes.iter().find(|l| l.path == lane)?.file.clone();
-            crate::plan::plan(engine, &variant, &[file])
+            crate::plan::plan(&engine, &variant, &[file])
                 .ok()
                 .map(|p| p.checks.into_iter().map(|c| c.spec).collect())
         },

@@ -29,7 +29,13 @@ impl LaneFile {
     /// The lane's source.
     pub fn read(&self) -> std::io::Result<String> {
         match self {
-            LaneFile::Disk(path) => std::fs::read_to_string(path),
+            // A regular file under the cap: a lane named on the command line could be a FIFO.
+            LaneFile::Disk(path) => crate::file_input::read_to_string(
+                path,
+                crate::file_input::INPUT_CAP,
+                &crate::file_input::never_stop,
+            )
+            .map_err(std::io::Error::other),
             LaneFile::Embedded(name) => crate::embedded::matrix_file(name)
                 .map(str::to_string)
                 .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),

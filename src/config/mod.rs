@@ -22,7 +22,7 @@ pub use target::Target;
 use crate::cli::{Cli, Command, DefsArgs, LaneArgs, LockArgs, ReplArgs, RunArgs, SimArgs};
 use crate::cutover::CutoverPhase;
 use crate::sim::SimEra;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A configuration problem: exit code 2 with this message.
@@ -204,6 +204,8 @@ pub struct RunConfig {
     pub baseline_requested: Option<&'static str>,
     pub jobs: usize,
     pub out_dir: PathBuf,
+    /// `--replace-out`: empty `out_dir` first when it holds an earlier run's evidence.
+    pub replace_out: bool,
     /// Timeout of a check without its own `timeout` option.
     pub default_timeout: Duration,
     /// Write `http/<check_id>.har` (off with `--no-har`).
@@ -334,8 +336,8 @@ fn resolve_sim(args: &SimArgs, env: EnvSnapshot) -> Result<SimCommandConfig, Usa
     } else {
         sim::parse_faults(&args.faults)?
     };
-    let latency = humantime::parse_duration(&args.latency)
-        .map_err(|e| UsageError(format!("--latency {:?}: {e}", args.latency)))?;
+    let latency =
+        crate::duration::parse(&args.latency).map_err(|e| UsageError(format!("--latency {e}")))?;
     Ok(SimCommandConfig {
         sim: SimSettings {
             faults,
@@ -391,8 +393,8 @@ pub fn resolve_run(
     let mut lanes = lanes::resolve_lanes(&args.lanes, args.lanes_dir.as_deref())?;
     phase::add_phase_lanes(args.phase, &mut lanes);
     let phase = PhaseChoice::resolve(args.phase);
-    let backup_max_age = humantime::parse_duration(&args.backup_max_age)
-        .map_err(|e| UsageError(format!("--backup-max-age {:?}: {e}", args.backup_max_age)))?;
+    let backup_max_age = crate::duration::parse(&args.backup_max_age)
+        .map_err(|e| UsageError(format!("--backup-max-age {e}")))?;
     let fail_on_required = env
         .get("FAIL_ON_REQUIRED_FAILURE")
         .unwrap_or("1")
@@ -420,8 +422,8 @@ pub fn resolve_run(
     if args.jobs == 0 {
         return Err(UsageError("--jobs must be at least 1".to_string()));
     }
-    let default_timeout = humantime::parse_duration(&args.timeout)
-        .map_err(|e| UsageError(format!("--timeout {:?}: {e}", args.timeout)))?;
+    let default_timeout =
+        crate::duration::parse(&args.timeout).map_err(|e| UsageError(format!("--timeout {e}")))?;
     if default_timeout < Duration::from_millis(1) {
         return Err(UsageError("--timeout must be positive".to_string()));
     }
@@ -429,7 +431,7 @@ pub fn resolve_run(
     let out_dir = match (&args.out, env.get_nonempty("OUTPUT_DIR")) {
         (Some(dir), _) => dir.clone(),
         (None, Some(dir)) => PathBuf::from(dir),
-        (None, None) => PathBuf::from("validation-evidence").join(timestamp(now)),
+        (None, None) => default_out_dir(Path::new("validation-evidence"), now),
     };
     let sim = if args.sim {
         Some(SimSettings {
@@ -460,6 +462,7 @@ pub fn resolve_run(
         baseline_requested,
         jobs: args.jobs,
         out_dir,
+        replace_out: args.replace_out,
         default_timeout,
         http_archive: !args.no_har,
         started_at: now,
@@ -488,6 +491,35 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
 }
 
 /// The upstream timestamp form, `YYYYMMDDTHHMMSSZ`.
+/// `<base>/<timestamp>`, or `<timestamp>-2`, `-3`, ... when it exists: a run never writes
+/// into an earlier run's folder, and two runs started in the same second get their own.
+pub fn default_out_dir(base: &Path, now: chrono::DateTime<chrono::Utc>) -> PathBuf {
+    let stamp = timestamp(now);
+    (1..1000)
+        .map(|n| match n {
+            1 => base.join(&stamp),
+            n => base.join(format!("{stamp}-{n}")),
+        })
+        .find(|dir| std::fs::symlink_metadata(dir).is_err())
+        .unwrap_or_else(|| base.join(stamp))
+}
+
 pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
     now.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+#[cfg(test)]
+mod out_dir_tests {
+    use super::*;
+
+    #[test]
+    fn two_runs_in_the_same_second_get_their_own_default_folder() {
+        let base = tempfile::tempdir().unwrap();
+        let now = chrono::Utc::now();
+        let first = default_out_dir(base.path(), now);
+        assert_eq!(first, base.path().join(timestamp(now)));
+        std::fs::create_dir_all(&first).unwrap();
+        let second = default_out_dir(base.path(), now);
+        assert_eq!(second, base.path().join(format!("{}-2", timestamp(now))));
+    }
 }

@@ -6,7 +6,7 @@
 //! The same goes for `required` (downgraded to `optional`), `targets`, `skip`, and every
 //! standard function an assertion's argument is computed with (`contains`, `len`, ...).
 
-use rhai::{Engine, Module};
+use rhai::Engine;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -67,17 +67,17 @@ pub fn definition_position(source: &str, name: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// The first function `module` defines (closures aside) that is named like a built-in: inside
-/// the module it would shadow the built-in the same way (the lane module resolver refuses it).
-pub fn shadowing_function(engine: &Engine, module: &Module) -> Option<String> {
-    let mut defined = module
-        .iter_script_fn_info()
-        .filter(|(_, _, name, _, _)| !is_closure(name))
+/// The first function `ast` defines under a built-in's name, if any (a module doing so
+/// would shadow the built-in inside itself the same way a lane would).
+pub fn shadowing(engine: &Engine, ast: &rhai::AST) -> Option<String> {
+    let mut defined = ast
+        .iter_functions()
+        .filter(|f| !is_closure(f.name))
         .peekable();
     defined.peek()?;
     let builtins = names(engine);
     defined
-        .map(|(_, _, name, _, _)| name)
+        .map(|f| f.name)
         .find(|name| builtins.contains(*name))
         .map(str::to_string)
 }

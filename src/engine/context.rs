@@ -131,6 +131,31 @@ pub fn take_env_reads() -> Vec<String> {
     PLAN_ENV_READS.with(|r| std::mem::take(&mut *r.borrow_mut()))
 }
 
+/// Runs `f` and returns, with its result, the variables read at plan time while it ran; they
+/// stay noted for the lane being planned too (a module's reads are the importing lane's).
+pub fn env_reads_during<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    let before = take_env_reads();
+    let result = f();
+    let during = take_env_reads();
+    PLAN_ENV_READS.with(|r| *r.borrow_mut() = before);
+    for name in &during {
+        note_env_read(name);
+    }
+    (result, during)
+}
+
+/// Whether native I/O of the running check must stop: the run was interrupted, or the
+/// deadline (a check's, or the plan's) passed.
+pub fn io_stop() -> Option<crate::file_input::Stop> {
+    if host().is_some_and(|h| h.services.cancel.is_cancelled()) {
+        return Some(crate::file_input::Stop::Interrupted);
+    }
+    match deadline() {
+        Some(deadline) if Instant::now() >= deadline => Some(crate::file_input::Stop::Deadline),
+        _ => None,
+    }
+}
+
 /// Installs `phase` on this thread for the duration of `f`, and returns it afterwards.
 pub fn with_phase<R>(
     host: Arc<Host>,

@@ -2,10 +2,12 @@
 //! registered primitives, and turning Rhai errors into positioned failures.
 
 pub mod builtins;
+pub mod capture;
 pub mod context;
 pub mod error;
 pub mod host;
 pub mod lint;
+pub mod module_cache;
 pub mod modules;
 pub mod sources;
 pub mod stdlib;

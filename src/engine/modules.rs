@@ -6,15 +6,18 @@
 //! ([`super::stdlib::StdlibResolver`]).
 
 use super::builtins;
+use super::context;
+use super::module_cache::ModuleCache;
 use super::sources::{self, Origin};
+use crate::file_input::{self, INPUT_CAP};
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// Resolves lane-relative imports; each module is compiled once and shared.
+/// Resolves lane-relative imports; each module is evaluated once per engine and shared
+/// ([`ModuleCache`] replays the environment reads of its evaluation into later importers).
 #[derive(Default)]
 pub struct LaneModuleResolver {
-    compiled: parking_lot::Mutex<HashMap<String, Shared<Module>>>,
+    cache: ModuleCache<String>,
 }
 
 /// A module file found for an import: its name in positions, where it is, its source.
@@ -53,14 +56,17 @@ fn display(path: &Path) -> String {
 }
 
 /// Where an import of `path` from the file named `importer` is looked for, and the file if
-/// it is there.
-fn locate(importer: Option<&str>, path: &str) -> (String, Option<Found>) {
+/// it is there (an error when it is there but cannot be read as a module).
+fn locate(importer: Option<&str>, path: &str) -> (String, Result<Option<Found>, String>) {
     let file = with_extension(path);
     match importer.and_then(sources::origin) {
         Some(Origin::Matrix(lane)) if !Path::new(&file).is_absolute() => {
             let folder = lane.rsplit_once('/').map_or("", |(folder, _)| folder);
             let Some(relative) = join_relative(folder, &file) else {
-                return (format!("lanes/{file} (outside the built-in matrix)"), None);
+                return (
+                    format!("lanes/{file} (outside the built-in matrix)"),
+                    Ok(None),
+                );
             };
             let name = format!("lanes/{relative}");
             let found = crate::embedded::matrix_files()
@@ -71,7 +77,7 @@ fn locate(importer: Option<&str>, path: &str) -> (String, Option<Found>) {
                     origin: Origin::Matrix(file),
                     source: source.to_string(),
                 });
-            (format!("{name} (in the built-in matrix)"), found)
+            (format!("{name} (in the built-in matrix)"), Ok(found))
         }
         origin => {
             let candidate = match origin {
@@ -81,13 +87,17 @@ fn locate(importer: Option<&str>, path: &str) -> (String, Option<Found>) {
                 _ => PathBuf::from(&file),
             };
             let name = display(&candidate);
-            let found = std::fs::read_to_string(&candidate)
-                .ok()
-                .map(|source| Found {
+            // A regular file under the cap, read so that the check's deadline and an
+            // interruption stop it: an import of a FIFO or a device must not hang.
+            let found = match file_input::read_to_string(&candidate, INPUT_CAP, &context::io_stop) {
+                Ok(source) => Ok(Some(Found {
                     name: name.clone(),
                     origin: Origin::Disk(candidate.clone()),
                     source,
-                });
+                })),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(format!("cannot read {name}: {e}")),
+            };
             (name, found)
         }
     }
@@ -102,6 +112,13 @@ impl ModuleResolver for LaneModuleResolver {
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         let (looked_for, found) = locate(source, path);
+        let found = found.map_err(|message| {
+            Box::new(EvalAltResult::ErrorInModule(
+                String::new(),
+                Box::new(EvalAltResult::ErrorRuntime(message.into(), pos)),
+                pos,
+            ))
+        })?;
         let Some(found) = found else {
             let stdlib: Vec<&str> = super::stdlib::modules().map(|(name, _)| name).collect();
             // An unnamed module error: the position stays on the importing line.
@@ -119,30 +136,29 @@ impl ModuleResolver for LaneModuleResolver {
                 pos,
             )));
         };
-        if let Some(module) = self.compiled.lock().get(&found.name) {
-            return Ok(module.clone());
-        }
-        sources::register(&found.name, found.origin.clone(), &found.source);
-        let in_module = |err: Box<EvalAltResult>| {
-            Box::new(EvalAltResult::ErrorInModule(found.name.clone(), err, pos))
-        };
-        let mut ast = engine
-            .compile(&found.source)
-            .map_err(|e| in_module(e.into()))?;
-        ast.set_source(found.name.clone());
-        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
-        if let Some(name) = builtins::shadowing_function(engine, &module) {
-            let (line, column) =
-                builtins::definition_position(&found.source, &name).unwrap_or((0, 0));
-            let at = Position::new(line.try_into().unwrap_or(0), column.try_into().unwrap_or(0));
-            return Err(in_module(Box::new(EvalAltResult::ErrorRuntime(
-                builtins::message(&name).into(),
-                at,
-            ))));
-        }
-        let module: Shared<Module> = module.into();
-        self.compiled.lock().insert(found.name, module.clone());
-        Ok(module)
+        let name = found.name.clone();
+        self.cache.get_or_eval(&name, pos, || {
+            sources::register(&found.name, found.origin.clone(), &found.source);
+            let in_module = |err: Box<EvalAltResult>| {
+                Box::new(EvalAltResult::ErrorInModule(found.name.clone(), err, pos))
+            };
+            let mut ast = engine
+                .compile(&found.source)
+                .map_err(|e| in_module(e.into()))?;
+            ast.set_source(found.name.clone());
+            // Refused before any of its code runs.
+            if let Some(name) = builtins::shadowing(engine, &ast) {
+                let (line, column) =
+                    builtins::definition_position(&found.source, &name).unwrap_or((0, 0));
+                let at =
+                    Position::new(line.try_into().unwrap_or(0), column.try_into().unwrap_or(0));
+                return Err(in_module(Box::new(EvalAltResult::ErrorRuntime(
+                    builtins::message(&name).into(),
+                    at,
+                ))));
+            }
+            Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)
+        })
     }
 }
 

@@ -1,8 +1,8 @@
 //! The Rhai modules under `stdlib/`, compiled into the binary (see [`crate::embedded`]) so
 //! lanes can `import "control" as control;` wherever oa-validate is installed.
 
+use crate::engine::module_cache::ModuleCache;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
-use std::collections::HashMap;
 
 /// (import path, source) of every stdlib module: every `stdlib/*.rhai` of the source tree.
 pub fn modules() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -28,7 +28,7 @@ pub fn compile(engine: &Engine, name: &str, source: &str) -> Result<Module, Stri
 /// `every_stdlib_module_compiles`; here its import fails, naming the module.
 #[derive(Default)]
 pub struct StdlibResolver {
-    compiled: parking_lot::Mutex<HashMap<&'static str, Shared<Module>>>,
+    compiled: ModuleCache<&'static str>,
 }
 
 impl ModuleResolver for StdlibResolver {
@@ -46,21 +46,15 @@ impl ModuleResolver for StdlibResolver {
                 pos,
             )));
         };
-        let mut compiled = self.compiled.lock();
-        if let Some(module) = compiled.get(name) {
-            return Ok(module.clone());
-        }
-        let module: Shared<Module> = compile(engine, name, source)
-            .map_err(|e| {
+        self.compiled.get_or_eval(&name, pos, || {
+            compile(engine, name, source).map_err(|e| {
                 Box::new(EvalAltResult::ErrorInModule(
                     path.into(),
                     Box::new(EvalAltResult::ErrorRuntime(e.into(), pos)),
                     pos,
                 ))
-            })?
-            .into();
-        compiled.insert(name, module.clone());
-        Ok(module)
+            })
+        })
     }
 }
 

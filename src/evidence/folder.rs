@@ -16,9 +16,78 @@ pub struct EvidenceFolder {
     first_error: Option<io::Error>,
 }
 
+/// What oa-validate writes at the top of an evidence folder (temporary `.<name>.<pid>.<n>.tmp`
+/// files aside): `--replace-out` empties a folder holding nothing else.
+const OWN_ENTRIES: &[&str] = &[
+    "SHA256SUMS",
+    "SUMMARY.md",
+    "summary.json",
+    "results.tsv",
+    "junit.xml",
+    "report.html",
+    "logs",
+    "http",
+    "artifacts",
+    ".oa-validate-write-test",
+];
+
+fn is_own_entry(name: &str) -> bool {
+    OWN_ENTRIES.contains(&name) || (name.starts_with('.') && name.ends_with(".tmp"))
+}
+
+/// Whether a run may write its evidence into `dir`: a missing or empty folder, yes. A folder
+/// holding anything is refused (an earlier run's files would be sealed in this run's
+/// SHA256SUMS, issue 13 finding 9), unless `replace` asks for it to be emptied first; even
+/// then only a folder holding nothing but what oa-validate writes is emptied (never a
+/// mistyped `--out ~`). With `empty`, a replaceable folder is emptied here. Errors other than
+/// "not found" are left to [`EvidenceFolder::create`], which names them.
+pub fn prepare_out(dir: &Path, replace: bool, empty: bool) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    names.sort();
+    let shown = dir.display();
+    if !replace {
+        return Err(format!(
+            "the evidence folder {shown} is not empty (it holds {}): a run never mixes its \
+             evidence with another's; choose a new folder, or pass --replace-out to empty it first",
+            names.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                + if names.len() > 3 { ", ..." } else { "" }
+        ));
+    }
+    if let Some(foreign) = names.iter().find(|n| !is_own_entry(n)) {
+        return Err(format!(
+            "--replace-out: {shown} holds {foreign:?}, which oa-validate does not write: not \
+             emptied (only an earlier run's evidence folder is replaced)"
+        ));
+    }
+    if empty {
+        for name in &names {
+            let path = dir.join(name);
+            // Never follows a symlink: a link named `logs` is removed, not its target.
+            let removed = match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&path),
+                Ok(_) => std::fs::remove_file(&path),
+                Err(e) => Err(e),
+            };
+            removed.map_err(|e| format!("--replace-out: cannot remove {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 impl EvidenceFolder {
-    /// Creates the folder (and its parents); fails when it cannot be created or written.
-    pub fn create(dir: &Path, redactor: Redactor) -> io::Result<Self> {
+    /// Creates the folder (and its parents); fails when it cannot be created or written, or
+    /// holds anything ([`prepare_out`]: emptied first with `replace`).
+    pub fn create(dir: &Path, redactor: Redactor, replace: bool) -> io::Result<Self> {
+        prepare_out(dir, replace, true).map_err(io::Error::other)?;
         std::fs::create_dir_all(dir)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
         let probe = dir.join(".oa-validate-write-test");
@@ -57,7 +126,8 @@ impl EvidenceFolder {
         let mut log = String::new();
         for entry in &evidence.journal {
             match entry {
-                Entry::Line(line) => log.push_str(line),
+                // A message's own line breaks start indented lines (no fake column-0 line).
+                Entry::Line(line) => log.push_str(&crate::diagnostic::indent_continuations(line)),
                 Entry::Exchange(_) => {
                     if let Some(exchange) = exchanges.next() {
                         log.push_str(&exchange.log_line());
@@ -72,7 +142,9 @@ impl EvidenceFolder {
                 .as_ref()
                 .map(|p| format!("{p}: "))
                 .unwrap_or_default();
-            log.push_str(&format!("failure: {at}{}\n", f.message));
+            let line = format!("failure: {at}{}", f.message);
+            log.push_str(&crate::diagnostic::indent_continuations(&line));
+            log.push('\n');
         }
         self.write(&result.log_path, &log);
         if let Some(har_path) = &result.har_path {
@@ -99,8 +171,9 @@ impl EvidenceFolder {
         self.write(name, text);
     }
 
-    /// Writes SHA256SUMS last, then returns the first error of the whole run, if any.
-    pub fn seal(mut self) -> io::Result<()> {
+    /// Writes SHA256SUMS last and returns its own SHA-256 (`sums::write_sha256sums`); or the
+    /// first error of the whole run, if any.
+    pub fn seal(mut self) -> io::Result<String> {
         if let Some(e) = self.first_error.take() {
             return Err(e);
         }

@@ -11,8 +11,9 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 
 /// Hash every regular file under `dir` (recursively; symlinks and special files are not
 /// followed) except `SHA256SUMS` itself, and write `SHA256SUMS` atomically: lines
-/// `<64 lowercase hex>  <relative/path>`, sorted by path, `/` as separator.
-pub fn write_sha256sums(dir: &Path) -> io::Result<()> {
+/// `<64 lowercase hex>  <relative/path>`, sorted by path, `/` as separator. Returns the
+/// SHA-256 of SHA256SUMS itself (lowercase hex): the evidence's own digest.
+pub fn write_sha256sums(dir: &Path) -> io::Result<String> {
     let mut files = Vec::new();
     collect_files(dir, "", &mut files)?;
     files.retain(|rel| rel != SUMS_FILE);
@@ -23,7 +24,8 @@ pub fn write_sha256sums(dir: &Path) -> io::Result<()> {
         let digest = hash_file(&dir.join(rel))?;
         out.push_str(&sums_line(&digest, rel));
     }
-    atomic_write(&dir.join(SUMS_FILE), out.as_bytes())
+    atomic_write(&dir.join(SUMS_FILE), out.as_bytes())?;
+    Ok(hex::encode(Sha256::digest(out.as_bytes())))
 }
 
 /// Check `dir/SHA256SUMS` against the files: the listed paths that are missing, are not

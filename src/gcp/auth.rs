@@ -174,7 +174,13 @@ fn field(v: &Value, name: &str) -> Result<String, String> {
 
 /// Reads a credentials file: `service_account` or `authorized_user`.
 pub fn read_credentials_file(path: &Path) -> Result<Source, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
+    // A regular file under the cap: a FIFO or a device named by a variable cannot hang a run.
+    let text = crate::file_input::read_to_string(
+        path,
+        crate::file_input::INPUT_CAP,
+        &crate::file_input::never_stop,
+    )
+    .map_err(|e| format!("cannot read it: {e}"))?;
     let v: Value =
         serde_json::from_str(&text).map_err(|e| format!("not a JSON credentials file: {e}"))?;
     let token_uri = v
@@ -251,7 +257,10 @@ pub fn access_token(
         key,
         Cached {
             token: token.clone(),
-            renew_at: Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN),
+            renew_at: crate::duration::deadline_after(
+                Instant::now(),
+                lifetime.saturating_sub(EXPIRY_MARGIN),
+            ),
         },
     );
     Ok(token)

@@ -222,7 +222,7 @@ impl Transport {
         let timeout = request
             .timeout
             .min(not_after.saturating_duration_since(Instant::now()));
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = crate::duration::tokio_deadline_after(tokio::time::Instant::now(), timeout);
         let first_origin = request.url.origin();
         let Request {
             mut method,

@@ -3,7 +3,7 @@
 //! ones `<skipped message="reason">`. Each suite carries `verdict` and `mode` properties
 //! (quick-junit has no properties on the report itself).
 
-use super::{RunSummary, failure_line};
+use super::{RunSummary, failure_line, single_line};
 use crate::outcome::{CheckResult, Status};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
@@ -73,7 +73,7 @@ fn test_case(r: &CheckResult) -> TestCase {
         Status::Skipped => {
             let mut status = TestCaseStatus::skipped();
             if let Some(reason) = &r.reason {
-                status.set_message(reason.as_str());
+                status.set_message(single_line(reason));
             }
             status
         }
@@ -94,11 +94,13 @@ fn non_success(r: &CheckResult, kind: NonSuccessKind) -> TestCaseStatus {
     let mut status = TestCaseStatus::non_success(kind);
     let first_failure = r.failures.first().map(|f| f.message.as_str());
     if let Some(message) = r.reason.as_deref().or(first_failure) {
-        status.set_message(message);
+        status.set_message(single_line(message));
     }
     if !r.failures.is_empty() {
+        // One failure a line (each one line already); the lines after the first indented, so
+        // none of them starts at column 0 of junit.xml.
         let lines: Vec<String> = r.failures.iter().map(failure_line).collect();
-        status.set_description(lines.join("\n"));
+        status.set_description(lines.join("\n  "));
     }
     status
 }

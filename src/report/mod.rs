@@ -101,9 +101,9 @@ pub(crate) fn failure_line(failure: &Failure) -> String {
     single_line(&line)
 }
 
-/// Tabs, carriage returns and newlines become spaces: every report field is one line.
+/// Tabs and line breaks (`diagnostic::LINE_BREAKS`) become spaces: every report field is one line.
 pub(crate) fn single_line(text: &str) -> String {
-    text.replace(['\t', '\r', '\n'], " ")
+    crate::diagnostic::one_line(text)
 }
 
 #[cfg(test)]

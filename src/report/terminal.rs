@@ -74,8 +74,10 @@ impl Terminal {
         self.verdict_note = Some(note);
     }
 
+    /// Prints `text`; a line break inside it (from a message) starts an indented line, so only
+    /// the tool's own lines start at column 0.
     fn emit(&self, text: &str) {
-        let text = self.redactor.redact(text);
+        let text = crate::diagnostic::indent_continuations(&self.redactor.redact(text));
         match &self.progress {
             Some(bar) => bar.println(text),
             // A closed stdout (`| head`) must not abort the run: the evidence still gets written.
@@ -169,8 +171,9 @@ impl Terminal {
         self.emit(&format!("Phase: {phase}"));
     }
 
-    /// The verdict block; `out_dir` is where the evidence went.
-    pub fn finish(&mut self, verdict: &Verdict, gate: bool, out_dir: &str) {
+    /// The verdict block; `out_dir` is where the evidence went, `digest` the SHA-256 of its
+    /// SHA256SUMS (a copy of the folder is checked against this line, not against itself).
+    pub fn finish(&mut self, verdict: &Verdict, gate: bool, out_dir: &str, digest: &str) {
         if let Some(bar) = self.progress.take() {
             bar.finish_and_clear();
         }
@@ -200,5 +203,8 @@ impl Terminal {
             self.emit(identity);
         }
         self.emit(&format!("Evidence: {out_dir}"));
+        self.emit(&format!(
+            "Evidence digest: {digest} (SHA-256 of SHA256SUMS)"
+        ));
     }
 }

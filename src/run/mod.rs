@@ -286,7 +286,7 @@ fn run_attempt(
     timeout: Duration,
 ) -> (Status, Option<String>, CheckRecord) {
     let decl = &check.spec;
-    let deadline = Instant::now() + timeout;
+    let deadline = crate::duration::deadline_after(Instant::now(), timeout);
     let scope = CheckScope {
         id: decl.id.clone(),
         lane: lane.display.clone(),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Copies the fixture workspace (without build output) to `<sandbox>/workspace`.
-fn copy_workspace(sb: &Sandbox) -> PathBuf {
+pub(crate) fn copy_workspace(sb: &Sandbox) -> PathBuf {
     fn copy_dir(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).expect("create folder");
         for entry in std::fs::read_dir(from).expect("read fixture folder") {
@@ -31,13 +31,13 @@ fn copy_workspace(sb: &Sandbox) -> PathBuf {
     to
 }
 
-fn edit(path: &Path, from: &str, to: &str) {
+pub(crate) fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).expect("read");
     assert!(text.contains(from), "{} lacks {from:?}", path.display());
     std::fs::write(path, text.replace(from, to)).expect("write");
 }
 
-fn reason(ev: &common::Evidence, id: &str) -> String {
+pub(crate) fn reason(ev: &common::Evidence, id: &str) -> String {
     ev.json_check(id)["reason"]
         .as_str()
         .unwrap_or_default()

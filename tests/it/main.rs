@@ -17,6 +17,7 @@ mod fidelity;
 mod gate;
 mod htmx;
 mod install;
+mod integrity;
 mod interrupt;
 mod leaks;
 mod load;
