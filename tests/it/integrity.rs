@@ -34,14 +34,18 @@ for t in targets() {
 }
 "#,
     );
+    let urls = [
+        ("STAGING_CONTROL_BASE_URL", staging.url()),
+        ("PROD_CONTROL_BASE_URL", prod.url()),
+    ];
+    let env: Vec<(&str, &str)> = urls.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    sb.lock_lanes(&env).expect_code(0);
     let out = sb.out("evidence");
-    let run = sb
-        .cmd()
-        .arg("--gate")
-        .env("STAGING_CONTROL_BASE_URL", staging.url())
-        .env("PROD_CONTROL_BASE_URL", prod.url())
-        .out(&out)
-        .run();
+    let mut cmd = sb.cmd().args(["--gate", "--lanes", "lanes"]);
+    for (k, v) in &env {
+        cmd = cmd.env(k, v);
+    }
+    let run = cmd.out(&out).run();
     run.expect_code(1);
     assert_eq!(run.verdict_line(), "Verdict: NO-GO (release gate)");
     let ev = sb.evidence("evidence");
@@ -115,9 +119,11 @@ fn regression_a_hidden_toggle_inside_an_imported_module_reached_go() {
         "lanes/second.rhai",
         "import \"helpers/toggle\" as toggle;\nrequired(\"second\", || { assert(true, \"fine\"); });\n",
     );
+    // Locked as planned without the toggle: the lock is never why the gate says no.
+    sb.lock_lanes(&[]).expect_code(0);
     let run = sb
         .cmd()
-        .args(["--gate", "--sim"])
+        .args(["--gate", "--sim", "--lanes", "lanes"])
         .out(&sb.out("evidence"))
         .run();
     run.expect_code(2);
@@ -235,6 +241,7 @@ required("warned", || {{ let body = http::get(url).body; warn(body); print(body)
                 "Verdict: NO-GO",
                 "Evidence: ",
                 "Evidence digest: ",
+                "Matrix: ",
             ]
             .iter()
             .any(|p| line.starts_with(p))
