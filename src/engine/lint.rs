@@ -115,6 +115,15 @@ fn did_you_mean(suggestion: Option<String>) -> String {
     suggestion.map_or(String::new(), |s| format!(": did you mean `{s}`?"))
 }
 
+/// "`name` takes 1 or 2 argument(s), not 3".
+fn wrong_arity(name: &str, arities: &BTreeSet<usize>, arity: usize) -> String {
+    let takes: Vec<String> = arities.iter().map(ToString::to_string).collect();
+    format!(
+        "`{name}` takes {} argument(s), not {arity}",
+        takes.join(" or ")
+    )
+}
+
 /// Every finding in `ast` (a lane named `file`).
 pub fn lint(engine: &Engine, ast: &AST, file: &str) -> Vec<Finding> {
     let known = known(engine);
@@ -224,14 +233,7 @@ pub fn lint(engine: &Engine, ast: &AST, file: &str) -> Vec<Finding> {
                 });
             } else if !method && !arities.contains(&arity) {
                 findings.push(Finding {
-                    message: format!(
-                        "`{name}` takes {} argument(s), not {arity}",
-                        arities
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(" or ")
-                    ),
+                    message: wrong_arity(name, &arities, arity),
                     position: at(pos),
                 });
             }
@@ -254,14 +256,7 @@ pub fn lint(engine: &Engine, ast: &AST, file: &str) -> Vec<Finding> {
                 position: at(pos),
             }),
             Some(arities) if !arities.contains(&arity) => findings.push(Finding {
-                message: format!(
-                    "`{namespace}::{name}` takes {} argument(s), not {arity}",
-                    arities
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                ),
+                message: wrong_arity(&format!("{namespace}::{name}"), arities, arity),
                 position: at(pos),
             }),
             Some(_) => {}
