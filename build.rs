@@ -45,15 +45,27 @@ fn main() {
         println!("cargo:rerun-if-changed={path}");
     }
     println!("cargo:rerun-if-env-changed=OA_VALIDATE_COMMIT");
-    for git_file in ["HEAD", "index", "packed-refs"] {
-        if let Some(path) = git_path(&root, git_file) {
+    // The commit moves when HEAD, its branch's loose ref or the packed refs change. Only files
+    // that exist are watched: cargo takes a missing one as always stale and would rebuild the
+    // whole crate on every build (a clone without packed-refs, a branch whose ref is packed).
+    // Not the index: any `git status` may rewrite it. (So `-dirty` follows the sources above,
+    // not an edit to an unwatched file such as docs/.)
+    // The folder of loose branch refs, too: a first commit on a branch whose ref was packed
+    // creates its loose ref there.
+    let mut git_files = vec![
+        "HEAD".to_string(),
+        "packed-refs".to_string(),
+        "refs/heads".to_string(),
+    ];
+    if let Some(branch) = git(&root, &["symbolic-ref", "-q", "HEAD"]) {
+        git_files.push(branch);
+    }
+    for git_file in &git_files {
+        if let Some(path) = git_path(&root, git_file)
+            && path.exists()
+        {
             println!("cargo:rerun-if-changed={}", path.display());
         }
-    }
-    if let Some(branch) = git(&root, &["symbolic-ref", "-q", "HEAD"])
-        && let Some(path) = git_path(&root, &branch)
-    {
-        println!("cargo:rerun-if-changed={}", path.display());
     }
 }
 

@@ -2,6 +2,12 @@
 //! not pass becomes an `::error` workflow command pointing at its lane line (shown on the pull
 //! request), and SUMMARY.md is appended to `$GITHUB_STEP_SUMMARY`. Anywhere else nothing
 //! changes (GitLab reads junit.xml, see docs/release-gate.md).
+//!
+//! No server can steer the runner (issue 20, finding 8): while checks run, the runner's
+//! command processing is paused with `::stop-commands::` and a random token no server can
+//! know ([`CommandPause`]), and every text the terminal prints has its command markers made
+//! inert anyway ([`crate::diagnostic::inert`]); the tool's own annotations come after the
+//! pause ends.
 
 use crate::config::EnvSnapshot;
 use crate::outcome::{CheckResult, Level, SourcePos, Status};
@@ -52,10 +58,35 @@ pub fn error_annotations(
             format!(
                 "::error {}::{}",
                 properties.join(","),
-                escape_data(&message)
+                escape_data(&crate::diagnostic::inert(&message))
             )
         })
         .collect()
+}
+
+/// GitHub Actions' command processing paused while it lives: `::stop-commands::TOKEN` when
+/// made, `::TOKEN::` when dropped (on every path out of a run, a panic's unwinding included).
+/// The token is 128 random bits, printed nowhere else, so no text a server sends during the
+/// run can resume processing. Outside GitHub Actions it prints nothing.
+pub struct CommandPause {
+    token: String,
+}
+
+impl CommandPause {
+    pub fn start(env: &EnvSnapshot) -> Option<CommandPause> {
+        if !github_actions(env) {
+            return None;
+        }
+        let token = hex::encode(rand::random::<[u8; 16]>());
+        let _ = writeln!(std::io::stdout().lock(), "::stop-commands::{token}");
+        Some(CommandPause { token })
+    }
+}
+
+impl Drop for CommandPause {
+    fn drop(&mut self) {
+        let _ = writeln!(std::io::stdout().lock(), "::{}::", self.token);
+    }
 }
 
 /// Prints the annotations of `results` and appends `summary_md` to `$GITHUB_STEP_SUMMARY`
@@ -147,6 +178,18 @@ mod tests {
             [
                 "::error file=lanes/surface_parity.rhai,line=4,col=1,title=cross-surface-contract-harness::skipped: RUN_CROSS_SURFACE=0"
             ]
+        );
+    }
+
+    #[test]
+    fn server_text_in_a_message_cannot_pass_for_a_command() {
+        let mut fixture = fixture();
+        fixture.results[2].failures.clear();
+        fixture.results[2].reason = Some("degraded ##[stop-commands]x\n::error::fake".to_string());
+        let lines = error_annotations(&fixture.results, |_| None);
+        assert_eq!(
+            lines[1],
+            "::error title=runtime-staging-smoke::degraded #\\#[stop-commands]x%0A:\\:error::fake"
         );
     }
 

@@ -71,6 +71,43 @@ pub fn indent_continuations(text: &str) -> String {
     out
 }
 
+/// `text` as the terminal prints it: continuation lines indented, workflow-command markers
+/// inert ([`indent_continuations`], [`inert`]).
+pub fn for_terminal(text: &str) -> String {
+    inert(&indent_continuations(text))
+}
+
+/// `text` with every marker a CI runner takes for a workflow command made inert: GitHub
+/// Actions obeys `::name::` at the start of a line (after any leading whitespace, which it
+/// trims) and its legacy `##[name]` anywhere in a line; Azure Pipelines obeys `##vso[`. A
+/// backslash goes between the two characters of each marker (`:\:`, `#\#`), so the text stays
+/// readable and no server or script text can steer the CI that shows it (issue 20, finding 8).
+/// The tool's own commands (`ci.rs`) are written outside this.
+pub fn inert(text: &str) -> String {
+    if !text.contains("##") && !text.contains("::") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut at_line_start = true;
+    let mut previous = '\0';
+    for c in text.chars() {
+        if LINE_BREAKS.contains(&c) {
+            at_line_start = true;
+        } else if at_line_start && c == ':' && previous == ':' {
+            // `::` after only whitespace on this line.
+            out.push('\\');
+            at_line_start = false;
+        } else if c == '#' && previous == '#' {
+            out.push('\\');
+        } else if !(c.is_whitespace() || (c == ':' && previous != ':')) {
+            at_line_start = false;
+        }
+        out.push(c);
+        previous = c;
+    }
+    out
+}
+
 /// A Hurl-style code frame: the message, `--> file:line:col`, the line and a caret.
 pub fn code_frame(message: &str, pos: &SourcePos, source: Option<&str>) -> String {
     let mut out = format!(
@@ -112,6 +149,21 @@ mod line_tests {
             assert!(!line.contains(LINE_BREAKS));
         }
         assert_eq!(indent_continuations("one"), "one");
+    }
+
+    #[test]
+    fn workflow_command_markers_are_made_inert() {
+        assert_eq!(
+            inert("degraded ##[stop-commands]x"),
+            "degraded #\\#[stop-commands]x"
+        );
+        assert_eq!(inert("###[x] ##vso[task]"), "#\\#\\#[x] #\\#vso[task]");
+        assert_eq!(inert("::error::fake"), ":\\:error::fake");
+        assert_eq!(inert("ok\n \t ::warning::x"), "ok\n \t :\\:warning::x");
+        assert_eq!(inert("a\u{2028}::x::"), "a\u{2028}:\\:x::");
+        // `::` after other text on a line is no command, and is left alone.
+        assert_eq!(inert("GET /x: a::b"), "GET /x: a::b");
+        assert_eq!(inert("plain text"), "plain text");
         assert_eq!(one_line("a\nb\u{2028}c\td"), "a b c d");
     }
 }

@@ -40,7 +40,8 @@ pub fn plan_only(
 ) -> Result<(Arc<Host>, Result<Plan, i32>), UsageError> {
     let (deployment, _sim) = deploy::start(runtime, config.deployment)?;
     let host = build(runtime, deployment, config.settings)?;
-    let mut plan = plan(&crate::engine::build(), &host, &config.lanes.files);
+    let engine = crate::engine::build_confined(config.lanes.confinement());
+    let mut plan = plan(&engine, &host, &config.lanes.files);
     if let Ok(plan) = &mut plan {
         plan.retain_phase(config.phase.phase);
     }

@@ -60,7 +60,7 @@ pub fn main(cli: Cli) -> i32 {
 fn usage_error(e: &UsageError) -> i32 {
     eprintln!(
         "{}",
-        crate::diagnostic::indent_continuations(&format!("error: {e}"))
+        crate::diagnostic::for_terminal(&format!("error: {e}"))
     );
     exit_code::USAGE
 }

@@ -34,7 +34,7 @@ pub fn run(
     let simulated = deployment.simulated;
     let host = host::build(runtime, deployment, config.settings.clone())?;
     let redactor = host.services.redactor.clone();
-    let engine = engine::build();
+    let engine = engine::build_confined(config.lanes.confinement());
     let mut plan = match host::plan(&engine, &host, &config.lanes.files) {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
@@ -44,7 +44,7 @@ pub fn run(
     {
         eprintln!(
             "{}",
-            crate::diagnostic::indent_continuations(&format!("error: --gate: {refusal}"))
+            crate::diagnostic::for_terminal(&format!("error: --gate: {refusal}"))
         );
         return Ok(exit_code::USAGE);
     }
@@ -57,12 +57,17 @@ pub fn run(
     }
     if config.mode == Mode::Gate {
         let mut refusals = gate::refuse_unlocked(&matrix);
-        refusals.extend(gate_refusals(&host, &plan, config.phase.phase));
+        refusals.extend(gate_refusals(
+            &host,
+            &plan,
+            config.phase.phase,
+            config.lanes.confinement(),
+        ));
         if !refusals.is_empty() {
             for r in &refusals {
                 eprintln!(
                     "{}",
-                    crate::diagnostic::indent_continuations(&format!("error: --gate: {r}"))
+                    crate::diagnostic::for_terminal(&format!("error: --gate: {r}"))
                 );
             }
             return Ok(exit_code::USAGE);
@@ -93,6 +98,9 @@ pub fn run(
     let started = Instant::now();
     let now = config.started_at;
     let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // From here on a server's text reaches the terminal: under GitHub Actions the runner's
+    // command processing stays paused until the tool's own annotations.
+    let command_pause = crate::ci::CommandPause::start(&host.env);
     let mut terminal = Terminal::new(
         style.color,
         style.progress,
@@ -166,7 +174,7 @@ pub fn run(
             // Never a GO without its evidence.
             eprintln!(
                 "{}",
-                crate::diagnostic::indent_continuations(&format!(
+                crate::diagnostic::for_terminal(&format!(
                     "error: the evidence folder is incomplete: {e}"
                 ))
             );
@@ -181,6 +189,7 @@ pub fn run(
         crate::embedded::tool_identity()
     ));
     terminal.finish(&verdict, config.mode == Mode::Gate, &out_display, &digest);
+    drop(command_pause);
     crate::ci::report(&host.env, &redactor, &outcome.results, &plan, &summary_md);
     Ok(gate::exit_code(
         verdict.decision,
@@ -230,7 +239,12 @@ fn select_checks(
 
 /// Everything the gate refuses once the plan is known (the plan of `phase`), hidden toggles
 /// included (those lanes are planned again under environment variants).
-fn gate_refusals(host: &Arc<Host>, plan: &Plan, phase: CutoverPhase) -> Vec<gate::Refusal> {
+fn gate_refusals(
+    host: &Arc<Host>,
+    plan: &Plan,
+    phase: CutoverPhase,
+    confinement: Option<&std::path::Path>,
+) -> Vec<gate::Refusal> {
     let specs = || plan.checks.iter().map(|c| &c.spec);
     let mut refusals = gate::refuse_plan(
         specs(),
@@ -256,7 +270,7 @@ fn gate_refusals(host: &Arc<Host>, plan: &Plan, phase: CutoverPhase) -> Vec<gate
         |lane, env| {
             // From scratch: a new engine, so no module evaluated under another variant (or
             // the run's own environment) is served from its resolvers' caches.
-            let engine = engine::build();
+            let engine = engine::build_confined(confinement);
             let variant = Arc::new(host.with_env(env));
             let file = plan.lanes.iter().find(|l| l.path == lane)?.file.clone();
             crate::plan::plan(&engine, &variant, &[file])

@@ -69,10 +69,12 @@ impl Matrix {
             Matrix::Dir(dir) => {
                 let entries = std::fs::read_dir(dir)
                     .map_err(|e| UsageError(format!("--lanes {}: {e}", dir.display())))?;
+                // Every `*.rhai` that is not a folder is a lane, whatever its type: a FIFO or
+                // a device is then refused when it is read, not silently left out.
                 let mut lanes: Vec<PathBuf> = entries
                     .flatten()
                     .map(|e| e.path())
-                    .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "rhai"))
+                    .filter(|p| !p.is_dir() && p.extension().is_some_and(|e| e == "rhai"))
                     .collect();
                 lanes.sort();
                 if lanes.is_empty() {
@@ -96,7 +98,7 @@ impl Matrix {
                 .collect()),
             Matrix::Dir(dir) => {
                 let mut files = Vec::new();
-                collect_rhai(dir, dir, &mut files)
+                collect_rhai(dir, dir, 0, &mut files)
                     .map_err(|e| UsageError(format!("--lanes {}: {e}", dir.display())))?;
                 files.sort();
                 Ok(files)
@@ -108,14 +110,27 @@ impl Matrix {
     pub fn lock_text(&self) -> Result<Option<String>, UsageError> {
         match self {
             Matrix::BuiltIn => Ok(crate::embedded::matrix_lock().map(str::to_string)),
-            Matrix::Dir(dir) => match std::fs::read_to_string(dir.join(LOCK_FILE)) {
-                Ok(text) => Ok(Some(text)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(UsageError(format!(
-                    "cannot read {}: {e}",
-                    dir.join(LOCK_FILE).display()
-                ))),
-            },
+            Matrix::Dir(dir) => {
+                let path = dir.join(LOCK_FILE);
+                match crate::file_input::read_to_string(
+                    &path,
+                    crate::file_input::INPUT_CAP,
+                    &crate::file_input::never_stop,
+                ) {
+                    Ok(text) => Ok(Some(text)),
+                    Err(e) if e.is_not_found() => Ok(None),
+                    Err(e) => Err(UsageError(format!("cannot read {}: {e}", path.display()))),
+                }
+            }
+        }
+    }
+
+    /// The folder of a `--lanes DIR` matrix (its lanes' imports stay inside it); `None` for
+    /// the built-in one.
+    pub fn folder(&self) -> Option<&Path> {
+        match self {
+            Matrix::BuiltIn => None,
+            Matrix::Dir(dir) => Some(dir),
         }
     }
 
@@ -128,21 +143,53 @@ impl Matrix {
     }
 }
 
-fn collect_rhai(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)?.flatten() {
+/// How deep `collect_rhai` goes below the matrix folder.
+const MAX_DEPTH: usize = 16;
+
+/// The `.rhai` files under `dir`, read as bounded file inputs: only regular files (a link to
+/// one is read through), under the input cap, so a FIFO or a link to `/dev/zero` is an error
+/// instead of a hang or an exhausted memory (issue 20, finding 7). Linked folders are not
+/// entered (a link loop cannot recurse; imports resolve by real path, see
+/// `engine::modules`, so a module behind a linked folder is refused at import, not unhashed).
+fn collect_rhai(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
-            collect_rhai(root, &path, out)?;
+        let is_real_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_real_dir {
+            if depth >= MAX_DEPTH {
+                return Err(format!(
+                    "{}: more than {MAX_DEPTH} folders deep",
+                    path.display()
+                ));
+            }
+            collect_rhai(root, &path, depth + 1, out)?;
         } else if path.extension().is_some_and(|e| e == "rhai") {
             let relative = path
                 .strip_prefix(root)
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            out.push((relative, std::fs::read_to_string(&path)?));
+            let source = read_lane_file(&path)?;
+            out.push((relative, source));
         }
     }
     Ok(())
+}
+
+/// A lane, module or lock file of a matrix folder: a regular file under the input cap.
+fn read_lane_file(path: &Path) -> Result<String, String> {
+    crate::file_input::read_to_string(
+        path,
+        crate::file_input::INPUT_CAP,
+        &crate::file_input::never_stop,
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The lane files of a command, in order, without duplicates.
@@ -155,6 +202,13 @@ pub struct LaneSelection {
     pub matrix: Option<Matrix>,
     /// The arguments as given (the gate names them when it refuses a subset).
     pub named: Vec<String>,
+}
+
+impl LaneSelection {
+    /// The folder the lanes' imports must stay inside: a `--lanes DIR` matrix's.
+    pub fn confinement(&self) -> Option<&Path> {
+        self.matrix.as_ref().and_then(Matrix::folder)
+    }
 }
 
 /// Resolves lane arguments (files or globs) and `--lanes DIR`; with neither, the built-in

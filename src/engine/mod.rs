@@ -34,8 +34,15 @@ pub mod limits {
     pub const PLAN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 }
 
-/// The one engine: built once, shared by the planner and all check threads.
+/// The one engine: built once, shared by the planner and all check threads. Imports from
+/// lanes on disk may reach any file; see [`build_confined`].
 pub fn build() -> Engine {
+    build_confined(None)
+}
+
+/// An engine whose lanes on disk import only files inside `matrix_folder` (a `--lanes DIR`
+/// matrix): the files its lock hashes, so no module can change behind the lock.
+pub fn build_confined(matrix_folder: Option<&std::path::Path>) -> Engine {
     let mut engine = Engine::new();
     engine
         .set_max_operations(limits::MAX_OPERATIONS)
@@ -74,7 +81,7 @@ pub fn build() -> Engine {
     crate::api::register(&mut engine);
     let mut resolvers = ModuleResolversCollection::new();
     resolvers.push(stdlib::StdlibResolver::default());
-    resolvers.push(modules::LaneModuleResolver::default());
+    resolvers.push(modules::LaneModuleResolver::confined_to(matrix_folder));
     engine.set_module_resolver(resolvers);
     engine
 }

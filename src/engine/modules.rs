@@ -18,6 +18,37 @@ use std::path::{Path, PathBuf};
 #[derive(Default)]
 pub struct LaneModuleResolver {
     cache: ModuleCache<String>,
+    /// A matrix folder (canonical) that imports from lanes on disk must stay inside.
+    confinement: Option<PathBuf>,
+}
+
+impl LaneModuleResolver {
+    /// A resolver that refuses an import from a lane on disk resolving (links followed) to a
+    /// file outside `matrix_folder`. The matrix lock hashes only the files inside it; a module
+    /// from elsewhere could change after locking and turn a NO-GO into a GO under the same
+    /// lock (issue 20, finding 1).
+    pub fn confined_to(matrix_folder: Option<&Path>) -> LaneModuleResolver {
+        LaneModuleResolver {
+            cache: ModuleCache::default(),
+            confinement: matrix_folder
+                .map(|folder| std::fs::canonicalize(folder).unwrap_or_else(|_| folder.into())),
+        }
+    }
+}
+
+/// `Err` when `candidate` (an existing file) lies outside `folder`, links followed.
+fn check_inside(candidate: &Path, name: &str, folder: &Path) -> Result<(), String> {
+    let real =
+        std::fs::canonicalize(candidate).map_err(|e| format!("cannot resolve {name}: {e}"))?;
+    if real.starts_with(folder) {
+        return Ok(());
+    }
+    Err(format!(
+        "{name} is outside the matrix folder {}: the matrix lock hashes only the files inside \
+         it, so a change to this module would go unseen; move it into the folder (or name lane \
+         files instead of --lanes)",
+        display(folder)
+    ))
 }
 
 /// A module file found for an import: its name in positions, where it is, its source.
@@ -57,10 +88,18 @@ fn display(path: &Path) -> String {
 
 /// Where an import of `path` from the file named `importer` is looked for, and the file if
 /// it is there (an error when it is there but cannot be read as a module).
-fn locate(importer: Option<&str>, path: &str) -> (String, Result<Option<Found>, String>) {
+fn locate(
+    importer: Option<&str>,
+    path: &str,
+    confinement: Option<&Path>,
+) -> (String, Result<Option<Found>, String>) {
     let file = with_extension(path);
     match importer.and_then(sources::origin) {
-        Some(Origin::Matrix(lane)) if !Path::new(&file).is_absolute() => {
+        Some(Origin::Matrix(_)) if Path::new(&file).is_absolute() => (
+            format!("{file} (an absolute path: the built-in matrix imports only from itself)"),
+            Ok(None),
+        ),
+        Some(Origin::Matrix(lane)) => {
             let folder = lane.rsplit_once('/').map_or("", |(folder, _)| folder);
             let Some(relative) = join_relative(folder, &file) else {
                 return (
@@ -80,6 +119,7 @@ fn locate(importer: Option<&str>, path: &str) -> (String, Result<Option<Found>, 
             (format!("{name} (in the built-in matrix)"), Ok(found))
         }
         origin => {
+            let from_disk_lane = matches!(origin, Some(Origin::Disk(_)));
             let candidate = match origin {
                 Some(Origin::Disk(lane)) => lane
                     .parent()
@@ -87,6 +127,12 @@ fn locate(importer: Option<&str>, path: &str) -> (String, Result<Option<Found>, 
                 _ => PathBuf::from(&file),
             };
             let name = display(&candidate);
+            if let Some(folder) = confinement.filter(|_| from_disk_lane)
+                && candidate.exists()
+                && let Err(message) = check_inside(&candidate, &name, folder)
+            {
+                return (name, Err(message));
+            }
             // A regular file under the cap, read so that the check's deadline and an
             // interruption stop it: an import of a FIFO or a device must not hang.
             let found = match file_input::read_to_string(&candidate, INPUT_CAP, &context::io_stop) {
@@ -111,7 +157,7 @@ impl ModuleResolver for LaneModuleResolver {
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        let (looked_for, found) = locate(source, path);
+        let (looked_for, found) = locate(source, path, self.confinement.as_deref());
         let found = found.map_err(|message| {
             Box::new(EvalAltResult::ErrorInModule(
                 String::new(),

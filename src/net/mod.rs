@@ -311,9 +311,12 @@ impl Transport {
             // A body sent with Content-Encoding is decoded: scripts and the evidence see it as
             // the server meant it; the HAR keeps both sizes.
             let decoded = match header_text(&headers_received, "content-encoding") {
-                Some(coding) if !hop.body.is_empty() && method != Method::HEAD => {
-                    encoding::decode(&coding, hop.body.clone(), self.max_body)
-                }
+                Some(coding) if !hop.body.is_empty() && method != Method::HEAD => encoding::decode(
+                    &coding,
+                    hop.body.clone(),
+                    self.max_body,
+                    deadline.into_std(),
+                ),
                 _ => Ok(hop.body.clone()),
             };
             let response_body = match decoded {

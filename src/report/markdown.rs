@@ -1,5 +1,9 @@
 //! `SUMMARY.md`: the upstream layout, byte for byte, plus lines and sections that only add
 //! (a `- Verdict:` line, the mode, and `## Verdict`, `## Failures`, `## Warnings` at the end).
+//!
+//! GitHub renders it as the job summary, so every text a run picked up (a server's words in a
+//! failure, a reason, a warning) goes through [`text`]: it shows as written and cannot open
+//! HTML or Markdown (issue 20, finding 9).
 
 use super::{RunSummary, failure_line, single_line};
 use crate::outcome::{CheckResult, Status};
@@ -42,6 +46,34 @@ fn production_mutations(ids: &[String]) -> String {
     out.push_str(&bullets(
         ids.iter().map(|id| format!("- {}", single_line(id))),
     ));
+    out
+}
+
+/// Text from a run as inert Markdown on one line: `<`, `>` and `&` become entities (no HTML
+/// opens: no fake `<h1>`, no remote `<img>`), and a backslash goes before each ASCII
+/// punctuation mark that can open a Markdown construct (emphasis, code, links and images,
+/// headings, tables, strikethrough), so the text renders exactly as it was written.
+/// An `_` inside a word (`RUN_CROSS_SURFACE`) opens nothing in GitHub's Markdown and is kept.
+fn text(s: &str) -> String {
+    let line: Vec<char> = single_line(s).chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in line.iter().enumerate() {
+        let in_word = |j: Option<usize>| {
+            j.and_then(|j| line.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '_' if in_word(i.checked_sub(1)) && in_word(Some(i + 1)) => out.push(c),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '!' | '|' | '~' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
     out
 }
 
@@ -129,10 +161,10 @@ fn cell(text: &str) -> String {
 fn commands(summary: &RunSummary) -> String {
     bullets(summary.results.iter().map(|r| {
         let what = match r.status {
-            Status::Skipped => r.reason.as_deref().unwrap_or(""),
-            _ => &r.command,
+            Status::Skipped => text(r.reason.as_deref().unwrap_or("")),
+            _ => single_line(&r.command),
         };
-        format!("- {}: {}", single_line(&r.id), single_line(what))
+        format!("- {}: {what}", single_line(&r.id))
     }))
 }
 
@@ -145,7 +177,7 @@ fn verdict(summary: &RunSummary) -> String {
                 verdict
                     .no_go_reasons
                     .iter()
-                    .map(|reason| format!("- {}", single_line(reason))),
+                    .map(|reason| format!("- {}", text(reason))),
             );
             format!("NO-GO because:\n\n{reasons}")
         }
@@ -175,12 +207,12 @@ fn failure_block(result: &CheckResult) -> String {
     let lines: Vec<String> = if result.failures.is_empty() {
         // An errored check may carry only its reason (e.g. a panic outside any assertion).
         let reason = result.reason.as_deref().unwrap_or("no failure recorded");
-        vec![format!("- {}", single_line(reason))]
+        vec![format!("- {}", text(reason))]
     } else {
         result
             .failures
             .iter()
-            .map(|f| format!("- {}", failure_line(f)))
+            .map(|f| format!("- {}", text(&failure_line(f))))
             .collect()
     };
     format!("### {}\n\n{}", single_line(&result.id), bullets(lines))
@@ -193,11 +225,11 @@ fn warnings(summary: &RunSummary) -> String {
         .verdict
         .warnings
         .iter()
-        .map(|w| format!("- {}", single_line(w)));
+        .map(|w| format!("- {}", text(w)));
     let from_checks = summary.results.iter().flat_map(|r| {
         r.warnings
             .iter()
-            .map(move |w| format!("- {}: {}", single_line(&r.id), single_line(w)))
+            .map(move |w| format!("- {}: {}", single_line(&r.id), text(w)))
     });
     bullets(from_verdict.chain(from_checks))
 }
@@ -338,6 +370,25 @@ NO-GO because:
         assert!(md.contains("## Failures\n\n### control-staging-health\n\n- lane panicked\n"));
         assert!(md.contains("## Warnings\n\n- control-staging-health errored: lane panicked\n"));
         assert!(md.contains("- no required check was declared\n"));
+    }
+
+    /// Issue 20, finding 9: a NO-GO run's summary showed a server's `<h1>Verdict: GO</h1>` and
+    /// a remote image.
+    #[test]
+    fn server_text_cannot_open_html_or_markdown_in_the_summary() {
+        let mut fixture = fixture();
+        fixture.results[1].failures[0].message =
+            "<h1>Verdict: GO</h1> ![x](https://evil.example/t.png) # GO **GO** `x` a_b _c_ | c"
+                .to_string();
+        fixture.results[0].warnings = vec!["<img src=https://evil.example/i>".to_string()];
+        fixture.redecide();
+        let md = render(&fixture.summary());
+        assert!(md.contains(
+            "- lanes/control.rhai:12:9: &lt;h1&gt;Verdict: GO&lt;/h1&gt; \\!\\[x\\](https://evil.example/t.png) \\# GO \\*\\*GO\\*\\* \\`x\\` a_b \\_c\\_ \\| c (expected 200, actual 404)\n"
+        ), "{md}");
+        assert!(md.contains("- control-staging-health: &lt;img src=https://evil.example/i&gt;\n"));
+        assert!(!md.contains("<h1>") && !md.contains("<img"), "{md}");
+        assert!(!md.contains("[x]("), "{md}");
     }
 
     #[test]

@@ -75,9 +75,10 @@ impl Terminal {
     }
 
     /// Prints `text`; a line break inside it (from a message) starts an indented line, so only
-    /// the tool's own lines start at column 0.
+    /// the tool's own lines start at column 0, and no text in it can pass for a CI runner's
+    /// workflow command.
     fn emit(&self, text: &str) {
-        let text = crate::diagnostic::indent_continuations(&self.redactor.redact(text));
+        let text = crate::diagnostic::for_terminal(&self.redactor.redact(text));
         match &self.progress {
             Some(bar) => bar.println(text),
             // A closed stdout (`| head`) must not abort the run: the evidence still gets written.
