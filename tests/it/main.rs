@@ -27,6 +27,7 @@ mod phases;
 mod regression;
 mod repl;
 mod report_html;
+mod round3;
 mod runtime_lanes;
 mod script_faults;
 mod scripts;
