@@ -182,7 +182,7 @@ mod tests {
         for _ in 0..MAX_CODINGS {
             body = gzip(&body);
         }
-        let five = vec!["gzip"; MAX_CODINGS].join(", ");
+        let five = ["gzip"; MAX_CODINGS].join(", ");
         assert_eq!(
             decode(&five, Bytes::from(body.clone()), 1 << 20, far()).unwrap(),
             TEXT
