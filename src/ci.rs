@@ -24,9 +24,12 @@ pub fn github_actions(env: &EnvSnapshot) -> bool {
 /// One `::error file=..,line=..,col=..,title=<check id>::<reason>` line per required check
 /// that failed, errored or was skipped, in report order. The position is the first failure's,
 /// else the error's, else where the check was declared (`declared_at`).
+/// Messages are redacted with `redact` before their command markers are made inert and they
+/// are escaped: an escape inside a secret would hide it from any later redaction.
 pub fn error_annotations(
     results: &[CheckResult],
     declared_at: impl Fn(&str) -> Option<SourcePos>,
+    redact: impl Fn(&str) -> String,
 ) -> Vec<String> {
     results
         .iter()
@@ -58,7 +61,7 @@ pub fn error_annotations(
             format!(
                 "::error {}::{}",
                 properties.join(","),
-                escape_data(&crate::diagnostic::inert(&message))
+                escape_data(&crate::diagnostic::inert(&redact(&message)))
             )
         })
         .collect()
@@ -101,12 +104,16 @@ pub fn report(
     if !github_actions(env) {
         return;
     }
-    let annotations = error_annotations(results, |id| {
-        plan.checks
-            .iter()
-            .find(|c| c.spec.id == id)
-            .map(|c| c.spec.position.clone())
-    });
+    let annotations = error_annotations(
+        results,
+        |id| {
+            plan.checks
+                .iter()
+                .find(|c| c.spec.id == id)
+                .map(|c| c.spec.position.clone())
+        },
+        |text| redactor.redact(text),
+    );
     {
         let mut out = std::io::stdout().lock();
         for line in &annotations {
@@ -151,7 +158,7 @@ mod tests {
         fixture.results[2].failures.clear();
         fixture.results[2].reason =
             Some("lanes/runtime.rhai:7:13: timed out after 30s".to_string());
-        let lines = error_annotations(&fixture.results, |_| None);
+        let lines = error_annotations(&fixture.results, |_| None, str::to_string);
         assert_eq!(
             lines,
             [
@@ -172,7 +179,7 @@ mod tests {
                 column: 1,
             })
         };
-        let lines = error_annotations(&fixture.results[3..], declared);
+        let lines = error_annotations(&fixture.results[3..], declared, str::to_string);
         assert_eq!(
             lines,
             [
@@ -186,7 +193,7 @@ mod tests {
         let mut fixture = fixture();
         fixture.results[2].failures.clear();
         fixture.results[2].reason = Some("degraded ##[stop-commands]x\n::error::fake".to_string());
-        let lines = error_annotations(&fixture.results, |_| None);
+        let lines = error_annotations(&fixture.results, |_| None, str::to_string);
         assert_eq!(
             lines[1],
             "::error title=runtime-staging-smoke::degraded #\\#[stop-commands]x%0A:\\:error::fake"

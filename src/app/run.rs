@@ -160,7 +160,7 @@ pub fn run(
         invocation: &invocation,
     };
     folder.write_report("results.tsv", &report::tsv::render(&summary));
-    folder.write_report("SUMMARY.md", &report::markdown::render(&summary));
+    folder.write_report("SUMMARY.md", &report::markdown::render(&summary, &redactor));
     folder.write_report("summary.json", &report::json::render(&summary));
     folder.write_report("junit.xml", &report::junit::render(&summary));
     report::html::write_into(&mut folder);

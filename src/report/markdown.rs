@@ -7,25 +7,29 @@
 
 use super::{RunSummary, failure_line, single_line};
 use crate::outcome::{CheckResult, Status};
+use crate::redact::Redactor;
 use crate::verdict::Decision;
 use std::fmt::Write as _;
 
 const TITLE: &str = "# Rust Staging/Prod Validation Matrix";
 
-pub fn render(summary: &RunSummary) -> String {
+/// SUMMARY.md of `summary`. Texts are redacted with `redactor` before they are escaped: an
+/// escape inside a secret would hide it from any later redaction.
+pub fn render(summary: &RunSummary, redactor: &Redactor) -> String {
+    let text = |s: &str| text(&redactor.redact(s));
     let mut out = String::new();
     out.push_str(TITLE);
     out.push_str("\n\n");
     out.push_str(&headline(summary));
     section(&mut out, "Environment", &environment(summary));
     section(&mut out, "Check Results", &check_table(summary));
-    section(&mut out, "Commands", &commands(summary));
-    section(&mut out, "Verdict", &verdict(summary));
-    let failures = failures(summary);
+    section(&mut out, "Commands", &commands(summary, &text));
+    section(&mut out, "Verdict", &verdict(summary, &text));
+    let failures = failures(summary, &text);
     if !failures.is_empty() {
         section(&mut out, "Failures", &failures);
     }
-    let warnings = warnings(summary);
+    let warnings = warnings(summary, &text);
     if !warnings.is_empty() {
         section(&mut out, "Warnings", &warnings);
     }
@@ -158,7 +162,7 @@ fn cell(text: &str) -> String {
     single_line(text).replace('|', "\\|")
 }
 
-fn commands(summary: &RunSummary) -> String {
+fn commands(summary: &RunSummary, text: &dyn Fn(&str) -> String) -> String {
     bullets(summary.results.iter().map(|r| {
         let what = match r.status {
             Status::Skipped => text(r.reason.as_deref().unwrap_or("")),
@@ -168,7 +172,7 @@ fn commands(summary: &RunSummary) -> String {
     }))
 }
 
-fn verdict(summary: &RunSummary) -> String {
+fn verdict(summary: &RunSummary, text: &dyn Fn(&str) -> String) -> String {
     let verdict = summary.verdict;
     let decided = match verdict.decision {
         Decision::Go => "GO: every required check passed.\n".to_string(),
@@ -193,17 +197,17 @@ fn verdict(summary: &RunSummary) -> String {
 }
 
 /// One `### id` block per failed or errored check (required or optional).
-fn failures(summary: &RunSummary) -> String {
+fn failures(summary: &RunSummary, text: &dyn Fn(&str) -> String) -> String {
     let blocks: Vec<String> = summary
         .results
         .iter()
         .filter(|r| matches!(r.status, Status::Failed | Status::Errored))
-        .map(failure_block)
+        .map(|r| failure_block(r, text))
         .collect();
     blocks.join("\n")
 }
 
-fn failure_block(result: &CheckResult) -> String {
+fn failure_block(result: &CheckResult, text: &dyn Fn(&str) -> String) -> String {
     let lines: Vec<String> = if result.failures.is_empty() {
         // An errored check may carry only its reason (e.g. a panic outside any assertion).
         let reason = result.reason.as_deref().unwrap_or("no failure recorded");
@@ -220,7 +224,7 @@ fn failure_block(result: &CheckResult) -> String {
 
 /// Optional checks that did not pass (from the verdict, each line already starts with the
 /// check id), then every `warn()` of every check as `- id: text`.
-fn warnings(summary: &RunSummary) -> String {
+fn warnings(summary: &RunSummary, text: &dyn Fn(&str) -> String) -> String {
     let from_verdict = summary
         .verdict
         .warnings
@@ -315,7 +319,7 @@ NO-GO because:
 - cross-surface-contract-harness skipped: RUN_CROSS_SURFACE=0
 - control-staging-health: /healthz answered 404; /readyz is canonical
 ";
-        assert_eq!(render(&fixture.summary()), expected);
+        assert_eq!(render(&fixture.summary(), &Redactor::new()), expected);
     }
 
     #[test]
@@ -327,7 +331,7 @@ NO-GO because:
         fixture.phase = Some("legacy-deletion".to_string());
         fixture.simulated = true;
         fixture.redecide();
-        let md = render(&fixture.summary());
+        let md = render(&fixture.summary(), &Redactor::new());
         assert!(md.contains(
             "- Overall: passed\n- Verdict: GO\n- Total checks: 1\n- Passed: 1\n- Required failures: 0\n"
         ));
@@ -347,7 +351,7 @@ NO-GO because:
         let mut fixture = fixture();
         fixture.interrupted = true;
         fixture.redecide();
-        let md = render(&fixture.summary());
+        let md = render(&fixture.summary(), &Redactor::new());
         assert!(md.contains("- Mode: normal\n- Interrupted: yes\n- Matrix: "));
         assert!(md.contains("- the run was interrupted\n"));
     }
@@ -363,7 +367,7 @@ NO-GO because:
         r.description = "a | b\nc".to_string();
         r.reason = Some("lane panicked".to_string());
         fixture.redecide();
-        let md = render(&fixture.summary());
+        let md = render(&fixture.summary(), &Redactor::new());
         assert!(md.contains(
             "| control-staging-health | optional | failed | a \\| b c | logs/control-staging-health.log |\n"
         ));
@@ -382,7 +386,7 @@ NO-GO because:
                 .to_string();
         fixture.results[0].warnings = vec!["<img src=https://evil.example/i>".to_string()];
         fixture.redecide();
-        let md = render(&fixture.summary());
+        let md = render(&fixture.summary(), &Redactor::new());
         assert!(md.contains(
             "- lanes/control.rhai:12:9: &lt;h1&gt;Verdict: GO&lt;/h1&gt; \\!\\[x\\](https://evil.example/t.png) \\# GO \\*\\*GO\\*\\* \\`x\\` a_b \\_c\\_ \\| c (expected 200, actual 404)\n"
         ), "{md}");
@@ -394,11 +398,11 @@ NO-GO because:
     #[test]
     fn production_mutations_are_listed_only_when_some_ran() {
         let fixture = fixture();
-        assert!(!render(&fixture.summary()).contains("Production Mutations"));
+        assert!(!render(&fixture.summary(), &Redactor::new()).contains("Production Mutations"));
         let ids = vec!["control-prod-htmx-perf".to_string()];
         let mut summary = fixture.summary();
         summary.production_mutations = &ids;
-        let md = render(&summary);
+        let md = render(&summary, &Redactor::new());
         assert!(md.ends_with(
             "## Production Mutations\n\nThese checks changed state in production (--allow-prod-mutations):\n\n- control-prod-htmx-perf\n"
         ), "{md}");
