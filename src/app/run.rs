@@ -108,6 +108,7 @@ pub fn run(
         plan.sources(),
     );
     terminal.phase(&config.phase.label());
+    terminal.targets(&targets_line(&host, &plan));
     if let Some(note) = invocation.partial_note() {
         terminal.set_verdict_note(note);
     }
@@ -279,6 +280,50 @@ fn gate_refusals(
         },
     ));
     refusals
+}
+
+/// Where the run goes, for the terminal before the first request: each target the planned
+/// checks use, its URLs and the variable that set each (or `default`); lanes that use no
+/// target say so (they name their own URLs).
+fn targets_line(host: &Host, plan: &Plan) -> String {
+    let used: Vec<&crate::config::Target> = host
+        .targets
+        .iter()
+        .filter(|t| {
+            plan.checks
+                .iter()
+                .any(|c| c.spec.target.as_deref() == Some(t.name.as_str()))
+        })
+        .collect();
+    if used.is_empty() {
+        return "none (the lanes name their own URLs)".to_string();
+    }
+    let source = |var: String| {
+        if host.env.get_nonempty(&var).is_some() {
+            var
+        } else {
+            "default".to_string()
+        }
+    };
+    used.iter()
+        .map(|t| {
+            let prefix = t.name.to_ascii_uppercase();
+            if t.simulated {
+                return format!("{} {} (simulated)", t.name, t.control_url);
+            }
+            let mut text = format!(
+                "{} {} ({})",
+                t.name,
+                t.control_url,
+                source(format!("{prefix}_CONTROL_BASE_URL"))
+            );
+            if let Some(runtime) = &t.runtime_url {
+                text.push_str(&format!(", runtime {runtime} ({prefix}_RUNTIME_BASE_URL)"));
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The upstream variables for SUMMARY.md; secrets shown as `<redacted>`.

@@ -139,7 +139,7 @@ async fn exchange(
     let response = client
         .request(request)
         .await
-        .map_err(|e| describe_client_error(&e))?;
+        .map_err(|e| describe_client_error(&e, url))?;
     let ttfb = started.elapsed();
     reading_body.set(true);
     let (parts, mut incoming) = response.into_parts();
@@ -192,14 +192,16 @@ async fn exchange(
     })
 }
 
-/// What went wrong, with the causes the top error's own text hides.
-fn describe_client_error(err: &hyper_util::client::legacy::Error) -> String {
-    let label = if err.is_connect() {
-        "connection failed"
+/// What went wrong, with the causes the top error's own text hides; a failed connection names
+/// the host and port it tried (a wrong port or a DNS typo reads at once on the terminal).
+fn describe_client_error(err: &hyper_util::client::legacy::Error, url: &Url) -> String {
+    if err.is_connect() {
+        let host = url.host_str().unwrap_or("?");
+        let port = url.port_or_known_default().unwrap_or(0);
+        format!("connection to {host}:{port} failed: {}", error_chain(err))
     } else {
-        "request failed"
-    };
-    format!("{label}: {}", error_chain(err))
+        format!("request failed: {}", error_chain(err))
+    }
 }
 
 /// An error and its sources, `: `-separated.

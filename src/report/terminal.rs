@@ -172,6 +172,11 @@ impl Terminal {
         self.emit(&format!("Phase: {phase}"));
     }
 
+    /// Where the run's requests go, said before the first one.
+    pub fn targets(&mut self, targets: &str) {
+        self.emit(&format!("Targets: {targets}"));
+    }
+
     /// The verdict block; `out_dir` is where the evidence went, `digest` the SHA-256 of its
     /// SHA256SUMS (a copy of the folder is checked against this line, not against itself).
     pub fn finish(&mut self, verdict: &Verdict, gate: bool, out_dir: &str, digest: &str) {

@@ -238,6 +238,7 @@ required("warned", || {{ let body = http::get(url).body; warn(body); print(body)
             || [
                 "[",
                 "Phase: ",
+                "Targets: ",
                 "Verdict: NO-GO",
                 "Evidence: ",
                 "Evidence digest: ",

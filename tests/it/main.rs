@@ -14,6 +14,7 @@ mod durability;
 mod faults;
 mod faults_net;
 mod fidelity;
+mod first_hour;
 mod gate;
 mod htmx;
 mod install;

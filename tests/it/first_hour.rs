@@ -1,0 +1,67 @@
+//! Issue 21 (a new user's first hour): a run says where it goes before it goes there, a bare
+//! `oa-validate` never probes production, and a connection error names the host and port.
+
+use crate::common::Sandbox;
+
+/// Bare `oa-validate`, with no target variable set, used to run the whole matrix against
+/// https://openagents.com. It now prints its usage and exits 2, before any request.
+#[test]
+fn bare_oa_validate_without_targets_shows_usage_instead_of_probing_production() {
+    let sb = Sandbox::new();
+    let run = sb
+        .cmd()
+        .env_remove("STAGING_CONTROL_BASE_URL")
+        .env_remove("PROD_CONTROL_BASE_URL")
+        .run();
+    run.expect_code(2);
+    run.stdout_has("Usage: oa-validate");
+    run.stderr_has("nothing named: give lane files, --lanes DIR or --sim");
+    assert!(
+        !sb.path().join("validation-evidence").exists(),
+        "nothing ran"
+    );
+}
+
+/// The terminal names the targets (and the variable that set each, or `default`) before the
+/// first request; lanes that use no target say so; a refused connection names host and port.
+#[test]
+fn a_run_names_its_targets_first_and_a_failed_connection_names_host_and_port() {
+    let sb = Sandbox::new();
+    sb.write(
+        "targets.rhai",
+        "for t in targets() {\n    if t.name == \"staging\" {\n        required(`up-${t.name}`, #{ target: t }, || { http::get(`${t.control_url}/readyz`); });\n    }\n}\n",
+    );
+    // A port nothing listens on: bound, then closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("http://127.0.0.1:{port}");
+    let run = sb
+        .cmd()
+        .arg("targets.rhai")
+        .env("STAGING_CONTROL_BASE_URL", &url)
+        .out(&sb.out("evidence"))
+        .run();
+    run.expect_code(1);
+    let targets = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Targets: "))
+        .unwrap_or_else(|| panic!("no Targets line:\n{}", run.stdout));
+    // Only the targets the planned checks use.
+    assert_eq!(
+        targets,
+        format!("Targets: staging {url} (STAGING_CONTROL_BASE_URL)")
+    );
+    let first_check = run.stdout.find("[errored]").expect("a check line");
+    assert!(run.stdout.find("Targets: ").unwrap() < first_check);
+    run.stdout_has(&format!("connection to 127.0.0.1:{port} failed"));
+
+    sb.write(
+        "own.rhai",
+        "required(\"own\", || { assert(true, \"no target\"); });\n",
+    );
+    let run = sb.cmd().arg("own.rhai").out(&sb.out("own")).run();
+    run.expect_code(0);
+    run.stdout_has("Targets: none (the lanes name their own URLs)\n");
+}
