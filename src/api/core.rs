@@ -183,7 +183,11 @@ fn declare(
                 return Err(script_error(
                     ctx,
                     format!(
-                        "unknown option `{key}` of {id} (expected one of: {})",
+                        "unknown option `{key}` of {id}{} (expected one of: {})",
+                        crate::engine::lint::did_you_mean(
+                            crate::engine::lint::closest(key, OPTION_KEYS.iter().copied())
+                                .map(str::to_string)
+                        ),
                         OPTION_KEYS.join(", ")
                     ),
                 ));

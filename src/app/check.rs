@@ -27,10 +27,11 @@ pub fn check(runtime: &tokio::runtime::Runtime, config: PlanConfig) -> Result<i3
         return Ok(exit_code::LANE_ERROR);
     }
     println!(
-        "{} lane{} compiled, {} checks declared for phase {phase}",
+        "{} lane{} compiled, {} check{} declared for phase {phase}",
         plan.lanes.len(),
         if plan.lanes.len() == 1 { "" } else { "s" },
-        plan.checks.len()
+        plan.checks.len(),
+        if plan.checks.len() == 1 { "" } else { "s" }
     );
     Ok(exit_code::GO)
 }

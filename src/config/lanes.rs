@@ -192,6 +192,33 @@ fn read_lane_file(path: &Path) -> Result<String, String> {
     .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The commands, for a word that is neither a file nor one of them.
+const COMMANDS: &[&str] = &[
+    "list", "check", "sim", "repl", "defs", "report", "diff", "rerun", "lock", "setup",
+];
+
+/// "lane file not found", with the command that word most likely meant (`oa-validate lint`
+/// is not a lane file: did you mean `check`?).
+fn not_found(pattern: &str) -> String {
+    let mut message = format!("lane file not found: {pattern}");
+    if !pattern.contains(['/', '.']) {
+        // `lint` is one letter from `list`, but a linter is what it asks for.
+        let suggestion = (pattern == "lint")
+            .then_some("check")
+            .or_else(|| crate::engine::lint::closest(pattern, COMMANDS.iter().copied()));
+        match suggestion {
+            Some(command) => message.push_str(&format!(
+                " (nor a command: did you mean `oa-validate {command}`?)"
+            )),
+            None => message.push_str(&format!(
+                " (nor a command; the commands: {})",
+                COMMANDS.join(", ")
+            )),
+        }
+    }
+    message
+}
+
 /// The lane files of a command, in order, without duplicates.
 #[derive(Debug, Clone)]
 pub struct LaneSelection {
@@ -245,8 +272,13 @@ pub fn resolve_lanes(
         let is_glob = pattern.contains(['*', '?', '[']);
         if !is_glob {
             let path = PathBuf::from(pattern);
-            if !path.is_file() {
-                return Err(UsageError(format!("lane file not found: {pattern}")));
+            if path.is_dir() {
+                return Err(UsageError(format!(
+                    "{pattern} is a folder: run the matrix in it with `--lanes {pattern}`"
+                )));
+            }
+            if !path.exists() {
+                return Err(UsageError(not_found(pattern)));
             }
             lanes.push(path);
             continue;

@@ -103,7 +103,10 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest of `candidates` to `name`, when close enough to be a typo.
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .map(|c| (distance(name, c), c))
         .filter(|(d, c)| *d > 0 && *d <= (name.len().max(c.len()) / 3).max(1))
@@ -111,7 +114,7 @@ fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<
         .map(|(_, c)| c)
 }
 
-fn did_you_mean(suggestion: Option<String>) -> String {
+pub(crate) fn did_you_mean(suggestion: Option<String>) -> String {
     suggestion.map_or(String::new(), |s| format!(": did you mean `{s}`?"))
 }
 

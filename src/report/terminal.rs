@@ -186,8 +186,8 @@ impl Terminal {
         let c = &verdict.counts;
         self.emit("");
         self.emit(&format!(
-            "{} checks: {} passed, {} required failures, {} optional failures, {} required skipped, {} optional skipped",
-            c.total, c.passed, c.required_failures, c.optional_failures, c.required_skipped, c.optional_skipped
+            "{} check{}: {} passed, {} required failures, {} optional failures, {} required skipped, {} optional skipped",
+            c.total, if c.total == 1 { "" } else { "s" }, c.passed, c.required_failures, c.optional_failures, c.required_skipped, c.optional_skipped
         ));
         for w in &verdict.warnings {
             self.emit(&format!("{} {w}", paint(self.color, "33", "warning:")));

@@ -65,3 +65,34 @@ fn a_run_names_its_targets_first_and_a_failed_connection_names_host_and_port() {
     run.expect_code(0);
     run.stdout_has("Targets: none (the lanes name their own URLs)\n");
 }
+
+/// Issue 21, point 7: a word that is neither a lane file nor a command says which command it
+/// likely meant; a folder points at `--lanes`; a misspelled check option suggests the right
+/// one; one check is "1 check".
+#[test]
+fn lane_arguments_and_options_that_are_wrong_say_what_was_meant() {
+    let sb = Sandbox::new();
+    let run = sb.cmd().arg("lint").run();
+    run.expect_code(2);
+    run.stderr_has("lane file not found: lint (nor a command: did you mean `oa-validate check`?)");
+    let run = sb.cmd().arg("rerum").run();
+    run.expect_code(2);
+    run.stderr_has("did you mean `oa-validate rerun`?");
+    sb.write(
+        "matrix/a.rhai",
+        "required(\"a\", || { assert(true, \"a\"); });\n",
+    );
+    let run = sb.cmd().arg("matrix").run();
+    run.expect_code(2);
+    run.stderr_has("matrix is a folder: run the matrix in it with `--lanes matrix`");
+    sb.write(
+        "typo.rhai",
+        "required(\"typo\", #{ descripton: \"x\" }, || { assert(true, \"a\"); });\n",
+    );
+    let run = sb.cmd().args(["check", "typo.rhai"]).run();
+    run.expect_code(3);
+    run.stderr_has("unknown option `descripton` of typo: did you mean `description`?");
+    let run = sb.cmd().args(["check", "matrix/a.rhai"]).run();
+    run.expect_code(0);
+    run.stdout_has("1 lane compiled, 1 check declared for phase");
+}
