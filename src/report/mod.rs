@@ -83,13 +83,23 @@ pub struct RunSummary<'a> {
 }
 
 /// One failure on one line, the same in SUMMARY.md and junit.xml:
-/// `lanes/control.rhai:12:9: message (expected X, actual Y)`, leaving out what is unknown.
+/// `lanes/control.rhai:12:9: message (expected X, actual Y)`, leaving out what is unknown, and
+/// what the message already says (`answered 401, expected 200` needs no `(expected 200, actual
+/// 401)` after it).
 pub(crate) fn failure_line(failure: &Failure) -> String {
     let mut line = String::new();
     if let Some(pos) = &failure.position {
         line.push_str(&format!("{pos}: "));
     }
     line.push_str(&failure.message);
+    let said = |value: &Option<String>| {
+        value
+            .as_deref()
+            .is_some_and(|v| failure.message.contains(v))
+    };
+    if said(&failure.expected) && said(&failure.actual) {
+        return single_line(&line);
+    }
     match (&failure.expected, &failure.actual) {
         (Some(expected), Some(actual)) => {
             line.push_str(&format!(" (expected {expected}, actual {actual})"))
@@ -364,6 +374,11 @@ mod tests {
         assert_eq!(failure_line(&failure), "status mismatch (actual 404)");
         failure.actual = None;
         assert_eq!(failure_line(&failure), "status mismatch");
+        // Issue 21, point 8: what the message already says is not said again.
+        failure.message = "GET /x answered 401, expected 200".to_string();
+        failure.expected = Some("200".to_string());
+        failure.actual = Some("401".to_string());
+        assert_eq!(failure_line(&failure), "GET /x answered 401, expected 200");
     }
 
     #[test]

@@ -462,19 +462,27 @@ fn rerun_reproduces_the_phase_and_so_the_sims_era() {
     assert_eq!(summary["verdict"]["phase"], "spacetime-convergence");
 }
 
-/// Expected `::error` line of a failed check, from its summary.json entry.
+/// Expected `::error` line of a failed check, from its summary.json entry (the expected and
+/// actual values follow the message unless it already says both).
 fn expected_annotation(check: &Value) -> String {
     let failure = &check["failures"][0];
     let pos = &failure["position"];
+    let message = failure["message"].as_str().expect("message");
+    let (expected, actual) = (
+        failure["expected"].as_str().expect("expected"),
+        failure["actual"].as_str().expect("actual"),
+    );
+    let values = if message.contains(expected) && message.contains(actual) {
+        String::new()
+    } else {
+        format!(" (expected {expected}, actual {actual})")
+    };
     format!(
-        "::error file={},line={},col={},title={}::{} (expected {}, actual {})",
+        "::error file={},line={},col={},title={}::{message}{values}",
         pos["file"].as_str().expect("file"),
         pos["line"],
         pos["column"],
         check["id"].as_str().expect("id"),
-        failure["message"].as_str().expect("message"),
-        failure["expected"].as_str().expect("expected"),
-        failure["actual"].as_str().expect("actual"),
     )
 }
 
