@@ -38,6 +38,10 @@ pub enum Command {
     Report(ReportArgs),
     /// What changed between two evidence folders (exit 1 when a required check regressed).
     Diff(DiffArgs),
+    /// What a run with these arguments would do, without touching the network: its targets,
+    /// the checks that would run, every check that would be skipped grouped by why, and what
+    /// `--gate` would refuse (exit 2 then, as the run would).
+    Plan(Box<RunArgs>),
     /// Re-run the failed and errored checks of an evidence folder into a new folder.
     Rerun(RerunArgs),
     /// Write the matrix lock (every check's id, level, target and phases, every lane's

@@ -8,6 +8,7 @@ mod diff;
 mod host;
 mod list;
 mod lock;
+mod plan;
 mod repl;
 mod report;
 mod rerun;
@@ -43,6 +44,7 @@ pub fn main(cli: Cli) -> i32 {
     let style = config.style;
     let result = match config.command {
         CommandConfig::Run(c) => run::run(&runtime, c, style, None),
+        CommandConfig::Plan(c) => plan::plan(&runtime, c),
         CommandConfig::List(c) => list::list(&runtime, c),
         CommandConfig::Check(c) => check::check(&runtime, c),
         CommandConfig::Sim(c) => sim::serve(&runtime, c),

@@ -201,7 +201,7 @@ pub fn run(
 
 /// Narrows the plan to the checks of the run's phase, then to `--check` ids; a `--check` id
 /// that exists only in another phase, or nowhere, is a usage error.
-fn select_checks(
+pub(super) fn select_checks(
     plan: &mut Plan,
     phase: CutoverPhase,
     check_filter: &[String],
@@ -240,7 +240,7 @@ fn select_checks(
 
 /// Everything the gate refuses once the plan is known (the plan of `phase`), hidden toggles
 /// included (those lanes are planned again under environment variants).
-fn gate_refusals(
+pub(super) fn gate_refusals(
     host: &Arc<Host>,
     plan: &Plan,
     phase: CutoverPhase,
@@ -285,7 +285,7 @@ fn gate_refusals(
 /// Where the run goes, for the terminal before the first request: each target the planned
 /// checks use, its URLs and the variable that set each (or `default`); lanes that use no
 /// target say so (they name their own URLs).
-fn targets_line(host: &Host, plan: &Plan) -> String {
+pub(super) fn targets_line(host: &Host, plan: &Plan) -> String {
     let used: Vec<&crate::config::Target> = host
         .targets
         .iter()
@@ -298,11 +298,16 @@ fn targets_line(host: &Host, plan: &Plan) -> String {
     if used.is_empty() {
         return "none (the lanes name their own URLs)".to_string();
     }
+    // The environment holds the upstream defaults too: a value equal to its default is said
+    // to be the default.
     let source = |var: String| {
-        if host.env.get_nonempty(&var).is_some() {
-            var
-        } else {
-            "default".to_string()
+        let default = crate::config::UPSTREAM_VARIABLES
+            .iter()
+            .find(|(name, _)| *name == var)
+            .and_then(|(_, default)| *default);
+        match host.env.get_nonempty(&var) {
+            Some(value) if Some(value) != default => var,
+            _ => "default".to_string(),
         }
     };
     used.iter()

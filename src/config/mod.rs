@@ -51,6 +51,8 @@ pub struct Config {
 #[derive(Debug)]
 pub enum CommandConfig {
     Run(RunConfig),
+    /// `plan`: a run's configuration, to be planned and described only.
+    Plan(RunConfig),
     List(PlanConfig),
     Check(PlanConfig),
     Sim(SimCommandConfig),
@@ -268,6 +270,7 @@ pub fn resolve(
     let style = terminal_style(&env);
     let command = match cli.command {
         None => CommandConfig::Run(resolve_run(&cli.run, env, now)?),
+        Some(Command::Plan(args)) => CommandConfig::Plan(resolve_run(&args, env, now)?),
         Some(Command::List(args)) => CommandConfig::List(resolve_plan(&args, env)?),
         Some(Command::Check(args)) => CommandConfig::Check(resolve_plan(&args, env)?),
         Some(Command::Sim(args)) => CommandConfig::Sim(resolve_sim(&args, env)?),

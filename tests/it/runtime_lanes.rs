@@ -6,7 +6,6 @@ use crate::common;
 
 use crate::common::{Sandbox, assert_no_secret};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 const LANES: [&str; 2] = ["lanes/runtime.rhai", "lanes/observability.rhai"];
 
@@ -350,29 +349,10 @@ fn the_log_allow_list_excuses_known_errors_only() {
     );
 }
 
-/// The `export` lines `oa-validate sim` prints, read until the last one.
-fn sim_exports(sb: &Sandbox, args: &[&str]) -> (common::ChildGuard, BTreeMap<String, String>) {
-    let mut guard = sb.cmd().arg("sim").args(args).spawn();
-    let stdout = guard.child().stdout.take().expect("sim stdout");
-    let rx = common::lines_in_background(stdout);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut exports = BTreeMap::new();
-    while !exports.contains_key("OA_TEST_AGENT_ID") {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("sim exports incomplete: {exports:?}"));
-        if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
-            exports.insert(k.to_string(), v.to_string());
-        }
-    }
-    (guard, exports)
-}
-
 #[test]
 fn a_served_sim_works_from_its_exports_and_the_google_token_stays_secret() {
     let sb = Sandbox::new();
-    let (_sim, exports) = sim_exports(&sb, &[]);
+    let (_sim, exports) = common::sim_exports(&sb, &[]);
     let token = exports["OA_GOOGLE_ACCESS_TOKEN"].clone();
     let with_exports = |cmd: common::Cmd| {
         exports

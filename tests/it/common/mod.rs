@@ -955,6 +955,31 @@ impl SimProcess {
     }
 }
 
+/// The `export` lines `oa-validate sim <args>` prints, all of them, and the running sim.
+pub fn sim_exports(sb: &Sandbox, args: &[&str]) -> (ChildGuard, BTreeMap<String, String>) {
+    let mut guard = sb.cmd().arg("sim").args(args).spawn();
+    let stdout = guard.child().stdout.take().expect("sim stdout");
+    let rx = lines_in_background(stdout);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut exports = BTreeMap::new();
+    while exports.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("sim exports incomplete: {exports:?}"));
+        if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
+            exports.insert(k.to_string(), v.to_string());
+        }
+    }
+    // The banner is one write: the lines after it (OA_REPO_ROOT, ...) are already there.
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+        if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
+            exports.insert(k.to_string(), v.to_string());
+        }
+    }
+    (guard, exports)
+}
+
 /// A loopback URL on which nothing listens (connections are refused at once).
 pub fn refused_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
