@@ -96,3 +96,39 @@ fn lane_arguments_and_options_that_are_wrong_say_what_was_meant() {
     run.expect_code(0);
     run.stdout_has("1 lane compiled, 1 check declared for phase");
 }
+
+/// Issue 21, point 3: `plan` says what a run would do with no request: the targets, each skip
+/// grouped by why, Google credentials, and what the gate would refuse (exit 2, as the run).
+#[test]
+fn plan_names_every_skip_and_refusal_without_a_request() {
+    let sb = Sandbox::new();
+    let run = sb
+        .cmd()
+        .args(["plan", "--gate", "--phase", "app-surface"])
+        .env_remove("OA_GOOGLE_ACCESS_TOKEN")
+        .run();
+    run.expect_code(2);
+    let tripwire = sb.tripwire().url();
+    run.stdout_has(&format!(
+        "Targets: staging {tripwire} (STAGING_CONTROL_BASE_URL); prod {tripwire} (PROD_CONTROL_BASE_URL)\n"
+    ));
+    run.stdout_has("Would skip: ");
+    run.stdout_has(
+        "\n  STAGING_CONTROL_ACCESS_TOKEN unset: control-staging-khala-sync-token (required)",
+    );
+    run.stdout_has("\n  OA_REPO_ROOT unset: runtime-hydra-mvp2-vignette (required)");
+    run.stdout_has("\n  RUN_CROSS_SURFACE=0: cross-surface-contract-harness\n");
+    run.stdout_has("Google credentials: none found: the Cloud Run and Logging checks of lanes/observability.rhai, lanes/runtime.rhai will skip");
+    run.stdout_has("--gate would refuse this run:\n  required check ");
+    run.stdout_has("mutates production: pass --allow-prod-mutations");
+    assert!(
+        sb.tripwire().connections().is_empty(),
+        "plan sent a request"
+    );
+    assert!(!sb.path().join("validation-evidence").exists());
+    // Without the gate, the same plan is exit 0 (a run would start and say NO-GO).
+    sb.cmd()
+        .args(["plan", "--phase", "app-surface"])
+        .run()
+        .expect_code(0);
+}
