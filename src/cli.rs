@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print the matrix (id, lane, level, target, description) without touching the network.
-    List(LaneArgs),
+    List(ListArgs),
     /// Compile and plan lanes only; errors name file:line:col.
     Check(LaneArgs),
     /// Serve the simulated deployment on loopback and print the environment to use it.
@@ -150,6 +150,16 @@ pub struct LaneArgs {
     pub phase: Option<CutoverPhase>,
 }
 
+#[derive(Args, Debug, Clone, Default)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub lanes: LaneArgs,
+    /// One JSON document: every check with its lane, level, target, phases, description and
+    /// what it needs to run (variables, toggle, mutation, timeout, retries).
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct SimArgs {
     /// Turn on a named fault (repeatable); `--fault help` lists them.
@@ -201,8 +211,9 @@ pub struct RunArgs {
     /// Default timeout of a check (a check's own `timeout` option wins).
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub timeout: String,
-    /// Run only these check ids (repeatable). Refused with --gate.
-    #[arg(long = "check", value_name = "ID")]
+    /// Run only these checks: ids or globs over ids (`control-*-health`; repeatable).
+    /// Refused with --gate.
+    #[arg(long = "check", value_name = "ID|GLOB")]
     pub checks: Vec<String>,
     /// Allow checks declared `mutates: true` to run against production.
     #[arg(long)]
@@ -225,6 +236,10 @@ pub struct RunArgs {
     /// Oldest Laravel DB backup evidence accepted in the legacy-deletion phase.
     #[arg(long, value_name = "DURATION", default_value = "24h")]
     pub backup_max_age: String,
+    /// Set a variable for this run as if exported (lanes read it with `env()`; the upstream
+    /// variables set targets and tokens), like Hurl's `--variable` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
 }
 
 /// `--phase` values: the names of [`CutoverPhase`].

@@ -142,6 +142,7 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         no_har: !options.http_archive,
         phase: invocation.phase,
         backup_max_age: options.backup_max_age.clone(),
+        vars: Vec::new(),
     };
     let origin = RerunOf {
         folder: args.dir.display().to_string(),

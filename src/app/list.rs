@@ -6,19 +6,60 @@ use crate::config::{PlanConfig, UsageError};
 use crate::exit_code;
 use crate::plan::Plan;
 
-pub fn list(runtime: &tokio::runtime::Runtime, config: PlanConfig) -> Result<i32, UsageError> {
-    let phase = config.phase.label();
+pub fn list(
+    runtime: &tokio::runtime::Runtime,
+    config: PlanConfig,
+    json: bool,
+) -> Result<i32, UsageError> {
+    let phase = config.phase.phase;
+    let label = config.phase.label();
     let (host, plan) = match host::plan_only(runtime, config)? {
         (host, Ok(plan)) => (host, plan),
         (_, Err(code)) => return Ok(code),
     };
+    let text = if json {
+        matrix_json(&plan, phase.name())
+    } else {
+        format!("Phase: {label}\n{}", matrix_table(&plan))
+    };
     use std::io::Write;
     let _ = write!(
         std::io::stdout().lock(),
-        "Phase: {phase}\n{}",
-        host.services.redactor.redact(&matrix_table(&plan))
+        "{}",
+        host.services.redactor.redact(&text)
     );
     Ok(exit_code::GO)
+}
+
+/// `list --json`: `{"phase": .., "checks": [..]}`, each check with what it needs to run, for
+/// scripts that pick checks or prepare a runner's variables.
+pub fn matrix_json(plan: &Plan, phase: &str) -> String {
+    let checks: Vec<serde_json::Value> = plan
+        .checks
+        .iter()
+        .map(|c| {
+            let spec = &c.spec;
+            serde_json::json!({
+                "id": spec.id,
+                "lane": plan.lane_of(c).display,
+                "level": spec.level.as_str(),
+                "target": spec.target,
+                "phases": spec.phases.iter().map(|p| p.name()).collect::<Vec<_>>(),
+                "description": spec.description,
+                "needs": spec.needs,
+                "toggle": spec.toggle,
+                "mutates": spec.mutates,
+                "timeout_ms": spec.timeout.map(|t| t.as_millis() as u64),
+                "retries": spec.retries,
+                "declared_at": spec.position.to_string(),
+            })
+        })
+        .collect();
+    let document = serde_json::json!({ "phase": phase, "checks": checks });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&document).expect("plain data")
+    )
 }
 
 /// `list` output: aligned columns id, lane, level, target, phases, description.

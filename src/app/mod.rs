@@ -45,7 +45,7 @@ pub fn main(cli: Cli) -> i32 {
     let result = match config.command {
         CommandConfig::Run(c) => run::run(&runtime, c, style, None),
         CommandConfig::Plan(c) => plan::plan(&runtime, c),
-        CommandConfig::List(c) => list::list(&runtime, c),
+        CommandConfig::List(c, json) => list::list(&runtime, c, json),
         CommandConfig::Check(c) => check::check(&runtime, c),
         CommandConfig::Sim(c) => sim::serve(&runtime, c),
         CommandConfig::Repl(c) => repl::repl(&runtime, c),

@@ -211,11 +211,15 @@ pub(super) fn select_checks(
     if check_filter.is_empty() {
         return Ok(());
     }
-    let selected = |id: &String| plan.checks.iter().any(|c| &c.spec.id == id);
-    let other_phase: Vec<&str> = check_filter
+    let filters = check_filter
         .iter()
-        .filter(|id| declared_ids.contains(id) && !selected(id))
-        .map(String::as_str)
+        .map(|f| CheckFilter::parse(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let selected = |filter: &CheckFilter| plan.checks.iter().any(|c| filter.matches(&c.spec.id));
+    let other_phase: Vec<&str> = filters
+        .iter()
+        .filter(|f| declared_ids.iter().any(|id| f.matches(id)) && !selected(f))
+        .map(|f| f.text.as_str())
         .collect();
     if !other_phase.is_empty() {
         return Err(UsageError(format!(
@@ -223,10 +227,10 @@ pub(super) fn select_checks(
             other_phase.join(", ")
         )));
     }
-    let unknown: Vec<&str> = check_filter
+    let unknown: Vec<&str> = filters
         .iter()
-        .filter(|id| !selected(id))
-        .map(String::as_str)
+        .filter(|f| !selected(f))
+        .map(|f| f.text.as_str())
         .collect();
     if !unknown.is_empty() {
         return Err(UsageError(format!(
@@ -234,8 +238,40 @@ pub(super) fn select_checks(
             unknown.join(", ")
         )));
     }
-    plan.checks.retain(|c| check_filter.contains(&c.spec.id));
+    plan.checks
+        .retain(|c| filters.iter().any(|f| f.matches(&c.spec.id)));
     Ok(())
+}
+
+/// One `--check` value: a check id, or a glob over ids (`*`, `?`, `[...]`, as pytest's `-k`
+/// narrows by name: `--check 'control-*-health'`).
+struct CheckFilter {
+    text: String,
+    glob: Option<glob::Pattern>,
+}
+
+impl CheckFilter {
+    fn parse(text: &str) -> Result<CheckFilter, UsageError> {
+        let glob = if text.contains(['*', '?', '[']) {
+            Some(
+                glob::Pattern::new(text)
+                    .map_err(|e| UsageError(format!("--check {text}: not a valid pattern: {e}")))?,
+            )
+        } else {
+            None
+        };
+        Ok(CheckFilter {
+            text: text.to_string(),
+            glob,
+        })
+    }
+
+    fn matches(&self, id: &str) -> bool {
+        match &self.glob {
+            Some(pattern) => pattern.matches(id),
+            None => self.text == id,
+        }
+    }
 }
 
 /// Everything the gate refuses once the plan is known (the plan of `phase`), hidden toggles

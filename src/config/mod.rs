@@ -53,7 +53,8 @@ pub enum CommandConfig {
     Run(RunConfig),
     /// `plan`: a run's configuration, to be planned and described only.
     Plan(RunConfig),
-    List(PlanConfig),
+    /// `list`; `true`: as JSON.
+    List(PlanConfig, bool),
     Check(PlanConfig),
     Sim(SimCommandConfig),
     Repl(ReplConfig),
@@ -271,7 +272,9 @@ pub fn resolve(
     let command = match cli.command {
         None => CommandConfig::Run(resolve_run(&cli.run, env, now)?),
         Some(Command::Plan(args)) => CommandConfig::Plan(resolve_run(&args, env, now)?),
-        Some(Command::List(args)) => CommandConfig::List(resolve_plan(&args, env)?),
+        Some(Command::List(args)) => {
+            CommandConfig::List(resolve_plan(&args.lanes, env)?, args.json)
+        }
         Some(Command::Check(args)) => CommandConfig::Check(resolve_plan(&args, env)?),
         Some(Command::Sim(args)) => CommandConfig::Sim(resolve_sim(&args, env)?),
         Some(Command::Repl(args)) => CommandConfig::Repl(resolve_repl(&args, env)?),
@@ -390,9 +393,21 @@ pub fn history_path(env: &EnvSnapshot) -> Option<PathBuf> {
 /// an evidence folder's record of its invocation.
 pub fn resolve_run(
     args: &RunArgs,
-    env: EnvSnapshot,
+    mut env: EnvSnapshot,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<RunConfig, UsageError> {
+    // `--var KEY=VALUE` (Hurl's `--variable`): as if exported, for the lanes and the targets.
+    for var in &args.vars {
+        let (name, value) = var
+            .split_once('=')
+            .filter(|(name, _)| is_variable_name(name))
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--var {var:?}: expected NAME=VALUE, NAME of letters, digits and _"
+                ))
+            })?;
+        env.set(name, value);
+    }
     let mut lanes = lanes::resolve_lanes(&args.lanes, args.lanes_dir.as_deref())?;
     phase::add_phase_lanes(args.phase, &mut lanes);
     let phase = PhaseChoice::resolve(args.phase);
@@ -525,4 +540,13 @@ mod out_dir_tests {
         let second = default_out_dir(base.path(), now);
         assert_eq!(second, base.path().join(format!("{}-2", timestamp(now))));
     }
+}
+
+/// An environment variable name as `--var` accepts it: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -132,3 +132,48 @@ fn plan_names_every_skip_and_refusal_without_a_request() {
         .run()
         .expect_code(0);
 }
+
+/// Issue 21, point 6: the habits of pytest and Hurl: `--check` takes globs, `--var NAME=VALUE`
+/// sets a variable for the run, `list --json` shows what each check needs.
+#[test]
+fn check_globs_vars_and_list_json() {
+    let sb = Sandbox::new();
+    sb.write(
+        "acme.rhai",
+        "let base = env(\"ACME_URL\");\nrequired(\"acme-health\", || { assert_eq(base, \"http://127.0.0.1:1\", \"ACME_URL from --var\"); });\nrequired(\"acme-ready\", #{ needs: [\"ACME_TOKEN\"], toggle: \"RUN_ACME\" }, || { assert(true, \"ok\"); });\nrequired(\"other\", || { assert(true, \"ok\"); });\n",
+    );
+    let run = sb
+        .cmd()
+        .args([
+            "acme.rhai",
+            "--check",
+            "acme-*",
+            "--var",
+            "ACME_URL=http://127.0.0.1:1",
+        ])
+        .args(["--var", "ACME_TOKEN=x"])
+        .out(&sb.out("evidence"))
+        .run();
+    run.expect_code(0);
+    let ev = sb.evidence("evidence");
+    let ids: Vec<String> = ev.statuses().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["acme-health", "acme-ready"]);
+    let run = sb.cmd().args(["acme.rhai", "--check", "nope-*"]).run();
+    run.expect_code(2);
+    run.stderr_has("--check: no such check: nope-*");
+    let run = sb.cmd().args(["acme.rhai", "--var", "not a name=1"]).run();
+    run.expect_code(2);
+    run.stderr_has("expected NAME=VALUE");
+
+    let run = sb.cmd().args(["list", "--json", "acme.rhai"]).run();
+    run.expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(doc["phase"], "app-surface");
+    let ready = &doc["checks"][1];
+    assert_eq!(ready["id"], "acme-ready");
+    assert_eq!(ready["needs"], serde_json::json!(["ACME_TOKEN"]));
+    assert_eq!(ready["toggle"], "RUN_ACME");
+    assert_eq!(ready["mutates"], false);
+    assert_eq!(ready["lane"], "acme.rhai");
+    assert_eq!(doc["checks"].as_array().unwrap().len(), 3);
+}
