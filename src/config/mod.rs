@@ -526,6 +526,15 @@ pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
     now.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
+/// An environment variable name as `--var` accepts it: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod out_dir_tests {
     use super::*;
@@ -540,13 +549,4 @@ mod out_dir_tests {
         let second = default_out_dir(base.path(), now);
         assert_eq!(second, base.path().join(format!("{}-2", timestamp(now))));
     }
-}
-
-/// An environment variable name as `--var` accepts it: `[A-Za-z_][A-Za-z0-9_]*`.
-fn is_variable_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
