@@ -53,6 +53,11 @@ pub struct Invocation {
     pub environment: BTreeMap<String, String>,
     /// Names of the secret variables that were set; their values are never recorded.
     pub secrets_set: Vec<String>,
+    /// The other variables the lanes read with `env()`, and their values (`null`: unset), for
+    /// a re-run to show and read again from its own environment. Secret-named ones are only
+    /// named, in `secrets_set` when set. Absent before 0.x (issue 20).
+    #[serde(default)]
+    pub lane_env: BTreeMap<String, Option<String>>,
     /// Set when this run re-ran the failed checks of an earlier evidence folder.
     pub rerun_of: Option<RerunOf>,
 }
@@ -122,9 +127,10 @@ impl Invocation {
         targets: &[Target],
         lanes: impl IntoIterator<Item = (&'a str, &'a str, bool)>,
     ) -> Invocation {
-        let (env, sim_faults) = match &config.deployment {
-            DeploymentConfig::Real(deployment) => (&deployment.env, None),
-            DeploymentConfig::Sim(settings, env) => (env, Some(&settings.faults)),
+        let env = given_env(config);
+        let sim_faults = match &config.deployment {
+            DeploymentConfig::Real(_) => None,
+            DeploymentConfig::Sim(settings, _) => Some(&settings.faults),
         };
         let simulated = sim_faults.is_some();
         let (environment, secrets_set) = recorded_environment(env);
@@ -172,7 +178,29 @@ impl Invocation {
             },
             environment,
             secrets_set,
+            lane_env: BTreeMap::new(),
             rerun_of: None,
+        }
+    }
+
+    /// Records the variables the lanes read (`reads`, from [`crate::engine::host::Host`]) with
+    /// their values in the environment the run was given (`config`'s: before `--sim` set its
+    /// own). Names recorded elsewhere (targets, `environment`) are left out; secret names
+    /// join `secrets_set` when set, never with a value.
+    pub fn note_lane_env(&mut self, config: &RunConfig, reads: &[String]) {
+        let env = given_env(config);
+        for name in reads {
+            if self.environment.contains_key(name) || NOT_RECORDED.contains(&name.as_str()) {
+                continue;
+            }
+            if config::is_secret_name(name) {
+                if env.get_nonempty(name).is_some() && !self.secrets_set.contains(name) {
+                    self.secrets_set.push(name.clone());
+                }
+            } else {
+                self.lane_env
+                    .insert(name.clone(), env.get(name).map(str::to_string));
+            }
         }
     }
 
@@ -298,6 +326,14 @@ impl Invocation {
             hasher.update(b"\n");
         }
         hex::encode(hasher.finalize())
+    }
+}
+
+/// The environment the run was given (for `--sim`, before the sim's exports were applied).
+fn given_env(config: &RunConfig) -> &EnvSnapshot {
+    match &config.deployment {
+        DeploymentConfig::Real(deployment) => &deployment.env,
+        DeploymentConfig::Sim(_, env) => env,
     }
 }
 

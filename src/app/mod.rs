@@ -62,7 +62,7 @@ pub fn main(cli: Cli) -> i32 {
 fn say_refused(dir: &std::path::Path, refused: &[String], redactor: &crate::redact::Redactor) {
     for line in refused {
         eprintln!(
-            "warning: {}/{}: not read",
+            "warning: {}/{}",
             dir.display(),
             crate::diagnostic::escape_controls(&redactor.redact(line))
         );

@@ -169,7 +169,8 @@ pub struct Request {
 pub struct Archive {
     pub dir: PathBuf,
     pub summary: Summary,
-    /// Files the summary names that were refused (`path: why`), in the order first asked for.
+    /// Files the summary names that were refused (`path: not read: why`), in the order first
+    /// asked for.
     refused: Mutex<Vec<String>>,
 }
 
@@ -234,7 +235,7 @@ impl Archive {
             Ok(bytes) => Some(bytes),
             Err(e) if e.is_not_found() || matches!(e, FileInputError::TooLarge { .. }) => None,
             Err(e) => {
-                let line = format!("{relative}: {e}");
+                let line = format!("{relative}: not read: {e}");
                 let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
                 if !refused.contains(&line) {
                     refused.push(line);
@@ -244,7 +245,7 @@ impl Archive {
         }
     }
 
-    /// The files refused so far (`path: why`): a report or a diff says so on stderr.
+    /// The files refused so far (`path: not read: why`): a report or a diff says so on stderr.
     pub fn refusals(&self) -> Vec<String> {
         self.refused
             .lock()

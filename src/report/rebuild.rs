@@ -8,7 +8,7 @@ use crate::redact::Redactor;
 use crate::report::html;
 use std::path::{Path, PathBuf};
 
-/// What [`rebuild`] wrote, and the files it refused to read (`path: why`).
+/// What [`rebuild`] wrote, and the files it refused to read (`path: not read: why`).
 pub struct Rebuilt {
     pub path: PathBuf,
     pub refused: Vec<String>,
