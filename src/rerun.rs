@@ -211,7 +211,7 @@ fn differences(
                 }
                 if recorded_url.is_some() && recorded_url != now {
                     lines.push(format!(
-                        "warning: {dir} ran {name} against {:?} ({var}); this re-run uses {} from                          your environment, and sends your tokens only there",
+                        "warning: {dir} ran {name} against {:?} ({var}); this re-run uses {} from your environment, and sends your tokens only there",
                         recorded_url.unwrap_or_default(),
                         now.map_or("nothing (unset)".to_string(), |u| format!("{u:?}")),
                     ));
@@ -238,7 +238,7 @@ fn differences(
         .collect();
     if !not_applied.is_empty() {
         lines.push(format!(
-            "note: recorded in {dir} and not applied (only RUN_* toggles, OA_PERF_SAMPLES and              OA_LOG_FRESHNESS are; your environment's value is used):"
+            "note: recorded in {dir} and not applied (only RUN_* toggles, OA_PERF_SAMPLES and OA_LOG_FRESHNESS are; your environment's value is used):"
         ));
         lines.extend(not_applied);
     }
@@ -255,13 +255,13 @@ fn differences(
         .collect();
     if !lane_reads.is_empty() {
         lines.push(format!(
-            "note: the lanes of {dir} read these variables, which differ in your environment              (yours are used):"
+            "note: the lanes of {dir} read these variables, which differ in your environment (yours are used):"
         ));
         lines.extend(lane_reads);
     }
     if invocation.options.allow_prod_mutations && !allow_prod_mutations {
         lines.push(format!(
-            "note: {dir} ran with --allow-prod-mutations; this re-run does not mutate              production unless you pass `rerun --allow-prod-mutations`"
+            "note: {dir} ran with --allow-prod-mutations; this re-run does not mutate production unless you pass `rerun --allow-prod-mutations`"
         ));
     }
     if invocation.sim.is_none() {
@@ -304,7 +304,7 @@ fn refuse_lanes_inside(dir: &Path, invocation: &Invocation) -> Result<(), UsageE
             .unwrap_or(false);
         if inside {
             return Err(UsageError(format!(
-                "{}: the recorded lane {:?} is inside the evidence folder: a re-run never runs                  code from the folder it re-runs",
+                "{}: the recorded lane {:?} is inside the evidence folder: a re-run never runs code from the folder it re-runs",
                 dir.display(),
                 escape_controls(path)
             )));
