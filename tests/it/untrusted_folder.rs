@@ -103,15 +103,15 @@ fn regression_rerun_applied_every_recorded_variable_and_bash_env_ran_a_command()
         env["RUN_CROSS_SURFACE"] = "1".into();
     });
     let run = rerun(&sb, "first", "second").run();
-    run.expect_code(1)
-        .stderr_has("not applied")
-        .stderr_has("BASH_ENV=\"$(touch ")
-        .stderr_has("npm_config_registry=\"http://registry.invalid\" (yours: unset)");
+    run.expect_code(1);
     assert!(
         !marker.exists(),
         "the folder's BASH_ENV ran a command: {}",
         run.stderr
     );
+    run.stderr_has("not applied")
+        .stderr_has("BASH_ENV=\"$(touch ")
+        .stderr_has("npm_config_registry=\"http://registry.invalid\" (yours: unset)");
     // The check did run, in the user's environment: only the RUN_* toggle came from the folder.
     let second = sb.evidence("second");
     assert!(second.read("logs/bash-runs.log").contains("bash exited 3"));
@@ -152,8 +152,14 @@ fn regression_rerun_sent_the_users_token_to_a_url_only_the_folder_named() {
         .env("STAGING_CONTROL_BASE_URL", own.url())
         .env("STAGING_CONTROL_ACCESS_TOKEN", user_token)
         .run();
-    run.expect_code(1)
-        .stderr_has(&format!(
+    run.expect_code(1);
+    assert_eq!(
+        stranger.requests().len(),
+        before,
+        "the re-run sent a request to the folder's URL: {:?}",
+        stranger.requests()
+    );
+    run.stderr_has(&format!(
             "ran staging against \"{}\" (STAGING_CONTROL_BASE_URL); this re-run uses \"{}\" from your environment",
             stranger.url(),
             own.url()
@@ -162,12 +168,6 @@ fn regression_rerun_sent_the_users_token_to_a_url_only_the_folder_named() {
             "targets (from your environment): STAGING_CONTROL_BASE_URL={}",
             own.url()
         ));
-    assert_eq!(
-        stranger.requests().len(),
-        before,
-        "the re-run sent a request to the folder's URL: {:?}",
-        stranger.requests()
-    );
     let mine = own.requests();
     assert_eq!(count(&mine, "GET /api/v1/me "), 1, "{mine:?}");
     assert!(
@@ -199,16 +199,16 @@ fn regression_rerun_allowed_production_mutations_because_the_folder_said_so() {
         .expect_code(1);
     assert_eq!(count(&prod.requests(), "POST /internal/v1/runs "), 1);
 
-    rerun(&sb, "allowed", "not-allowed")
+    let run = rerun(&sb, "allowed", "not-allowed")
         .env("PROD_CONTROL_BASE_URL", prod.url())
-        .run()
-        .expect_code(1)
-        .stderr_has("ran with --allow-prod-mutations; this re-run does not mutate production");
+        .run();
+    run.expect_code(1);
     assert_eq!(
         count(&prod.requests(), "POST /internal/v1/runs "),
         1,
         "production received a POST the user never allowed"
     );
+    run.stderr_has("ran with --allow-prod-mutations; this re-run does not mutate production");
     assert_eq!(
         sb.evidence("not-allowed").row("prod-start-run")["status"],
         "skipped"
@@ -258,16 +258,16 @@ fn regression_report_embedded_a_file_outside_the_folder_through_a_symlink() {
     );
 
     let run = sb.cmd().arg("report").arg(&dir).run();
-    run.expect_code(0)
-        .stderr_has("artifacts/shots/shot.png: not read")
-        .stderr_has("symbolic link");
+    run.expect_code(0);
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    crate::common::assert_no_secret("report.html", page.as_bytes(), key.trim());
     let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key);
     assert!(
         !page.contains(&b64[..40]),
         "the key is embedded in report.html"
     );
+    crate::common::assert_no_secret("report.html", page.as_bytes(), key.trim());
+    run.stderr_has("artifacts/shots/shot.png: not read")
+        .stderr_has("symbolic link");
     assert!(page.contains("screenshot (not embedded)"));
     assert!(sha256sum_verifies(&dir));
 }
