@@ -211,7 +211,8 @@ fn differences(
                 }
                 if recorded_url.is_some() && recorded_url != now {
                     lines.push(format!(
-                        "warning: {dir} ran {name} against {:?} ({var}); this re-run uses {} from your environment, and sends your tokens only there",
+                        "warning: {dir} ran {name} against {:?} ({var}); this re-run uses {} from \
+                         your environment, and sends your tokens only there",
                         recorded_url.unwrap_or_default(),
                         now.map_or("nothing (unset)".to_string(), |u| format!("{u:?}")),
                     ));
@@ -238,7 +239,8 @@ fn differences(
         .collect();
     if !not_applied.is_empty() {
         lines.push(format!(
-            "note: recorded in {dir} and not applied (only RUN_* toggles, OA_PERF_SAMPLES and OA_LOG_FRESHNESS are; your environment's value is used):"
+            "note: recorded in {dir} and not applied (only RUN_* toggles, OA_PERF_SAMPLES and \
+             OA_LOG_FRESHNESS are; your environment's value is used):"
         ));
         lines.extend(not_applied);
     }
@@ -255,13 +257,15 @@ fn differences(
         .collect();
     if !lane_reads.is_empty() {
         lines.push(format!(
-            "note: the lanes of {dir} read these variables, which differ in your environment (yours are used):"
+            "note: the lanes of {dir} read these variables, which differ in your environment \
+             (yours are used):"
         ));
         lines.extend(lane_reads);
     }
     if invocation.options.allow_prod_mutations && !allow_prod_mutations {
         lines.push(format!(
-            "note: {dir} ran with --allow-prod-mutations; this re-run does not mutate production unless you pass `rerun --allow-prod-mutations`"
+            "note: {dir} ran with --allow-prod-mutations; this re-run does not mutate \
+             production unless you pass `rerun --allow-prod-mutations`"
         ));
     }
     if invocation.sim.is_none() {
@@ -304,7 +308,8 @@ fn refuse_lanes_inside(dir: &Path, invocation: &Invocation) -> Result<(), UsageE
             .unwrap_or(false);
         if inside {
             return Err(UsageError(format!(
-                "{}: the recorded lane {:?} is inside the evidence folder: a re-run never runs code from the folder it re-runs",
+                "{}: the recorded lane {:?} is inside the evidence folder: a re-run never \
+                 runs code from the folder it re-runs",
                 dir.display(),
                 escape_controls(path)
             )));
@@ -326,5 +331,134 @@ fn same_folder(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invocation::{LaneFile, RunOptions, TargetRecord};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn only_toggles_and_sample_settings_of_their_documented_form_apply_from_a_folder() {
+        for (name, value) in [
+            ("RUN_CROSS_SURFACE", "1"),
+            ("RUN_HTMX_PERF_CHECKS", "off"),
+            ("OA_PERF_SAMPLES", "7"),
+            ("OA_LOG_FRESHNESS", "15m"),
+        ] {
+            assert!(applies_from_folder(name, value), "{name}={value}");
+        }
+        for (name, value) in [
+            ("BASH_ENV", "$(id)"),
+            ("PATH", "/tmp/evil"),
+            ("LD_PRELOAD", "/tmp/evil.so"),
+            ("OA_CHROMIUM", "/tmp/evil"),
+            ("OA_REPO_ROOT", "/"),
+            ("OA_CLOUD_RUN_ENDPOINT", "http://evil.example"),
+            ("OA_CANARY_DOMAINS", "auth_entry"),
+            ("npm_config_registry", "http://evil.example"),
+            ("XDG_CACHE_HOME", ""),
+            ("STAGING_CONTROL_BASE_URL", "http://evil.example"),
+            ("GCP_PROJECT", "someone-else"),
+            ("LARAVEL_DB_BACKUP_EVIDENCE", "/home/u/.ssh/id_rsa"),
+            ("RUN_CROSS_SURFACE", "1; $(id)"),
+            ("RUN_x y", "1"),
+            ("OA_PERF_SAMPLES", "1e9"),
+        ] {
+            assert!(!applies_from_folder(name, value), "{name}={value}");
+        }
+    }
+
+    fn recorded(environment: &[(&str, &str)]) -> Invocation {
+        Invocation {
+            schema: crate::invocation::SCHEMA.to_string(),
+            lanes: vec![LaneFile {
+                path: "lanes/x.rhai".to_string(),
+                sha256: String::new(),
+                embedded: false,
+            }],
+            full_matrix: false,
+            lanes_dir: None,
+            checks: Vec::new(),
+            mode: RunMode::Normal,
+            phase: None,
+            sim: None,
+            targets: vec![TargetRecord {
+                name: "staging".to_string(),
+                control_url: Some("https://evil.example".to_string()),
+                runtime_url: None,
+            }],
+            options: RunOptions {
+                jobs: 4,
+                timeout: "1m".to_string(),
+                max_body: 1,
+                allow_prod_mutations: true,
+                http_archive: true,
+                backup_max_age: "1day".to_string(),
+            },
+            environment: environment
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            secrets_set: Vec::new(),
+            lane_env: BTreeMap::from([("ACME_URL".to_string(), Some("a".to_string()))]),
+            rerun_of: None,
+        }
+    }
+
+    #[test]
+    fn every_difference_is_said_and_a_secret_of_the_user_never_shown() {
+        let invocation = recorded(&[
+            ("RUN_CROSS_SURFACE", "1"),
+            ("STAGING_CONTROL_ACCESS_TOKEN", "x"),
+            ("BASH_ENV", "\u{1b}[2J$(id)"),
+        ]);
+        let env = EnvSnapshot::new([
+            (
+                "STAGING_CONTROL_ACCESS_TOKEN".to_string(),
+                "user-secret-token-1".to_string(),
+            ),
+            ("ACME_URL".to_string(), "b".to_string()),
+        ]);
+        let text = differences(Path::new("ev"), &invocation, &env, false).join("\n");
+        assert!(!text.contains("user-secret-token-1"), "{text}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "a folder drew on the terminal: {text}"
+        );
+        for expected in [
+            "targets (from your environment): STAGING_CONTROL_BASE_URL=https://staging.openagents.com PROD_CONTROL_BASE_URL=https://openagents.com",
+            "warning: ev ran staging against \"https://evil.example\" (STAGING_CONTROL_BASE_URL); this re-run uses \"https://staging.openagents.com\"",
+            "  BASH_ENV=\"\\u{1b}[2J$(id)\" (yours: unset)",
+            "  STAGING_CONTROL_ACCESS_TOKEN=\"x\" (yours: set)",
+            "  ACME_URL: \"a\" (yours: \"b\")",
+            "ev ran with --allow-prod-mutations",
+        ] {
+            assert!(text.contains(expected), "{expected:?} not in\n{text}");
+        }
+        assert!(!text.contains("RUN_CROSS_SURFACE"), "{text}");
+        // The user's own flag: nothing to say about it.
+        let text = differences(Path::new("ev"), &invocation, &env, true).join("\n");
+        assert!(!text.contains("--allow-prod-mutations"), "{text}");
+    }
+
+    #[test]
+    fn a_lane_inside_the_folder_is_never_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("ev");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("evil.rhai"), "").unwrap();
+        std::fs::write(tmp.path().join("mine.rhai"), "").unwrap();
+        let mut invocation = recorded(&[]);
+        invocation.lanes[0].path = tmp.path().join("mine.rhai").display().to_string();
+        assert!(refuse_lanes_inside(&dir, &invocation).is_ok());
+        invocation.lanes[0].path = dir.join("evil.rhai").display().to_string();
+        let err = refuse_lanes_inside(&dir, &invocation).unwrap_err().0;
+        assert!(err.contains("never runs code from the folder"), "{err}");
+        invocation.lanes[0].path = tmp.path().join("mine.rhai").display().to_string();
+        invocation.lanes_dir = Some(dir.display().to_string());
+        assert!(refuse_lanes_inside(&dir, &invocation).is_err());
     }
 }
