@@ -1,8 +1,9 @@
 //! How a run was made (lanes, targets, simulation and faults, phase, mode, filters, options),
 //! recorded in summary.json as `run.invocation`: the one source for reproducing a run.
 //!
-//! `oa-validate rerun` reads it back; [`Invocation::command_line`] renders it as the command
-//! that repeats the run. Secrets are never part of it: secret variables are listed by name.
+//! `oa-validate rerun` reads it back, as a stranger's data: it takes only what to re-run from it
+//! (see [`crate::rerun`]); [`Invocation::command_line`] renders it as the command that repeats
+//! the run. Secrets are never part of it: secret variables are listed by name.
 
 use crate::config::sim::shell_quote;
 use crate::config::{self, DeploymentConfig, EnvSnapshot, RunConfig, Target};
@@ -55,7 +56,7 @@ pub struct Invocation {
     pub secrets_set: Vec<String>,
     /// The other variables the lanes read with `env()`, and their values (`null`: unset), for
     /// a re-run to show and read again from its own environment. Secret-named ones are only
-    /// named, in `secrets_set` when set. Absent before 0.x (issue 20).
+    /// named, in `secrets_set` when set. Absent in folders written before it (issue 20).
     #[serde(default)]
     pub lane_env: BTreeMap<String, Option<String>>,
     /// Set when this run re-ran the failed checks of an earlier evidence folder.
@@ -204,8 +205,9 @@ impl Invocation {
         }
     }
 
-    /// The variables a re-run sets to reproduce this run: the recorded environment, and the
-    /// target URLs of a run against real targets. Secrets come from the caller's environment.
+    /// The variables of the shell command that repeats this run ([`Invocation::command_line`]):
+    /// the recorded environment, and the target URLs of a run against real targets. Secrets
+    /// come from the caller's environment. (`rerun` applies far fewer: see [`crate::rerun`].)
     pub fn variables(&self) -> Vec<(String, String)> {
         let mut vars: Vec<(String, String)> = self
             .environment

@@ -301,7 +301,9 @@ pub mod core_api {
     pub fn env(ctx: NativeCallContext, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         context::note_env_read(name);
         let host = context::host();
-        host.iter().for_each(|h| h.note_env_read(name));
+        if let Some(host) = &host {
+            host.note_env_read(name);
+        }
         let value = host.and_then(|h| h.env.get(name).map(str::to_string));
         refuse_short_secret(&ctx, name, value.as_deref())?;
         Ok(value.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
@@ -317,7 +319,9 @@ pub mod core_api {
     ) -> Result<String, Box<EvalAltResult>> {
         context::note_env_read(name);
         let host = context::host();
-        host.iter().for_each(|h| h.note_env_read(name));
+        if let Some(host) = &host {
+            host.note_env_read(name);
+        }
         let value = host.and_then(|h| h.env.get_nonempty(name).map(str::to_string));
         refuse_short_secret(&ctx, name, value.as_deref())?;
         Ok(value.unwrap_or_else(|| default.to_string()))
