@@ -108,6 +108,10 @@ pub struct RerunArgs {
     /// Never show the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Allow checks declared `mutates: true` to run against production in this re-run. Only
+    /// this flag allows it: a folder that ran with it does not pass it on.
+    #[arg(long)]
+    pub allow_prod_mutations: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -50,6 +50,20 @@ pub fn one_line(text: &str) -> String {
     text.replace(LINE_BREAKS, " ").replace('\t', " ")
 }
 
+/// Text an evidence folder supplied, safe to print on one line: every control character (a
+/// terminal's ESC sequence, a line break) is escaped, so a folder cannot draw on the terminal.
+pub fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || LINE_BREAKS.contains(&c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// `text` with every line after the first indented by the first line's indentation plus four
 /// spaces: whatever a server or a script puts in a message, no line of it starts at column 0,
 /// so none can pass for a line the tool prints there (`Verdict: GO`). `\r\n` is one break.

@@ -35,6 +35,10 @@ pub enum FileInputError {
     Io(io::Error),
     /// Not a regular file: reading it could block forever or never end.
     NotRegular { kind: &'static str },
+    /// A symbolic link where only the folder's own files are read (an evidence folder).
+    Link,
+    /// A path that would leave the folder it must stay in (absolute, `..`, empty).
+    Outside,
     /// Larger than the cap.
     TooLarge { size: u64, cap: u64 },
     /// Stopped by the deadline or an interruption.
@@ -61,6 +65,11 @@ impl std::fmt::Display for FileInputError {
                     "it is {kind}, not a regular file (refused: it could block or never end)"
                 )
             }
+            FileInputError::Link => write!(
+                f,
+                "it is a symbolic link (refused: only the folder's own files are read)"
+            ),
+            FileInputError::Outside => write!(f, "the path leaves the folder (refused)"),
             FileInputError::TooLarge { size, cap } => {
                 write!(
                     f,
@@ -81,7 +90,7 @@ impl From<io::Error> for FileInputError {
 }
 
 /// What `metadata` says the file is, when it is not a regular file.
-fn irregular_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
+pub(crate) fn irregular_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
     let t = meta.file_type();
     if t.is_file() {
         return None;
@@ -141,7 +150,9 @@ pub fn for_each_chunk(
     read_chunks(&mut file, stop, chunk)
 }
 
-fn read_chunks(
+/// Feeds `chunk` with the rest of an open file, asking `stop` between chunks (see
+/// [`for_each_chunk`]).
+pub fn read_chunks(
     file: &mut File,
     stop: &dyn Fn() -> Option<Stop>,
     mut chunk: impl FnMut(&[u8]),
@@ -170,7 +181,17 @@ pub fn read(
     cap: u64,
     stop: &dyn Fn() -> Option<Stop>,
 ) -> Result<Vec<u8>, FileInputError> {
-    let (mut file, size) = open_regular(path)?;
+    let (file, size) = open_regular(path)?;
+    read_open(file, size, cap, stop)
+}
+
+/// The bytes of `file`, an open regular file of `size` bytes (see [`read`]).
+pub fn read_open(
+    mut file: File,
+    size: u64,
+    cap: u64,
+    stop: &dyn Fn() -> Option<Stop>,
+) -> Result<Vec<u8>, FileInputError> {
     if size > cap {
         return Err(FileInputError::TooLarge { size, cap });
     }

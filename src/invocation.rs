@@ -1,8 +1,9 @@
 //! How a run was made (lanes, targets, simulation and faults, phase, mode, filters, options),
 //! recorded in summary.json as `run.invocation`: the one source for reproducing a run.
 //!
-//! `oa-validate rerun` reads it back; [`Invocation::command_line`] renders it as the command
-//! that repeats the run. Secrets are never part of it: secret variables are listed by name.
+//! `oa-validate rerun` reads it back, as a stranger's data: it takes only what to re-run from it
+//! (see [`crate::rerun`]); [`Invocation::command_line`] renders it as the command that repeats
+//! the run. Secrets are never part of it: secret variables are listed by name.
 
 use crate::config::sim::shell_quote;
 use crate::config::{self, DeploymentConfig, EnvSnapshot, RunConfig, Target};
@@ -53,6 +54,11 @@ pub struct Invocation {
     pub environment: BTreeMap<String, String>,
     /// Names of the secret variables that were set; their values are never recorded.
     pub secrets_set: Vec<String>,
+    /// The other variables the lanes read with `env()`, and their values (`null`: unset), for
+    /// a re-run to show and read again from its own environment. Secret-named ones are only
+    /// named, in `secrets_set` when set. Absent in folders written before it (issue 20).
+    #[serde(default)]
+    pub lane_env: BTreeMap<String, Option<String>>,
     /// Set when this run re-ran the failed checks of an earlier evidence folder.
     pub rerun_of: Option<RerunOf>,
 }
@@ -122,9 +128,10 @@ impl Invocation {
         targets: &[Target],
         lanes: impl IntoIterator<Item = (&'a str, &'a str, bool)>,
     ) -> Invocation {
-        let (env, sim_faults) = match &config.deployment {
-            DeploymentConfig::Real(deployment) => (&deployment.env, None),
-            DeploymentConfig::Sim(settings, env) => (env, Some(&settings.faults)),
+        let env = given_env(config);
+        let sim_faults = match &config.deployment {
+            DeploymentConfig::Real(_) => None,
+            DeploymentConfig::Sim(settings, _) => Some(&settings.faults),
         };
         let simulated = sim_faults.is_some();
         let (environment, secrets_set) = recorded_environment(env);
@@ -172,12 +179,35 @@ impl Invocation {
             },
             environment,
             secrets_set,
+            lane_env: BTreeMap::new(),
             rerun_of: None,
         }
     }
 
-    /// The variables a re-run sets to reproduce this run: the recorded environment, and the
-    /// target URLs of a run against real targets. Secrets come from the caller's environment.
+    /// Records the variables the lanes read (`reads`, from [`crate::engine::host::Host`]) with
+    /// their values in the environment the run was given (`config`'s: before `--sim` set its
+    /// own). Names recorded elsewhere (targets, `environment`) are left out; secret names
+    /// join `secrets_set` when set, never with a value.
+    pub fn note_lane_env(&mut self, config: &RunConfig, reads: &[String]) {
+        let env = given_env(config);
+        for name in reads {
+            if self.environment.contains_key(name) || NOT_RECORDED.contains(&name.as_str()) {
+                continue;
+            }
+            if config::is_secret_name(name) {
+                if env.get_nonempty(name).is_some() && !self.secrets_set.contains(name) {
+                    self.secrets_set.push(name.clone());
+                }
+            } else {
+                self.lane_env
+                    .insert(name.clone(), env.get(name).map(str::to_string));
+            }
+        }
+    }
+
+    /// The variables of the shell command that repeats this run ([`Invocation::command_line`]):
+    /// the recorded environment, and the target URLs of a run against real targets. Secrets
+    /// come from the caller's environment. (`rerun` applies far fewer: see [`crate::rerun`].)
     pub fn variables(&self) -> Vec<(String, String)> {
         let mut vars: Vec<(String, String)> = self
             .environment
@@ -298,6 +328,14 @@ impl Invocation {
             hasher.update(b"\n");
         }
         hex::encode(hasher.finalize())
+    }
+}
+
+/// The environment the run was given (for `--sim`, before the sim's exports were applied).
+fn given_env(config: &RunConfig) -> &EnvSnapshot {
+    match &config.deployment {
+        DeploymentConfig::Real(deployment) => &deployment.env,
+        DeploymentConfig::Sim(_, env) => env,
     }
 }
 

@@ -304,7 +304,11 @@ pub mod core_api {
     #[rhai_fn(name = "env", return_raw)]
     pub fn env(ctx: NativeCallContext, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         context::note_env_read(name);
-        let value = context::host().and_then(|h| h.env.get(name).map(str::to_string));
+        let host = context::host();
+        if let Some(host) = &host {
+            host.note_env_read(name);
+        }
+        let value = host.and_then(|h| h.env.get(name).map(str::to_string));
         refuse_short_secret(&ctx, name, value.as_deref())?;
         Ok(value.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
     }
@@ -318,7 +322,11 @@ pub mod core_api {
         default: &str,
     ) -> Result<String, Box<EvalAltResult>> {
         context::note_env_read(name);
-        let value = context::host().and_then(|h| h.env.get_nonempty(name).map(str::to_string));
+        let host = context::host();
+        if let Some(host) = &host {
+            host.note_env_read(name);
+        }
+        let value = host.and_then(|h| h.env.get_nonempty(name).map(str::to_string));
         refuse_short_secret(&ctx, name, value.as_deref())?;
         Ok(value.unwrap_or_else(|| default.to_string()))
     }

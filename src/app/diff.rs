@@ -29,6 +29,8 @@ pub fn diff(config: &DiffConfig) -> Result<i32, UsageError> {
     // Both folders were redacted when written; today's secrets are masked too, as in any output.
     let redactor = Redactor::new();
     redactor.add_all(config.secrets.iter().map(String::as_str));
+    super::say_refused(&config.old, &old.refusals(), &redactor);
+    super::say_refused(&config.new, &new.refusals(), &redactor);
     print!("{}", redactor.redact(&text));
     Ok(if diff.regressions.is_empty() {
         exit_code::GO

@@ -59,6 +59,18 @@ pub fn main(cli: Cli) -> i32 {
     result.unwrap_or_else(|e| usage_error(&e))
 }
 
+/// Says on stderr which files of an evidence folder were refused (a link, a FIFO, a device...)
+/// and so left out of what the command shows.
+fn say_refused(dir: &std::path::Path, refused: &[String], redactor: &crate::redact::Redactor) {
+    for line in refused {
+        eprintln!(
+            "warning: {}/{}",
+            dir.display(),
+            crate::diagnostic::escape_controls(&redactor.redact(line))
+        );
+    }
+}
+
 fn usage_error(e: &UsageError) -> i32 {
     eprintln!(
         "{}",

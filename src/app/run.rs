@@ -127,6 +127,7 @@ pub fn run(
         }
     });
     report::code_frames::fill(&mut outcome.results, &plan.sources());
+    invocation.note_lane_env(&config, &host.env_reads());
     // What repeats each check: this run's deployment, phase and options, narrowed to it.
     for result in &mut outcome.results {
         result.command = invocation.check_command(&result.id, &result.lane);

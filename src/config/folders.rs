@@ -35,6 +35,10 @@ pub struct RerunConfig {
     /// `--out`; `None`: `DIR-rerun-<timestamp>` beside DIR.
     pub out: Option<PathBuf>,
     pub no_progress: bool,
+    /// `rerun --allow-prod-mutations`: the only way a re-run may mutate production.
+    pub allow_prod_mutations: bool,
+    /// The user's environment: where and with what the re-run runs (targets, secrets,
+    /// variables); the folder only says what to re-run.
     pub env: EnvSnapshot,
     pub started_at: chrono::DateTime<chrono::Utc>,
 }
@@ -71,6 +75,7 @@ pub fn resolve_rerun(
         dir: args.dir,
         out: args.out,
         no_progress: args.no_progress,
+        allow_prod_mutations: args.allow_prod_mutations,
         env,
         started_at: now,
     }

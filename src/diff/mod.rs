@@ -340,10 +340,10 @@ mod tests {
                 "tool_version": "0.1.0", "jobs": 1, "simulated": true, "lanes": ["lanes/x.rhai"],
                 "environment": {}, "checks": []}
         });
-        Archive {
-            dir: PathBuf::from("folder"),
-            summary: serde_json::from_value(summary).expect("a summary"),
-        }
+        Archive::new(
+            PathBuf::from("folder"),
+            serde_json::from_value(summary).expect("a summary"),
+        )
     }
 
     fn threshold() -> Threshold {

@@ -4,7 +4,8 @@
 use crate::config::{Deployment, EnvSnapshot, PrimitiveSettings, Target};
 use crate::net::{CredentialPolicy, Transport};
 use crate::redact::Redactor;
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 pub struct Host {
@@ -13,6 +14,9 @@ pub struct Host {
     /// Limits and policies, as configured.
     pub settings: PrimitiveSettings,
     pub services: Services,
+    /// The variables the lanes read with `env()` (at plan time and in checks): the run
+    /// records them so that a re-run can show them and read them again.
+    env_reads: Mutex<BTreeSet<String>>,
 }
 
 /// The services every primitive shares: one runtime, one transport, one redactor and the
@@ -43,6 +47,7 @@ impl Host {
         Ok(Host {
             targets: deployment.targets,
             env: deployment.env,
+            env_reads: Mutex::default(),
             settings,
             services: Services {
                 runtime,
@@ -82,11 +87,26 @@ impl Host {
         Host {
             targets: self.targets.clone(),
             env,
+            env_reads: Mutex::default(),
             settings: self.settings.clone(),
             services: Services {
                 redactor: Redactor::new(),
                 ..self.services.clone()
             },
         }
+    }
+
+    /// Notes that a lane read `name` with `env()`.
+    pub fn note_env_read(&self, name: &str) {
+        let mut reads = self.env_reads.lock().unwrap_or_else(|p| p.into_inner());
+        if !reads.contains(name) {
+            reads.insert(name.to_string());
+        }
+    }
+
+    /// The variables the lanes read with `env()` so far, sorted.
+    pub fn env_reads(&self) -> Vec<String> {
+        let reads = self.env_reads.lock().unwrap_or_else(|p| p.into_inner());
+        reads.iter().cloned().collect()
     }
 }

@@ -1,14 +1,19 @@
 //! A finished evidence folder read back from disk: summary.json (schema v1 or v2) and, on
 //! demand, the files it names (perf tables, HAR request lists, screenshots). `report`,
-//! `diff` and `rerun` see a folder only through this.
+//! `diff` and `rerun` see a folder only through this, and so only as untrusted input: every
+//! file is read through [`crate::evidence::untrusted`] (regular files inside the folder, no
+//! link followed, bounded), and what was refused is kept to be said.
 
+use crate::evidence::untrusted;
+use crate::file_input::FileInputError;
 use crate::invocation::Invocation;
 use crate::outcome::{Failure, Level, Status};
 use crate::report::RunMode;
 use crate::report::json::{SCHEMA, SCHEMA_V1, SCHEMA_V2};
 use crate::verdict::{Counts, Decision};
 use serde::Deserialize;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Why a folder cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -16,7 +21,7 @@ pub enum ArchiveError {
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        source: FileInputError,
     },
     #[error("{}: not a summary.json oa-validate can read: {message}", path.display())]
     Summary { path: PathBuf, message: String },
@@ -164,16 +169,22 @@ pub struct Request {
 pub struct Archive {
     pub dir: PathBuf,
     pub summary: Summary,
+    /// Files the summary names that were refused (`path: not read: why`), in the order first
+    /// asked for.
+    refused: Mutex<Vec<String>>,
 }
 
 impl Archive {
-    /// Reads `dir/summary.json`; refuses schemas it does not know.
+    /// Reads `dir/summary.json` (a regular file inside `dir`, at most
+    /// [`untrusted::SUMMARY_CAP`]); refuses schemas it does not know.
     pub fn load(dir: &Path) -> Result<Archive, ArchiveError> {
         let path = dir.join("summary.json");
-        let text = std::fs::read_to_string(&path).map_err(|source| ArchiveError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let text = untrusted::read_to_string(dir, "summary.json", untrusted::SUMMARY_CAP).map_err(
+            |source| ArchiveError::Io {
+                path: path.clone(),
+                source,
+            },
+        )?;
         let summary: Summary = serde_json::from_str(&text).map_err(|e| ArchiveError::Summary {
             path: path.clone(),
             message: e.to_string(),
@@ -187,10 +198,15 @@ impl Archive {
                 ),
             });
         }
-        Ok(Archive {
-            dir: dir.to_path_buf(),
+        Ok(Archive::new(dir.to_path_buf(), summary))
+    }
+
+    pub fn new(dir: PathBuf, summary: Summary) -> Archive {
+        Archive {
+            dir,
             summary,
-        })
+            refused: Mutex::new(Vec::new()),
+        }
     }
 
     /// Every check in report order.
@@ -205,19 +221,36 @@ impl Archive {
         self.checks().find(|c| c.id() == id)
     }
 
-    /// A file the summary names, read only when its path stays inside the folder.
+    /// A file the summary names (see [`Archive::read_capped`]), at most
+    /// [`untrusted::FILE_CAP`] bytes.
     pub fn read(&self, relative: &str) -> Option<Vec<u8>> {
-        let path = self.inside(relative)?;
-        std::fs::read(path).ok()
+        self.read_capped(relative, untrusted::FILE_CAP)
     }
 
-    /// `dir/relative` when `relative` is a plain relative path (no `..`, not absolute).
-    fn inside(&self, relative: &str) -> Option<PathBuf> {
-        let path = Path::new(relative);
-        let plain = path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-        (plain && !relative.is_empty()).then(|| self.dir.join(path))
+    /// A file the summary names, read only when it is a regular file inside the folder reached
+    /// without a link and at most `cap` bytes. A refusal other than a missing file or the cap
+    /// is kept for [`Archive::refusals`].
+    pub fn read_capped(&self, relative: &str, cap: u64) -> Option<Vec<u8>> {
+        match untrusted::read(&self.dir, relative, cap) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.is_not_found() || matches!(e, FileInputError::TooLarge { .. }) => None,
+            Err(e) => {
+                let line = format!("{relative}: not read: {e}");
+                let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+                if !refused.contains(&line) {
+                    refused.push(line);
+                }
+                None
+            }
+        }
+    }
+
+    /// The files refused so far (`path: not read: why`): a report or a diff says so on stderr.
+    pub fn refusals(&self) -> Vec<String> {
+        self.refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The perf tables (`artifacts/<id>/perf.tsv`) in report order.
@@ -392,9 +425,9 @@ mod tests {
     fn paths_outside_the_folder_are_never_read() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("inside.txt"), b"ok").expect("write");
-        let archive = Archive {
-            dir: dir.path().join("."),
-            summary: serde_json::from_value(serde_json::json!({
+        let archive = Archive::new(
+            dir.path().join("."),
+            serde_json::from_value(serde_json::json!({
                 "schema": SCHEMA_V1,
                 "verdict": {"decision": "GO", "overall": "passed", "mode": "normal", "phase": null,
                     "interrupted": false, "counts": {"total": 0, "passed": 0, "required_failures": 0,
@@ -405,7 +438,7 @@ mod tests {
                     "environment": {}, "checks": []}
             }))
             .expect("a v1 summary"),
-        };
+        );
         assert_eq!(archive.read("inside.txt").as_deref(), Some(&b"ok"[..]));
         assert_eq!(archive.read("../inside.txt"), None);
         assert_eq!(archive.read("/etc/hostname"), None);

@@ -1,7 +1,9 @@
 //! `SHA256SUMS`: one line per evidence file, in the format `sha256sum -c SHA256SUMS` checks
 //! when run inside the evidence folder.
 
+use super::untrusted;
 use super::write::atomic_write;
+use crate::file_input::FileInputError;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io;
@@ -31,9 +33,13 @@ pub fn write_sha256sums(dir: &Path) -> io::Result<String> {
 /// Check `dir/SHA256SUMS` against the files: the listed paths that are missing, are not
 /// regular files, or whose content changed, in the order they are listed. Empty = verified.
 /// Files added after the sums were written are not reported (as with `sha256sum -c`).
+///
+/// The folder may come from a stranger: SHA256SUMS and every listed file are read as
+/// [`untrusted`] input, so a listed path that is a link, or lies behind a linked folder, or is
+/// not a regular file, is reported rather than followed or blocked on.
 pub fn verify_sha256sums(dir: &Path) -> io::Result<Vec<String>> {
     let sums_path = dir.join(SUMS_FILE);
-    let sums = fs::read_to_string(&sums_path).map_err(|e| with_path(&sums_path, e))?;
+    let sums = read_sums(dir)?;
     let mut bad = Vec::new();
     for (index, line) in sums.lines().enumerate() {
         if line.is_empty() {
@@ -50,16 +56,18 @@ pub fn verify_sha256sums(dir: &Path) -> io::Result<Vec<String>> {
             )
         })?;
         let path = dir.join(&rel);
-        let is_file = fs::symlink_metadata(&path).map(|m| m.is_file());
-        match is_file {
-            Ok(true) => {
-                if !hash_file(&path)?.eq_ignore_ascii_case(&expected) {
+        match untrusted::open(dir, &rel) {
+            Ok((mut file, _)) => {
+                let digest = hash_open(&mut file).map_err(|e| with_path(&path, e))?;
+                if !digest.eq_ignore_ascii_case(&expected) {
                     bad.push(rel);
                 }
             }
-            Ok(false) => bad.push(rel),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => bad.push(rel),
-            Err(e) => return Err(with_path(&path, e)),
+            Err(FileInputError::Io(e)) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(with_path(&path, e));
+            }
+            // Missing, a link, or not a regular file: not the file that was summed.
+            Err(_) => bad.push(rel),
         }
     }
     Ok(bad)
@@ -70,7 +78,7 @@ pub fn verify_sha256sums(dir: &Path) -> io::Result<Vec<String>> {
 /// without re-hashing, and so vouching for, files that may have changed since.
 pub fn replace_entry(dir: &Path, relative: &str) -> io::Result<()> {
     let sums_path = dir.join(SUMS_FILE);
-    let sums = fs::read_to_string(&sums_path).map_err(|e| with_path(&sums_path, e))?;
+    let sums = read_sums(dir)?;
     let mut entries: Vec<(String, String)> = Vec::new();
     for line in sums.lines().filter(|l| !l.is_empty()) {
         let entry = parse_sums_line(line).ok_or_else(|| {
@@ -125,15 +133,29 @@ fn collect_files(root: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result
     Ok(())
 }
 
+/// `dir/SHA256SUMS` as text: a regular file inside `dir`, bounded (see [`untrusted`]).
+fn read_sums(dir: &Path) -> io::Result<String> {
+    let sums_path = dir.join(SUMS_FILE);
+    untrusted::read_to_string(dir, SUMS_FILE, untrusted::FILE_CAP).map_err(|e| match e {
+        FileInputError::Io(e) => with_path(&sums_path, e),
+        other => io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {other}", sums_path.display()),
+        ),
+    })
+}
+
 /// Lowercase hex SHA-256 of a file, read in chunks.
 fn hash_file(path: &Path) -> io::Result<String> {
-    let hash = || -> io::Result<String> {
-        let mut file = File::open(path)?;
-        let mut hasher = Sha256::new();
-        io::copy(&mut file, &mut hasher)?;
-        Ok(hex::encode(hasher.finalize()))
-    };
-    hash().map_err(|e| with_path(path, e))
+    File::open(path)
+        .and_then(|mut file| hash_open(&mut file))
+        .map_err(|e| with_path(path, e))
+}
+
+fn hash_open(file: &mut File) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    io::copy(file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// GNU coreutils escapes names holding `\`, newline or carriage return: the line then starts

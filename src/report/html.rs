@@ -423,16 +423,15 @@ fn screenshots(archive: &Archive, check: &CheckView, embedded: &mut usize) -> Ma
     let mut shots: Vec<(&str, &str, Option<String>)> = Vec::new();
     for path in check.screenshots() {
         let name = path.rsplit('/').next().unwrap_or(path);
-        let data = archive
-            .read(path)
-            .filter(|bytes| *embedded + bytes.len() <= EMBEDDED_SCREENSHOT_BYTES)
-            .map(|bytes| {
-                *embedded += bytes.len();
-                format!(
-                    "data:image/png;base64,{}",
-                    base64::engine::general_purpose::STANDARD.encode(&bytes)
-                )
-            });
+        // Read no more than the budget left: a file past it is linked, never loaded.
+        let left = EMBEDDED_SCREENSHOT_BYTES.saturating_sub(*embedded) as u64;
+        let data = archive.read_capped(path, left).map(|bytes| {
+            *embedded += bytes.len();
+            format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(&bytes)
+            )
+        });
         shots.push((path, name, data));
     }
     if shots.is_empty() {

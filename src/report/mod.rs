@@ -340,6 +340,7 @@ pub(crate) mod fixture {
             },
             environment: [("RUN_CROSS_SURFACE".to_string(), "0".to_string())].into(),
             secrets_set: vec!["STAGING_CONTROL_ACCESS_TOKEN".to_string()],
+            lane_env: [("ACME_URL".to_string(), None)].into(),
             rerun_of: None,
         }
     }

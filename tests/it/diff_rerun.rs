@@ -260,16 +260,24 @@ fn rerun_runs_only_what_failed_against_the_same_targets_and_passes_once_fixed() 
         ]
     );
 
-    // The deployment is fixed. The re-run's own environment points at the sandbox's tripwire:
-    // the recorded targets must win.
+    // The deployment is fixed. The re-run's targets come from its own environment, never
+    // from the folder (issue 20: this test asserted the folder's URLs won over a tripwire);
+    // the same targets here, so nothing is said about them.
     service.ready.store(200, Ordering::Relaxed);
     let rerun = sb
         .cmd()
         .arg("rerun")
         .arg(sb.out("before"))
+        .env("STAGING_CONTROL_BASE_URL", &service.url)
+        .env("PROD_CONTROL_BASE_URL", &service.url)
         .out(&sb.out("after"))
         .run();
     rerun.expect_code(0);
+    assert!(
+        !rerun.stderr.contains("warning:"),
+        "same targets, nothing to warn about: {}",
+        rerun.stderr
+    );
     let before_dir = sb.out("before").display().to_string();
     assert_eq!(
         rerun.verdict_line(),
@@ -363,11 +371,19 @@ fn rerun_reproduces_the_sim_faults_phase_and_variables_of_the_run() {
     expected.sort();
     assert_eq!(failing, expected);
 
-    // No --sim, no fault, no phase, no variable given: all come from the record.
-    let rerun = sb.cmd_in_repo().arg("rerun").arg(sb.out("first")).run();
+    // No --sim, no fault, no phase given: they come from the record. The variable comes from
+    // the user's environment, as every variable but the RUN_* toggles and the perf and log
+    // settings (issue 20: this test had the folder's value applied).
+    let rerun = sb
+        .cmd_in_repo()
+        .arg("rerun")
+        .arg(sb.out("first"))
+        .env("LARAVEL_DB_BACKUP_EVIDENCE", &missing)
+        .run();
     rerun
         .expect_code(1)
         .stderr_has("re-running 3 failed or errored check(s)");
+    assert!(!rerun.stderr.contains("not applied"), "{}", rerun.stderr);
     let out = std::fs::read_dir(sb.path())
         .expect("sandbox")
         .filter_map(Result::ok)
@@ -398,7 +414,7 @@ fn rerun_reproduces_the_sim_faults_phase_and_variables_of_the_run() {
         again
             .read("logs/legacy-db-backup-evidence.log")
             .contains("no-such-backup.json"),
-        "the recorded variable was used"
+        "the variable was used"
     );
 }
 

@@ -33,3 +33,4 @@ mod runtime_lanes;
 mod script_faults;
 mod scripts;
 mod secrets;
+mod untrusted_folder;
