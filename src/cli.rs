@@ -53,10 +53,11 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct LockArgs {
-    /// The matrix folder to lock; its lock is DIR/matrix.lock [default: lanes, the source
-    /// tree's matrix, which the binary embeds when built].
-    #[arg(long = "lanes", value_name = "DIR", default_value = "lanes")]
-    pub lanes_dir: PathBuf,
+    /// The matrix folder to lock; its lock is DIR/matrix.lock. Without it: `--check`
+    /// compares the matrix a run uses (the one built into the binary) with its lock; writing
+    /// locks ./lanes when there is one (the source tree's matrix, which a build embeds).
+    #[arg(long = "lanes", value_name = "DIR")]
+    pub lanes_dir: Option<PathBuf>,
     /// Compare only: exit 1 naming each difference when the lock does not match; write nothing.
     #[arg(long)]
     pub check: bool,

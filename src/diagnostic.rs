@@ -51,9 +51,11 @@ pub fn one_line(text: &str) -> String {
 }
 
 /// Text an evidence folder supplied, safe to print on one line: every control character (a
-/// terminal's ESC sequence, a line break) is escaped, so a folder cannot draw on the terminal.
+/// terminal's ESC sequence, a line break) is escaped, so a folder cannot draw on the terminal,
+/// and its CI command markers are made inert ([`inert`]), so it cannot steer a CI runner.
 pub fn escape_controls(text: &str) -> String {
-    text.chars()
+    let escaped: String = text
+        .chars()
         .map(|c| {
             if c.is_control() || LINE_BREAKS.contains(&c) {
                 c.escape_default().to_string()
@@ -61,7 +63,8 @@ pub fn escape_controls(text: &str) -> String {
                 c.to_string()
             }
         })
-        .collect()
+        .collect();
+    inert(&escaped)
 }
 
 /// `text` with every line after the first indented by the first line's indentation plus four

@@ -1,6 +1,8 @@
-//! `oa-validate lock [--lanes DIR] [--check]`: the matrix of DIR (default `lanes`, the source
-//! tree's, which the binary embeds when built) planned for every cutover phase, written as
-//! DIR/matrix.lock — or, with `--check`, compared with it (exit 1 naming each difference).
+//! `oa-validate lock [--lanes DIR] [--check]`: the matrix of DIR planned for every cutover
+//! phase, written as DIR/matrix.lock — or, with `--check`, compared with it (exit 1 naming each
+//! difference). Without `--lanes`, the matrix a run would use: `--check` compares the built-in
+//! matrix with its built-in lock; writing locks ./lanes (the source tree's, which a build
+//! embeds) when there is one.
 
 use super::host;
 use crate::config::{self, Deployment, LaneSelection, LockConfig, PrimitiveSettings, UsageError};
@@ -62,7 +64,9 @@ pub fn lock(runtime: &tokio::runtime::Runtime, config: LockConfig) -> Result<i32
         config::Matrix::Dir(dir) => dir.join(config::lanes::LOCK_FILE),
         config::Matrix::BuiltIn => {
             return Err(UsageError(
-                "the built-in matrix is locked from its source folder: oa-validate lock --lanes DIR"
+                "no ./lanes folder here: a run without --lanes uses the matrix built into the \
+                 binary, whose lock is built in too (compare them with `oa-validate lock \
+                 --check`); to write a matrix folder's lock, name it: oa-validate lock --lanes DIR"
                     .to_string(),
             ));
         }

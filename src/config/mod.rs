@@ -284,11 +284,22 @@ pub fn resolve(
         Some(Command::Report(args)) => CommandConfig::Report(folders::resolve_report(args, &env)),
         Some(Command::Diff(args)) => CommandConfig::Diff(folders::resolve_diff(args, &env)?),
         Some(Command::Rerun(args)) => CommandConfig::Rerun(folders::resolve_rerun(args, env, now)),
-        Some(Command::Lock(LockArgs { lanes_dir, check })) => CommandConfig::Lock(LockConfig {
-            matrix: Matrix::Dir(lanes_dir),
-            check_only: check,
-            env,
-        }),
+        Some(Command::Lock(LockArgs { lanes_dir, check })) => {
+            // The matrix a run would use: `--lanes DIR`, else the built-in one; writing a
+            // lock needs a folder, the source tree's `lanes/` when there is one.
+            let matrix = match lanes_dir {
+                Some(dir) => Matrix::Dir(dir),
+                None if !check && std::path::Path::new("lanes").is_dir() => {
+                    Matrix::Dir(PathBuf::from("lanes"))
+                }
+                None => Matrix::BuiltIn,
+            };
+            CommandConfig::Lock(LockConfig {
+                matrix,
+                check_only: check,
+                env,
+            })
+        }
         Some(Command::Setup) => CommandConfig::Setup(env),
     };
     let progress = match &command {

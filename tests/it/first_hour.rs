@@ -177,3 +177,18 @@ fn check_globs_vars_and_list_json() {
     assert_eq!(ready["lane"], "acme.rhai");
     assert_eq!(doc["checks"].as_array().unwrap().len(), 3);
 }
+
+/// Issue 21, point 5: from an empty folder `lock --check` said `--lanes lanes: No such file or
+/// directory`. Without `--lanes` it now compares the matrix a run uses (the built-in one) with
+/// its lock, and writing a lock without a folder says how to name one.
+#[test]
+fn lock_acts_on_the_matrix_a_run_uses() {
+    let sb = Sandbox::new();
+    let run = sb.cmd().args(["lock", "--check"]).run();
+    run.expect_code(0);
+    run.stdout_has("lanes/matrix.lock (built in) matches the matrix");
+    let run = sb.cmd().arg("lock").run();
+    run.expect_code(2);
+    run.stderr_has("no ./lanes folder here");
+    run.stderr_has("oa-validate lock --lanes DIR");
+}
