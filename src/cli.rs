@@ -12,7 +12,15 @@ use std::path::PathBuf;
     about = "Release gate for the OpenAgents Rust cutover: runs the validation matrix (Rhai lanes) \
              against staging and production and decides GO or NO-GO with archived evidence.",
     after_help = "Exit codes: 0 GO, 1 NO-GO, 2 usage or configuration error, 3 a lane does not \
-                  compile, 4 no checks selected, 130 interrupted.\nSee docs/cli.md.",
+                  compile, 4 no checks selected, 130 interrupted.\n\n\
+                  Environment (upstream names): STAGING_CONTROL_BASE_URL, PROD_CONTROL_BASE_URL, \
+                  STAGING_RUNTIME_BASE_URL, PROD_RUNTIME_BASE_URL, STAGING_CONTROL_ACCESS_TOKEN, \
+                  PROD_CONTROL_ACCESS_TOKEN (secrets), GCP_PROJECT, GCP_REGION, CONTROL_SERVICE, \
+                  RUNTIME_SERVICE, MIGRATE_JOB, EXPECTED_IMAGE, RUN_* toggles, \
+                  FAIL_ON_REQUIRED_FAILURE, OUTPUT_DIR, OA_REPO_ROOT, NO_COLOR, CI.\n\n\
+                  Docs: `oa-validate show docs/cli.md` (commands, flags, every variable), \
+                  docs/release-gate.md, docs/writing-lanes.md; `oa-validate show` lists the \
+                  built-in lanes, stdlib and docs.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -49,6 +57,10 @@ pub enum Command {
     Lock(LockArgs),
     /// Install what the HTMX lanes and the sim need (Chromium, the htmx library) when missing.
     Setup,
+    /// Print a file the binary carries: a built-in lane or module (`lanes/control.rhai`), the
+    /// matrix lock, a stdlib module (`stdlib/htmx.rhai`) or a doc (`docs/cli.md`); without a
+    /// path, list them.
+    Show(ShowArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -153,6 +165,13 @@ pub struct LaneArgs {
     /// legacy-deletion) [default: app-surface].
     #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
     pub phase: Option<CutoverPhase>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ShowArgs {
+    /// The file, by its path in the source tree (`lanes/control.rhai`, `docs/cli.md`).
+    #[arg(value_name = "PATH")]
+    pub path: Option<String>,
 }
 
 #[derive(Args, Debug, Clone, Default)]

@@ -40,6 +40,34 @@ pub fn stdlib_modules() -> impl Iterator<Item = (&'static str, &'static str)> {
         .filter_map(|(file, source)| Some((file.strip_suffix(".rhai")?, *source)))
 }
 
+/// The user documentation (`docs/*.md`): (file name, text), sorted.
+pub fn doc_files() -> &'static [(&'static str, &'static str)] {
+    generated::DOC_FILES
+}
+
+/// Every file `oa-validate show` can print, by the path it has in the source tree: the
+/// matrix (`lanes/...`, its lock), the stdlib (`stdlib/...`) and the docs (`docs/...`).
+pub fn shown_files() -> Vec<(String, &'static str)> {
+    let mut files: Vec<(String, &'static str)> = matrix_files()
+        .iter()
+        .map(|(name, text)| (format!("lanes/{name}"), *text))
+        .collect();
+    if let Some(lock) = matrix_lock() {
+        files.push(("lanes/matrix.lock".to_string(), lock));
+    }
+    files.extend(
+        generated::STDLIB_FILES
+            .iter()
+            .map(|(name, text)| (format!("stdlib/{name}"), *text)),
+    );
+    files.extend(
+        doc_files()
+            .iter()
+            .map(|(name, text)| (format!("docs/{name}"), *text)),
+    );
+    files
+}
+
 /// The fixture workspace local lanes run against under `--sim`: (relative path, contents).
 pub fn fixture_workspace_files() -> &'static [(&'static str, &'static str)] {
     generated::FIXTURE_WORKSPACE_FILES

@@ -14,6 +14,7 @@ mod report;
 mod rerun;
 mod run;
 mod setup;
+mod show;
 mod signal;
 mod sim;
 
@@ -55,6 +56,7 @@ pub fn main(cli: Cli) -> i32 {
         CommandConfig::Rerun(c) => rerun::rerun(&runtime, c, style),
         CommandConfig::Lock(c) => lock::lock(&runtime, c),
         CommandConfig::Setup(env) => setup::setup(&env),
+        CommandConfig::Show(path) => show::show(path.as_deref()),
     };
     result.unwrap_or_else(|e| usage_error(&e))
 }

@@ -64,6 +64,8 @@ pub enum CommandConfig {
     Rerun(RerunConfig),
     Lock(LockConfig),
     Setup(EnvSnapshot),
+    /// `show [PATH]`: print a built-in file, or list them.
+    Show(Option<String>),
 }
 
 /// Colour and progress bar: only on a terminal, and not under `NO_COLOR` / `CI`.
@@ -301,6 +303,7 @@ pub fn resolve(
             })
         }
         Some(Command::Setup) => CommandConfig::Setup(env),
+        Some(Command::Show(args)) => CommandConfig::Show(args.path),
     };
     let progress = match &command {
         CommandConfig::Run(_) => style.progress && !cli.run.no_progress,

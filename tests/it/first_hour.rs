@@ -192,3 +192,33 @@ fn lock_acts_on_the_matrix_a_run_uses() {
     run.stderr_has("no ./lanes folder here");
     run.stderr_has("oa-validate lock --lanes DIR");
 }
+
+/// Issue 21, points 6 and 8: an installed binary shows its built-in lanes, stdlib and docs
+/// (`show`), and `--help` lists the environment variables and where the docs are.
+#[test]
+fn show_prints_what_the_binary_carries_and_help_names_the_variables() {
+    let sb = Sandbox::new();
+    let run = sb.cmd().arg("show").run();
+    run.expect_code(0);
+    for name in [
+        "lanes/control.rhai",
+        "lanes/matrix.lock",
+        "stdlib/htmx.rhai",
+        "docs/cli.md",
+    ] {
+        run.stdout_has(&format!("{name}  ("));
+    }
+    let run = sb.cmd().args(["show", "stdlib/htmx.rhai"]).run();
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        std::fs::read_to_string(crate::common::repo_root().join("stdlib/htmx.rhai")).unwrap()
+    );
+    let run = sb.cmd().args(["show", "docs/cli.mdx"]).run();
+    run.expect_code(2);
+    run.stderr_has("did you mean `docs/cli.md`?");
+    let run = sb.cmd().arg("--help").run();
+    run.expect_code(0);
+    run.stdout_has("STAGING_CONTROL_ACCESS_TOKEN");
+    run.stdout_has("`oa-validate show docs/cli.md`");
+}
