@@ -231,6 +231,7 @@ fn main() {
         .unwrap_or_else(|_| panic!("the lane plans"));
     let _ = std::fs::remove_file(&lane); // planned: compiled, read no more
     let settings = oa_validate::run::RunSettings {
+        fail_fast: false,
         jobs: 1,
         default_timeout: Duration::from_secs(600),
         http_archive: true,

@@ -260,6 +260,13 @@ pub struct RunArgs {
     /// Oldest Laravel DB backup evidence accepted in the legacy-deletion phase.
     #[arg(long, value_name = "DURATION", default_value = "24h")]
     pub backup_max_age: String,
+    /// Print only the checks that did not pass, and the verdict (as `pytest -q`).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Stop at the first required check that fails or errors: the checks not yet started are
+    /// skipped (`--fail-fast`), so the verdict (NO-GO) comes sooner.
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Set a variable for this run as if exported (lanes read it with `env()`; the upstream
     /// variables set targets and tokens), like Hurl's `--variable` (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]

@@ -386,6 +386,7 @@ mod tests {
             replace_out: false,
             default_timeout: Duration::from_secs(1),
             http_archive: true,
+            fail_fast: false,
             started_at: chrono::Utc::now(),
         }
     }

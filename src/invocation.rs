@@ -413,6 +413,7 @@ mod tests {
             replace_out: false,
             default_timeout: Duration::from_secs(60),
             http_archive: true,
+            fail_fast: false,
             started_at: chrono::Utc::now(),
         }
     }

@@ -175,6 +175,8 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         phase: invocation.phase,
         backup_max_age: options.backup_max_age.clone(),
         vars: Vec::new(),
+        quiet: false,
+        fail_fast: false,
     };
     let origin = RerunOf {
         folder: args.dir.display().to_string(),

@@ -107,6 +107,7 @@ pub fn run(
         redactor.clone(),
         plan.sources(),
     );
+    terminal.set_quiet(style.quiet);
     terminal.phase(&config.phase.label());
     terminal.targets(&targets_line(&host, &plan));
     if let Some(note) = invocation.partial_note() {
@@ -116,6 +117,7 @@ pub fn run(
         jobs: config.jobs,
         default_timeout: config.default_timeout,
         http_archive: config.http_archive,
+        fail_fast: config.fail_fast,
     };
     let mut outcome = run::run(&plan, &engine, &host, &settings, |event| {
         terminal.on_event(event);

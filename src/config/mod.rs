@@ -73,6 +73,8 @@ pub enum CommandConfig {
 pub struct TerminalStyle {
     pub color: bool,
     pub progress: bool,
+    /// `-q`: only the checks that did not pass, and the verdict.
+    pub quiet: bool,
 }
 
 /// The limits every primitive works within.
@@ -215,6 +217,8 @@ pub struct RunConfig {
     pub default_timeout: Duration,
     /// Write `http/<check_id>.har` (off with `--no-har`).
     pub http_archive: bool,
+    /// `--fail-fast`: the first required failure skips the checks not yet started.
+    pub fail_fast: bool,
     pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -310,9 +314,14 @@ pub fn resolve(
         CommandConfig::Rerun(rerun) => style.progress && !rerun.no_progress,
         _ => style.progress,
     };
+    let quiet = matches!(&command, CommandConfig::Run(_)) && cli.run.quiet;
     Ok(Config {
         command,
-        style: TerminalStyle { progress, ..style },
+        style: TerminalStyle {
+            progress,
+            quiet,
+            ..style
+        },
     })
 }
 
@@ -325,6 +334,7 @@ fn terminal_style(env: &EnvSnapshot) -> TerminalStyle {
     TerminalStyle {
         color: tty && !no_color,
         progress: tty && !ci,
+        quiet: false,
     }
 }
 
@@ -497,6 +507,7 @@ pub fn resolve_run(
         replace_out: args.replace_out,
         default_timeout,
         http_archive: !args.no_har,
+        fail_fast: args.fail_fast,
         started_at: now,
     })
 }

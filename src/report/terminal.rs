@@ -20,6 +20,8 @@ pub struct Terminal {
     verdict_note: Option<String>,
     /// Which matrix and which tool made the verdict (its lock's digest, version, commit).
     identity: Option<String>,
+    /// `-q`: lines only for checks that failed, errored or were skipped while required.
+    quiet: bool,
 }
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -61,7 +63,13 @@ impl Terminal {
             sources,
             verdict_note: None,
             identity: None,
+            quiet: false,
         }
+    }
+
+    /// `-q`: print only the checks that did not pass (a skipped optional check is not shown).
+    pub fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
     }
 
     /// The verdict block's line naming the matrix's lock and the tool.
@@ -142,8 +150,14 @@ impl Terminal {
                 }
             }
             Event::CheckFinished { result, .. } => {
-                for line in self.check_lines(result) {
-                    self.emit(&line);
+                let shown = !self.quiet
+                    || matches!(result.status, Status::Failed | Status::Errored)
+                    || (result.status == Status::Skipped
+                        && result.level == crate::outcome::Level::Required);
+                if shown {
+                    for line in self.check_lines(result) {
+                        self.emit(&line);
+                    }
                 }
                 if let Some(bar) = &self.progress {
                     bar.inc(1);

@@ -25,6 +25,8 @@ pub struct RunSettings {
     pub default_timeout: Duration,
     /// Whether checks' HTTP exchanges are archived as HAR files.
     pub http_archive: bool,
+    /// The first required check that fails or errors skips every check not yet started.
+    pub fail_fast: bool,
 }
 
 /// The results in report order (one per declared check) and whether the run was interrupted.
@@ -60,11 +62,14 @@ pub fn run(
     let mut interrupted_reported = false;
 
     let run_started = Instant::now();
+    // Set by the first required failure under --fail-fast: checks not yet started skip.
+    let failed_fast: parking_lot::Mutex<Option<String>> = parking_lot::Mutex::new(None);
     std::thread::scope(|scope| {
         let workers = settings.jobs.max(1).min(plan.lanes.len().max(1));
         for worker in 1..=workers {
             let tx = tx.clone();
             let queue = &queue;
+            let failed_fast = &failed_fast;
             scope.spawn(move || {
                 loop {
                     // The guard must drop before the lane runs: in `while let` it would live
@@ -78,7 +83,17 @@ pub fn run(
                             id: check.spec.id.clone(),
                         });
                         let started = run_started.elapsed();
-                        let (mut result, evidence) = run_check(plan, index, engine, host, settings);
+                        let stopped_by = failed_fast.lock().clone();
+                        let (mut result, evidence) = match stopped_by {
+                            Some(first) => skipped_fast(plan, index, &first),
+                            None => run_check(plan, index, engine, host, settings),
+                        };
+                        if settings.fail_fast
+                            && result.level == crate::outcome::Level::Required
+                            && matches!(result.status, Status::Failed | Status::Errored)
+                        {
+                            failed_fast.lock().get_or_insert_with(|| result.id.clone());
+                        }
                         result.schedule = Some(crate::outcome::Schedule { worker, started });
                         let _ = tx.send(Event::CheckFinished {
                             index,
@@ -114,6 +129,17 @@ pub fn run(
             .collect(),
         interrupted,
     }
+}
+
+/// A check not started because an earlier required check failed under `--fail-fast`.
+fn skipped_fast(plan: &Plan, index: usize, first: &str) -> (CheckResult, CheckEvidence) {
+    let mut result = base_result(plan, index);
+    let reason = format!("not run: --fail-fast after {first} failed");
+    let mut evidence = CheckEvidence::default();
+    evidence.log(format!("skipped: {reason}"));
+    result.status = Status::Skipped;
+    result.reason = Some(reason);
+    (result, evidence)
 }
 
 /// A row for a check that has no outcome (should not happen: every check is run or skipped).

@@ -222,3 +222,42 @@ fn show_prints_what_the_binary_carries_and_help_names_the_variables() {
     run.stdout_has("STAGING_CONTROL_ACCESS_TOKEN");
     run.stdout_has("`oa-validate show docs/cli.md`");
 }
+
+/// Issue 21, point 6: `-q` prints only what did not pass; `--fail-fast` skips what was not yet
+/// started once a required check fails (a NO-GO sooner).
+#[test]
+fn quiet_and_fail_fast() {
+    let sb = Sandbox::new();
+    sb.write(
+        "three.rhai",
+        "required(\"first-ok\", || { assert(true, \"ok\"); });\nrequired(\"second-fails\", || { assert(false, \"broken\"); });\nrequired(\"third-ok\", || { assert(true, \"ok\"); });\n",
+    );
+    let run = sb
+        .cmd()
+        .args(["three.rhai", "-q"])
+        .out(&sb.out("quiet"))
+        .run();
+    run.expect_code(1);
+    assert!(!run.stdout.contains("[passed]"), "{}", run.stdout);
+    run.stdout_has("[failed] second-fails (required)");
+    run.stdout_has("Verdict: NO-GO");
+    let run = sb
+        .cmd()
+        .args(["three.rhai", "--fail-fast"])
+        .out(&sb.out("fast"))
+        .run();
+    run.expect_code(1);
+    let ev = sb.evidence("fast");
+    assert_eq!(
+        ev.statuses(),
+        [
+            ("first-ok".to_string(), "passed".to_string()),
+            ("second-fails".to_string(), "failed".to_string()),
+            ("third-ok".to_string(), "skipped".to_string()),
+        ]
+    );
+    assert_eq!(
+        ev.json_check("third-ok")["reason"],
+        "not run: --fail-fast after second-fails failed"
+    );
+}
