@@ -192,7 +192,13 @@ pub fn run(
         matrix.line(),
         crate::embedded::tool_identity()
     ));
-    terminal.finish(&verdict, config.mode == Mode::Gate, &out_display, &digest);
+    terminal.finish(
+        &verdict,
+        &outcome.results,
+        config.mode == Mode::Gate,
+        &out_display,
+        &digest,
+    );
     drop(command_pause);
     crate::ci::report(&host.env, &redactor, &outcome.results, &plan, &summary_md);
     Ok(gate::exit_code(

@@ -145,6 +145,13 @@ fn status_badge(status: Status) -> Markup {
 fn header(archive: &Archive) -> Markup {
     let summary = &archive.summary;
     let verdict = &summary.verdict;
+    let warnings = super::all_warnings(
+        &verdict.warnings,
+        verdict
+            .checks
+            .iter()
+            .map(|c| (c.id.as_str(), c.warnings.as_slice())),
+    );
     let run = &summary.run;
     let invocation = run.invocation.as_ref();
     let go = verdict.decision == Decision::Go;
@@ -174,10 +181,10 @@ fn header(archive: &Archive) -> Markup {
                     @for reason in &verdict.no_go_reasons { li { (reason) } }
                 }
             }
-            @if !verdict.warnings.is_empty() {
-                details {
-                    summary { (verdict.warnings.len()) " warning(s)" }
-                    ul.reasons { @for w in &verdict.warnings { li { (w) } } }
+            @if !warnings.is_empty() {
+                details #warnings {
+                    summary { (warnings.len()) " warning(s)" }
+                    ul.reasons { @for w in &warnings { li { (w) } } }
                 }
             }
             p {

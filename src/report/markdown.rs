@@ -225,17 +225,14 @@ fn failure_block(result: &CheckResult, text: &dyn Fn(&str) -> String) -> String 
 /// Optional checks that did not pass (from the verdict, each line already starts with the
 /// check id), then every `warn()` of every check as `- id: text`.
 fn warnings(summary: &RunSummary, text: &dyn Fn(&str) -> String) -> String {
-    let from_verdict = summary
-        .verdict
-        .warnings
-        .iter()
-        .map(|w| format!("- {}", text(w)));
-    let from_checks = summary.results.iter().flat_map(|r| {
-        r.warnings
+    let all = super::all_warnings(
+        &summary.verdict.warnings,
+        summary
+            .results
             .iter()
-            .map(move |w| format!("- {}: {}", single_line(&r.id), text(w)))
-    });
-    bullets(from_verdict.chain(from_checks))
+            .map(|r| (r.id.as_str(), r.warnings.as_slice())),
+    );
+    bullets(all.iter().map(|w| format!("- {}", text(w))))
 }
 
 /// Lines joined with newlines, each one terminated.

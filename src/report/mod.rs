@@ -111,6 +111,20 @@ pub(crate) fn failure_line(failure: &Failure) -> String {
     single_line(&line)
 }
 
+/// Every warning of a run, the same list (and so the same count) on the terminal, in
+/// SUMMARY.md and in report.html: the verdict's (an optional check that did not pass, each
+/// starting with its id), then every `warn()` of every check as `id: text`.
+pub(crate) fn all_warnings<'a>(
+    verdict_warnings: &[String],
+    checks: impl IntoIterator<Item = (&'a str, &'a [String])>,
+) -> Vec<String> {
+    let mut all = verdict_warnings.to_vec();
+    for (id, warnings) in checks {
+        all.extend(warnings.iter().map(|w| format!("{id}: {w}")));
+    }
+    all
+}
+
 /// Tabs and line breaks (`diagnostic::LINE_BREAKS`) become spaces: every report field is one line.
 pub(crate) fn single_line(text: &str) -> String {
     crate::diagnostic::one_line(text)

@@ -193,7 +193,14 @@ impl Terminal {
 
     /// The verdict block; `out_dir` is where the evidence went, `digest` the SHA-256 of its
     /// SHA256SUMS (a copy of the folder is checked against this line, not against itself).
-    pub fn finish(&mut self, verdict: &Verdict, gate: bool, out_dir: &str, digest: &str) {
+    pub fn finish(
+        &mut self,
+        verdict: &Verdict,
+        results: &[CheckResult],
+        gate: bool,
+        out_dir: &str,
+        digest: &str,
+    ) {
         if let Some(bar) = self.progress.take() {
             bar.finish_and_clear();
         }
@@ -203,7 +210,15 @@ impl Terminal {
             "{} check{}: {} passed, {} required failures, {} optional failures, {} required skipped, {} optional skipped",
             c.total, if c.total == 1 { "" } else { "s" }, c.passed, c.required_failures, c.optional_failures, c.required_skipped, c.optional_skipped
         ));
-        for w in &verdict.warnings {
+        // The same list as SUMMARY.md's and report.html's: optional checks that did not
+        // pass, then each check's warn() messages.
+        let warnings = super::all_warnings(
+            &verdict.warnings,
+            results
+                .iter()
+                .map(|r| (r.id.as_str(), r.warnings.as_slice())),
+        );
+        for w in &warnings {
             self.emit(&format!("{} {w}", paint(self.color, "33", "warning:")));
         }
         let (word, code) = match verdict.decision {

@@ -261,3 +261,33 @@ fn quiet_and_fail_fast() {
         "not run: --fail-fast after second-fails failed"
     );
 }
+
+/// Issue 21, point 8: the terminal said 1 warning, report.html 1 and SUMMARY.md 5. All three
+/// now list the same warnings: optional checks that did not pass, then every `warn()`.
+#[test]
+fn the_terminal_summary_and_report_count_the_same_warnings() {
+    let sb = Sandbox::new();
+    sb.write(
+        "warns.rhai",
+        "required(\"noisy\", || { warn(\"first\"); warn(\"second\"); assert(true, \"ok\"); });\noptional(\"flaky\", || { assert(false, \"flaky\"); });\n",
+    );
+    let run = sb.cmd().arg("warns.rhai").out(&sb.out("ev")).run();
+    run.expect_code(0);
+    let verdict_block = &run.stdout[run.stdout.find(" checks: ").expect("counts")..];
+    assert_eq!(
+        verdict_block.matches("warning: ").count(),
+        3,
+        "{}",
+        run.stdout
+    );
+    assert!(verdict_block.contains("warning: noisy: first\n"));
+    let ev = sb.evidence("ev");
+    let md = ev.summary_md();
+    let section = &md[md.find("## Warnings").expect("warnings section")..];
+    assert_eq!(
+        section.lines().filter(|l| l.starts_with("- ")).count(),
+        3,
+        "{md}"
+    );
+    assert!(ev.read("report.html").contains("3 warning(s)"));
+}
