@@ -216,6 +216,24 @@ fn header(archive: &Archive) -> Markup {
 /// The targets as recorded: URLs of real targets, or the simulated deployment and its faults.
 fn targets(archive: &Archive) -> Markup {
     let run = &archive.summary.run;
+    // Lanes that use no target name their own URLs: say so, and what they read.
+    let checks = &archive.summary.verdict.checks;
+    if !checks.is_empty() && checks.iter().all(|c| c.target.is_none()) {
+        let read: Vec<String> = run
+            .invocation
+            .as_ref()
+            .map(|i| {
+                i.lane_env
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("<unset>")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return html! {
+            "none (the lanes name their own URLs)"
+            @if !read.is_empty() { "; they read " code { (read.join(" ")) } }
+        };
+    }
     if let Some(invocation) = &run.invocation {
         if let Some(sim) = &invocation.sim {
             return html! {

@@ -18,10 +18,24 @@ const TITLE: &str = "# Rust Staging/Prod Validation Matrix";
 pub fn render(summary: &RunSummary, redactor: &Redactor) -> String {
     let text = |s: &str| text(&redactor.redact(s));
     let mut out = String::new();
-    out.push_str(TITLE);
+    // Lanes that use no target (they name their own URLs) are not a run of the OpenAgents
+    // matrix: their summary says what they were and what they read (issue 21, point 4).
+    if uses_targets(summary) {
+        out.push_str(TITLE);
+    } else {
+        out.push_str(&format!(
+            "# Validation: {}",
+            single_line(&summary.lanes.join(", "))
+        ));
+    }
     out.push_str("\n\n");
     out.push_str(&headline(summary));
-    section(&mut out, "Environment", &environment(summary));
+    let environment = if uses_targets(summary) {
+        environment(summary)
+    } else {
+        lane_environment(summary, redactor)
+    };
+    section(&mut out, "Environment", &environment);
     section(&mut out, "Check Results", &check_table(summary));
     section(&mut out, "Commands", &commands(summary, &text));
     section(&mut out, "Verdict", &verdict(summary, &text));
@@ -104,7 +118,10 @@ fn headline(summary: &RunSummary) -> String {
         format!("- Optional skipped: {}", counts.optional_skipped),
         format!("- Mode: {}", summary.mode.as_str()),
     ];
-    if let Some(phase) = summary.phase {
+    // Lanes without targets show the phase only when it was asked for.
+    if let Some(phase) = summary.phase
+        && (uses_targets(summary) || summary.invocation.phase.is_some())
+    {
         lines.push(format!("- Phase: {}", single_line(phase)));
     }
     if let Some(origin) = &summary.invocation.rerun_of {
@@ -130,6 +147,31 @@ fn headline(summary: &RunSummary) -> String {
         single_line(summary.tool_commit)
     ));
     bullets(lines)
+}
+
+/// Whether some check ran against a target (staging, prod): an OpenAgents matrix run.
+fn uses_targets(summary: &RunSummary) -> bool {
+    summary.results.iter().any(|r| r.target.is_some())
+}
+
+/// The variables the lanes read with `env()` (secret-named ones are only named).
+fn lane_environment(summary: &RunSummary, redactor: &Redactor) -> String {
+    let invocation = summary.invocation;
+    if invocation.lane_env.is_empty() && invocation.secrets_set.is_empty() {
+        return "- (the lanes read no variables)\n".to_string();
+    }
+    let read = invocation.lane_env.iter().map(|(name, value)| {
+        let value = value
+            .as_deref()
+            .map_or("<unset>".to_string(), |v| redactor.redact(v));
+        format!("- {}={}", single_line(name), single_line(&value))
+    });
+    let secrets = invocation
+        .secrets_set
+        .iter()
+        .filter(|name| !invocation.lane_env.contains_key(*name))
+        .map(|name| format!("- {}=<redacted>", single_line(name)));
+    bullets(read.chain(secrets))
 }
 
 fn environment(summary: &RunSummary) -> String {

@@ -291,3 +291,36 @@ fn the_terminal_summary_and_report_count_the_same_warnings() {
     );
     assert!(ev.read("report.html").contains("3 warning(s)"));
 }
+
+/// Issue 21, point 4: a lane of one's own (its own URL, no target) was stamped as a run of
+/// the OpenAgents matrix: that title, staging/prod openagents.com, "Phase: app-surface". Its
+/// SUMMARY.md and report.html now say what ran and what it read.
+#[test]
+fn a_lane_of_ones_own_is_not_stamped_as_the_openagents_matrix() {
+    let sb = Sandbox::new();
+    sb.write(
+        "acme.rhai",
+        "let base = env(\"ACME_URL\");\nrequired(\"acme\", || { assert_eq(base, \"http://127.0.0.1:1\", \"ACME_URL\"); });\n",
+    );
+    let run = sb
+        .cmd()
+        .args(["acme.rhai", "--var", "ACME_URL=http://127.0.0.1:1"])
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(0);
+    let ev = sb.evidence("ev");
+    let md = ev.summary_md();
+    assert!(md.starts_with("# Validation: acme.rhai\n"), "{md}");
+    assert!(
+        md.contains("## Environment\n\n- ACME_URL=http://127.0.0.1:1\n"),
+        "{md}"
+    );
+    assert!(!md.contains("openagents.com"), "{md}");
+    assert!(!md.contains("- Phase:"), "{md}");
+    let html = ev.read("report.html");
+    assert!(
+        html.contains("none (the lanes name their own URLs)"),
+        "targets"
+    );
+    assert!(html.contains("ACME_URL=http://127.0.0.1:1"));
+}
