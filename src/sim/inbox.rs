@@ -53,11 +53,13 @@ const THREADS: &[Thread] = &[
     },
 ];
 
-/// Per-instance inbox state: the audit log and which drafts were decided.
+/// Per-instance inbox state: the audit log (oldest first, as recorded) and each thread's
+/// pending-approval flag once a draft was decided (upstream's `upsert_inbox_thread_state`:
+/// approve clears it, reject sets it again).
 #[derive(Default)]
 struct Inbox {
     audit: Mutex<Vec<Value>>,
-    decided: Mutex<HashMap<String, &'static str>>,
+    pending_approval: Mutex<HashMap<String, bool>>,
 }
 
 type Store = Extension<Arc<Inbox>>;
@@ -151,7 +153,12 @@ async fn google_callback(Query(query): Query<HashMap<String, String>>) -> Respon
 }
 
 fn thread_json(thread: &Thread, inbox: &Inbox) -> Value {
-    let decided = inbox.decided.lock().get(thread.id).copied();
+    let pending = inbox
+        .pending_approval
+        .lock()
+        .get(thread.id)
+        .copied()
+        .unwrap_or(true);
     json!({
         "id": thread.id,
         "subject": thread.subject,
@@ -161,19 +168,38 @@ fn thread_json(thread: &Thread, inbox: &Inbox) -> Value {
         "risk": thread.risk,
         "policy": "draft_requires_approval",
         "draft_preview": thread.draft_preview,
-        "pending_approval": decided.is_none(),
+        "pending_approval": pending,
         "updated_at": thread.updated_at,
     })
 }
 
-fn audit_for(inbox: &Inbox, id: Option<&str>) -> Vec<Value> {
+/// The audit log as upstream's `list_inbox_audits_for_user` lists it: newest first, at most
+/// `limit` entries (200 in a snapshot, 100 in a thread's detail).
+fn audit_for(inbox: &Inbox, id: Option<&str>, limit: usize) -> Vec<Value> {
     inbox
         .audit
         .lock()
         .iter()
+        .rev()
         .filter(|entry| id.is_none_or(|id| entry["thread_id"] == id))
+        .take(limit)
         .cloned()
         .collect()
+}
+
+/// Upstream's `inbox_snapshot_for_user`: the first `limit` threads, the first one selected,
+/// and the user's audit log.
+fn snapshot(inbox: &Inbox, limit: usize) -> Value {
+    let threads: Vec<Value> = THREADS
+        .iter()
+        .take(limit)
+        .map(|t| thread_json(t, inbox))
+        .collect();
+    json!({
+        "threads": threads,
+        "selected_thread_id": THREADS.first().map(|t| t.id),
+        "audit_log": audit_for(inbox, None, 200),
+    })
 }
 
 async fn list_threads(
@@ -197,19 +223,10 @@ async fn list_threads(
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(20)
         .clamp(1, 100);
-    let threads: Vec<Value> = THREADS
-        .iter()
-        .take(limit)
-        .map(|t| thread_json(t, &inbox))
-        .collect();
     axum::Json(json!({"data": {
         "request_id": request_id(&headers),
         "source": "threads",
-        "snapshot": {
-            "threads": threads,
-            "selected_thread_id": THREADS.first().map(|t| t.id),
-            "audit_log": audit_for(&inbox, None),
-        },
+        "snapshot": snapshot(&inbox, limit),
     }}))
     .into_response()
 }
@@ -234,6 +251,13 @@ async fn thread_detail(
     let Some(thread) = find(&id) else {
         return thread_not_found();
     };
+    // Upstream records that the thread was opened (`inbox_thread_detail`).
+    inbox.audit.lock().push(json!({
+        "thread_id": thread.id,
+        "action": "select_thread",
+        "detail": "thread detail loaded",
+        "created_at": now(),
+    }));
     axum::Json(json!({"data": {
         "request_id": request_id(&headers),
         "thread_id": thread.id,
@@ -247,7 +271,7 @@ async fn thread_detail(
             "body": format!("{}\n\n-- sent from the sim", thread.snippet),
             "created_at": thread.updated_at,
         }],
-        "audit_log": audit_for(&inbox, Some(thread.id)),
+        "audit_log": audit_for(&inbox, Some(thread.id), 100),
     }}))
     .into_response()
 }
@@ -271,38 +295,52 @@ fn invalid_request(message: &str) -> Response {
     error_envelope(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
 }
 
+/// A draft decision as upstream's `inbox_thread_approve` / `inbox_thread_reject` make it: no
+/// Gmail call and no check that the thread exists; the thread's pending-approval flag is set
+/// (`pending_after`), the action is audited (with the body's `detail`, else upstream's default
+/// text), and the answer is the inbox snapshot with `source` naming the action. It holds no
+/// `thread_id`: a lane finds the decision in `snapshot.audit_log`.
 fn decide(
     st: &ControlState,
     inbox: &Inbox,
     headers: &HeaderMap,
     id: &str,
     body: &[u8],
-    action: &'static str,
+    decision: Decision,
 ) -> Response {
     if !st.authorized(headers) {
         return unauthorized();
     }
-    let Some(thread) = find(id) else {
-        return thread_not_found();
-    };
     let detail = match optional_text(body, "detail") {
         Ok(detail) => detail,
         Err(message) => return invalid_request(&message),
     };
-    inbox.decided.lock().insert(thread.id.to_string(), action);
+    let (action, pending_after, default_detail) = match decision {
+        Decision::Approve => ("approve_draft", false, "draft approved"),
+        Decision::Reject => ("reject_draft", true, "draft rejected for manual revision"),
+    };
+    inbox
+        .pending_approval
+        .lock()
+        .insert(id.to_string(), pending_after);
     inbox.audit.lock().push(json!({
-        "thread_id": thread.id,
+        "thread_id": id,
         "action": action,
-        "detail": detail.unwrap_or_default(),
+        "detail": detail.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| default_detail.to_string()),
         "created_at": now(),
     }));
     axum::Json(json!({"data": {
         "request_id": request_id(headers),
-        "thread_id": thread.id,
-        "status": action,
-        "audit_log": audit_for(inbox, Some(thread.id)),
+        "source": action,
+        "snapshot": snapshot(inbox, 20),
     }}))
     .into_response()
+}
+
+#[derive(Clone, Copy)]
+enum Decision {
+    Approve,
+    Reject,
 }
 
 async fn approve(
@@ -312,7 +350,7 @@ async fn approve(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    decide(&st, &inbox, &headers, &id, &body, "draft_approved")
+    decide(&st, &inbox, &headers, &id, &body, Decision::Approve)
 }
 
 async fn reject(
@@ -322,7 +360,7 @@ async fn reject(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    decide(&st, &inbox, &headers, &id, &body, "draft_rejected")
+    decide(&st, &inbox, &headers, &id, &body, Decision::Reject)
 }
 
 async fn send_reply(
@@ -342,10 +380,11 @@ async fn send_reply(
         return invalid_request(&message);
     }
     let message_id = format!("<sim-{}@mail.gmail.com>", random_hex(8));
+    // Upstream's audit entry for a sent reply (`inbox_thread_reply_send`).
     inbox.audit.lock().push(json!({
         "thread_id": thread.id,
-        "action": "reply_sent",
-        "detail": message_id,
+        "action": "send_reply",
+        "detail": format!("reply sent to {} ({message_id})", thread.from_address),
         "created_at": now(),
     }));
     let mut data = json!({

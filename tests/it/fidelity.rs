@@ -556,3 +556,52 @@ fn no_lane_relies_on_a_sim_only_string() {
     assert_eq!(bootstrap.len(), 1, "{bootstrap:?}");
     assert!(bootstrap[0].ends_with("stdlib/htmx.rhai"));
 }
+
+/// The Gmail inbox actions passed on the sim and failed on every real deployment: the lane
+/// asserted `data.thread_id` in a draft decision's answer, a shape only the sim sent (the
+/// interop run against upstream, docs/interop.md). Upstream answers the inbox snapshot with
+/// `source` naming the action and records the decision, newest first, in its audit log.
+#[tokio::test]
+async fn bug_draft_decisions_answered_a_thread_id_only_the_sim_sent() {
+    let sim = sim(&[]).await;
+    let base = &sim.staging.control_url;
+    let token = &sim.staging.token;
+    let decide = |action: &'static str, body: Value| {
+        client()
+            .post(format!(
+                "{base}/api/inbox/threads/thread_sim_001/draft/{action}"
+            ))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let approved: Value = decide("approve", serde_json::json!({"detail": "gate"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let data = &approved["data"];
+    assert_eq!(data["source"], "approve_draft", "{approved:#}");
+    assert!(data.get("thread_id").is_none(), "{approved:#}");
+    assert_eq!(data["snapshot"]["selected_thread_id"], "thread_sim_001");
+    let newest = &data["snapshot"]["audit_log"][0];
+    assert_eq!(newest["action"], "approve_draft");
+    assert_eq!(newest["thread_id"], "thread_sim_001");
+    assert_eq!(newest["detail"], "gate");
+    assert_eq!(data["snapshot"]["threads"][0]["pending_approval"], false);
+    // Rejecting puts the draft back to pending, with upstream's default detail.
+    let rejected: Value = decide("reject", serde_json::json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let data = &rejected["data"];
+    assert_eq!(data["source"], "reject_draft");
+    assert_eq!(
+        data["snapshot"]["audit_log"][0]["detail"],
+        "draft rejected for manual revision"
+    );
+    assert_eq!(data["snapshot"]["threads"][0]["pending_approval"], true);
+}
