@@ -200,7 +200,8 @@ fn repo_root(host: &Host) -> Option<PathBuf> {
     host.env.get_nonempty(REPO_ROOT_VAR).map(PathBuf::from)
 }
 
-/// `git rev-parse HEAD` of the tree holding `dir` (plus `-dirty` when it has local changes),
+/// `git rev-parse HEAD` of the tree holding `dir` (plus `-dirty` when any tracked file of the
+/// repository has local changes),
 /// or `unknown` when it is not a git checkout or git is missing.
 pub fn tested_commit(host: &Host, dir: &Path) -> String {
     let git = |args: &[&str]| {
@@ -220,7 +221,10 @@ pub fn tested_commit(host: &Host, dir: &Path) -> String {
     };
     match git(&["rev-parse", "HEAD"]) {
         Some(sha) if !sha.is_empty() => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no", "."])
+            // The whole repository, not only `dir`: the tests compile against the workspace's
+            // root Cargo.toml, its lock and other crates (a trimmed workspace once passed as
+            // clean; docs/interop.md). `:/` is git's pathspec for the top of the tree.
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no", ":/"])
                 .is_some_and(|s| !s.is_empty());
             if dirty { format!("{sha}-dirty") } else { sha }
         }

@@ -446,3 +446,54 @@ fn legacy_deletion_needs_fresh_matching_backup_evidence() {
         reason(&ev, id)
     );
 }
+
+/// The tested commit hid a modified workspace: `-dirty` looked only below the tested crate's
+/// folder, so a trimmed workspace root (members, Cargo.lock) was recorded as a clean commit
+/// (found by the interop run against upstream, docs/interop.md). Any tracked change in the
+/// repository now marks it.
+#[test]
+fn a_change_outside_the_tested_crate_marks_the_tested_commit_dirty() {
+    let sb = Sandbox::new();
+    let workspace = copy_workspace(&sb);
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(&workspace)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("git");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "fixture"]);
+    // A change outside the tested crate only: its folder (apps/runtime) is untouched.
+    let script = workspace.join("scripts/run-cross-surface-contract-harness.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    std::fs::write(&script, format!("{text}\n# changed\n")).unwrap();
+    let run = sb
+        .cmd_in_repo()
+        .args([
+            "lanes/spacetime_sync.rhai",
+            "--sim",
+            "--phase",
+            "spacetime-convergence",
+            "--check",
+            "spacetime-retired-route-guards",
+        ])
+        .env("OA_REPO_ROOT", &workspace)
+        .env("CARGO_TARGET_DIR", sb.path().join("target"))
+        .out(&sb.out("evidence"))
+        .timeout(Duration::from_secs(600))
+        .run();
+    run.expect_code(0);
+    let commit = sb
+        .evidence("evidence")
+        .read("artifacts/spacetime-retired-route-guards/tested-commit.txt");
+    let first = commit.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("commit: ") && first.ends_with("-dirty"),
+        "{commit}"
+    );
+}
