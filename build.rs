@@ -53,15 +53,16 @@ fn main() {
     // whole crate on every build (a clone without packed-refs, a branch whose ref is packed).
     // Not the index: any `git status` may rewrite it. (So `-dirty` follows the sources above,
     // not an edit to an unwatched file such as docs/.)
-    // The folder of loose branch refs, too: a first commit on a branch whose ref was packed
-    // creates its loose ref there.
-    let mut git_files = vec![
-        "HEAD".to_string(),
-        "packed-refs".to_string(),
-        "refs/heads".to_string(),
-    ];
+    let mut git_files = vec!["HEAD".to_string(), "packed-refs".to_string()];
     if let Some(branch) = git(&root, &["symbolic-ref", "-q", "HEAD"]) {
-        git_files.push(branch);
+        // The branch's loose ref; while it is only packed, the folder its first commit will
+        // create it in (watching that folder always would rebuild on any branch's commit).
+        let loose = git_path(&root, &branch).is_some_and(|p| p.is_file());
+        if loose {
+            git_files.push(branch);
+        } else if let Some((folder, _)) = branch.rsplit_once('/') {
+            git_files.push(folder.to_string());
+        }
     }
     for git_file in &git_files {
         if let Some(path) = git_path(&root, git_file)
