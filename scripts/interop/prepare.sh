@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# prepare.sh UPSTREAM_GIT_DIR COMMIT SRC_DIR
+# Extracts upstream COMMIT into SRC_DIR (once) and trims its workspace in that scratch copy so
+# the control service and the runtime resolve with crates.io only (no git dependencies):
+#   - workspace members: the control service and apps/runtime only (path deps join by themselves)
+#   - nostr-client's dev-dependency on openagents-spark (-> breez-sdk-spark, a git dependency)
+#     is dropped: dev-dependencies of path members are resolved too.
+# Nothing here is committed: SRC_DIR is scratch space outside the repository.
+set -euo pipefail
+git_dir=$1 commit=$2 src=$3
+if [[ -f $src/.interop-prepared ]]; then
+  [[ $(cat "$src/.interop-prepared") == "$commit" ]] || { echo "prepare: $src holds another commit" >&2; exit 2; }
+  exit 0
+fi
+rm -rf "$src"; mkdir -p "$src"
+git --git-dir="$git_dir" archive "$commit" | tar -x -C "$src"
+cd "$src"
+if [[ -f apps/openagents.com/service/Cargo.toml ]]; then control=apps/openagents.com/service; else control=apps/openagents.com; fi
+python3 - "$control" <<'PY'
+import re, sys
+control = sys.argv[1]
+text = open("Cargo.toml").read()
+new = re.sub(r'members = \[.*?\]', 'members = [\n    "%s",\n    "apps/runtime",\n]' % control, text, count=1, flags=re.S)
+assert new != text, "workspace members not found"
+open("Cargo.toml", "w").write(new)
+PY
+# nostr (core): the optional `spark` dependency (openagents-spark -> breez-sdk-spark, git) and the
+# feature enabling it: optional dependencies are resolved even when off.
+f=crates/nostr/core/Cargo.toml
+if [[ -f $f ]]; then
+  python3 - "$f" <<'PY'
+import re, sys
+p = sys.argv[1]
+t = open(p).read()
+t = re.sub(r'^spark-integration *=.*\n', '', t, flags=re.M)
+t = re.sub(r'^\[dependencies\.spark\]\n(?:[^\[\n].*\n|\n)*', '', t, flags=re.M)
+open(p, "w").write(t)
+PY
+fi
+f=crates/nostr/client/Cargo.toml
+if [[ -f $f ]]; then
+  python3 - "$f" <<'PY'
+import re, sys
+p = sys.argv[1]
+t = open(p).read()
+head, sep, rest = t.partition("[dev-dependencies]")
+if sep:
+    rest = re.sub(r'^openagents-spark *=.*\n', '', rest, flags=re.M)
+open(p, "w").write(head + sep + rest)
+PY
+fi
+echo "$control" > .interop-control-path
+echo "$commit" > .interop-prepared
