@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # prepare.sh UPSTREAM_GIT_DIR COMMIT SRC_DIR
-# Extracts upstream COMMIT into SRC_DIR (once) and trims its workspace in that scratch copy so
+# Checks upstream COMMIT out into SRC_DIR (once) and trims its workspace in that scratch copy so
 # the control service and the runtime resolve with crates.io only (no git dependencies):
 #   - workspace members: the control service and apps/runtime only (path deps join by themselves)
 #   - nostr-client's dev-dependency on openagents-spark (-> breez-sdk-spark, a git dependency)
@@ -8,12 +8,15 @@
 # Nothing here is committed: SRC_DIR is scratch space outside the repository.
 set -euo pipefail
 git_dir=$1 commit=$2 src=$3
-if [[ -f $src/.interop-prepared ]]; then
-  [[ $(cat "$src/.interop-prepared") == "$commit" ]] || { echo "prepare: $src holds another commit" >&2; exit 2; }
+stamp="checkout-v1 $commit"
+if [[ -f $src/.interop-prepared && $(cat "$src/.interop-prepared") == "$stamp" ]]; then
   exit 0
 fi
-rm -rf "$src"; mkdir -p "$src"
-git --git-dir="$git_dir" archive "$commit" | tar -x -C "$src"
+rm -rf "$src"
+# A standalone checkout sharing the mirror's objects (nothing is written to the mirror), so the
+# local lanes record upstream's commit (`git rev-parse HEAD` of apps/runtime, untouched here).
+git clone -q --shared --no-checkout "$git_dir" "$src"
+git -C "$src" -c advice.detachedHead=false checkout -q --detach "$commit"
 cd "$src"
 if [[ -f apps/openagents.com/service/Cargo.toml ]]; then control=apps/openagents.com/service; else control=apps/openagents.com; fi
 python3 - "$control" <<'PY'
@@ -50,4 +53,4 @@ open(p, "w").write(head + sep + rest)
 PY
 fi
 echo "$control" > .interop-control-path
-echo "$commit" > .interop-prepared
+echo "$stamp" > .interop-prepared
