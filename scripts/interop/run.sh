@@ -71,11 +71,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 start_bg() { # start_bg VAR LOGFILE CMD...: runs CMD in the background, its pid in VAR
-  local __var=$1 logf=$2; shift 2
-  "$@" >"$logf" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  printf -v "$__var" '%s' "$pid"
+  local __var=$1 __logf=$2; shift 2
+  "$@" >"$__logf" 2>&1 &
+  local __pid=$!
+  PIDS+=("$__pid")
+  printf -v "$__var" '%s' "$__pid"
 }
 
 wait_http() { # wait_http URL SECONDS [PID]: until URL answers 2xx
@@ -172,7 +172,7 @@ run_oav() {
   log "run $name: oa-validate $*"
   (
     cd "$CUR_OUT"
-    timeout "${INTEROP_RUN_TIMEOUT:-3600}" env "${GATE_ENV[@]}" "${EXTRA_ENV[@]}" \
+    timeout "${INTEROP_RUN_TIMEOUT:-3600}" env "${GATE_ENV[@]}" \
       "$OA_VALIDATE" "$@" --out "$folder" >"$CUR_OUT/$name.out" 2>&1
   ) || rc=$?
   local verdict
@@ -241,7 +241,7 @@ for spec in "${commits[@]}"; do
   else CUR_PHASE=spacetime-convergence; fi
   log "== $short: build (phase $CUR_PHASE)"
   t0=$SECONDS
-  "$here/build.sh" "$src" "$CUR_BIN" 2>&1 | tail -n 3 | tee -a "$OUT/harness.log" >&2
+  "$here/build.sh" "$src" "$CUR_BIN" >"$CUR_OUT/build.log" 2>&1 || { tail -n 20 "$CUR_OUT/build.log" >&2; log "build failed"; exit 1; }
   log "build step: $((SECONDS - t0))s (cold build time in $CUR_BIN/.build-seconds: $(cat "$CUR_BIN/.build-seconds" 2>/dev/null || echo ?)s)"
   log "== $short: prebuild the runtime's tests (what the local lanes run)"
   t0=$SECONDS
@@ -293,7 +293,6 @@ for spec in "${commits[@]}"; do
   )
   [[ -n ${XDG_CACHE_HOME:-} ]] && BASE_ENV+=(XDG_CACHE_HOME="$XDG_CACHE_HOME")
   GATE_ENV=(-i "${BASE_ENV[@]}" STAGING_CONTROL_ACCESS_TOKEN="$STAGING_TOKEN" PROD_CONTROL_ACCESS_TOKEN="$PROD_TOKEN")
-  EXTRA_ENV=()
 
   log "== $short: the gate"
   run_oav gate gate - - -- --gate --phase "$CUR_PHASE" --allow-prod-mutations
