@@ -5,10 +5,13 @@
 #   - workspace members: the control service and apps/runtime only (path deps join by themselves)
 #   - nostr-client's dev-dependency on openagents-spark (-> breez-sdk-spark, a git dependency)
 #     is dropped: dev-dependencies of path members are resolved too.
+#   - nostr (core): its optional openagents-spark dependency and the feature enabling it.
+#   - protobuf-src: our stand-in using the system protoc (INTEROP_PROTOC=system, default).
 # Nothing here is committed: SRC_DIR is scratch space outside the repository.
 set -euo pipefail
 git_dir=$1 commit=$2 src=$3
-stamp="checkout-v1 $commit"
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+stamp="checkout-v2 ${INTEROP_PROTOC:-system} $commit"
 if [[ -f $src/.interop-prepared && $(cat "$src/.interop-prepared") == "$stamp" ]]; then
   exit 0
 fi
@@ -51,6 +54,15 @@ if sep:
     rest = re.sub(r'^openagents-spark *=.*\n', '', rest, flags=re.M)
 open(p, "w").write(head + sep + rest)
 PY
+fi
+# protobuf-src (build dependency of crates/openagents-proto) builds protoc from C++ source with
+# cmake; INTEROP_PROTOC=system (default) patches in our stand-in that hands over the system
+# protoc (Debian protobuf-compiler) instead; INTEROP_PROTOC=vendored keeps upstream's (needs cmake).
+if [[ ${INTEROP_PROTOC:-system} == system ]] && grep -q '^name = "protobuf-src"' Cargo.lock 2>/dev/null; then
+  command -v protoc >/dev/null || { echo "prepare: protoc not found (apt-get install protobuf-compiler, or INTEROP_PROTOC=vendored with cmake)" >&2; exit 2; }
+  shim=$script_dir/shims/protobuf-src
+  grep -q '^\[patch.crates-io\]' Cargo.toml && { echo "prepare: upstream already has [patch.crates-io]" >&2; exit 2; }
+  printf '\n[patch.crates-io]\nprotobuf-src = { path = "%s" }\n' "$shim" >> Cargo.toml
 fi
 echo "$control" > .interop-control-path
 echo "$stamp" > .interop-prepared

@@ -1,20 +1,17 @@
 #!/usr/bin/env python3
-"""render.py OUT: the Markdown results of an interop run (OUT/results.tsv, OUT/runs.tsv)."""
+"""render.py OUT...: the Markdown results of interop runs (each OUT's results.tsv and runs.tsv)."""
 import csv
 import re
 import sys
 from collections import OrderedDict
 
-out = sys.argv[1]
-
-
-def rows(name):
+def rows(out, name):
     with open(f"{out}/{name}", newline="") as f:
         return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-results = rows("results.tsv")
-runs = rows("runs.tsv")
+results = [r for out in sys.argv[1:] for r in rows(out, "results.tsv")]
+runs = [r for out in sys.argv[1:] for r in rows(out, "runs.tsv")]
 by_run = {}
 for r in results:
     by_run.setdefault((r["commit"], r["run"]), OrderedDict())[r["check"]] = r

@@ -227,19 +227,23 @@ negative_controls() {
   fi
 }
 
-for spec in "${commits[@]}"; do
+select_commit() { # select_commit SPEC: the per-commit variables
+  local spec=$1
   CUR_COMMIT=$(git --git-dir="$git_dir" rev-parse --verify "${spec%%:*}^{commit}")
   short=${CUR_COMMIT:0:10}
   src=$WORK/src-${CUR_COMMIT:0:4}
   CUR_BIN=$WORK/bin-${CUR_COMMIT:0:4}
   CUR_OUT=$OUT/$short
   mkdir -p "$CUR_OUT/services"
+}
+
+# Stage 1: every commit is checked out and built (services and the runtime's tests) before any
+# run, so no build holds cargo's target-dir lock while a local lane's cargo test waits for it.
+for spec in "${commits[@]}"; do
+  select_commit "$spec"
   log "== $short: prepare"
   "$here/prepare.sh" "$git_dir" "$CUR_COMMIT" "$src"
-  if [[ $spec == *:* ]]; then CUR_PHASE=${spec#*:}
-  elif [[ $(cat "$src/.interop-control-path") == apps/openagents.com/service ]]; then CUR_PHASE=app-surface
-  else CUR_PHASE=spacetime-convergence; fi
-  log "== $short: build (phase $CUR_PHASE)"
+  log "== $short: build"
   t0=$SECONDS
   "$here/build.sh" "$src" "$CUR_BIN" >"$CUR_OUT/build.log" 2>&1 || { tail -n 20 "$CUR_OUT/build.log" >&2; log "build failed"; exit 1; }
   log "build step: $((SECONDS - t0))s (cold build time in $CUR_BIN/.build-seconds: $(cat "$CUR_BIN/.build-seconds" 2>/dev/null || echo ?)s)"
@@ -250,8 +254,15 @@ for spec in "${commits[@]}"; do
     cargo test "${release[@]}" --manifest-path apps/runtime/Cargo.toml --no-run) >"$CUR_OUT/test-prebuild.log" 2>&1 \
     || { log "test prebuild failed (see $CUR_OUT/test-prebuild.log); the local lanes will report it"; }
   log "test prebuild: $((SECONDS - t0))s"
+done
 
-  log "== $short: start fakes and services"
+# Stage 2: per commit, the services, the gate, the extra runs and the negative controls.
+for spec in "${commits[@]}"; do
+  select_commit "$spec"
+  if [[ $spec == *:* ]]; then CUR_PHASE=${spec#*:}
+  elif [[ $(cat "$src/.interop-control-path") == apps/openagents.com/service ]]; then CUR_PHASE=app-surface
+  else CUR_PHASE=spacetime-convergence; fi
+  log "== $short: start fakes and services (phase $CUR_PHASE)"
   for p in $P_SC $P_SR $P_PC $P_PR $P_G; do port_free "$p" || { log "port $p is taken: set INTEROP_PORT_BASE"; exit 1; }; done
   start_bg gpid "$CUR_OUT/services/google-fake.log" python3 "$here/google_fake.py" "$P_G"
   PID_OF[google]=$gpid
