@@ -26,6 +26,8 @@
 #   INTEROP_PORT_BASE=18700             ports base+1..base+20 must be free
 #   OA_VALIDATE                         the oa-validate binary (default: on PATH, else this
 #                                       repository's target/debug/oa-validate, built when missing)
+#   INTEROP_TARGET_DIR=$INTEROP_WORK/target  cargo's target dir for every upstream build
+#   INTEROP_TARGET_SEED                 copy this target dir first when INTEROP_TARGET_DIR is missing
 #   CARGO_BUILD_JOBS=2                  upstream builds, always at nice 19
 #   INTEROP_NEGATIVE=1                  0: skip the negative controls
 #   INTEROP_TEST_RELEASE=1              0: the local lanes' cargo test in the debug profile
@@ -53,6 +55,11 @@ export CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
   CARGO_PROFILE_RELEASE_INCREMENTAL=false
 mkdir -p "$WORK" "$OUT"
+# A second target dir seeded from a built one (INTEROP_TARGET_SEED, copied once): lets two
+# invocations build and run side by side without waiting on each other's cargo lock.
+if [[ -n ${INTEROP_TARGET_SEED:-} && ! -d $INTEROP_TARGET_DIR ]]; then
+  cp -a "$INTEROP_TARGET_SEED" "$INTEROP_TARGET_DIR.tmp" && mv "$INTEROP_TARGET_DIR.tmp" "$INTEROP_TARGET_DIR"
+fi
 log() { printf '[interop %s] %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$OUT/harness.log" >&2; }
 
 # --- processes: every one started is recorded and killed on exit -----------------------------
