@@ -26,7 +26,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-LOCK = threading.Lock()
+LOCK = threading.RLock()
 ISSUED = set()
 REFRESH = set()
 FAULT = {"gmail": None}
@@ -128,7 +128,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"gmail": FAULT["gmail"]})
         if url.path == "/__requests":
             with LOCK:
-                return self.reply(200, {"requests": list(RECORDED), "sent": list(SENT)})
+                snapshot = {"requests": list(RECORDED), "sent": list(SENT)}
+            return self.reply(200, snapshot)
         if url.path.startswith("/gmail/"):
             return self.gmail_get(url, q)
         self.google_error(404, "NOT_FOUND", "Requested entity was not found.")

@@ -107,6 +107,9 @@ fi
 log "oa-validate: $OA_VALIDATE ($("$OA_VALIDATE" --version)), sha256 $(sha256sum "$OA_VALIDATE" | cut -c1-16)"
 log "evidence: $OUT"
 
+# The real interpreter, not a shim (a pyenv shim may fork: its pid would not be the server's).
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+
 # htmx: the npm package htmx.org as scripts/setup.sh installs it into the per-user cache.
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/oa-validate
 htmx_js=$cache/htmx/node_modules/htmx.org/dist/htmx.min.js
@@ -271,7 +274,7 @@ for spec in "${commits[@]}"; do
   else CUR_PHASE=spacetime-convergence; fi
   log "== $short: start fakes and services (phase $CUR_PHASE)"
   for p in $P_SC $P_SR $P_PC $P_PR $P_G; do port_free "$p" || { log "port $p is taken: set INTEROP_PORT_BASE"; exit 1; }; done
-  start_bg gpid "$CUR_OUT/services/google-fake.log" python3 "$here/google_fake.py" "$P_G"
+  start_bg gpid "$CUR_OUT/services/google-fake.log" "$PYTHON" "$here/google_fake.py" "$P_G"
   PID_OF[google]=$gpid
   wait_http "http://127.0.0.1:$P_G/__requests" 20 "$gpid"
   start_bg spid "$CUR_OUT/services/oa-validate-sim.log" "$OA_VALIDATE" sim --phase "$CUR_PHASE"
