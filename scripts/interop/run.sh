@@ -123,6 +123,10 @@ printf 'commit\tphase\trun\tkind\texit\tverdict\tfolder\texpect_check\texpect_re
 
 # --- per-commit state ----------------------------------------------------------------------
 P_SC=$((PORT_BASE + 1)) P_SR=$((PORT_BASE + 2)) P_PC=$((PORT_BASE + 11)) P_PR=$((PORT_BASE + 12)) P_G=$((PORT_BASE + 20))
+# The Spacetime HTTP API the d29e runtime publishes to (required at start,
+# spacetime_publisher.rs): a port nothing listens on, so every publish fails fast and goes to the
+# outbox, as upstream's `http_publish_failure_queues_outbox_for_retry` test describes.
+P_SPACETIME=$((PORT_BASE + 21))
 ADMIN_EMAIL=interop-admin@openagents.com
 MEMBER_EMAIL=interop-member@openagents.com
 GMAIL_ACCOUNT=interop-inbox@openagents.com
@@ -141,6 +145,8 @@ start_runtime() { # start_runtime NAME PORT [WRITE_MODE]
   start_bg pid "$CUR_OUT/services/runtime-$name.log" env -i PATH="$PATH" HOME="$HOME" \
     RUNTIME_BIND_ADDR="127.0.0.1:$port" RUNTIME_SERVICE_NAME=runtime RUNTIME_BUILD_SHA="$CUR_COMMIT" \
     RUNTIME_AUTHORITY_WRITE_MODE="$mode" RUST_LOG=info \
+    RUNTIME_SPACETIME_HTTP_BASE_URL="http://127.0.0.1:$P_SPACETIME" RUNTIME_SPACETIME_DATABASE=interop \
+    RUNTIME_SPACETIME_OUTBOX_PATH="$CUR_OUT/services/spacetime-outbox-$name.jsonl" \
     "$CUR_BIN/openagents-runtime-service"
   PID_OF[runtime-$name]=$pid
   wait_http "http://127.0.0.1:$port/healthz" 60 "$pid"
