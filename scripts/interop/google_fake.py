@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Google-shaped fakes for the interop harness: the OAuth token endpoint and the Gmail API.
+"""Fakes for the interop harness: Google's OAuth token endpoint and Gmail API, and the
+SpacetimeDB HTTP reducer call the d29e runtime publishes to.
 
 Serves on 127.0.0.1 only (standard library, no dependencies):
 
@@ -9,7 +10,10 @@ Serves on 127.0.0.1 only (standard library, no dependencies):
   GET  /gmail/v1/users/me/threads               users.threads.list (maxResults honoured)
   GET  /gmail/v1/users/me/threads/{id}          users.threads.get (format=full shape)
   POST /gmail/v1/users/me/messages/send         users.messages.send ({threadId, raw}) -> {id, threadId, labelIds}
+  POST /v1/database/{db}/call/{reducer}         SpacetimeDB's HTTP reducer call (the d29e runtime's
+                                                RUNTIME_SPACETIME_HTTP_BASE_URL): 200, empty body
   GET  /__fault?gmail=500|off                   negative control: every Gmail call answers that status
+  GET  /__fault?spacetime=503|off               negative control: every reducer call answers that status
   GET  /__requests                              what was received (method, path, status), as JSON lines
 
 Shapes follow Google's public API reference (Gmail v1 Thread/Message/MessagePart, the OAuth
@@ -29,7 +33,7 @@ from urllib.parse import parse_qs, urlparse
 LOCK = threading.RLock()
 ISSUED = set()
 REFRESH = set()
-FAULT = {"gmail": None}
+FAULT = {"gmail": None, "spacetime": None}
 RECORDED = []
 SENT = []
 
@@ -106,6 +110,16 @@ class Handler(BaseHTTPRequestHandler):
         sys.stdout.write(json.dumps(entry) + "\n")
         sys.stdout.flush()
 
+    def reply_empty(self, status):
+        self.send_response(status)
+        self.send_header("content-length", "0")
+        self.end_headers()
+        with LOCK:
+            entry = {"method": self.command, "path": urlparse(self.path).path, "status": status}
+            RECORDED.append(entry)
+        sys.stdout.write(json.dumps(entry) + "\n")
+        sys.stdout.flush()
+
     def google_error(self, status, reason, message):
         self.reply(status, {"error": {"code": status, "message": message, "status": reason}})
 
@@ -123,9 +137,11 @@ class Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         q = parse_qs(url.query)
         if url.path == "/__fault":
-            value = (q.get("gmail") or ["off"])[0]
-            FAULT["gmail"] = None if value == "off" else int(value)
-            return self.reply(200, {"gmail": FAULT["gmail"]})
+            for name in FAULT:
+                if name in q:
+                    value = q[name][0]
+                    FAULT[name] = None if value == "off" else int(value)
+            return self.reply(200, dict(FAULT))
         if url.path == "/__requests":
             with LOCK:
                 snapshot = {"requests": list(RECORDED), "sent": list(SENT)}
@@ -176,6 +192,12 @@ class Handler(BaseHTTPRequestHandler):
                     ISSUED.add(access)
                 return self.reply(200, {"access_token": access, "expires_in": 3599, "token_type": "Bearer"})
             return self.reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+        parts = url.path.split("/")
+        if len(parts) == 6 and parts[1:3] == ["v1", "database"] and parts[4] == "call":
+            # SpacetimeDB: POST /v1/database/{db}/call/{reducer}, JSON array of arguments.
+            if FAULT["spacetime"]:
+                return self.reply(FAULT["spacetime"], {"error": "interop fault"})
+            return self.reply_empty(200)
         if url.path == "/gmail/v1/users/me/messages/send":
             if FAULT["gmail"]:
                 return self.google_error(FAULT["gmail"], "INTERNAL", "Internal error encountered.")

@@ -123,10 +123,10 @@ printf 'commit\tphase\trun\tkind\texit\tverdict\tfolder\texpect_check\texpect_re
 
 # --- per-commit state ----------------------------------------------------------------------
 P_SC=$((PORT_BASE + 1)) P_SR=$((PORT_BASE + 2)) P_PC=$((PORT_BASE + 11)) P_PR=$((PORT_BASE + 12)) P_G=$((PORT_BASE + 20))
-# The Spacetime HTTP API the d29e runtime publishes to (required at start,
-# spacetime_publisher.rs): a port nothing listens on, so every publish fails fast and goes to the
-# outbox, as upstream's `http_publish_failure_queues_outbox_for_retry` test describes.
-P_SPACETIME=$((PORT_BASE + 21))
+# The Spacetime HTTP API the d29e runtime publishes every run event to (required at start,
+# spacetime_publisher.rs; a failed publish fails the request with 500): the fake's
+# POST /v1/database/{db}/call/{reducer}.
+P_SPACETIME=$P_G
 ADMIN_EMAIL=interop-admin@openagents.com
 MEMBER_EMAIL=interop-member@openagents.com
 GMAIL_ACCOUNT=interop-inbox@openagents.com
@@ -218,6 +218,14 @@ negative_controls() {
     "${sel[@]}" --check runtime-staging-smoke
   stop_named runtime-staging
   start_runtime staging "$P_SR"
+
+  if [[ $CUR_PHASE != app-surface ]]; then
+    log "== $short: negative control: Spacetime reducer calls answer 503"
+    curl -fsS --max-time 5 "http://127.0.0.1:$P_G/__fault?spacetime=503" >/dev/null
+    run_oav neg-spacetime-503 negative runtime-staging-smoke '500' -- \
+      "${sel[@]}" --check runtime-staging-smoke
+    curl -fsS --max-time 5 "http://127.0.0.1:$P_G/__fault?spacetime=off" >/dev/null
+  fi
 
   log "== $short: negative control: the Gmail fake answers 500"
   curl -fsS --max-time 5 "http://127.0.0.1:$P_G/__fault?gmail=500" >/dev/null
