@@ -31,6 +31,10 @@
 #   CARGO_BUILD_JOBS=2                  upstream builds, always at nice 19
 #   INTEROP_NEGATIVE=1                  0: skip the negative controls
 #   INTEROP_TEST_RELEASE=1              0: the local lanes' cargo test in the debug profile
+#   INTEROP_DOC                         also write the tables into this file's generated block
+#                                       (docs/interop.md), between its BEGIN/END markers
+#   INTEROP_MERGE                       earlier INTEROP_OUT folders (space-separated) whose runs
+#                                       the tables include too
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -116,6 +120,7 @@ htmx_js=$cache/htmx/node_modules/htmx.org/dist/htmx.min.js
 [[ -f $htmx_js ]] || "$OA_VALIDATE" setup
 [[ -f $htmx_js ]] || { log "htmx.org not installed at $htmx_js"; exit 1; }
 
+read -r -a INTEROP_MERGE <<<"${INTEROP_MERGE:-}"
 RESULTS=$OUT/results.tsv
 RUNS=$OUT/runs.tsv
 printf 'commit\trun\tcheck\tlevel\tstatus\treason\n' >"$RESULTS"
@@ -346,5 +351,18 @@ for spec in "${commits[@]}"; do
   for n in "${!PID_OF[@]}"; do stop_named "$n"; done
 done
 
-python3 "$here/render.py" "$OUT" >"$OUT/interop.md"
+python3 "$here/render.py" "$OUT" "${INTEROP_MERGE[@]}" >"$OUT/interop.md"
 log "results: $OUT/interop.md"
+if [[ -n ${INTEROP_DOC:-} ]]; then
+  # Replace the generated block of the results document (docs/interop.md) with these tables.
+  python3 - "$INTEROP_DOC" "$OUT/interop.md" <<'PY'
+import re, sys
+doc, tables = sys.argv[1], open(sys.argv[2]).read()
+text = open(doc).read()
+new = re.sub(r"(<!-- BEGIN GENERATED RESULTS -->\n).*?(<!-- END GENERATED RESULTS -->)",
+             lambda m: m.group(1) + tables + m.group(2), text, flags=re.S)
+assert new != text or tables in text, "no generated block in " + doc
+open(doc, "w").write(new)
+PY
+  log "updated $INTEROP_DOC"
+fi
