@@ -351,7 +351,7 @@ for spec in "${commits[@]}"; do
   for n in "${!PID_OF[@]}"; do stop_named "$n"; done
 done
 
-python3 "$here/render.py" "$OUT" "${INTEROP_MERGE[@]}" >"$OUT/interop.md"
+python3 "$here/render.py" "${INTEROP_MERGE[@]}" "$OUT" >"$OUT/interop.md"
 log "results: $OUT/interop.md"
 if [[ -n ${INTEROP_DOC:-} ]]; then
   # Replace the generated block of the results document (docs/interop.md) with these tables.
