@@ -34,6 +34,7 @@ for c, run, _ in columns:
     for check, row in by_run.get((c, run), {}).items():
         checks.setdefault(check, row["level"])
 print("\n### Every check × commit × result\n")
+print("`–`: not in that run (another phase's check, or a run of selected checks).\n")
 head = " | ".join(f"`{c[:10]}` {run}" for c, run, _ in columns)
 print(f"| check | level | {head} |")
 print("| --- | --- |" + " --- |" * len(columns))
@@ -41,7 +42,7 @@ for check, level in checks.items():
     cells = []
     for c, run, _ in columns:
         row = by_run.get((c, run), {}).get(check)
-        cells.append(row["status"] if row else "n/a (other phase or not selected)")
+        cells.append(row["status"] if row else "–")
     print(f"| {check} | {level} | " + " | ".join(cells) + " |")
 
 print("\n### Why each check that did not pass did not pass\n")
