@@ -11,6 +11,7 @@
 
 use crate::api::bind::{self, Res};
 use crate::api::script_error;
+use crate::browser::bearer::{self, Bearer};
 use crate::browser::page as ops;
 use crate::browser::session::{self, Diagnostics, LaunchOptions, Session};
 use crate::browser::steps::{StepRecord, Steps};
@@ -34,6 +35,9 @@ struct PageState {
     op_timeout: Duration,
     steps: Steps,
     diagnostics: Diagnostics,
+    /// The bearer for `base_url`'s origin; requests are intercepted once one is set.
+    bearer: Bearer,
+    intercepting: bool,
 }
 
 /// A browser page as scripts see it (cheap to clone: one shared browser).
@@ -189,6 +193,53 @@ impl BrowserPage {
         }
     }
 
+    /// Puts `token` on every later request to `base_url`'s origin, and on no other: the
+    /// credential policy must allow it there; the token is redacted from every output.
+    fn set_bearer(&self, ctx: &NativeCallContext, token: &str) -> Res<()> {
+        let host = bind::in_check(ctx, "browser")?;
+        if token.len() < crate::config::MIN_SECRET_LEN {
+            return Err(script_error(
+                ctx,
+                format!(
+                    "a bearer shorter than {} characters would redact ordinary text",
+                    crate::config::MIN_SECRET_LEN
+                ),
+            ));
+        }
+        host.services.redactor.add(token);
+        let base = self.state.lock().base_url.clone().ok_or_else(|| {
+            script_error(ctx, "a browser bearer needs `base_url` in browser::open")
+        })?;
+        let header = [("authorization".to_string(), format!("Bearer {token}"))];
+        host.services
+            .transport
+            .policy()
+            .check_hop(&base, &header, None)
+            .map_err(|why| script_error(ctx, format!("browser bearer: {why}")))?;
+        let origin = base.origin();
+        let shown = origin.ascii_serialization();
+        let bearer = {
+            let state = self.state.lock();
+            state.bearer.set(origin, token);
+            (!state.intercepting).then(|| state.bearer.clone())
+        };
+        if let Some(bearer) = bearer {
+            let task = self.op(ctx, "intercept requests", |p| async move {
+                bearer::intercept(&p, bearer)
+                    .await
+                    .map_err(ops::describe_cdp_error)
+            })?;
+            let mut state = self.state.lock();
+            state.intercepting = true;
+            match state.session.as_mut() {
+                Some(session) => session.add_task(task),
+                None => task.abort(),
+            }
+        }
+        context::log(format!("browser: bearer on requests to {shown} only"));
+        Ok(())
+    }
+
     fn summary(&self) -> serde_json::Value {
         let state = self.state.lock();
         state
@@ -218,6 +269,7 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
     };
     let mut op_timeout = DEFAULT_OP_TIMEOUT;
     let mut base_url = None;
+    let mut bearer = None;
     for (key, value) in opts {
         match key.as_str() {
             "timeout" => {
@@ -235,10 +287,15 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
                 }
                 base_url = Some(url);
             }
+            // `()` (a target without a token) is no bearer.
+            "bearer" if value.is_unit() => {}
+            "bearer" => bearer = Some(value.to_string()),
             other => {
                 return Err(script_error(
                     ctx,
-                    format!("unknown browser::open option `{other}` (expected base_url, timeout)"),
+                    format!(
+                        "unknown browser::open option `{other}` (expected base_url, bearer, timeout)"
+                    ),
                 ));
             }
         }
@@ -271,15 +328,22 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
         "browser: {} (headless)",
         options.executable.display()
     ));
-    Ok(BrowserPage {
+    let page = BrowserPage {
         state: Arc::new(Mutex::new(PageState {
             session: Some(session),
             base_url,
             op_timeout,
             steps: Steps::new(),
             diagnostics,
+            bearer: Bearer::default(),
+            intercepting: false,
         })),
-    })
+    };
+    // Before the first navigation: no request to the target leaves without it.
+    if let Some(token) = bearer {
+        page.set_bearer(ctx, &token)?;
+    }
+    Ok(page)
 }
 
 pub fn register(engine: &mut rhai::Engine) {
@@ -297,8 +361,10 @@ pub mod browser_api {
     }
 
     /// Starts a headless Chromium with one blank page. Options: `base_url` (relative URLs of
-    /// `navigate` resolve against it), `timeout` (default per operation, "10s"). Skips the check
-    /// with `chromium not installed` when there is no browser (`OA_CHROMIUM`, PATH).
+    /// `navigate` resolve against it), `bearer` (a token sent as `Authorization: Bearer` on
+    /// every request to `base_url`'s origin and to no other origin; `()` is none), `timeout`
+    /// (default per operation, "10s"). Skips the check with `chromium not installed` when
+    /// there is no browser (`OA_CHROMIUM`, PATH).
     #[rhai_fn(name = "open", return_raw)]
     pub fn open_with(ctx: NativeCallContext, opts: Map) -> Res<BrowserPage> {
         let host = bind::in_check(&ctx, "browser::open")?;
@@ -475,6 +541,15 @@ pub mod page_api {
         page.op(&ctx, &format!("set cookie {name}"), |p| async move {
             ops::set_cookie(&p, &cookie, &value, base).await
         })
+    }
+
+    /// From now on, every request the page makes to `base_url`'s origin (scheme, host and
+    /// port) carries `Authorization: Bearer <token>`; requests to any other origin never do.
+    /// The token becomes a secret (redacted everywhere) and must be allowed there by the
+    /// credential policy (a target's token goes only to its own origins).
+    #[rhai_fn(global, name = "set_bearer", return_raw)]
+    pub fn set_bearer(ctx: NativeCallContext, page: BrowserPage, token: &str) -> Res<()> {
+        page.set_bearer(&ctx, token)
     }
 
     /// Saves a full-page PNG as `artifacts/<check_id>/NN-<label>.png`; returns the file name.

@@ -223,6 +223,11 @@ impl Session {
         &self.page
     }
 
+    /// Keeps `task` (serving this page) until the session ends.
+    pub fn add_task(&mut self, task: JoinHandle<()>) {
+        self.tasks.push(task);
+    }
+
     fn close(&mut self) {
         // The CDP handler task must still run while closing: `Browser.close` is a CDP command
         // that waits for its answer. Aborting it first cost every session CLOSE_TIMEOUT.

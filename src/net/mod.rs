@@ -209,6 +209,11 @@ impl Transport {
         })
     }
 
+    /// The credential policy every hop is checked against (the browser's bearer too).
+    pub fn policy(&self) -> &CredentialPolicy {
+        &self.policy
+    }
+
     /// Sends `request`, following redirects when asked, and tells `recorder` every hop. The
     /// timeout is never past `not_after` (the check's deadline); `cancel` stops the wait.
     /// Blocks the calling (check) thread.
