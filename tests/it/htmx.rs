@@ -242,6 +242,10 @@ const HTMX_FAULTS: &[(&str, &[&str])] = &[
         &["control-staging-htmx-route-group-canary"],
     ),
     (
+        "canary-token-not-admin",
+        &["control-staging-htmx-route-group-canary"],
+    ),
+    (
         "chat-history-broken",
         &[
             "control-staging-htmx-browser-smoke",
@@ -321,6 +325,42 @@ fn every_htmx_fault_fails_exactly_its_checks() {
         }
     }
     assert_no_leaked_browser(&sb);
+}
+
+/// Upstream's override is admin-only (`admin_email_gate`): a valid token whose user
+/// OA_ADMIN_EMAILS does not list gets 403, and the canary says so, once.
+#[test]
+fn a_non_admin_token_fails_the_canary_naming_the_admin_list() {
+    let _machine = shared();
+    let sb = Sandbox::new();
+    let out = sb.out("evidence");
+    let mut cmd = sb
+        .cmd_in_repo()
+        .args([
+            "lanes/htmx.rhai",
+            "--sim",
+            "--sim-fault",
+            "canary-token-not-admin",
+            "--check",
+            "control-staging-htmx-route-group-canary",
+        ])
+        .out(&out);
+    for (k, v) in TOKENS {
+        cmd = cmd.env(k, v);
+    }
+    let run = cmd.run();
+    run.expect_code(1);
+    run.stdout_has("[failed] control-staging-htmx-route-group-canary (required)");
+    let message = "403: the canary's token is not an admin's (the service's OA_ADMIN_EMAILS must list its user; STAGING_CONTROL_ACCESS_TOKEN)";
+    run.stdout_has(message);
+    let jsonl = sb
+        .evidence("evidence")
+        .read("artifacts/control-staging-htmx-route-group-canary/checks.jsonl");
+    assert_eq!(
+        jsonl.matches("403: the canary").count(),
+        2,
+        "one refused apply, one refused clear, then the canary stops asking:\n{jsonl}"
+    );
 }
 
 #[test]
