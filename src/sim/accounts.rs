@@ -91,7 +91,7 @@ impl Accounts {
     /// Whether `email` is an admin's (upstream `is_admin_email`).
     pub fn is_admin(&self, email: &str) -> bool {
         let email = email.trim().to_lowercase();
-        !email.is_empty() && self.admin_emails.iter().any(|a| *a == email)
+        !email.is_empty() && self.admin_emails.contains(&email)
     }
 
     /// Starts a challenge for `email`; returns its id (upstream `challenge_<uuid simple>`).
@@ -110,9 +110,9 @@ impl Accounts {
         Some((token, email))
     }
 
-    /// Counts a request against `limit` for the request's client identity; `Err` is the
+    /// Counts a request against `limit` for the request's client identity; `Some` is the
     /// 429 answer (upstream `consume_throttle_token` and the `throttle_*_gate`s).
-    pub fn throttle(&self, limit: Limit, headers: &HeaderMap) -> Result<(), Response> {
+    pub fn throttle(&self, limit: Limit, headers: &HeaderMap) -> Option<Response> {
         let key = format!("{}:{}", limit.prefix, identity_key(headers));
         let now = Utc::now().timestamp();
         let window_start = now - limit.window_seconds;
@@ -127,14 +127,14 @@ impl Accounts {
                 .map(|oldest| (oldest + limit.window_seconds - now).max(1))
                 .unwrap_or(1);
             // No Retry-After header: upstream says the delay only in the message.
-            return Err(error_envelope(
+            return Some(error_envelope(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 &format!("Too many requests. Retry in {retry}s."),
             ));
         }
         bucket.push_back(now);
-        Ok(())
+        None
     }
 }
 
@@ -241,15 +241,15 @@ mod tests {
         let accounts = Accounts::new("exported-token-123", true);
         let anon = HeaderMap::new();
         for _ in 0..LOGIN_EMAIL.max {
-            assert!(accounts.throttle(LOGIN_EMAIL, &anon).is_ok());
+            assert!(accounts.throttle(LOGIN_EMAIL, &anon).is_none());
         }
-        let refused = accounts.throttle(LOGIN_EMAIL, &anon).unwrap_err();
+        let refused = accounts.throttle(LOGIN_EMAIL, &anon).unwrap();
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert!(refused.headers().get("retry-after").is_none());
         // Another client, and another route, have their own buckets.
         let other = headers(&[("x-forwarded-for", "10.0.0.1")]);
-        assert!(accounts.throttle(LOGIN_EMAIL, &other).is_ok());
-        assert!(accounts.throttle(AUTH_EMAIL, &anon).is_ok());
+        assert!(accounts.throttle(LOGIN_EMAIL, &other).is_none());
+        assert!(accounts.throttle(AUTH_EMAIL, &anon).is_none());
     }
 
     #[test]

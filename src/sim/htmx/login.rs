@@ -99,7 +99,7 @@ async fn login_email(
     headers: HeaderMap,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    if let Err(refused) = st.accounts.throttle(LOGIN_EMAIL, &headers) {
+    if let Some(refused) = st.accounts.throttle(LOGIN_EMAIL, &headers) {
         return refused;
     }
     if st.authenticated(&headers) {
@@ -178,7 +178,7 @@ async fn login_verify(
     headers: HeaderMap,
     Form(form): Form<VerifyForm>,
 ) -> Response {
-    if let Err(refused) = st.accounts.throttle(LOGIN_VERIFY, &headers) {
+    if let Some(refused) = st.accounts.throttle(LOGIN_VERIFY, &headers) {
         return refused;
     }
     if st.authenticated(&headers) {
@@ -215,7 +215,7 @@ async fn login_verify(
 
 /// `POST /api/auth/email` `{"email"}` (upstream `send_email_code`).
 async fn api_auth_email(State(st): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = st.accounts.throttle(AUTH_EMAIL, &headers) {
+    if let Some(refused) = st.accounts.throttle(AUTH_EMAIL, &headers) {
         return refused;
     }
     #[derive(Deserialize)]
