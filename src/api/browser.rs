@@ -12,6 +12,7 @@
 use crate::api::bind::{self, Res};
 use crate::api::script_error;
 use crate::browser::bearer::{self, Bearer};
+use crate::browser::network::{self, NetworkLog};
 use crate::browser::page as ops;
 use crate::browser::session::{self, Diagnostics, LaunchOptions, Session};
 use crate::browser::steps::{StepRecord, Steps};
@@ -26,6 +27,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The page's requests as a HAR, among the check's artifacts.
+const BROWSER_HAR: &str = "browser.har";
 /// Default timeout of one browser operation (`timeout` option of `browser::open`).
 const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -38,6 +41,8 @@ struct PageState {
     /// The bearer for `base_url`'s origin; requests are intercepted once one is set.
     bearer: Bearer,
     intercepting: bool,
+    /// Every request the page made, written as `browser.har` beside `summary.json`.
+    network: NetworkLog,
 }
 
 /// A browser page as scripts see it (cheap to clone: one shared browser).
@@ -247,7 +252,8 @@ impl BrowserPage {
             .summary(state.base_url.as_ref(), &state.diagnostics)
     }
 
-    /// Replaces `summary.json` in the check's evidence with the current summary.
+    /// Replaces `summary.json` and `browser.har` (the page's requests so far) in the
+    /// check's evidence.
     fn write_summary(&self) {
         let text = serde_json::to_string_pretty(&self.summary()).unwrap_or_default();
         context::with_check(|c| {
@@ -255,6 +261,16 @@ impl BrowserPage {
                 .artifacts
                 .retain(|(name, _)| name != "summary.json");
             c.record.artifacts.push(("summary.json".to_string(), text));
+        });
+        self.write_har();
+    }
+
+    /// Replaces `browser.har` in the check's evidence with the page's requests so far.
+    fn write_har(&self) {
+        let har = self.state.lock().network.har("browser");
+        context::with_check(|c| {
+            c.record.artifacts.retain(|(name, _)| name != BROWSER_HAR);
+            c.record.artifacts.push((BROWSER_HAR.to_string(), har));
         });
     }
 }
@@ -323,7 +339,17 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
             return Err(e);
         }
     };
-    let session = Session::new(launched, profile, host.services.runtime.clone());
+    let mut session = Session::new(launched, profile, host.services.runtime.clone());
+    let (log, bearer_scope) = (NetworkLog::default(), Bearer::default());
+    let recording = bounded(ctx, host, "record requests", op_timeout, async {
+        network::record(session.page(), log.clone(), bearer_scope.clone())
+            .await
+            .map_err(ops::describe_cdp_error)
+    });
+    match recording {
+        Ok(tasks) => tasks.into_iter().for_each(|t| session.add_task(t)),
+        Err(e) => return Err(e),
+    }
     context::log(format!(
         "browser: {} (headless)",
         options.executable.display()
@@ -335,8 +361,9 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
             op_timeout,
             steps: Steps::new(),
             diagnostics,
-            bearer: Bearer::default(),
+            bearer: bearer_scope,
             intercepting: false,
+            network: log,
         })),
     };
     // Before the first navigation: no request to the target leaves without it.
@@ -645,9 +672,11 @@ pub mod page_api {
     }
 
     /// Closes the browser (also happens when the page is dropped, on failure or timeout).
+    /// `browser.har` (every request the page made) is written then, and after every step.
     #[rhai_fn(global, name = "close")]
     pub fn close(page: BrowserPage) {
         let session = page.state.lock().session.take();
         drop(session);
+        page.write_har();
     }
 }

@@ -38,6 +38,11 @@ impl Bearer {
         });
     }
 
+    /// Whether a request to `url` gets the bearer (now).
+    pub fn applies_to(&self, url: &str) -> bool {
+        self.for_url(url).is_some()
+    }
+
     /// The header value a request to `url` gets, if any.
     fn for_url(&self, url: &str) -> Option<String> {
         let origin = Url::parse(url).ok()?.origin();

@@ -172,6 +172,39 @@ fn htmx_lane_against_the_sim_is_go_in_real_chromium_with_artifacts() {
                 .expect("pageErrors")
                 .is_empty()
         );
+
+        // Every browser request, as a HAR beside the HTTP ones, linked from the report.
+        let har: serde_json::Value =
+            serde_json::from_str(&ev.read(&format!("{dir}/browser.har"))).expect("browser.har");
+        let entries = har["log"]["entries"].as_array().expect("entries");
+        let posted = entries
+            .iter()
+            .find(|e| {
+                e["request"]["method"] == "POST"
+                    && e["request"]["url"]
+                        .as_str()
+                        .unwrap_or("")
+                        .ends_with("/chat/new")
+            })
+            .unwrap_or_else(|| panic!("no POST /chat/new in {har:#}"));
+        assert_eq!(posted["response"]["status"], 200, "{posted:#}");
+        assert!(
+            posted["time"].as_f64().is_some_and(|t| t >= 0.0),
+            "{posted:#}"
+        );
+        assert!(
+            posted["request"]["headers"]
+                .as_array()
+                .expect("headers")
+                .iter()
+                .any(|h| h["name"] == "Authorization" && h["value"] == "<redacted>"),
+            "the bearer is shown masked on the target's requests: {posted:#}"
+        );
+        assert!(
+            ev.read("report.html")
+                .contains(&format!("{dir}/browser.har")),
+            "report.html links {dir}/browser.har"
+        );
     }
 
     let canary: serde_json::Value = serde_json::from_str(
