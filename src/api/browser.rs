@@ -286,6 +286,7 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
     let mut op_timeout = DEFAULT_OP_TIMEOUT;
     let mut base_url = None;
     let mut bearer = None;
+    let mut hosts = Vec::new();
     for (key, value) in opts {
         match key.as_str() {
             "timeout" => {
@@ -303,6 +304,29 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
                 }
                 base_url = Some(url);
             }
+            "hosts" => {
+                let map = value.read_lock::<Map>().ok_or_else(|| {
+                    script_error(
+                        ctx,
+                        "browser::open option `hosts`: a map of host name to IP address",
+                    )
+                })?;
+                for (name, ip) in map.iter() {
+                    let ip: std::net::IpAddr = ip.to_string().parse().map_err(|_| {
+                        script_error(
+                            ctx,
+                            format!("browser::open hosts: {ip} is not an IP address"),
+                        )
+                    })?;
+                    if !session::is_host_name(name) {
+                        return Err(script_error(
+                            ctx,
+                            format!("browser::open hosts: {name:?} is not a host name"),
+                        ));
+                    }
+                    hosts.push((name.to_string(), ip));
+                }
+            }
             // `()` (a target without a token) is no bearer.
             "bearer" if value.is_unit() => {}
             "bearer" => bearer = Some(value.to_string()),
@@ -310,7 +334,7 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
                 return Err(script_error(
                     ctx,
                     format!(
-                        "unknown browser::open option `{other}` (expected base_url, bearer, timeout)"
+                        "unknown browser::open option `{other}` (expected base_url, bearer, hosts, timeout)"
                     ),
                 ));
             }
@@ -322,6 +346,7 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
         executable,
         op_timeout,
         launch_timeout: session::LAUNCH_TIMEOUT.min(context::remaining()),
+        hosts,
     };
     let diagnostics = Diagnostics::default();
     let what = format!("launch {}", options.executable.display());
@@ -389,8 +414,9 @@ pub mod browser_api {
 
     /// Starts a headless Chromium with one blank page. Options: `base_url` (relative URLs of
     /// `navigate` resolve against it), `bearer` (a token sent as `Authorization: Bearer` on
-    /// every request to `base_url`'s origin and to no other origin; `()` is none), `timeout`
-    /// (default per operation, "10s"). Skips the check with `chromium not installed` when
+    /// every request to `base_url`'s origin and to no other origin; `()` is none), `hosts` (a
+    /// map of host name to IP address the browser resolves them to: a deployment reached by
+    /// its real name at another address), `timeout` (default per operation, "10s"). Skips the check with `chromium not installed` when
     /// there is no browser (`OA_CHROMIUM`, PATH).
     #[rhai_fn(name = "open", return_raw)]
     pub fn open_with(ctx: NativeCallContext, opts: Map) -> Res<BrowserPage> {

@@ -909,3 +909,56 @@ for t in targets() {
         rows[0]
     );
 }
+
+/// Upstream's sign-in cookies are `Secure`: a browser keeps none from a plain-http deployment
+/// reached by name (here the sim as `http://sim.test:PORT`; Chromium exempts loopback
+/// addresses such as 127.0.0.1), so a sign-in that relies on the challenge cookie is told the
+/// code expired, and one that sends the challenge id itself, as the lane does, signs in.
+#[test]
+fn over_plain_http_by_name_the_browser_keeps_no_secure_challenge_cookie() {
+    let _machine = shared();
+    let sb = Sandbox::new();
+    let sim = SimProcess::start(&sb, &[], &TOKENS);
+    let port = sim
+        .staging_url
+        .rsplit(':')
+        .next()
+        .expect("a port")
+        .to_string();
+    sb.write(
+        "cookie.rhai",
+        r##"
+for t in targets() {
+    if t.name != "staging" { continue; }
+    required("secure-cookie", #{ target: t, timeout: "60s" }, || {
+        let base = `http://sim.test:${env("SIM_PORT", "")}`;
+        let page = browser::open(#{ base_url: base, hosts: #{ "sim.test": "127.0.0.1" } });
+        page.navigate("/login");
+        page.wait_until("window.htmx !== undefined");
+        page.fill("form[action='/login/email'] input[name='email']", "cookie@openagents.com");
+        page.submit("form[action='/login/email']");
+        page.wait_until("(document.querySelector('#login-status')?.textContent || '').includes('code was sent')");
+        // A success is a redirect (opaque to a manual fetch: status 0); a refusal a 422.
+        let verify = |fields| `fetch('/login/verify', {method: 'POST', redirect: 'manual', credentials: 'same-origin', body: new URLSearchParams(${fields})}).then(r => r.status)`;
+        assert_eq(page.evaluate(verify.call("{code: '000000'}")), 422, "the Secure challenge cookie was not kept");
+        let r = http::post(`${t.control_url}/api/auth/email`, #{ json: #{ email: "cookie@openagents.com" } });
+        let id = json_get(r, "/challengeId", ());
+        assert_eq(page.evaluate(verify.call(`{code: '000000', challenge_id: '${id}'}`)), 0, "the challenge id signs in");
+        page.close();
+    });
+}
+"##,
+    );
+    let out = sb.out("evidence");
+    let run = sb
+        .cmd()
+        .arg("cookie.rhai")
+        .out(&out)
+        .sim_targets(&sim)
+        .env("SIM_PORT", &port)
+        .env("TMPDIR", sb.path())
+        .timeout(BROWSER_TIMEOUT)
+        .run();
+    run.expect_code(0);
+    assert_no_leaked_browser(&sb);
+}
