@@ -11,6 +11,8 @@
 
 use crate::api::bind::{self, Res};
 use crate::api::script_error;
+use crate::browser::bearer::{self, Bearer};
+use crate::browser::network::{self, NetworkLog};
 use crate::browser::page as ops;
 use crate::browser::session::{self, Diagnostics, LaunchOptions, Session};
 use crate::browser::steps::{StepRecord, Steps};
@@ -25,6 +27,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The page's requests as a HAR, among the check's artifacts.
+const BROWSER_HAR: &str = "browser.har";
 /// Default timeout of one browser operation (`timeout` option of `browser::open`).
 const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -34,6 +38,11 @@ struct PageState {
     op_timeout: Duration,
     steps: Steps,
     diagnostics: Diagnostics,
+    /// The bearer for `base_url`'s origin; requests are intercepted once one is set.
+    bearer: Bearer,
+    intercepting: bool,
+    /// Every request the page made, written as `browser.har` beside `summary.json`.
+    network: NetworkLog,
 }
 
 /// A browser page as scripts see it (cheap to clone: one shared browser).
@@ -189,6 +198,53 @@ impl BrowserPage {
         }
     }
 
+    /// Puts `token` on every later request to `base_url`'s origin, and on no other: the
+    /// credential policy must allow it there; the token is redacted from every output.
+    fn set_bearer(&self, ctx: &NativeCallContext, token: &str) -> Res<()> {
+        let host = bind::in_check(ctx, "browser")?;
+        if token.len() < crate::config::MIN_SECRET_LEN {
+            return Err(script_error(
+                ctx,
+                format!(
+                    "a bearer shorter than {} characters would redact ordinary text",
+                    crate::config::MIN_SECRET_LEN
+                ),
+            ));
+        }
+        host.services.redactor.add(token);
+        let base = self.state.lock().base_url.clone().ok_or_else(|| {
+            script_error(ctx, "a browser bearer needs `base_url` in browser::open")
+        })?;
+        let header = [("authorization".to_string(), format!("Bearer {token}"))];
+        host.services
+            .transport
+            .policy()
+            .check_hop(&base, &header, None)
+            .map_err(|why| script_error(ctx, format!("browser bearer: {why}")))?;
+        let origin = base.origin();
+        let shown = origin.ascii_serialization();
+        let bearer = {
+            let state = self.state.lock();
+            state.bearer.set(origin, token);
+            (!state.intercepting).then(|| state.bearer.clone())
+        };
+        if let Some(bearer) = bearer {
+            let task = self.op(ctx, "intercept requests", |p| async move {
+                bearer::intercept(&p, bearer)
+                    .await
+                    .map_err(ops::describe_cdp_error)
+            })?;
+            let mut state = self.state.lock();
+            state.intercepting = true;
+            match state.session.as_mut() {
+                Some(session) => session.add_task(task),
+                None => task.abort(),
+            }
+        }
+        context::log(format!("browser: bearer on requests to {shown} only"));
+        Ok(())
+    }
+
     fn summary(&self) -> serde_json::Value {
         let state = self.state.lock();
         state
@@ -196,7 +252,8 @@ impl BrowserPage {
             .summary(state.base_url.as_ref(), &state.diagnostics)
     }
 
-    /// Replaces `summary.json` in the check's evidence with the current summary.
+    /// Replaces `summary.json` and `browser.har` (the page's requests so far) in the
+    /// check's evidence.
     fn write_summary(&self) {
         let text = serde_json::to_string_pretty(&self.summary()).unwrap_or_default();
         context::with_check(|c| {
@@ -204,6 +261,16 @@ impl BrowserPage {
                 .artifacts
                 .retain(|(name, _)| name != "summary.json");
             c.record.artifacts.push(("summary.json".to_string(), text));
+        });
+        self.write_har();
+    }
+
+    /// Replaces `browser.har` in the check's evidence with the page's requests so far.
+    fn write_har(&self) {
+        let har = self.state.lock().network.har("browser");
+        context::with_check(|c| {
+            c.record.artifacts.retain(|(name, _)| name != BROWSER_HAR);
+            c.record.artifacts.push((BROWSER_HAR.to_string(), har));
         });
     }
 }
@@ -218,6 +285,8 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
     };
     let mut op_timeout = DEFAULT_OP_TIMEOUT;
     let mut base_url = None;
+    let mut bearer = None;
+    let mut hosts = Vec::new();
     for (key, value) in opts {
         match key.as_str() {
             "timeout" => {
@@ -235,10 +304,38 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
                 }
                 base_url = Some(url);
             }
+            "hosts" => {
+                let map = value.read_lock::<Map>().ok_or_else(|| {
+                    script_error(
+                        ctx,
+                        "browser::open option `hosts`: a map of host name to IP address",
+                    )
+                })?;
+                for (name, ip) in map.iter() {
+                    let ip: std::net::IpAddr = ip.to_string().parse().map_err(|_| {
+                        script_error(
+                            ctx,
+                            format!("browser::open hosts: {ip} is not an IP address"),
+                        )
+                    })?;
+                    if !session::is_host_name(name) {
+                        return Err(script_error(
+                            ctx,
+                            format!("browser::open hosts: {name:?} is not a host name"),
+                        ));
+                    }
+                    hosts.push((name.to_string(), ip));
+                }
+            }
+            // `()` (a target without a token) is no bearer.
+            "bearer" if value.is_unit() => {}
+            "bearer" => bearer = Some(value.to_string()),
             other => {
                 return Err(script_error(
                     ctx,
-                    format!("unknown browser::open option `{other}` (expected base_url, timeout)"),
+                    format!(
+                        "unknown browser::open option `{other}` (expected base_url, bearer, hosts, timeout)"
+                    ),
                 ));
             }
         }
@@ -249,6 +346,7 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
         executable,
         op_timeout,
         launch_timeout: session::LAUNCH_TIMEOUT.min(context::remaining()),
+        hosts,
     };
     let diagnostics = Diagnostics::default();
     let what = format!("launch {}", options.executable.display());
@@ -266,20 +364,38 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
             return Err(e);
         }
     };
-    let session = Session::new(launched, profile, host.services.runtime.clone());
+    let mut session = Session::new(launched, profile, host.services.runtime.clone());
+    let (log, bearer_scope) = (NetworkLog::default(), Bearer::default());
+    let recording = bounded(ctx, host, "record requests", op_timeout, async {
+        network::record(session.page(), log.clone(), bearer_scope.clone())
+            .await
+            .map_err(ops::describe_cdp_error)
+    });
+    match recording {
+        Ok(tasks) => tasks.into_iter().for_each(|t| session.add_task(t)),
+        Err(e) => return Err(e),
+    }
     context::log(format!(
         "browser: {} (headless)",
         options.executable.display()
     ));
-    Ok(BrowserPage {
+    let page = BrowserPage {
         state: Arc::new(Mutex::new(PageState {
             session: Some(session),
             base_url,
             op_timeout,
             steps: Steps::new(),
             diagnostics,
+            bearer: bearer_scope,
+            intercepting: false,
+            network: log,
         })),
-    })
+    };
+    // Before the first navigation: no request to the target leaves without it.
+    if let Some(token) = bearer {
+        page.set_bearer(ctx, &token)?;
+    }
+    Ok(page)
 }
 
 pub fn register(engine: &mut rhai::Engine) {
@@ -297,8 +413,11 @@ pub mod browser_api {
     }
 
     /// Starts a headless Chromium with one blank page. Options: `base_url` (relative URLs of
-    /// `navigate` resolve against it), `timeout` (default per operation, "10s"). Skips the check
-    /// with `chromium not installed` when there is no browser (`OA_CHROMIUM`, PATH).
+    /// `navigate` resolve against it), `bearer` (a token sent as `Authorization: Bearer` on
+    /// every request to `base_url`'s origin and to no other origin; `()` is none), `hosts` (a
+    /// map of host name to IP address the browser resolves them to: a deployment reached by
+    /// its real name at another address), `timeout` (default per operation, "10s"). Skips the check with `chromium not installed` when
+    /// there is no browser (`OA_CHROMIUM`, PATH).
     #[rhai_fn(name = "open", return_raw)]
     pub fn open_with(ctx: NativeCallContext, opts: Map) -> Res<BrowserPage> {
         let host = bind::in_check(&ctx, "browser::open")?;
@@ -477,6 +596,15 @@ pub mod page_api {
         })
     }
 
+    /// From now on, every request the page makes to `base_url`'s origin (scheme, host and
+    /// port) carries `Authorization: Bearer <token>`; requests to any other origin never do.
+    /// The token becomes a secret (redacted everywhere) and must be allowed there by the
+    /// credential policy (a target's token goes only to its own origins).
+    #[rhai_fn(global, name = "set_bearer", return_raw)]
+    pub fn set_bearer(ctx: NativeCallContext, page: BrowserPage, token: &str) -> Res<()> {
+        page.set_bearer(&ctx, token)
+    }
+
     /// Saves a full-page PNG as `artifacts/<check_id>/NN-<label>.png`; returns the file name.
     /// Elements showing a known secret are blanked for it; when the page still shows one,
     /// no screenshot is taken and the name is `""` (the check's log says which).
@@ -570,9 +698,11 @@ pub mod page_api {
     }
 
     /// Closes the browser (also happens when the page is dropped, on failure or timeout).
+    /// `browser.har` (every request the page made) is written then, and after every step.
     #[rhai_fn(global, name = "close")]
     pub fn close(page: BrowserPage) {
         let session = page.state.lock().session.take();
         drop(session);
+        page.write_har();
     }
 }

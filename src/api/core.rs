@@ -223,6 +223,27 @@ fn store_context(ctx: &NativeCallContext) -> context::StoredContext {
 }
 
 /// A target as scripts see it (`targets()`, the REPL's `target`).
+/// Waits `wanted`, never past the check's deadline (reached: the check stops as out of
+/// time) and stopping at once on interruption.
+pub(crate) fn sleep_for(
+    ctx: &NativeCallContext,
+    host: &crate::engine::host::Host,
+    wanted: std::time::Duration,
+) -> Result<(), Box<EvalAltResult>> {
+    let wait = wanted.min(context::remaining());
+    // The sleep is made inside the runtime (a timer needs one), hence the async block.
+    let slept = bind::wait(host, wait, async { tokio::time::sleep(wait).await });
+    if slept == Waited::Interrupted {
+        return Err(bind::interrupted(ctx));
+    }
+    // Waking at the deadline means the check is out of time: stop here rather than let
+    // the script run on until the next operation-count check.
+    if wait < wanted {
+        return Err(bind::out_of_time(ctx));
+    }
+    Ok(())
+}
+
 pub fn target_map(t: &crate::config::Target) -> Map {
     let or_unit = |v: &Option<String>| v.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT);
     let mut m = Map::new();
@@ -391,23 +412,20 @@ pub mod core_api {
         Ok(value.to_string())
     }
 
+    /// Milliseconds left before the running check's deadline (e.g. to decide whether a
+    /// server's retry delay can still be waited out).
+    #[rhai_fn(return_raw)]
+    pub fn time_left(ctx: NativeCallContext) -> Result<rhai::INT, Box<EvalAltResult>> {
+        bind::in_check(&ctx, "time_left()")?;
+        Ok(context::remaining().as_millis() as rhai::INT)
+    }
+
     /// Waits for `duration` ("250ms", "2s"), but never past the check's deadline.
     #[rhai_fn(return_raw)]
     pub fn sleep(ctx: NativeCallContext, duration: Dynamic) -> Result<(), Box<EvalAltResult>> {
         let host = bind::in_check(&ctx, "sleep()")?;
         let wanted = parse_duration(&duration).map_err(|e| script_error(&ctx, e))?;
-        let wait = wanted.min(context::remaining());
-        // The sleep is made inside the runtime (a timer needs one), hence the async block.
-        let slept = bind::wait(&host, wait, async { tokio::time::sleep(wait).await });
-        if slept == Waited::Interrupted {
-            return Err(bind::interrupted(&ctx));
-        }
-        // Waking at the deadline means the check is out of time: stop here rather than let
-        // the script run on until the next operation-count check.
-        if wait < wanted {
-            return Err(bind::out_of_time(&ctx));
-        }
-        Ok(())
+        super::sleep_for(&ctx, &host, wanted)
     }
 
     /// Waits `seconds`, never past the check's deadline (as `sleep("2s")`).

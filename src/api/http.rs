@@ -290,6 +290,14 @@ pub mod response_api {
         let value = r.parse_json().map_err(|e| script_error(&ctx, e))?;
         json_to_dynamic(&value).map_err(|e| script_error(&ctx, e))
     }
+    /// For a 429: the seconds it asks to wait (`Retry-After`, else an error body's "Retry in
+    /// <N>s." message); `()` otherwise.
+    #[rhai_fn(global, get = "retry_after", pure)]
+    pub fn retry_after(r: &mut HttpResponse) -> Dynamic {
+        crate::net::retry_delay(&r.0)
+            .map(|d| Dynamic::from(d.as_secs() as i64))
+            .unwrap_or(Dynamic::UNIT)
+    }
     /// Body size in bytes.
     #[rhai_fn(global, get = "size", pure)]
     pub fn size(r: &mut HttpResponse) -> i64 {

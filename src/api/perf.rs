@@ -22,7 +22,16 @@ pub const DEFAULT_SAMPLES: usize = 5;
 /// Bound on samples, so a typo cannot turn a check into a load test.
 pub const MAX_SAMPLES: usize = 100;
 /// Probe keys that belong to `perf::`; the rest are `http::` options.
-const PROBE_KEYS: &[&str] = &["name", "url", "method", "max_bytes", "max_ttfb_ms"];
+const PROBE_KEYS: &[&str] = &[
+    "name",
+    "url",
+    "method",
+    "max_bytes",
+    "max_ttfb_ms",
+    "max_samples",
+];
+/// Time kept back when waiting out a 429's retry delay, for the retry itself.
+const RETRY_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Nearest-rank percentile of sorted values (`q` in 0..=1).
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -77,6 +86,8 @@ fn round(ms: f64) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Sample {
     pub status: Option<i64>,
+    /// For a 429: what the service said (its error message).
+    pub throttled: Option<String>,
     pub size: u64,
     pub ttfb_ms: f64,
     pub total_ms: f64,
@@ -137,6 +148,8 @@ struct Probe {
     url: String,
     max_bytes: Option<f64>,
     max_ttfb_ms: Option<f64>,
+    /// At most this many samples, whatever the count asked (a throttled route).
+    max_samples: Option<usize>,
     http_options: Map,
 }
 
@@ -160,7 +173,18 @@ fn read_probe(ctx: &NativeCallContext, probe: &Map) -> Res<Probe> {
         .filter(|(k, _)| !PROBE_KEYS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    let max_samples = match number("max_samples")? {
+        None => None,
+        Some(n) if n >= 1.0 => Some(n as usize),
+        Some(_) => {
+            return Err(script_error(
+                ctx,
+                format!("perf probe {name}: `max_samples` must be at least 1"),
+            ));
+        }
+    };
     Ok(Probe {
+        max_samples,
         method: text("method").unwrap_or_else(|| "GET".to_string()),
         max_bytes: number("max_bytes")?,
         max_ttfb_ms: number("max_ttfb_ms")?,
@@ -188,12 +212,17 @@ fn sample_count(ctx: &NativeCallContext, opts: &Map) -> Res<usize> {
     }
 }
 
-/// Sends a probe `n` times; a connection error or timeout is a failed sample, not an abort.
+/// Sends a probe `n` times (at most its `max_samples`); a connection error or timeout is a
+/// failed sample, not an abort. A 429 is waited out once when its retry delay fits in the
+/// check's time left; a second one ends the probe's sampling (no request is sent into a
+/// throttle that already refused).
 fn sample_probe(ctx: &NativeCallContext, probe: &Probe, n: usize) -> Res<ProbeResult> {
     let host = bind::in_check(ctx, "perf")?;
     let verb = format!("perf {}", probe.name);
+    let n = probe.max_samples.map_or(n, |max| n.min(max));
     let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
+    let mut waited = false;
+    while samples.len() < n {
         let spec = http::read_options(
             ctx,
             &host,
@@ -202,17 +231,40 @@ fn sample_probe(ctx: &NativeCallContext, probe: &Probe, n: usize) -> Res<ProbeRe
             probe.http_options.clone(),
         )?;
         match bind::send(ctx, &host, &verb, spec) {
-            Ok(response) => samples.push(Sample {
-                status: Some(i64::from(response.status)),
-                size: response.body.len() as u64,
-                ttfb_ms: response.ttfb.as_secs_f64() * 1000.0,
-                total_ms: response.total.as_secs_f64() * 1000.0,
-                error: None,
-            }),
+            Ok(response) => {
+                if let Some(delay) = crate::net::retry_delay(&response)
+                    && !waited
+                    && delay + RETRY_MARGIN < context::remaining()
+                {
+                    waited = true;
+                    context::log(format!(
+                        "perf {}: 429 Too Many Requests: waiting {}s as asked, then sampling on",
+                        probe.name,
+                        delay.as_secs()
+                    ));
+                    crate::api::core::sleep_for(ctx, &host, delay)?;
+                    continue;
+                }
+                let throttled =
+                    (response.status == 429).then(|| crate::net::error_message(&response));
+                let stop = throttled.is_some();
+                samples.push(Sample {
+                    status: Some(i64::from(response.status)),
+                    throttled,
+                    size: response.body.len() as u64,
+                    ttfb_ms: response.ttfb.as_secs_f64() * 1000.0,
+                    total_ms: response.total.as_secs_f64() * 1000.0,
+                    error: None,
+                });
+                if stop {
+                    break;
+                }
+            }
             // Interruption and the check's deadline end the check, not just the sample.
             Err(e) if matches!(*e, EvalAltResult::ErrorTerminated(..)) => return Err(e),
             Err(e) => samples.push(Sample {
                 status: None,
+                throttled: None,
                 size: 0,
                 ttfb_ms: f64::NAN,
                 total_ms: f64::NAN,
@@ -383,7 +435,11 @@ pub mod perf_api {
                     result.errors[0]
                 ));
             }
-            if let Some(status) = result.status
+            if let Some(refusal) = result.samples.iter().find_map(|s| s.throttled.as_deref()) {
+                problems.push(format!(
+                    "status 429 Too Many Requests (the service's throttle: {refusal})"
+                ));
+            } else if let Some(status) = result.status
                 && status >= 400
             {
                 problems.push(format!("status {status}"));

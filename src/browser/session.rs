@@ -57,6 +57,33 @@ pub struct LaunchOptions {
     pub op_timeout: Duration,
     /// How long the launch itself may take (never past the check's deadline).
     pub launch_timeout: Duration,
+    /// Host names resolved to fixed addresses (Chromium's `--host-resolver-rules`), e.g. a
+    /// deployment reached by its real name at another address.
+    pub hosts: Vec<(String, std::net::IpAddr)>,
+}
+
+/// `--host-resolver-rules` for `hosts`, or `None` when there are none.
+pub fn host_rules(hosts: &[(String, std::net::IpAddr)]) -> Option<String> {
+    (!hosts.is_empty()).then(|| {
+        let rules: Vec<String> = hosts
+            .iter()
+            .map(|(name, ip)| match ip {
+                std::net::IpAddr::V6(v6) => format!("MAP {name} [{v6}]"),
+                std::net::IpAddr::V4(v4) => format!("MAP {name} {v4}"),
+            })
+            .collect();
+        format!("--host-resolver-rules={}", rules.join(", "))
+    })
+}
+
+/// Whether `name` is a plain host name (letters, digits, `-`, `.`): nothing else reaches a
+/// Chromium flag.
+pub fn is_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 /// A fresh, unique profile folder for one session; only this session's processes name it.
@@ -92,6 +119,7 @@ pub async fn launch(
         .launch_timeout(options.launch_timeout)
         .request_timeout(options.op_timeout)
         .args(CHROMIUM_FLAGS.iter().copied())
+        .args(host_rules(&options.hosts))
         .build()?;
     let (browser, mut handler) = Browser::launch(config).await.map_err(|e| e.to_string())?;
     let mut tasks = vec![tokio::spawn(async move {
@@ -221,6 +249,11 @@ impl Session {
 
     pub fn page(&self) -> &Page {
         &self.page
+    }
+
+    /// Keeps `task` (serving this page) until the session ends.
+    pub fn add_task(&mut self, task: JoinHandle<()>) {
+        self.tasks.push(task);
     }
 
     fn close(&mut self) {

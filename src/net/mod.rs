@@ -137,6 +137,38 @@ impl Response {
 }
 
 /// Path and query of `url`.
+/// How long a 429 asks to wait: `Retry-After` in seconds, else a JSON body whose `message`
+/// says "Retry in <N>s." (what the OpenAgents control service answers, without the header).
+pub fn retry_delay(response: &Response) -> Option<Duration> {
+    if response.status != 429 {
+        return None;
+    }
+    if let Some(seconds) = response
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(Duration::from_secs(seconds));
+    }
+    let message = response.parse_json().ok()?["message"].as_str()?.to_string();
+    let rest = &message[message.find("Retry in ")? + "Retry in ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    rest[digits.len()..]
+        .starts_with('s')
+        .then(|| digits.parse().ok().map(Duration::from_secs))
+        .flatten()
+}
+
+/// The `message` of a JSON error body (the OpenAgents envelope), else its first 200
+/// characters: what a failure quotes of a refusal.
+pub fn error_message(response: &Response) -> String {
+    match response.parse_json() {
+        Ok(json) if json["message"].is_string() => {
+            json["message"].as_str().unwrap_or_default().to_string()
+        }
+        _ => response.body_text().chars().take(200).collect(),
+    }
+}
+
 pub fn path_of(url: &Url) -> String {
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
@@ -207,6 +239,11 @@ impl Transport {
             max_body,
             fallback: (runtime, client::client()?),
         })
+    }
+
+    /// The credential policy every hop is checked against (the browser's bearer too).
+    pub fn policy(&self) -> &CredentialPolicy {
+        &self.policy
     }
 
     /// Sends `request`, following redirects when asked, and tells `recorder` every hop. The

@@ -26,6 +26,8 @@ pub(super) struct ControlState {
     pub(super) era: SimEra,
     /// The htmx library served to pages, when installed.
     pub(super) htmx_library: Option<Arc<str>>,
+    /// Who the instance's tokens belong to, its sign-in challenges and throttle.
+    pub(super) accounts: Arc<super::accounts::Accounts>,
 }
 
 impl ControlState {

@@ -93,6 +93,8 @@ pub enum Fault {
     CanaryOverrideIgnored,
     /// `rollback-matrix-missing`
     RollbackMatrixMissing,
+    /// `canary-token-not-admin`
+    CanaryTokenNotAdmin,
     /// `chat-history-broken`
     ChatHistoryBroken,
     /// `settings-not-saved`
@@ -161,6 +163,7 @@ const ALL: &[Fault] = &[
     Fault::ChatSend500,
     Fault::CanaryOverrideIgnored,
     Fault::RollbackMatrixMissing,
+    Fault::CanaryTokenNotAdmin,
     Fault::ChatHistoryBroken,
     Fault::SettingsNotSaved,
     Fault::HtmxMissing,
@@ -218,6 +221,7 @@ impl Fault {
             Fault::ChatSend500 => "chat-send-500",
             Fault::CanaryOverrideIgnored => "canary-override-ignored",
             Fault::RollbackMatrixMissing => "rollback-matrix-missing",
+            Fault::CanaryTokenNotAdmin => "canary-token-not-admin",
             Fault::ChatHistoryBroken => "chat-history-broken",
             Fault::SettingsNotSaved => "settings-not-saved",
             Fault::HtmxMissing => "htmx-missing",
@@ -351,6 +355,9 @@ impl Fault {
             Fault::CanaryOverrideIgnored => {
                 "route-split override ignores htmx_full_page and pins the domain to its rollback route: breaks the route-group canary (which must still clear every domain)"
             }
+            Fault::CanaryTokenNotAdmin => {
+                "OA_ADMIN_EMAILS does not list the exported tokens' user: the route-split override answers 403: breaks the route-group canary"
+            }
             Fault::RollbackMatrixMissing => {
                 "route-split status has no htmx_rollback_matrix entry for chat_pilot: breaks the route-group canary"
             }
@@ -461,6 +468,7 @@ mod tests {
                 "chat-send-500",
                 "canary-override-ignored",
                 "rollback-matrix-missing",
+                "canary-token-not-admin",
                 "chat-history-broken",
                 "settings-not-saved",
                 "htmx-missing",

@@ -10,6 +10,7 @@
 //! applies the cross-cutting layers and owns shutdown. A new surface is a sibling file plus a
 //! few lines in [`Sim::start`] and [`route_inventory`].
 
+pub mod accounts;
 mod cloudrun;
 mod comms;
 mod control;
@@ -174,6 +175,10 @@ impl Sim {
                 offsite_url: offsite_url.clone(),
                 era: config.era,
                 htmx_library: config.htmx_library.clone(),
+                accounts: Arc::new(accounts::Accounts::new(
+                    &token,
+                    !faults.contains(&Fault::CanaryTokenNotAdmin),
+                )),
             };
             let app = with_latency(with_request_id(control::router(state)), config.latency);
             let control_url = serve(app, &mut shutdown).await?;

@@ -1,14 +1,16 @@
 //! The route-split API: status and per-domain HTMX overrides with a rollback matrix.
 //! `GET /api/v1/control/route-split/status`, `POST /api/v1/control/route-split/override`
-//! `{"target": "htmx_full_page" | "htmx_rollback" | "htmx_clear", "domain": d}` (bearer).
+//! `{"target": "htmx_full_page" | "htmx_rollback" | "htmx_clear", "domain": d}` (bearer;
+//! the override only for an admin's token, upstream `admin_email_gate`: 403 otherwise).
 
+use super::accounts::Accounts;
 use super::control::ControlState;
 use super::routes::{Routes, SimRoute};
 use super::{Fault, error_envelope};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
 use serde_json::{Map, Value, json};
@@ -27,7 +29,7 @@ const HTMX_ROLLBACK_MATRIX: &[(&str, &str)] = &[
 const MISSING_DOMAIN: &str = "chat_pilot";
 
 struct SplitState {
-    token: String,
+    accounts: Arc<Accounts>,
     faults: Arc<HashSet<Fault>>,
     overrides: Mutex<BTreeMap<String, String>>,
 }
@@ -35,14 +37,9 @@ struct SplitState {
 type Shared = State<Arc<SplitState>>;
 
 impl SplitState {
-    fn authorized(&self, headers: &HeaderMap) -> bool {
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .is_some_and(|(scheme, credential)| {
-                scheme.eq_ignore_ascii_case("bearer") && credential.trim() == self.token
-            })
+    /// The request's user, from its access token (upstream `auth_session_gate`).
+    fn user(&self, headers: &HeaderMap) -> Option<String> {
+        self.accounts.user(headers)
     }
 
     fn rollback_matrix(&self) -> BTreeMap<String, String> {
@@ -90,7 +87,7 @@ pub(super) fn inventory() -> Vec<SimRoute> {
 
 pub(super) fn router<S: Clone + Send + Sync + 'static>(control: &ControlState) -> Router<S> {
     let state = SplitState {
-        token: control.token.clone(),
+        accounts: Arc::clone(&control.accounts),
         faults: Arc::clone(&control.faults),
         overrides: Mutex::new(BTreeMap::new()),
     };
@@ -106,15 +103,19 @@ fn invalid(message: &str) -> Response {
 }
 
 async fn status(State(st): Shared, headers: HeaderMap) -> Response {
-    if !st.authorized(&headers) {
+    if st.user(&headers).is_none() {
         return unauthorized();
     }
     axum::Json(json!({"data": st.status()})).into_response()
 }
 
 async fn apply_override(State(st): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    if !st.authorized(&headers) {
+    let Some(user) = st.user(&headers) else {
         return unauthorized();
+    };
+    // Upstream `admin_email_gate`: the token's user must be listed in OA_ADMIN_EMAILS.
+    if !st.accounts.is_admin(&user) {
+        return error_envelope(StatusCode::FORBIDDEN, "forbidden", "Forbidden.");
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return invalid("The request body must be valid JSON.");

@@ -510,9 +510,8 @@ async fn live_runtime_answers_match_the_served_schemas() {
     }
 }
 
-/// Nothing in a lane relies on a string only the sim emits. (The one documented exception,
-/// the browser smoke's token bootstrap route, waits for a per-origin header option in
-/// `browser::`; docs/sim-fidelity.md.)
+/// Nothing in a lane relies on a string only the sim emits (the sim's sign-in code and
+/// token prefixes included).
 #[test]
 fn no_lane_relies_on_a_sim_only_string() {
     let sim_only = [
@@ -529,6 +528,8 @@ fn no_lane_relies_on_a_sim_only_string() {
         "user_sim",
         "org_sim",
         "/sim/delay",
+        "oa_at_",
+        "sim-admin@",
     ];
     let mut sources = Vec::new();
     for dir in ["lanes", "stdlib"] {
@@ -548,13 +549,13 @@ fn no_lane_relies_on_a_sim_only_string() {
             );
         }
     }
-    let bootstrap: Vec<&str> = sources
-        .iter()
-        .filter(|(_, text)| text.contains("/api/auth/browser-session"))
-        .map(|(path, _)| path.as_str())
-        .collect();
-    assert_eq!(bootstrap.len(), 1, "{bootstrap:?}");
-    assert!(bootstrap[0].ends_with("stdlib/htmx.rhai"));
+    // The sim-only token bootstrap is gone: upstream answers it 405, so no lane may use it.
+    for (path, text) in &sources {
+        assert!(
+            !text.contains("/api/auth/browser-session"),
+            "{path} uses a route upstream does not serve"
+        );
+    }
 }
 
 /// The Gmail inbox actions passed on the sim and failed on every real deployment: the lane

@@ -14,9 +14,10 @@ mod login;
 mod settings;
 pub(super) mod shell;
 
+use super::Fault;
+use super::accounts::Accounts;
 use super::control::ControlState;
 use super::routes::{Routes, SimRoute};
-use super::{Fault, random_hex};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -29,8 +30,6 @@ use std::time::Duration;
 
 /// The one-time code the sim's login flow accepts (the sim sends no email).
 pub const SIM_LOGIN_CODE: &str = "000000";
-/// The session cookie set by the login flow and by the token bootstrap.
-pub const SESSION_COOKIE: &str = "oa_session";
 
 /// Longest delay `/sim/delay/{ms}` grants: it exists to calibrate measurements, not to hang.
 const MAX_SIM_DELAY_MS: u64 = 10_000;
@@ -60,9 +59,6 @@ struct Profile {
 
 #[derive(Debug, Default)]
 struct Store {
-    sessions: HashSet<String>,
-    /// The email of the last login code request (the sim's stand-in for a challenge id).
-    pending_login: Option<String>,
     /// Thread ids in creation order; messages by thread.
     threads: Vec<String>,
     messages: HashMap<String, Vec<Message>>,
@@ -70,9 +66,9 @@ struct Store {
     profile: Option<Profile>,
 }
 
-/// Per-instance state: the environment's token and faults, and what users created.
+/// Per-instance state: the environment's accounts and faults, and what users created.
 struct HtmxState {
-    token: String,
+    accounts: Arc<Accounts>,
     faults: Arc<HashSet<Fault>>,
     htmx_installed: bool,
     store: Mutex<Store>,
@@ -85,28 +81,10 @@ impl HtmxState {
         self.faults.contains(&fault)
     }
 
-    fn bearer_ok(&self, headers: &HeaderMap) -> bool {
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .is_some_and(|(scheme, credential)| {
-                scheme.eq_ignore_ascii_case("bearer") && credential.trim() == self.token
-            })
-    }
-
-    fn session_ok(&self, headers: &HeaderMap) -> bool {
-        session_cookie(headers).is_some_and(|s| self.store.lock().sessions.contains(&s))
-    }
-
+    /// Whether the request carries a known access token: a bearer, or the `oa_access_token`
+    /// cookie (upstream `session_bundle_from_headers`, `access_token_from_headers`).
     fn authenticated(&self, headers: &HeaderMap) -> bool {
-        self.bearer_ok(headers) || self.session_ok(headers)
-    }
-
-    fn new_session(&self) -> String {
-        let id = random_hex(24);
-        self.store.lock().sessions.insert(id.clone());
-        id
+        self.accounts.user(headers).is_some()
     }
 
     fn profile_name(&self) -> String {
@@ -117,17 +95,6 @@ impl HtmxState {
             .map(|p| p.name.clone())
             .unwrap_or_else(|| "Sim User".to_string())
     }
-}
-
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_string())
 }
 
 /// `HX-Request: true`, read as upstream web_htmx.rs does (trimmed, any case).
@@ -152,7 +119,6 @@ fn now() -> String {
 
 fn routes() -> Routes<Arc<HtmxState>> {
     let routes = Routes::new("control")
-        .post("/api/auth/browser-session", login::browser_session)
         .get("/sim/delay/{ms}", delay)
         .get("/favicon.ico", || async { StatusCode::NO_CONTENT });
     let routes = login::routes(routes);
@@ -168,7 +134,7 @@ pub(super) fn inventory() -> Vec<SimRoute> {
 /// The HTMX routes of one control instance, with their own state, ready to merge.
 pub(super) fn router<S: Clone + Send + Sync + 'static>(control: &ControlState) -> Router<S> {
     let state = HtmxState {
-        token: control.token.clone(),
+        accounts: Arc::clone(&control.accounts),
         faults: Arc::clone(&control.faults),
         htmx_installed: control.htmx_library.is_some(),
         store: Mutex::new(Store::default()),

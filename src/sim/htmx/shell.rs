@@ -33,6 +33,7 @@ pub(in crate::sim) fn esc(text: &str) -> String {
 pub(in crate::sim) fn status_message(status: &str) -> &'static str {
     match status {
         "code-sent" => "A verification code was sent. Enter it to sign in.",
+        "code-expired" => "Your sign-in code expired. Request a new code.",
         "invalid-code" => "Invalid sign-in code. Try again.",
         "thread-created" => "Thread created.",
         "message-sent" => "Message queued in thread.",

@@ -7,6 +7,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
 mod control_routes;
+mod sign_in;
 
 async fn sim(faults: &[Fault]) -> Sim {
     Sim::start(SimConfig {
