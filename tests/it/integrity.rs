@@ -239,6 +239,8 @@ required("warned", || {{ let body = http::get(url).body; warn(body); print(body)
                 "[",
                 "Phase: ",
                 "Targets: ",
+                // The verdict block lists every warning: `warning: <check id>: <text>`.
+                "warning: warned: ",
                 "Verdict: NO-GO",
                 "Evidence: ",
                 "Evidence digest: ",
