@@ -339,7 +339,7 @@ for spec in "${commits[@]}"; do
 
   if [[ $CUR_PHASE == app-surface ]]; then
     log "== $short: HTMX browser smoke without a token (login flow, mock magic code)"
-    GATE_ENV=(-i "${BASE_ENV[@]}" OA_SMOKE_LOGIN_CODE=123456 OA_SMOKE_EMAIL="$ADMIN_EMAIL")
+    GATE_ENV=(-i "${BASE_ENV[@]}" OA_SMOKE_LOGIN_CODE=123456 OA_SMOKE_EMAIL=interop-smoke@openagents.com)
     run_oav browser-smoke-no-token run - - -- --phase app-surface --allow-prod-mutations \
       --check control-staging-htmx-browser-smoke --check control-prod-htmx-browser-smoke
   fi
