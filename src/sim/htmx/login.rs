@@ -8,8 +8,8 @@
 //! per client identity as upstream's are (see [`crate::sim::accounts`]).
 
 use super::{
-    HtmxState, Profile, SIM_LOGIN_CODE, Shared, fragment, hx_redirect, is_htmx, now, page,
-    redirect, shell,
+    HtmxState, Profile, SIM_LOGIN_CODE, Shared, fragment, is_htmx, now, page, redirect,
+    redirect_for, shell,
 };
 use crate::sim::Fault;
 use crate::sim::accounts::{
@@ -103,11 +103,7 @@ async fn login_email(
         return refused;
     }
     if st.authenticated(&headers) {
-        return if is_htmx(&headers) {
-            hx_redirect("/")
-        } else {
-            redirect("/")
-        };
+        return redirect_for(&headers, "/");
     }
     let Some(email) = normalize_email(&form.email) else {
         return validation_error("email", INVALID_EMAIL);
@@ -182,11 +178,7 @@ async fn login_verify(
         return refused;
     }
     if st.authenticated(&headers) {
-        return if is_htmx(&headers) {
-            hx_redirect("/")
-        } else {
-            redirect("/")
-        };
+        return redirect_for(&headers, "/");
     }
     let Some(challenge) = challenge_of(form.challenge_id, &headers) else {
         return login_failed(&headers, "code-expired", CODE_EXPIRED);
@@ -195,11 +187,7 @@ async fn login_verify(
         Ok(issued) => issued,
         Err(message) => return login_failed(&headers, "invalid-code", message),
     };
-    let mut response = if is_htmx(&headers) {
-        hx_redirect("/")
-    } else {
-        redirect("/")
-    };
+    let mut response = redirect_for(&headers, "/");
     let refresh = format!("oa_rt_{}", crate::sim::random_hex(24));
     append_cookie(
         &mut response,

@@ -197,11 +197,18 @@ fn hx_redirect(to: &str) -> Response {
     response
 }
 
-fn login_required(headers: &HeaderMap) -> Response {
+/// A redirect as the request can follow it: `HX-Redirect` for htmx, else a plain redirect
+/// (upstream's `redirect_response` / `Redirect::to`).
+fn redirect_for(headers: &HeaderMap, to: &str) -> Response {
     if is_htmx(headers) {
-        return hx_redirect("/login");
+        hx_redirect(to)
+    } else {
+        redirect(to)
     }
-    redirect("/login")
+}
+
+fn login_required(headers: &HeaderMap) -> Response {
+    redirect_for(headers, "/login")
 }
 
 /// A fixed server-side delay, to calibrate timing measurements against.
