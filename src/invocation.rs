@@ -5,10 +5,10 @@
 //! (see [`crate::rerun`]); [`Invocation::command_line`] renders it as the command that repeats
 //! the run. Secrets are never part of it: secret variables are listed by name.
 
-use crate::config::sim::shell_quote;
 use crate::config::{self, DeploymentConfig, EnvSnapshot, RunConfig, Target};
 use crate::cutover::CutoverPhase;
 use crate::report::RunMode;
+use crate::shell::quote as shell_quote;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -461,8 +461,8 @@ mod tests {
         let mut config = config_with(&[]);
         config.deployment = DeploymentConfig::Sim(
             SimSettings {
-                faults: vec![crate::sim::Fault::Readyz503],
-                era: crate::sim::SimEra::default(),
+                faults: vec![oa_sim::Fault::Readyz503],
+                era: oa_sim::SimEra::default(),
                 latency: Duration::ZERO,
                 setup: false,
             },

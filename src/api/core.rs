@@ -184,8 +184,8 @@ fn declare(
                     ctx,
                     format!(
                         "unknown option `{key}` of {id}{} (expected one of: {})",
-                        crate::engine::lint::did_you_mean(
-                            crate::engine::lint::closest(key, OPTION_KEYS.iter().copied())
+                        crate::diagnostic::did_you_mean(
+                            crate::diagnostic::closest(key, OPTION_KEYS.iter().copied())
                                 .map(str::to_string)
                         ),
                         OPTION_KEYS.join(", ")

@@ -4,7 +4,7 @@
 
 use crate::common;
 use crate::common::Sandbox;
-use oa_validate::sim::{Fault, Sim, SimConfig, SimEra, route_inventory};
+use oa_sim::{Fault, Sim, SimConfig, SimEra, route_inventory};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -467,7 +467,7 @@ async fn runtime_answers_in_upstream_shapes() {
 #[tokio::test]
 async fn live_runtime_answers_match_the_served_schemas() {
     use oa_validate::api::schema::validate;
-    let agent = oa_validate::sim::TEST_AGENT_ID;
+    let agent = oa_sim::TEST_AGENT_ID;
     let operations = [
         ("/credit/health", "/credit/health".to_string()),
         (

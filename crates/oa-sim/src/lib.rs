@@ -67,15 +67,6 @@ impl SimEra {
         [SimEra::AppSurface, SimEra::SpacetimeConvergence]
     }
 
-    /// The era a cutover phase is validated against.
-    pub fn for_phase(phase: crate::cutover::CutoverPhase) -> SimEra {
-        match phase {
-            crate::cutover::CutoverPhase::AppSurface => SimEra::AppSurface,
-            crate::cutover::CutoverPhase::SpacetimeConvergence
-            | crate::cutover::CutoverPhase::LegacyDeletion => SimEra::SpacetimeConvergence,
-        }
-    }
-
     /// The upstream commit whose behaviour this era mirrors.
     pub fn commit(self) -> &'static str {
         match self {
@@ -325,6 +316,3 @@ fn random_hex(bytes: usize) -> String {
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod google_tests;
