@@ -45,5 +45,6 @@ pub mod rerun;
 pub mod run;
 pub mod setup;
 pub mod shell;
+pub mod summary;
 pub mod verdict;
 pub mod wait;

@@ -185,13 +185,27 @@ impl DeploymentConfig {
 }
 
 /// How the verdict turns into an exit code and what is refused up front.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// NO-GO exits 1.
     Normal,
     /// Release gating: the whole matrix, no skipped required check, no baseline.
     Gate,
     /// Exit 0 even on NO-GO (`--baseline` or `FAIL_ON_REQUIRED_FAILURE=0`).
     Baseline,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Normal => "normal",
+            Mode::Gate => "gate",
+            Mode::Baseline => "baseline",
+        }
+    }
 }
 
 /// `oa-validate [LANE ...]`: run the matrix.
