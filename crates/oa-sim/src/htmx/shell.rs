@@ -1,7 +1,7 @@
 //! The page shell and status notices every HTML page shares (upstream web_maud.rs
 //! `render_page`, `topbar`, `status_slot`, `status_message`, `render_notice_fragment`).
 
-use super::super::control::HTMX_ASSET;
+use crate::control_state::HTMX_ASSET;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
