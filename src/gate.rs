@@ -54,16 +54,16 @@ impl std::fmt::Display for Refusal {
         match self {
             Refusal::Baseline { requested_by } => write!(
                 f,
-                "--gate refuses {requested_by}: a release gate must fail on a required failure"
+                "refuses {requested_by}: a release gate must fail on a required failure"
             ),
             Refusal::LaneSubset { lanes } => write!(
                 f,
-                "--gate runs the whole matrix ({DEFAULT_LANES}); it refuses a lane subset: {}",
+                "runs the whole matrix ({DEFAULT_LANES}); it refuses a lane subset: {}",
                 lanes.join(" ")
             ),
             Refusal::CheckFilter { ids } => write!(
                 f,
-                "--gate runs the whole matrix; it refuses --check {}",
+                "runs the whole matrix; it refuses --check {}",
                 ids.join(", ")
             ),
             Refusal::ToggledOff {

@@ -8,6 +8,7 @@ mod diff;
 mod host;
 mod list;
 mod lock;
+mod pipeline;
 mod plan;
 mod repl;
 mod report;

@@ -4,44 +4,29 @@
 //! an unset variable, a production mutation without permission), whether Google credentials
 //! were found, and what `--gate` would refuse.
 
-use super::{deploy, host, run};
-use crate::config::{Mode, RunConfig, UsageError};
+use super::{pipeline, run};
+use crate::config::{RunConfig, UsageError};
 use crate::outcome::Level;
 use crate::{exit_code, gate};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32, UsageError> {
-    if let Some(refusal) = gate::refuse_invocation(&config) {
-        println!("--gate would refuse this run: {refusal}");
-        return Ok(exit_code::USAGE);
-    }
-    let (deployment, _sim) = deploy::start(runtime, config.deployment.clone())?;
-    let host = host::build(runtime, deployment, config.settings.clone())?;
-    let engine = crate::api::build_confined(config.lanes.confinement());
-    let mut plan = match host::plan(&engine, &host, &config.lanes.files) {
-        Ok(plan) => plan,
-        Err(code) => return Ok(code),
+    // The run's own stages up to its refusals, without running anything.
+    let resolved = match pipeline::resolve(runtime, &config) {
+        Ok(resolved) => resolved,
+        Err(stop) => return Ok(stop.report()),
     };
-    let phase = config.phase.phase;
-    let matrix = crate::lock::record(&config.lanes, &plan, phase)?;
-    run::select_checks(&mut plan, phase, &config.check_filter)?;
-    let refusals = if config.mode == Mode::Gate {
-        let mut refusals = gate::refuse_unlocked(&matrix);
-        refusals.extend(run::gate_refusals(
-            &host,
-            &plan,
-            phase,
-            config.lanes.confinement(),
-        ));
-        refusals
-    } else {
-        Vec::new()
+    let planned = match pipeline::plan(&resolved, &config) {
+        Ok(planned) => planned,
+        Err(stop) => return Ok(stop.report()),
     };
+    let refusals = pipeline::gate_refusals(&config, &resolved, &planned);
+    let (host, plan, matrix) = (&resolved.host, &planned.plan, &planned.matrix);
 
     let mut out = String::new();
     let _ = writeln!(out, "Phase: {}", config.phase.label());
-    let _ = writeln!(out, "Targets: {}", run::targets_line(&host, &plan));
+    let _ = writeln!(out, "Targets: {}", run::targets_line(host, plan));
     let _ = writeln!(out, "Matrix: {}", matrix.line());
 
     // Skipped before any of their code runs, by the run's own rule.
@@ -88,7 +73,7 @@ pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32,
             let _ = writeln!(out, "  {reason}: {}", ids.join(", "));
         }
     }
-    let _ = writeln!(out, "{}", google_line(&host, &plan));
+    let _ = writeln!(out, "{}", google_line(host, plan));
     if !refusals.is_empty() {
         let _ = writeln!(out, "--gate would refuse this run:");
         for refusal in &refusals {

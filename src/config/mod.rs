@@ -26,14 +26,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A configuration problem: exit code 2 with this message.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Largest response body read unless `--max-body` says otherwise.
 pub const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
