@@ -104,6 +104,9 @@ pub struct RunCheck {
     /// Since v2.
     #[serde(default)]
     pub code_frames: Vec<String>,
+    /// The checks it waited for (`after:`, its serial group); absent in older folders.
+    #[serde(default)]
+    pub waited_for: Vec<String>,
 }
 
 /// One check: its verdict entry and, when the folder has it, its run entry.

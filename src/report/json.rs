@@ -178,6 +178,8 @@ struct RunCheck<'a> {
     /// What repeats this check; may name local ports (simulated runs), hence not in `verdict`.
     command: &'a str,
     code_frames: &'a [String],
+    /// The checks it waited for (`after:`, its serial group), by id.
+    waited_for: &'a [String],
 }
 
 impl<'a> RunCheck<'a> {
@@ -195,6 +197,7 @@ impl<'a> RunCheck<'a> {
             evidence: InlineEvidence(&r.inline_evidence),
             command: &r.command,
             code_frames: &r.code_frames,
+            waited_for: &r.waited_for,
         }
     }
 }
