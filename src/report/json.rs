@@ -329,7 +329,8 @@ mod tests {
                 "artifacts",
                 "evidence",
                 "command",
-                "code_frames"
+                "code_frames",
+                "waited_for"
             ]
         );
     }
