@@ -562,6 +562,7 @@ mod tests {
             artifacts: Vec::new(),
             inline_evidence: Vec::new(),
             schedule: None,
+            waited_for: Vec::new(),
             code_frames: Vec::new(),
         };
         let passed = result(Status::Passed, 1);

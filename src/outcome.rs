@@ -39,6 +39,12 @@ pub struct CheckSpec {
     pub target: Option<String>,
     /// The cutover phases the check applies to (`phases: [...]`); empty: every phase.
     pub phases: Vec<crate::cutover::CutoverPhase>,
+    /// Checks of the same lane, declared before this one, that must have passed before it
+    /// starts (`after: [...]`); one that did not pass skips it, naming it.
+    pub after: Vec<String>,
+    /// A serial group (`serial: "name"`, plan-wide): its checks never overlap and start in
+    /// plan order, whatever became of the one before.
+    pub serial: Option<String>,
     /// Where it was declared.
     pub position: SourcePos,
 }
@@ -57,6 +63,8 @@ impl CheckSpec {
             retries: 0,
             target: None,
             phases: Vec::new(),
+            after: Vec::new(),
+            serial: None,
             position,
         }
     }
@@ -148,6 +156,9 @@ pub struct CheckResult {
     pub inline_evidence: Vec<(String, String)>,
     /// When and on which worker the check ran (`None` for a check that never reached a worker).
     pub schedule: Option<Schedule>,
+    /// The checks this one waited for in this run (`after:` and its serial group), by id:
+    /// with the durations, the chains the run could not shorten (the critical path).
+    pub waited_for: Vec<String>,
     /// The code frame (`--> file:line:col`, the line, a caret) of each failure or error with a
     /// known position, as the terminal prints it: reports show them without the lane sources.
     pub code_frames: Vec<String>,

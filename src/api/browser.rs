@@ -6,8 +6,11 @@
 //! and stops at once on interruption. Console errors and page errors are collected.
 //! `page.step(name, || ...)` records a timed step with a screenshot (PNG), and keeps
 //! `summary.json` (the upstream browser-smoke shape) up to date after every step, so it is
-//! written even when a step fails. The Chromium process (and every process it started) is
-//! ended when the page is closed or dropped: on failure, timeout and interruption too.
+//! written even when a step fails. Checks that use a browser at the same time share one
+//! Chromium, each page in a browser context of its own (cookies, storage and cache apart, as
+//! in a fresh profile); a page's context is disposed of when the page is closed or dropped,
+//! and the Chromium process (with every process it started) ends when the last page using it
+//! does: on failure, timeout and interruption too.
 
 use crate::api::bind::{self, Res};
 use crate::api::script_error;
@@ -349,22 +352,41 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
         hosts,
     };
     let diagnostics = Diagnostics::default();
-    let what = format!("launch {}", options.executable.display());
-    let launched = bounded(
+    // One Chromium serves every check that uses it at the same time: a launch costs seconds
+    // of CPU on a loaded machine, a browser context milliseconds.
+    let what = format!(
+        "launch {} (or share the running one)",
+        options.executable.display()
+    );
+    let shared = bounded(
         ctx,
         host,
         &what,
         session::LAUNCH_TIMEOUT,
-        session::launch(&options, &profile, &diagnostics),
+        session::shared(&options, &profile, host.services.runtime.clone()),
     );
-    let launched = match launched {
-        Ok(launched) => launched,
+    let shared = match shared {
+        Ok((shared, launched)) => {
+            if !launched {
+                // Another check's browser serves this one: the fresh folder is not needed.
+                session::discard_profile(&profile);
+                context::log("browser: shares the Chromium another check launched");
+            }
+            shared
+        }
         Err(e) => {
             session::discard_profile(&profile);
             return Err(e);
         }
     };
-    let mut session = Session::new(launched, profile, host.services.runtime.clone());
+    let opened = bounded(
+        ctx,
+        host,
+        "open a page in a browser context of its own",
+        op_timeout,
+        session::open_page(&shared, &diagnostics),
+    )?;
+    let mut session = Session::new(shared, opened, host.services.runtime.clone());
     let (log, bearer_scope) = (NetworkLog::default(), Bearer::default());
     let recording = bounded(ctx, host, "record requests", op_timeout, async {
         network::record(session.page(), log.clone(), bearer_scope.clone())
@@ -406,13 +428,16 @@ pub fn register(engine: &mut rhai::Engine) {
 
 #[export_module]
 pub mod browser_api {
-    /// Starts a headless Chromium with one blank page (see `open` with options).
+    /// Opens a blank page in a headless Chromium, in a browser context of its own (see `open`
+    /// with options).
     #[rhai_fn(name = "open", return_raw)]
     pub fn open(ctx: NativeCallContext) -> Res<BrowserPage> {
         open_with(ctx, Map::new())
     }
 
-    /// Starts a headless Chromium with one blank page. Options: `base_url` (relative URLs of
+    /// Opens a blank page in a headless Chromium, in a browser context of its own: checks
+    /// that use a browser at the same time share one Chromium, never cookies or storage.
+    /// Options: `base_url` (relative URLs of
     /// `navigate` resolve against it), `bearer` (a token sent as `Authorization: Bearer` on
     /// every request to `base_url`'s origin and to no other origin; `()` is none), `hosts` (a
     /// map of host name to IP address the browser resolves them to: a deployment reached by

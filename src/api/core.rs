@@ -18,6 +18,8 @@ const OPTION_KEYS: &[&str] = &[
     "retries",
     "target",
     "phases",
+    "after",
+    "serial",
 ];
 
 const EXIT_REFUSED: &str = "exit() is not available in lanes: a check ends by returning, and a lane declares all its checks";
@@ -179,6 +181,30 @@ fn declare(
                     ));
                 }
             }
+            "after" => {
+                let values = if value.is_array() {
+                    value.into_array().map_err(&bad)?
+                } else {
+                    vec![value]
+                };
+                for value in values {
+                    let other = after_id(&value, id).map_err(|e| bad(&e))?;
+                    if !check.after.contains(&other) {
+                        check.after.push(other);
+                    }
+                }
+            }
+            "serial" => {
+                let name = value
+                    .into_string()
+                    .map_err(|t| bad(&format!("expected a group name, got a {t}")))?;
+                if name.is_empty() || !name.chars().all(safe) {
+                    return Err(bad(
+                        "a group name may only use letters, digits, '-', '_' and '.'",
+                    ));
+                }
+                check.serial = Some(name);
+            }
             _ => {
                 return Err(script_error(
                     ctx,
@@ -204,7 +230,27 @@ fn declare(
     if let Some(host) = context::host() {
         host.services.redactor.protect(id);
     }
-    let declared = context::with_plan(|_, checks| checks.push(DeclaredCheck { spec: check, body }));
+    let declared = context::with_plan(|_, checks| {
+        // `after` names checks declared above in the same lane: the order then cannot loop,
+        // and a lane planned alone (`oa-validate lanes/x.rhai`) has everything it waits for.
+        let unknown = check
+            .after
+            .iter()
+            .find(|other| !checks.iter().any(|c| &c.spec.id == *other))
+            .cloned();
+        match unknown {
+            Some(other) => Err(after_unknown(&other, id, checks)),
+            None => {
+                checks.push(DeclaredCheck { spec: check, body });
+                Ok(())
+            }
+        }
+    });
+    let declared = match declared {
+        Some(Err(message)) => return Err(script_error(ctx, message)),
+        Some(Ok(())) => Some(()),
+        None => None,
+    };
     match declared {
         Some(()) => Ok(()),
         None => Err(script_error(
@@ -215,6 +261,28 @@ fn declare(
             ),
         )),
     }
+}
+
+/// One entry of `after`: a check id (a string), never the check's own.
+fn after_id(value: &Dynamic, id: &str) -> Result<String, String> {
+    let other = value
+        .clone()
+        .into_string()
+        .map_err(|t| format!("expected check ids, got a {t}"))?;
+    if other == id {
+        return Err("a check cannot wait for itself".to_string());
+    }
+    Ok(other)
+}
+
+/// Why `after: other` of check `id` names nothing declared above it in its lane.
+fn after_unknown(other: &str, id: &str, declared: &[DeclaredCheck]) -> String {
+    let suggestion = crate::diagnostic::closest(other, declared.iter().map(|c| c.spec.id.as_str()))
+        .map(str::to_string);
+    format!(
+        "option `after` of {id}: no check {other:?} declared above it in this lane{}",
+        crate::diagnostic::did_you_mean(suggestion)
+    )
 }
 
 #[allow(deprecated)]

@@ -51,6 +51,8 @@ pub fn matrix_json(plan: &Plan, phase: &str) -> String {
                 "mutates": spec.mutates,
                 "timeout_ms": spec.timeout.map(|t| t.as_millis() as u64),
                 "retries": spec.retries,
+                "after": spec.after,
+                "serial": spec.serial,
                 "declared_at": spec.position.to_string(),
             })
         })

@@ -1,10 +1,16 @@
-//! A running headless Chromium with one page: launching it in its own profile folder,
-//! collecting console and page errors, and ending it — with every process it started — when
-//! the session is closed or dropped (on failure, timeout and interruption too).
+//! A running headless Chromium shared by the checks that use it at the same time, each with a
+//! page in its own browser context: launching it in its own profile folder, collecting each
+//! page's console and page errors, disposing of a check's context when its session is closed
+//! or dropped, and ending the browser — with every process it started — when the last session
+//! using it ends (on failure, timeout and interruption too).
 
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
 use chromiumoxide::cdp::js_protocol::runtime::{
     ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
 };
@@ -96,21 +102,85 @@ pub fn new_profile() -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(&dir).map(|()| dir)
 }
 
-/// What a launch leaves running: the browser, its page and the tasks serving them.
-pub struct Launched {
-    browser: Browser,
-    page: Page,
-    tasks: Vec<JoinHandle<()>>,
+/// What makes two launches interchangeable: the same browser, flags and CDP timeout.
+#[derive(Clone, PartialEq, Eq)]
+struct LaunchKey {
+    executable: PathBuf,
+    op_timeout: Duration,
+    hosts: Vec<(String, std::net::IpAddr)>,
 }
 
-/// Starts Chromium in `profile` with one blank page, and starts collecting its diagnostics.
-/// On failure nothing started here is left running, except processes the caller ends with
-/// [`discard_profile`].
-pub async fn launch(
+impl LaunchKey {
+    fn of(options: &LaunchOptions) -> LaunchKey {
+        LaunchKey {
+            executable: options.executable.clone(),
+            op_timeout: options.op_timeout,
+            hosts: options.hosts.clone(),
+        }
+    }
+}
+
+/// One Chromium serving every check that uses it at the same time, each in its own browser
+/// context (`Target.createBrowserContext`: cookies, storage and cache of its own, like a fresh
+/// profile). It ends, with every process it started, when the last session using it ends.
+pub struct SharedBrowser {
+    browser: Option<Browser>,
+    /// Serves the CDP connection; must outlive every command, `Browser.close` included.
+    handler: JoinHandle<()>,
+    profile: PathBuf,
+    key: LaunchKey,
+    runtime: tokio::runtime::Handle,
+}
+
+impl SharedBrowser {
+    fn browser(&self) -> Result<&Browser, String> {
+        self.browser
+            .as_ref()
+            .ok_or_else(|| "the browser has ended".to_string())
+    }
+}
+
+impl Drop for SharedBrowser {
+    fn drop(&mut self) {
+        if let Some(browser) = self.browser.take() {
+            let cleanup = shutdown(browser);
+            // Check threads are not runtime threads, so blocking here is allowed; inside the
+            // runtime (should not happen) the cleanup runs as a task instead.
+            if tokio::runtime::Handle::try_current().is_err() {
+                self.runtime.block_on(cleanup);
+            } else {
+                self.runtime.spawn(cleanup);
+            }
+        }
+        self.handler.abort();
+        discard_profile(&self.profile);
+    }
+}
+
+/// The browsers running now, by how they were launched. Weak: a browser no session uses ends
+/// at once instead of waiting here for the end of the run. An async lock, so a check waiting
+/// while another launches stays bounded by its own deadline and by interruption.
+static RUNNING: std::sync::LazyLock<tokio::sync::Mutex<Vec<std::sync::Weak<SharedBrowser>>>> =
+    std::sync::LazyLock::new(|| tokio::sync::Mutex::new(Vec::new()));
+
+/// The running browser launched like `options`, or a new one in `profile` (then it owns the
+/// folder). Says whether it launched. On failure nothing started here is left running, except
+/// processes the caller ends with [`discard_profile`].
+pub async fn shared(
     options: &LaunchOptions,
     profile: &Path,
-    diagnostics: &Diagnostics,
-) -> Result<Launched, String> {
+    runtime: tokio::runtime::Handle,
+) -> Result<(std::sync::Arc<SharedBrowser>, bool), String> {
+    let key = LaunchKey::of(options);
+    let mut running = RUNNING.lock().await;
+    running.retain(|b| b.strong_count() > 0);
+    if let Some(browser) = running
+        .iter()
+        .filter_map(std::sync::Weak::upgrade)
+        .find(|b| b.key == key && b.browser.is_some())
+    {
+        return Ok((browser, false));
+    }
     let config = BrowserConfig::builder()
         .chrome_executable(&options.executable)
         .no_sandbox()
@@ -122,31 +192,64 @@ pub async fn launch(
         .args(host_rules(&options.hosts))
         .build()?;
     let (browser, mut handler) = Browser::launch(config).await.map_err(|e| e.to_string())?;
-    let mut tasks = vec![tokio::spawn(async move {
+    let handler = tokio::spawn(async move {
         // A malformed message ends nothing: the next command reports real trouble.
         while handler.next().await.is_some() {}
-    })];
-    let page = match browser.new_page("about:blank").await {
-        Ok(page) => page,
+    });
+    let shared = std::sync::Arc::new(SharedBrowser {
+        browser: Some(browser),
+        handler,
+        profile: profile.to_path_buf(),
+        key,
+        runtime,
+    });
+    running.push(std::sync::Arc::downgrade(&shared));
+    Ok((shared, true))
+}
+
+/// What opening a page leaves running: its browser context, the page and the tasks
+/// collecting its diagnostics.
+pub struct Opened {
+    context: BrowserContextId,
+    page: Page,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// A blank page in a new browser context of `shared`, collecting its diagnostics. On failure
+/// the context is disposed of again.
+pub async fn open_page(
+    shared: &SharedBrowser,
+    diagnostics: &Diagnostics,
+) -> Result<Opened, String> {
+    let browser = shared.browser()?;
+    let context = browser
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let opened = async {
+        let target = CreateTargetParams::builder()
+            .url("about:blank")
+            .browser_context_id(context.clone())
+            .build()?;
+        let page = browser.new_page(target).await.map_err(|e| e.to_string())?;
+        let tasks = listen(&page, diagnostics)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((page, tasks))
+    }
+    .await;
+    match opened {
+        Ok((page, tasks)) => Ok(Opened {
+            context,
+            page,
+            tasks: tasks.into(),
+        }),
         Err(e) => {
-            abort(&tasks);
-            shutdown(browser).await;
-            return Err(e.to_string());
-        }
-    };
-    match listen(&page, diagnostics).await {
-        Ok(listeners) => tasks.extend(listeners),
-        Err(e) => {
-            abort(&tasks);
-            shutdown(browser).await;
-            return Err(e.to_string());
+            let _ =
+                tokio::time::timeout(CLOSE_TIMEOUT, browser.dispose_browser_context(context)).await;
+            Err(e)
         }
     }
-    Ok(Launched {
-        browser,
-        page,
-        tasks,
-    })
 }
 
 /// Tasks that copy console errors, error log entries and uncaught exceptions into
@@ -209,12 +312,6 @@ async fn listen(
     Ok([console_task, log_task, exception_task])
 }
 
-fn abort(tasks: &[JoinHandle<()>]) {
-    for task in tasks {
-        task.abort();
-    }
-}
-
 async fn shutdown(mut browser: Browser) {
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, browser.close()).await;
     if tokio::time::timeout(CLOSE_TIMEOUT, browser.wait())
@@ -226,23 +323,28 @@ async fn shutdown(mut browser: Browser) {
     }
 }
 
-/// A running browser with one page. Dropping it ends the browser.
+/// A page in its own browser context of a shared browser. Dropping it disposes of the
+/// context (its pages with it) and, when no other session uses the browser, ends the browser.
 pub struct Session {
-    browser: Option<Browser>,
+    shared: Option<std::sync::Arc<SharedBrowser>>,
+    context: Option<BrowserContextId>,
     page: Page,
     tasks: Vec<JoinHandle<()>>,
-    profile: PathBuf,
     runtime: tokio::runtime::Handle,
 }
 
 impl Session {
-    /// The session of a launch in `profile`; `runtime` is where it is shut down.
-    pub fn new(launched: Launched, profile: PathBuf, runtime: tokio::runtime::Handle) -> Session {
+    /// The session of a page opened in `shared`; `runtime` is where it is closed.
+    pub fn new(
+        shared: std::sync::Arc<SharedBrowser>,
+        opened: Opened,
+        runtime: tokio::runtime::Handle,
+    ) -> Session {
         Session {
-            browser: Some(launched.browser),
-            page: launched.page,
-            tasks: launched.tasks,
-            profile,
+            shared: Some(shared),
+            context: Some(opened.context),
+            page: opened.page,
+            tasks: opened.tasks,
             runtime,
         }
     }
@@ -257,22 +359,24 @@ impl Session {
     }
 
     fn close(&mut self) {
-        // The CDP handler task must still run while closing: `Browser.close` is a CDP command
-        // that waits for its answer. Aborting it first cost every session CLOSE_TIMEOUT.
-        if let Some(browser) = self.browser.take() {
-            let cleanup = shutdown(browser);
-            // Check threads are not runtime threads, so blocking here is allowed; inside the
-            // runtime (should not happen) the cleanup runs as a task instead.
+        // The browser's CDP handler must still run while the context is disposed of: the
+        // browser (and so its handler) is let go only after.
+        if let (Some(shared), Some(context)) = (&self.shared, self.context.take())
+            && let Ok(browser) = shared.browser()
+        {
+            let dispose = async {
+                let _ =
+                    tokio::time::timeout(CLOSE_TIMEOUT, browser.dispose_browser_context(context))
+                        .await;
+            };
             if tokio::runtime::Handle::try_current().is_err() {
-                self.runtime.block_on(cleanup);
-            } else {
-                self.runtime.spawn(cleanup);
+                self.runtime.block_on(dispose);
             }
         }
         for task in self.tasks.drain(..) {
             task.abort();
         }
-        discard_profile(&self.profile);
+        self.shared = None;
     }
 }
 

@@ -84,6 +84,7 @@ fn run_check(r: &CheckResult) -> RunCheck {
         evidence: inline_evidence(&r.inline_evidence),
         command: r.command.clone(),
         code_frames: r.code_frames.clone(),
+        waited_for: r.waited_for.clone(),
     }
 }
 
@@ -189,7 +190,8 @@ mod tests {
                 "artifacts",
                 "evidence",
                 "command",
-                "code_frames"
+                "code_frames",
+                "waited_for"
             ]
         );
     }

@@ -4,6 +4,7 @@
 //! is the job of [`crate::evidence`].
 
 pub mod code_frames;
+pub mod critical_path;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -174,6 +175,7 @@ pub(crate) mod fixture {
             artifacts: Vec::new(),
             inline_evidence: Vec::new(),
             schedule: None,
+            waited_for: Vec::new(),
             code_frames: Vec::new(),
         }
     }

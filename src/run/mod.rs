@@ -1,5 +1,6 @@
-//! Running the plan: lanes concurrently on worker threads (`--jobs`), the checks of a lane in
-//! declaration order, each attempt with a wall-clock deadline. Emits [`Event`]s.
+//! Running the plan: checks on worker threads (`--jobs`), each as soon as what it waits for
+//! has finished (`after:` and serial groups, see [`constraints`]), the ready check first in
+//! plan order; each attempt with a wall-clock deadline. Emits [`Event`]s.
 
 pub mod event;
 
@@ -13,7 +14,6 @@ use crate::engine::host::Host;
 use crate::outcome::{CheckResult, Failure, Status};
 use crate::plan::{Plan, PlannedCheck};
 use rhai::Engine;
-use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -46,17 +46,7 @@ pub fn run(
     let total = plan.checks.len();
     sink(&Event::RunStarted { total });
 
-    // Each lane is a queue of check indices; workers take whole lanes.
-    let mut queue: VecDeque<Vec<usize>> = VecDeque::new();
-    for lane_index in 0..plan.lanes.len() {
-        let indices: Vec<usize> = (0..total)
-            .filter(|&i| plan.checks[i].lane == lane_index)
-            .collect();
-        if !indices.is_empty() {
-            queue.push_back(indices);
-        }
-    }
-    let queue = parking_lot::Mutex::new(queue);
+    let board = Board::new(plan);
     let (tx, rx) = mpsc::channel::<Event>();
     let mut results: Vec<Option<CheckResult>> = vec![None; total];
     let mut interrupted_reported = false;
@@ -65,42 +55,45 @@ pub fn run(
     // Set by the first required failure under --fail-fast: checks not yet started skip.
     let failed_fast: parking_lot::Mutex<Option<String>> = parking_lot::Mutex::new(None);
     std::thread::scope(|scope| {
-        let workers = settings.jobs.max(1).min(plan.lanes.len().max(1));
+        let workers = settings.jobs.max(1).min(total.max(1));
         for worker in 1..=workers {
             let tx = tx.clone();
-            let queue = &queue;
+            let board = &board;
             let failed_fast = &failed_fast;
             scope.spawn(move || {
-                loop {
-                    // The guard must drop before the lane runs: in `while let` it would live
-                    // through the body and the workers would take turns (lanes ran serially).
-                    let next = queue.lock().pop_front();
-                    let Some(lane) = next else { break };
-                    for index in lane {
-                        let check = &plan.checks[index];
-                        let _ = tx.send(Event::CheckStarted {
-                            index,
-                            id: check.spec.id.clone(),
-                        });
-                        let started = run_started.elapsed();
-                        let stopped_by = failed_fast.lock().clone();
-                        let (mut result, evidence) = match stopped_by {
-                            Some(first) => skipped_fast(plan, index, &first),
-                            None => run_check(plan, index, engine, host, settings),
-                        };
-                        if settings.fail_fast
-                            && result.level == crate::outcome::Level::Required
-                            && matches!(result.status, Status::Failed | Status::Errored)
-                        {
-                            failed_fast.lock().get_or_insert_with(|| result.id.clone());
+                while let Some((index, waited_on)) = board.take() {
+                    let check = &plan.checks[index];
+                    let _ = tx.send(Event::CheckStarted {
+                        index,
+                        id: check.spec.id.clone(),
+                    });
+                    let started = run_started.elapsed();
+                    let stopped_by = failed_fast.lock().clone();
+                    let (mut result, evidence) = match (stopped_by, waited_on) {
+                        (Some(first), _) => skipped_fast(plan, index, &first),
+                        // Interrupted: the check says so itself (run_check), not that it waited in vain.
+                        (None, Some(unmet)) if !host.services.cancel.is_cancelled() => {
+                            skipped_after(plan, index, &unmet)
                         }
-                        result.schedule = Some(crate::outcome::Schedule { worker, started });
-                        let _ = tx.send(Event::CheckFinished {
-                            index,
-                            result: Box::new(result),
-                            evidence: Box::new(evidence),
-                        });
+                        (None, _) => run_check(plan, index, engine, host, settings),
+                    };
+                    if settings.fail_fast
+                        && result.level == crate::outcome::Level::Required
+                        && matches!(result.status, Status::Failed | Status::Errored)
+                    {
+                        failed_fast.lock().get_or_insert_with(|| result.id.clone());
                     }
+                    result.schedule = Some(crate::outcome::Schedule { worker, started });
+                    result.waited_for = board.waits[index]
+                        .iter()
+                        .map(|&other| plan.checks[other].spec.id.clone())
+                        .collect();
+                    board.finish(index, result.status);
+                    let _ = tx.send(Event::CheckFinished {
+                        index,
+                        result: Box::new(result),
+                        evidence: Box::new(evidence),
+                    });
                 }
             });
         }
@@ -131,10 +124,147 @@ pub fn run(
     }
 }
 
+/// Which checks wait for which (plan indices), from `after:` and serial groups: a check
+/// waits for each check of the plan it names in `after` and for the check of its serial group
+/// just before it in plan order. An `after` id that is not in the plan (another phase, or left
+/// out by `--check`) orders nothing.
+pub fn constraints(plan: &Plan) -> Vec<Vec<usize>> {
+    let index_of: std::collections::HashMap<&str, usize> = plan
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.spec.id.as_str(), i))
+        .collect();
+    let mut last_of_group: std::collections::HashMap<&str, usize> = Default::default();
+    let mut waits = Vec::with_capacity(plan.checks.len());
+    for (i, check) in plan.checks.iter().enumerate() {
+        let mut on: Vec<usize> = check
+            .spec
+            .after
+            .iter()
+            .filter_map(|id| index_of.get(id.as_str()).copied())
+            .collect();
+        if let Some(group) = &check.spec.serial
+            && let Some(previous) = last_of_group.insert(group, i)
+            && !on.contains(&previous)
+        {
+            on.push(previous);
+        }
+        waits.push(on);
+    }
+    waits
+}
+
+/// The runner's shared state: which checks may start. A check is ready when every check it
+/// waits for has finished; workers take the ready check first in plan order.
+struct Board<'p> {
+    plan: &'p Plan,
+    waits: Vec<Vec<usize>>,
+    /// For each check, the checks that wait for it.
+    dependents: Vec<Vec<usize>>,
+    state: parking_lot::Mutex<BoardState>,
+    changed: parking_lot::Condvar,
+}
+
+struct BoardState {
+    /// Checks still waiting for this many others to finish.
+    pending: Vec<usize>,
+    ready: std::collections::BTreeSet<usize>,
+    outcomes: Vec<Option<Status>>,
+    not_started: usize,
+}
+
+impl<'p> Board<'p> {
+    fn new(plan: &'p Plan) -> Self {
+        let waits = constraints(plan);
+        let mut dependents = vec![Vec::new(); waits.len()];
+        for (i, on) in waits.iter().enumerate() {
+            for &other in on {
+                dependents[other].push(i);
+            }
+        }
+        let pending: Vec<usize> = waits.iter().map(Vec::len).collect();
+        let ready = (0..waits.len()).filter(|&i| pending[i] == 0).collect();
+        Board {
+            plan,
+            state: parking_lot::Mutex::new(BoardState {
+                pending,
+                ready,
+                outcomes: vec![None; waits.len()],
+                not_started: waits.len(),
+            }),
+            waits,
+            dependents,
+            changed: parking_lot::Condvar::new(),
+        }
+    }
+
+    /// The next check to start, waiting until one is ready; `None` once every check has
+    /// started. With it, the first `after` check that did not pass (id and status), if any.
+    fn take(&self) -> Option<(usize, Option<(String, Status)>)> {
+        let mut state = self.state.lock();
+        loop {
+            if state.not_started == 0 {
+                return None;
+            }
+            if let Some(index) = state.ready.pop_first() {
+                state.not_started -= 1;
+                if state.not_started == 0 {
+                    // Idle workers stop waiting: nothing is left to start.
+                    self.changed.notify_all();
+                }
+                let spec = &self.plan.checks[index].spec;
+                let unmet = self.waits[index].iter().find_map(|&other| {
+                    let other_spec = &self.plan.checks[other].spec;
+                    let status = state.outcomes[other]?;
+                    (spec.after.contains(&other_spec.id) && status != Status::Passed)
+                        .then(|| (other_spec.id.clone(), status))
+                });
+                return Some((index, unmet));
+            }
+            self.changed.wait(&mut state);
+        }
+    }
+
+    /// Records that `index` ended with `status`, making ready what waited only for it.
+    fn finish(&self, index: usize, status: Status) {
+        let mut state = self.state.lock();
+        state.outcomes[index] = Some(status);
+        for &next in &self.dependents[index] {
+            state.pending[next] -= 1;
+            if state.pending[next] == 0 {
+                state.ready.insert(next);
+            }
+        }
+        self.changed.notify_all();
+    }
+}
+
+/// A check not run because a check it runs `after` did not pass.
+fn skipped_after(
+    plan: &Plan,
+    index: usize,
+    unmet: &(String, Status),
+) -> (CheckResult, CheckEvidence) {
+    let (id, status) = unmet;
+    skipped(
+        plan,
+        index,
+        format!("not run: after {id} {}", status.as_str()),
+    )
+}
+
 /// A check not started because an earlier required check failed under `--fail-fast`.
 fn skipped_fast(plan: &Plan, index: usize, first: &str) -> (CheckResult, CheckEvidence) {
+    skipped(
+        plan,
+        index,
+        format!("not run: --fail-fast after {first} failed"),
+    )
+}
+
+fn skipped(plan: &Plan, index: usize, reason: String) -> (CheckResult, CheckEvidence) {
     let mut result = base_result(plan, index);
-    let reason = format!("not run: --fail-fast after {first} failed");
     let mut evidence = CheckEvidence::default();
     evidence.log(format!("skipped: {reason}"));
     result.status = Status::Skipped;
@@ -173,6 +303,7 @@ fn base_result(plan: &Plan, index: usize) -> CheckResult {
         artifacts: Vec::new(),
         inline_evidence: Vec::new(),
         schedule: None,
+        waited_for: Vec::new(),
         code_frames: Vec::new(),
     }
 }

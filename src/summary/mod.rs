@@ -145,6 +145,10 @@ pub struct RunCheck {
     /// Source excerpts around each failure's position. Since v2.
     #[serde(default)]
     pub code_frames: Vec<String>,
+    /// The checks it waited for (`after:`, its serial group), by id. Absent in folders
+    /// written before checks ran as soon as what they wait for ended.
+    #[serde(default)]
+    pub waited_for: Vec<String>,
 }
 
 /// The whole document, pretty-printed, with a trailing newline.

@@ -10,14 +10,16 @@ use crate::common::fault_server::{Behaviour, FaultServer};
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+/// Checks run as soon as what they wait for has ended: `after` keeps the three in order, so
+/// "after" has not started when the signal comes.
 fn lane(url: &str) -> String {
     format!(
         r#"required("before", || {{ assert(true, "ran before the interruption"); }});
-required("in-flight", || {{
+required("in-flight", #{{ after: "before" }}, || {{
     let r = http::get("{url}/slow", #{{ timeout: "60s" }});
     assert_status(r, 200);
 }});
-required("after", || {{ assert(true, "never reached"); }});
+required("after", #{{ after: "in-flight" }}, || {{ assert(true, "never reached"); }});
 "#
     )
 }

@@ -30,6 +30,7 @@ mod repl;
 mod report_html;
 mod round3;
 mod runtime_lanes;
+mod scheduling;
 mod script_faults;
 mod scripts;
 mod secrets;

@@ -5,6 +5,7 @@
 use super::{STATUSES, duration};
 use crate::evidence::archive::{Archive, CheckView, PerfTable};
 use crate::outcome::Status;
+use crate::report::critical_path::{Node, critical_path};
 use maud::{Markup, html};
 
 /// One bar of the timeline.
@@ -14,6 +15,24 @@ struct Bar<'a> {
     status: Status,
     start: u64,
     length: u64,
+    /// On the critical path (the longest chain of checks that waited for each other).
+    critical: bool,
+}
+
+/// Roughly how many pixels a character of a bar's label takes (11px sans-serif).
+const LABEL_CHAR_PX: f64 = 6.2;
+
+/// The part of `id` that fits in a bar `width` px wide (`…` when cut); empty when too narrow.
+fn bar_label(id: &str, width: f64) -> String {
+    let fits = ((width - 6.0) / LABEL_CHAR_PX).floor().max(0.0) as usize;
+    let count = id.chars().count();
+    if fits >= count {
+        id.to_string()
+    } else if fits >= 4 {
+        id.chars().take(fits - 1).chain(['…']).collect()
+    } else {
+        String::new()
+    }
 }
 
 pub(super) fn timeline(archive: &Archive) -> Markup {
@@ -22,7 +41,21 @@ pub(super) fn timeline(archive: &Archive) -> Markup {
         .iter()
         .any(|c| c.run.is_some_and(|r| r.worker.is_some()));
     let mut bars: Vec<Bar> = Vec::new();
+    // The chain no schedule could shorten, from what each check waited for in the run.
+    let ran: Vec<&crate::summary::RunCheck> = checks.iter().filter_map(|c| c.run).collect();
+    let nodes: Vec<Node> = ran
+        .iter()
+        .map(|r| Node {
+            id: &r.id,
+            duration_ms: r.duration_ms,
+            waited_for: &r.waited_for,
+        })
+        .collect();
+    let (chain, critical_ms) = critical_path(&nodes);
+    let on_chain = |id: &str| chain.iter().any(|&i| ran[i].id == id);
     if scheduled {
+        // A worker runs one check at a time: one row per worker never overlaps, and checks
+        // that ran at the same time stand one above the other.
         for c in &checks {
             if let Some(r) = c.run
                 && let (Some(worker), Some(start)) = (r.worker, r.started_ms)
@@ -33,6 +66,7 @@ pub(super) fn timeline(archive: &Archive) -> Markup {
                     status: c.verdict.status,
                     start,
                     length: r.duration_ms,
+                    critical: on_chain(c.id()),
                 });
             }
         }
@@ -54,6 +88,7 @@ pub(super) fn timeline(archive: &Archive) -> Markup {
                 status: c.verdict.status,
                 start,
                 length: r.duration_ms,
+                critical: false,
             });
         }
     }
@@ -76,16 +111,22 @@ pub(super) fn timeline(archive: &Archive) -> Markup {
         .max()
         .unwrap_or(0)
         .max(1);
-    // The row that finishes last is the critical path: its lanes ran back to back.
-    let critical = rows
-        .iter()
-        .max_by_key(|row| {
-            bars.iter()
-                .filter(|b| &b.row == *row)
-                .map(|b| b.start + b.length)
-                .max()
+    // Before start times were recorded, a lane's checks ran back to back: the row that
+    // finishes last was the critical path.
+    let critical_row = (!scheduled)
+        .then(|| {
+            rows.iter().max_by_key(|row| {
+                bars.iter()
+                    .filter(|b| &b.row == *row)
+                    .map(|b| b.start + b.length)
+                    .max()
+            })
         })
+        .flatten()
         .cloned();
+    for bar in bars.iter_mut() {
+        bar.critical |= critical_row.as_ref() == Some(&bar.row);
+    }
     const LABEL: f64 = 130.0;
     const WIDTH: f64 = 1000.0;
     const ROW: f64 = 24.0;
@@ -97,7 +138,9 @@ pub(super) fn timeline(archive: &Archive) -> Markup {
             h2 { "Timeline" }
             p.muted {
                 @if scheduled {
-                    "Each check is a bar on the worker that ran it. The outlined row finished last: the critical path."
+                    "Each check is a bar on the worker that ran it; bars one above the other ran at the same time. "
+                    "Outlined: the critical path, the longest chain of checks that waited for each other ("
+                    (chain.len()) " check(s), " (duration(critical_ms)) " of the run's " (duration(end)) ")."
                 } @else {
                     "This folder predates recorded start times: each lane is drawn from 0, its checks back to back."
                 }
@@ -113,19 +156,24 @@ pub(super) fn timeline(archive: &Archive) -> Markup {
                 @for (index, row) in rows.iter().enumerate() {
                     text x="4" y=(ROW * index as f64 + 16.0) { (row) }
                     @for bar in bars.iter().filter(|b| &b.row == row) {
-                        @let class = if critical.as_ref() == Some(row) {
+                        @let class = if bar.critical {
                             format!("bar {} critical", bar.status.as_str())
                         } else {
                             format!("bar {}", bar.status.as_str())
                         };
+                        @let width = (x(bar.start + bar.length) - x(bar.start)).max(2.0);
+                        @let label = bar_label(bar.id, width);
                         a href={ "#details-" (bar.id) } {
                             rect class=(class)
                                 data-check=(bar.id)
                                 x=(f1(x(bar.start)))
                                 y=(ROW * index as f64 + 4.0)
-                                width=(f1((x(bar.start + bar.length) - x(bar.start)).max(2.0)))
+                                width=(f1(width))
                                 height=(ROW - 8.0) {
                                 title { (bar.id) " · " (bar.status.as_str()) " · " (duration(bar.length)) " from " (duration(bar.start)) }
+                            }
+                            @if !label.is_empty() {
+                                text.bar-label x=(f1(x(bar.start) + 3.0)) y=(ROW * index as f64 + 16.0) { (label) }
                             }
                         }
                     }
