@@ -95,7 +95,7 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         .verdict
         .checks
         .iter()
-        .filter(|c| c.status == Status::Skipped)
+        .filter(|c| matches!(c.status, Status::Skipped | Status::NotChecked))
         .count();
     if skipped > 0 {
         eprintln!(

@@ -281,7 +281,10 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
     let executable =
         crate::browser::find_chromium(host.env.get("OA_CHROMIUM"), host.env.get("PATH"));
     let Some(executable) = executable else {
-        return Err(bind::skip(ctx, "chromium not installed"));
+        return Err(bind::missing_here(
+            ctx,
+            crate::outcome::Missing::program_not_installed("chromium"),
+        ));
     };
     let mut op_timeout = DEFAULT_OP_TIMEOUT;
     let mut base_url = None;

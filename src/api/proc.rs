@@ -323,7 +323,10 @@ pub(crate) fn proc_error(
     error: ProcError,
 ) -> Box<EvalAltResult> {
     match error {
-        ProcError::NotInstalled(program) => bind::skip(ctx, format!("{program} not installed")),
+        ProcError::NotInstalled(program) => bind::missing_here(
+            ctx,
+            crate::outcome::Missing::program_not_installed(&program),
+        ),
         ProcError::Cancelled => bind::interrupted(ctx),
         ProcError::TimedOut { after, .. } => script_error(
             ctx,

@@ -1,4 +1,4 @@
-//! A finished evidence folder read back from disk: summary.json (schema v1 or v2) and, on
+//! A finished evidence folder read back from disk: summary.json (schema v1 to v4) and, on
 //! demand, the files it names (perf tables, HAR request lists, screenshots). `report`,
 //! `diff` and `rerun` see a folder only through this, and so only as untrusted input: every
 //! file is read through [`crate::evidence::untrusted`] (regular files inside the folder, no
@@ -7,9 +7,9 @@
 use crate::evidence::untrusted;
 use crate::file_input::FileInputError;
 use crate::invocation::Invocation;
-use crate::outcome::{Failure, Level, Status};
+use crate::outcome::{Failure, Level, Missing, Status};
 use crate::report::RunMode;
-use crate::report::json::{SCHEMA, SCHEMA_V1, SCHEMA_V2};
+use crate::report::json::{SCHEMA, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3};
 use crate::verdict::{Counts, Decision};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -56,6 +56,9 @@ pub struct VerdictCheck {
     pub description: String,
     pub status: Status,
     pub reason: Option<String>,
+    /// Since v4: what this machine lacked, for a check `not-checked`.
+    #[serde(default)]
+    pub missing: Option<Missing>,
     pub assertions: u64,
     pub attempts: u32,
     pub failures: Vec<Failure>,
@@ -189,11 +192,11 @@ impl Archive {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        if ![SCHEMA, SCHEMA_V2, SCHEMA_V1].contains(&summary.schema.as_str()) {
+        if ![SCHEMA, SCHEMA_V3, SCHEMA_V2, SCHEMA_V1].contains(&summary.schema.as_str()) {
             return Err(ArchiveError::Summary {
                 path,
                 message: format!(
-                    "schema {:?} (this version reads {SCHEMA_V1}, {SCHEMA_V2} and {SCHEMA})",
+                    "schema {:?} (this version reads {SCHEMA_V1}, {SCHEMA_V2}, {SCHEMA_V3} and {SCHEMA})",
                     summary.schema
                 ),
             });

@@ -27,11 +27,12 @@ const EMBEDDED_SCREENSHOT_BYTES: usize = 32 * 1024 * 1024;
 /// Requests listed per check; the HAR holds the rest.
 const REQUESTS_SHOWN: usize = 100;
 
-const STATUSES: [Status; 4] = [
+const STATUSES: [Status; 5] = [
     Status::Passed,
     Status::Failed,
     Status::Errored,
     Status::Skipped,
+    Status::NotChecked,
 ];
 
 /// The whole page (not yet redacted).
@@ -59,10 +60,12 @@ pub fn render(archive: &Archive) -> String {
             body {
                 main {
                     (header(archive))
+                    // What decided a NO-GO first: the failures, then what this machine lacked.
+                    (failures(archive))
+                    (not_checked_here(archive))
                     (matrix(archive))
                     (charts::timeline(archive))
                     (charts::perf(archive))
-                    (failures(archive))
                     (checks(archive))
                     footer {
                         "Rebuilt from this folder's summary.json, logs, HAR files and artifacts by "
@@ -139,7 +142,36 @@ fn duration(ms: u64) -> String {
 }
 
 fn status_badge(status: Status) -> Markup {
-    html! { span class={ "status " (status.as_str()) } { (status.as_str()) } }
+    html! { span class={ "status " (status.as_str()) } { (status.label()) } }
+}
+
+/// What this machine lacked, once per missing thing, with its checks and what to do: apart
+/// from the failures, since none of it is a fault of the deployment.
+fn not_checked_here(archive: &Archive) -> Markup {
+    let checks = &archive.summary.verdict.checks;
+    let missing = super::missing_here(checks.iter().map(|c| (c.id.as_str(), c.missing.as_ref())));
+    if missing.is_empty() {
+        return html! {};
+    }
+    html! {
+        section #not-checked-here {
+            h2 { "Not checked here (" (missing.iter().map(|(_, ids)| ids.len()).sum::<usize>()) ")" }
+            p { (super::MISSING_HERE_HEADING) "." }
+            ul.reasons {
+                @for (what, ids) in &missing {
+                    li {
+                        strong { (what.reason) } " — "
+                        @for (i, id) in ids.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            a href={ "#details-" (id) } { (id) }
+                        }
+                        br;
+                        "To check here: " (what.remedy)
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn header(archive: &Archive) -> Markup {
@@ -193,6 +225,7 @@ fn header(archive: &Archive) -> Markup {
                 (counts.errored) " errored), " (counts.optional_failures) " optional failures, "
                 (counts.required_skipped) " required skipped, "
                 (counts.optional_skipped) " optional skipped"
+                (crate::report::terminal::not_checked_counts(counts))
             }
             dl.meta {
                 dt { "Mode" } dd #mode { (verdict.mode.as_str()) }
@@ -407,7 +440,8 @@ fn checks(archive: &Archive) -> Markup {
                         }
                     }
                     @if !c.verdict.description.is_empty() { p { (c.verdict.description) } }
-                    @if let Some(reason) = &c.verdict.reason { p { strong { (c.verdict.status.as_str()) ": " } (reason) } }
+                    @if let Some(reason) = &c.verdict.reason { p { strong { (c.verdict.status.label()) ": " } (reason) } }
+                    @if let Some(missing) = &c.verdict.missing { p.remedy { strong { "To check it here: " } (missing.remedy) } }
                     @for w in &c.verdict.warnings { p { strong { "warning: " } (w) } }
                     (evidence_links(&c))
                     @if let Some(run) = c.run { p.muted { "Re-run alone: " code { (run.command) } } }

@@ -1,11 +1,13 @@
-//! `summary.json`, schema `oa-validate.summary.v3` (v1 plus `run.invocation` and, per check,
+//! `summary.json`, schema `oa-validate.summary.v4` (v1 plus `run.invocation` and, per check,
 //! `started_ms`, `worker` and `code_frames`; v3 adds `run.tool_commit` and `run.matrix`, the
-//! matrix's lock digest and whether the run matched it):
+//! matrix's lock digest and whether the run matched it; v4 adds the status `not-checked`, per
+//! check `missing` (what this machine lacked) and its two counts):
 //!
 //! ```text
-//! { "schema": "oa-validate.summary.v2",
+//! { "schema": "oa-validate.summary.v4",
 //!   "verdict": { decision, overall, mode, phase, interrupted, counts, no_go_reasons, warnings,
-//!                checks: [{ id, lane, level, target, description, status, reason, assertions,
+//!                checks: [{ id, lane, level, target, description, status, reason, missing,
+//!                           assertions,
 //!                           attempts, failures: [{ message, expected?, actual?,
 //!                                                  position?: { file, line, column } }],
 //!                           warnings }] },
@@ -21,15 +23,17 @@
 //! run to run lives under `run`. Key order is fixed (struct field order).
 
 use super::{RunMode, RunSummary};
-use crate::outcome::{CheckResult, Failure, Level, Status};
+use crate::outcome::{CheckResult, Failure, Level, Missing, Status};
 use crate::verdict::{Counts, Decision};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-pub const SCHEMA: &str = "oa-validate.summary.v3";
+pub const SCHEMA: &str = "oa-validate.summary.v4";
 /// The schema before `run.invocation`; readers still accept it.
 pub const SCHEMA_V1: &str = "oa-validate.summary.v1";
 /// The schema before `run.tool_commit` and `run.matrix`; readers still accept it.
 pub const SCHEMA_V2: &str = "oa-validate.summary.v2";
+/// The schema before the status `not-checked` and `missing`; readers still accept it.
+pub const SCHEMA_V3: &str = "oa-validate.summary.v3";
 
 /// The whole `summary.json`, pretty-printed, with a trailing newline.
 pub fn render(summary: &RunSummary) -> String {
@@ -101,6 +105,8 @@ struct VerdictCheck<'a> {
     /// The real status (`errored` stays `errored`, unlike results.tsv).
     status: Status,
     reason: Option<&'a str>,
+    /// What this machine lacked (status `not-checked`), else null.
+    missing: Option<&'a Missing>,
     assertions: u64,
     attempts: u32,
     failures: &'a [Failure],
@@ -117,6 +123,7 @@ impl<'a> VerdictCheck<'a> {
             description: &r.description,
             status: r.status,
             reason: r.reason.as_deref(),
+            missing: r.missing.as_ref(),
             assertions: r.assertions,
             attempts: r.attempts,
             failures: &r.failures,

@@ -37,7 +37,23 @@ fn status_color(status: Status) -> &'static str {
         Status::Passed => "32",
         Status::Failed | Status::Errored => "31",
         Status::Skipped => "33",
+        Status::NotChecked => "35",
     }
+}
+
+/// `, 1 required not checked here` when any check could not run on this machine (nothing
+/// otherwise: the counts line of a run that lacked nothing stays as it was).
+pub(crate) fn not_checked_counts(c: &crate::verdict::Counts) -> String {
+    let mut text = String::new();
+    for (n, level) in [
+        (c.required_not_checked, "required"),
+        (c.optional_not_checked, "optional"),
+    ] {
+        if n > 0 {
+            text.push_str(&format!(", {n} {level} not checked here"));
+        }
+    }
+    text
 }
 
 impl Terminal {
@@ -101,7 +117,7 @@ impl Terminal {
         let word = paint(
             self.color,
             status_color(r.status),
-            &format!("[{}]", r.status.as_str()),
+            &format!("[{}]", r.status.label()),
         );
         let mut lines = vec![format!("{word} {} ({})", r.id, r.level.as_str())];
         match r.status {
@@ -111,6 +127,15 @@ impl Terminal {
                     "    skipped: {}",
                     r.reason.as_deref().unwrap_or("")
                 ));
+            }
+            Status::NotChecked => {
+                lines.push(format!(
+                    "    not checked here: {}",
+                    r.reason.as_deref().unwrap_or("")
+                ));
+                if let Some(missing) = &r.missing {
+                    lines.push(format!("    to check it here: {}", missing.remedy));
+                }
             }
             Status::Failed | Status::Errored => {
                 if r.failures.is_empty() {
@@ -152,7 +177,7 @@ impl Terminal {
             Event::CheckFinished { result, .. } => {
                 let shown = !self.quiet
                     || matches!(result.status, Status::Failed | Status::Errored)
-                    || (result.status == Status::Skipped
+                    || (matches!(result.status, Status::Skipped | Status::NotChecked)
                         && result.level == crate::outcome::Level::Required);
                 if shown {
                     for line in self.check_lines(result) {
@@ -186,6 +211,11 @@ impl Terminal {
         self.emit(&format!("Phase: {phase}"));
     }
 
+    /// A line of the run's preamble (before the first check), e.g. what this machine lacks.
+    pub fn note(&mut self, line: &str) {
+        self.emit(line);
+    }
+
     /// Where the run's requests go, said before the first one.
     pub fn targets(&mut self, targets: &str) {
         self.emit(&format!("Targets: {targets}"));
@@ -207,8 +237,8 @@ impl Terminal {
         let c = &verdict.counts;
         self.emit("");
         self.emit(&format!(
-            "{} check{}: {} passed, {} required failures, {} optional failures, {} required skipped, {} optional skipped",
-            c.total, if c.total == 1 { "" } else { "s" }, c.passed, c.required_failures, c.optional_failures, c.required_skipped, c.optional_skipped
+            "{} check{}: {} passed, {} required failures, {} optional failures, {} required skipped, {} optional skipped{}",
+            c.total, if c.total == 1 { "" } else { "s" }, c.passed, c.required_failures, c.optional_failures, c.required_skipped, c.optional_skipped, not_checked_counts(c)
         ));
         // The same list as SUMMARY.md's and report.html's: optional checks that did not
         // pass, then each check's warn() messages.
@@ -233,6 +263,14 @@ impl Terminal {
         self.emit(&format!("Verdict: {}{mode}", paint(self.color, code, word)));
         for reason in &verdict.no_go_reasons {
             self.emit(&format!("  - {reason}"));
+        }
+        let missing =
+            super::missing_here(results.iter().map(|r| (r.id.as_str(), r.missing.as_ref())));
+        if !missing.is_empty() {
+            self.emit(&format!("{}:", super::MISSING_HERE_HEADING));
+            for (what, ids) in &missing {
+                self.emit(&format!("  - {}", super::missing_here_line(what, ids)));
+            }
         }
         if let Some(identity) = &self.identity {
             self.emit(identity);
