@@ -315,6 +315,7 @@ mod tests {
                 "description",
                 "status",
                 "reason",
+                "missing",
                 "assertions",
                 "attempts",
                 "failures",
