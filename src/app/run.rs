@@ -108,6 +108,7 @@ pub fn run(
         plan.sources(),
     );
     terminal.set_quiet(style.quiet);
+    terminal.set_verbose(style.verbose);
     terminal.phase(&config.phase.label());
     terminal.targets(&targets_line(&host, &plan));
     for (missing, lanes) in super::local::missing_up_front(&host, &plan) {

@@ -75,6 +75,8 @@ pub struct TerminalStyle {
     pub progress: bool,
     /// `-q`: only the checks that did not pass, and the verdict.
     pub quiet: bool,
+    /// `-v`: each check's requests and assertions under its line.
+    pub verbose: bool,
 }
 
 /// The limits every primitive works within.
@@ -315,11 +317,13 @@ pub fn resolve(
         _ => style.progress,
     };
     let quiet = matches!(&command, CommandConfig::Run(_)) && cli.run.quiet;
+    let verbose = matches!(&command, CommandConfig::Run(_)) && cli.run.verbose;
     Ok(Config {
         command,
         style: TerminalStyle {
             progress,
             quiet,
+            verbose,
             ..style
         },
     })
@@ -335,6 +339,7 @@ fn terminal_style(env: &EnvSnapshot) -> TerminalStyle {
         color: tty && !no_color,
         progress: tty && !ci,
         quiet: false,
+        verbose: false,
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Terminal {
     identity: Option<String>,
     /// `-q`: lines only for checks that failed, errored or were skipped while required.
     quiet: bool,
+    /// `-v`: each check's journal (requests, assertions) under its line.
+    verbose: bool,
 }
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -80,12 +82,18 @@ impl Terminal {
             verdict_note: None,
             identity: None,
             quiet: false,
+            verbose: false,
         }
     }
 
     /// `-q`: print only the checks that did not pass (a skipped optional check is not shown).
     pub fn set_quiet(&mut self, quiet: bool) {
         self.quiet = quiet;
+    }
+
+    /// `-v`: print each check's requests and assertions, as its log has them.
+    pub fn set_verbose(&mut self, verbose: bool) {
+        self.verbose = verbose;
     }
 
     /// The verdict block's line naming the matrix's lock and the tool.
@@ -162,6 +170,20 @@ impl Terminal {
         lines
     }
 
+    /// A check's journal for `-v`: every line of its log (requests with status and timing,
+    /// `ok:` for each assertion that held, `FAILED at` for one that did not), indented under
+    /// the check's line with `| `.
+    fn journal(&self, evidence: &crate::evidence_model::CheckEvidence) -> Vec<String> {
+        let rendered: Vec<crate::evidence::exchange::Rendered> = evidence
+            .exchanges()
+            .map(|e| crate::evidence::exchange::Rendered::from_raw(e, &self.redactor))
+            .collect();
+        crate::evidence::folder::journal_text(evidence, &rendered)
+            .lines()
+            .map(|line| format!("    | {line}"))
+            .collect()
+    }
+
     pub fn on_event(&mut self, event: &Event) {
         match event {
             Event::RunStarted { total } => {
@@ -174,13 +196,20 @@ impl Terminal {
                     bar.set_message(id.clone());
                 }
             }
-            Event::CheckFinished { result, .. } => {
+            Event::CheckFinished {
+                result, evidence, ..
+            } => {
                 let shown = !self.quiet
                     || matches!(result.status, Status::Failed | Status::Errored)
                     || (matches!(result.status, Status::Skipped | Status::NotChecked)
                         && result.level == crate::outcome::Level::Required);
                 if shown {
                     for line in self.check_lines(result) {
+                        self.emit(&line);
+                    }
+                }
+                if self.verbose {
+                    for line in self.journal(evidence) {
                         self.emit(&line);
                     }
                 }

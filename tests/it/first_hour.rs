@@ -555,3 +555,50 @@ fn sim_without_cargo_says_up_front_what_to_install() {
         "Verdict: NO-GO\n  - runtime-hydra-mvp2-vignette not checked here: cargo not installed",
     );
 }
+
+/// Issue 21, point 6: `-v` prints under each check what it did, as `hurl --verbose` does:
+/// each request with its status and timing, each assertion that held and the one that failed.
+#[test]
+fn verbose_prints_each_request_and_assertion() {
+    let sb = Sandbox::new();
+    sb.write(
+        "v.rhai",
+        "for t in targets() {\n    if t.name == \"staging\" {\n        required(\"v-staging\", #{ target: t }, || {\n            let r = http::get(`${t.control_url}/readyz`);\n            assert_eq(r.status, 200, \"readyz answers 200\");\n            assert_eq(1, 3, \"arithmetic\");\n        });\n    }\n}\n",
+    );
+    let run = sb
+        .cmd()
+        .args(["--sim", "-v", "v.rhai"])
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1);
+    let journal: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("    | "))
+        .collect();
+    let request = journal
+        .iter()
+        .find(|l| l.contains("| GET http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no request line:\n{}", run.stdout));
+    assert!(
+        request.contains("/readyz -> 200 (") && request.contains(" ms, "),
+        "{request}"
+    );
+    run.stdout_has("    | ok: readyz answers 200\n");
+    run.stdout_has("    | FAILED at v.rhai:6:13: arithmetic: expected 3, actual 1");
+    // In order: the request, the assertion that held, the one that failed.
+    let at = |needle: &str| journal.iter().position(|l| l.contains(needle)).unwrap();
+    assert!(at("GET http") < at("ok: readyz") && at("ok: readyz") < at("FAILED at"));
+    // Without -v none of it.
+    let quiet = sb
+        .cmd()
+        .arg("--sim")
+        .arg("v.rhai")
+        .out(&sb.out("ev2"))
+        .run();
+    assert!(
+        !quiet.stdout.lines().any(|l| l.starts_with("    | ")),
+        "{}",
+        quiet.stdout
+    );
+}
