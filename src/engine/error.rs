@@ -4,6 +4,8 @@ use super::stop::Stop;
 use crate::engine::context;
 use crate::outcome::SourcePos;
 use rhai::{EvalAltResult, ParseError};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// Why a script evaluation ended with an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,13 +67,67 @@ pub fn from_eval(err: &EvalAltResult) -> ScriptError {
             None => (StopKind::Error, format!("script terminated: {value}")),
         },
         EvalAltResult::ErrorRuntime(value, _) => (StopKind::Error, describe_thrown(value)),
-        other => (StopKind::Error, strip_position(&other.to_string())),
+        other => {
+            let text = strip_position(&other.to_string());
+            (StopKind::Error, with_property_suggestion(text))
+        }
     };
     ScriptError {
         kind,
         message,
         position,
     }
+}
+
+/// The properties each custom type has (`HttpResponse` → `body`, `status`, ...), from the
+/// engine's registered getters: an unknown property's error lists them and the closest.
+static PROPERTIES: OnceLock<BTreeMap<String, BTreeSet<String>>> = OnceLock::new();
+
+/// Records the properties of `engine`'s types (once; every engine registers the same API).
+pub(crate) fn remember_properties(engine: &rhai::Engine) {
+    PROPERTIES.get_or_init(|| {
+        let mut properties: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for signature in engine.gen_fn_signatures(false) {
+            // `get$status(response: &mut HttpResponse) -> i64`
+            let Some(rest) = signature.strip_prefix("get$") else {
+                continue;
+            };
+            let Some((name, params)) = rest.split_once('(') else {
+                continue;
+            };
+            let first = params.split([',', ')']).next().unwrap_or("");
+            let ty = first.rsplit(':').next().unwrap_or("").trim();
+            let ty = ty.trim_start_matches("&mut ").trim();
+            let ty = ty.rsplit("::").next().unwrap_or(ty);
+            properties
+                .entry(ty.to_string())
+                .or_default()
+                .insert(name.to_string());
+        }
+        properties
+    });
+}
+
+/// Rhai's `Unknown property 'stauts' - a getter is not registered for type 'HttpResponse'`
+/// says neither what the type has nor what was meant: both are added (issue 21, point 7).
+fn with_property_suggestion(text: String) -> String {
+    let parsed = text
+        .strip_prefix("Unknown property '")
+        .and_then(|rest| rest.split_once("' - a getter is not registered for type '"))
+        .and_then(|(name, rest)| Some((name, rest.strip_suffix('\'')?)));
+    let Some((name, ty)) = parsed else {
+        return text;
+    };
+    let ty_short = ty.rsplit("::").next().unwrap_or(ty);
+    let Some(known) = PROPERTIES.get().and_then(|p| p.get(ty_short)) else {
+        return text;
+    };
+    let suggestion = crate::engine::lint::closest(name, known.iter().map(String::as_str));
+    format!(
+        "unknown property `{name}` of {ty_short} (it has {}){}",
+        known.iter().cloned().collect::<Vec<_>>().join(", "),
+        crate::engine::lint::did_you_mean(suggestion.map(str::to_string))
+    )
 }
 
 /// The file an import path refers to: stdlib modules live under `stdlib/`.

@@ -602,3 +602,31 @@ fn verbose_prints_each_request_and_assertion() {
         quiet.stdout
     );
 }
+
+/// Issue 21, point 7: a misspelled property of a response (`r.stauts`) fails where it is
+/// written, with a code frame, the properties the value has, and what was meant.
+#[test]
+fn a_misspelled_property_fails_with_a_code_frame_and_a_suggestion() {
+    let sb = Sandbox::new();
+    sb.write(
+        "typo.rhai",
+        "for t in targets() {\n    if t.name == \"staging\" {\n        required(\"typo\", #{ target: t }, || {\n            let r = http::get(`${t.control_url}/readyz`);\n            assert_eq(r.stauts, 200, \"readyz answers 200\");\n        });\n    }\n}\n",
+    );
+    let run = sb
+        .cmd()
+        .args(["--sim", "typo.rhai"])
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1);
+    run.stdout_has("[errored] typo (required)\n    error: unknown property `stauts` of HttpResponse (it has body, headers, ");
+    run.stdout_has("status, ");
+    run.stdout_has("): did you mean `status`?\n      --> typo.rhai:5:25\n");
+    run.stdout_has("    5 |             assert_eq(r.stauts, 200, \"readyz answers 200\");\n");
+    let frames = sb.evidence("ev").summary_json()["run"]["checks"][0]["code_frames"].clone();
+    assert!(
+        frames[0]
+            .as_str()
+            .is_some_and(|f| f.contains("did you mean `status`?")),
+        "{frames}"
+    );
+}
