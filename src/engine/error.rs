@@ -38,9 +38,16 @@ impl std::fmt::Display for ScriptError {
 pub fn from_eval(err: &EvalAltResult) -> ScriptError {
     let mut source: Option<String> = None;
     let mut current = err;
+    // Where code outside stdlib (the lane) called into a stdlib function: the first call
+    // whose function lives in stdlib while its caller does not.
+    let mut lane_call: Option<SourcePos> = None;
     loop {
         match current {
-            EvalAltResult::ErrorInFunctionCall(_, src, inner, _) => {
+            EvalAltResult::ErrorInFunctionCall(_, src, inner, pos) => {
+                let caller_in_stdlib = source.as_deref().is_some_and(is_stdlib);
+                if lane_call.is_none() && is_stdlib(src) && !caller_in_stdlib {
+                    lane_call = Some(context::position_in(source.as_deref(), *pos));
+                }
                 if !src.is_empty() {
                     source = Some(src.clone());
                 }
@@ -72,11 +79,47 @@ pub fn from_eval(err: &EvalAltResult) -> ScriptError {
             (StopKind::Error, with_property_suggestion(text))
         }
     };
+    let message = match lane_call.filter(|_| is_stdlib(&position.file)) {
+        Some(call) => {
+            let site = called_from(call);
+            note_call_site(&site);
+            format!("{message}{site}")
+        }
+        None => message,
+    };
     ScriptError {
         kind,
         message,
         position,
     }
+}
+
+/// Whether a position is in a built-in stdlib module (not the lane a user wrote).
+fn is_stdlib(file: &str) -> bool {
+    crate::engine::stdlib::modules()
+        .any(|(name, _)| name == file || crate::engine::stdlib::display_path(name) == file)
+}
+
+/// ` (called from lanes/x.rhai:12:5)`.
+fn called_from(site: SourcePos) -> String {
+    format!(" (called from {site})")
+}
+
+/// A failure recorded inside a stdlib module says where the lane called it (issue 21, point
+/// 8): its position is the module's line, which no user wrote. Done here, where the error's
+/// chain of calls is known and before the runner reads the failures.
+fn note_call_site(site: &str) {
+    context::with_check(|c| {
+        for failure in &mut c.record.failures {
+            let in_stdlib = failure
+                .position
+                .as_ref()
+                .is_some_and(|p| is_stdlib(&p.file));
+            if in_stdlib && !failure.message.ends_with(site) {
+                failure.message.push_str(site);
+            }
+        }
+    });
 }
 
 /// The properties each custom type has (`HttpResponse` → `body`, `status`, ...), from the

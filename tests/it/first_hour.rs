@@ -630,3 +630,27 @@ fn a_misspelled_property_fails_with_a_code_frame_and_a_suggestion() {
         "{frames}"
     );
 }
+
+/// Issue 21, point 8: a failure inside a stdlib module names where the lane called it: its own
+/// position is a line of stdlib/, which the user did not write.
+#[test]
+fn a_failure_inside_stdlib_names_the_lanes_call_site() {
+    let sb = Sandbox::new();
+    sb.write(
+        "schema.rhai",
+        "import \"runtime\" as rt;\nrequired(\"stdlib-fail\", || {\n    let doc = #{ openapi: \"3.0.0\", paths: #{ \"/ping\": #{ get: #{ responses: #{ \"200\": #{\n        content: #{ \"application/json\": #{ schema: #{ type: \"object\", required: [\"ok\"] } } } } } } } } };\n    rt::assert_schema(doc, \"/ping\", \"GET\", #{ status: 200 });\n});\n",
+    );
+    let run = sb.cmd().arg("schema.rhai").out(&sb.out("ev")).run();
+    run.expect_code(1);
+    run.stdout_has("(called from schema.rhai:5:9)\n      --> stdlib/runtime.rhai:");
+    let check = sb.evidence("ev").json_check("stdlib-fail");
+    let message = check["failures"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.ends_with(" (called from schema.rhai:5:9)"),
+        "{check}"
+    );
+    assert_eq!(
+        check["failures"][0]["position"]["file"],
+        "stdlib/runtime.rhai"
+    );
+}
