@@ -7,6 +7,7 @@ mod deploy;
 mod diff;
 mod host;
 mod list;
+mod local;
 mod lock;
 mod pipeline;
 mod plan;

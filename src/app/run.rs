@@ -68,8 +68,12 @@ pub fn run(
         plan.sources(),
     );
     terminal.set_quiet(style.quiet);
+    terminal.set_verbose(style.verbose);
     terminal.phase(&config.phase.label());
     terminal.targets(&targets_line(host, plan));
+    for (missing, lanes) in super::local::missing_up_front(host, plan) {
+        terminal.note(&super::plan::missing_here_line(&missing, &lanes));
+    }
     if let Some(note) = invocation.partial_note() {
         terminal.set_verdict_note(note);
     }

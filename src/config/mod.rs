@@ -70,6 +70,8 @@ pub struct TerminalStyle {
     pub progress: bool,
     /// `-q`: only the checks that did not pass, and the verdict.
     pub quiet: bool,
+    /// `-v`: each check's requests and assertions under its line.
+    pub verbose: bool,
 }
 
 /// The limits every primitive works within.
@@ -323,11 +325,13 @@ pub fn resolve(
         _ => style.progress,
     };
     let quiet = matches!(&command, CommandConfig::Run(_)) && cli.run.quiet;
+    let verbose = matches!(&command, CommandConfig::Run(_)) && cli.run.verbose;
     Ok(Config {
         command,
         style: TerminalStyle {
             progress,
             quiet,
+            verbose,
             ..style
         },
     })
@@ -343,6 +347,7 @@ fn terminal_style(env: &EnvSnapshot) -> TerminalStyle {
         color: tty && !no_color,
         progress: tty && !ci,
         quiet: false,
+        verbose: false,
     }
 }
 
