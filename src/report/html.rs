@@ -2,9 +2,10 @@
 //! Content-Security-Policy that forbids every request), rendered from the folder's own files
 //! through [`Archive`], so `oa-validate report DIR` rebuilds it for any folder.
 //!
-//! Sections: the verdict and how the run was made, the matrix by lane (filterable), a
-//! timeline of checks per worker, perf charts, failures with code frames, then every check
-//! with its requests and screenshots. Escaping is maud's; the caller redacts the text.
+//! Sections: the verdict and how the run was made (each NO-GO reason linked to its card),
+//! failures with code frames, what was not checked here, the matrix by lane (filterable), a
+//! timeline of checks per worker, perf charts, then every check with what it asserted, its
+//! requests and screenshots. Escaping is maud's; the caller redacts the text.
 
 use crate::config::Mode;
 use crate::evidence::archive::{Archive, CheckView, Request};
