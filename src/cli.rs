@@ -55,6 +55,10 @@ pub enum Command {
     /// Write the matrix lock (every check's id, level, target and phases, every lane's
     /// SHA-256) that `--gate` holds the matrix to.
     Lock(LockArgs),
+    /// Check an evidence folder's signed attestation (from a run with --sign) with a public
+    /// key, and print the verdict it proves. Exit 0: verified, PASSED (GO); 1: verified,
+    /// FAILED (NO-GO); 5: not verified (tampered, another key, unsigned).
+    Verify(VerifyArgs),
     /// Install what the HTMX lanes and the sim need (Chromium, the htmx library) when missing.
     Setup,
     /// Print a file the binary carries: a built-in lane or module (`lanes/control.rhai`), the
@@ -73,6 +77,17 @@ pub struct LockArgs {
     /// Compare only: exit 1 naming each difference when the lock does not match; write nothing.
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct VerifyArgs {
+    /// The evidence folder (it holds attestation.intoto.jsonl).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The public key: an SPKI PEM file (`openssl pkey -pubout`), or the Cloud KMS key
+    /// version that signed (its public key is fetched) [env: OA_VERIFY_KEY].
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -271,6 +286,12 @@ pub struct RunArgs {
     /// variables set targets and tokens), like Hurl's `--variable` (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Sign the verdict: write attestation.intoto.jsonl (an in-toto SLSA verification summary
+    /// in a DSSE envelope) into the evidence folder. KEY is a PKCS#8 PEM private key file
+    /// (Ed25519 or ECDSA P-256) or a Cloud KMS key version
+    /// (projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N) [env: OA_SIGNING_KEY].
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<String>,
 }
 
 /// `--phase` values: the names of [`CutoverPhase`].

@@ -15,8 +15,10 @@ mod rerun;
 mod run;
 mod setup;
 mod show;
+mod sign;
 mod signal;
 mod sim;
+mod verify;
 
 use crate::cli::Cli;
 use crate::config::{self, CommandConfig, EnvSnapshot, UsageError};
@@ -53,6 +55,7 @@ pub fn main(cli: Cli) -> i32 {
         CommandConfig::Defs(c) => defs::defs(&c),
         CommandConfig::Report(c) => report::report(&c),
         CommandConfig::Diff(c) => diff::diff(&c),
+        CommandConfig::Verify(c) => verify::verify(&runtime, &c),
         CommandConfig::Rerun(c) => rerun::rerun(&runtime, c, style),
         CommandConfig::Lock(c) => lock::lock(&runtime, c),
         CommandConfig::Setup(env) => setup::setup(&env),

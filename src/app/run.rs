@@ -1,7 +1,7 @@
 //! `oa-validate [LANE ...]`: run the matrix — plan, apply the gate's rules, run the checks,
 //! write the evidence and the reports, print the verdict (and, under CI, its annotations).
 
-use super::{deploy, host, signal};
+use super::{deploy, host, sign, signal};
 use crate::config::{EnvSnapshot, Mode, RunConfig, TerminalStyle, UsageError};
 use crate::cutover::CutoverPhase;
 use crate::engine::host::Host;
@@ -29,11 +29,16 @@ pub fn run(
     // holds anything (emptied only once the run is about to write, with --replace-out).
     crate::evidence::folder::prepare_out(&config.out_dir, config.replace_out, false)
         .map_err(UsageError)?;
+    // A bad signing key fails the run before anything starts.
+    let signer = config.sign.as_ref().map(sign::load).transpose()?;
     // The configuration stays whole: the invocation record reads it as it was resolved.
     let (deployment, _sim) = deploy::start(runtime, config.deployment.clone())?;
     let simulated = deployment.simulated;
     let host = host::build(runtime, deployment, config.settings.clone())?;
     let redactor = host.services.redactor.clone();
+    if let Some(signer) = &signer {
+        signer.check(&host)?;
+    }
     let engine = engine::build_confined(config.lanes.confinement());
     let mut plan = match host::plan(&engine, &host, &config.lanes.files) {
         Ok(plan) => plan,
@@ -185,6 +190,18 @@ pub fn run(
             return Ok(exit_code::USAGE);
         }
     };
+    let signed = signer.as_ref().map(|signer| {
+        let facts = attestation_facts(
+            &config,
+            &host,
+            &matrix,
+            &verdict,
+            &outcome.results,
+            &digest,
+            &finished_at,
+        );
+        signer.attest(&host, &config.out_dir, &facts)
+    });
     let out_display = config.out_dir.display().to_string();
     terminal.production_mutations(&production_mutations);
     terminal.set_identity(format!(
@@ -201,11 +218,67 @@ pub fn run(
     );
     drop(command_pause);
     crate::ci::report(&host.env, &redactor, &outcome.results, &plan, &summary_md);
+    match signed {
+        Some(Ok(keyid)) => println!(
+            "Attestation: {}/{} (signed, key {keyid})",
+            out_display,
+            crate::attest::ATTESTATION_FILE
+        ),
+        Some(Err(e)) => {
+            eprintln!(
+                "{}",
+                crate::diagnostic::for_terminal(&format!(
+                    "error: --sign: the evidence is written but not signed: {}",
+                    redactor.redact(&e)
+                ))
+            );
+            return Ok(exit_code::USAGE);
+        }
+        None => {}
+    }
     Ok(gate::exit_code(
         verdict.decision,
         config.mode,
         outcome.interrupted,
     ))
+}
+
+/// What the run's attestation states (free text redacted like every output).
+fn attestation_facts(
+    config: &RunConfig,
+    host: &Host,
+    matrix: &crate::lock::MatrixRecord,
+    verdict: &verdict::Verdict,
+    results: &[crate::outcome::CheckResult],
+    evidence_digest: &str,
+    finished_at: &str,
+) -> crate::attest::statement::Facts {
+    let redactor = &host.services.redactor;
+    // What is being released: production when the run checked it, else staging.
+    let resource = ["prod", "staging"]
+        .iter()
+        .find_map(|name| host.targets.iter().find(|t| t.name == *name))
+        .map(|t| redactor.redact(&t.control_url))
+        .unwrap_or_default();
+    crate::attest::statement::Facts {
+        evidence_digest: evidence_digest.to_string(),
+        images: sign::deployed_images(&config.out_dir, results),
+        passed: verdict.decision == verdict::Decision::Go,
+        time_verified: finished_at.to_string(),
+        resource_uri: resource,
+        lock: matrix.lock.clone(),
+        lock_sha256: matrix.lock_sha256.clone(),
+        lock_status: matrix.status.as_str().to_string(),
+        phase: config.phase.phase.name().to_string(),
+        gate: config.mode == Mode::Gate,
+        failed_checks: verdict
+            .no_go_reasons
+            .iter()
+            .map(|r| redactor.redact(r))
+            .collect(),
+        tool_version: crate::embedded::VERSION.to_string(),
+        tool_commit: crate::embedded::commit().to_string(),
+    }
 }
 
 /// Narrows the plan to the checks of the run's phase, then to `--check` ids; a `--check` id

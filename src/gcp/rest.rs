@@ -15,6 +15,10 @@ use url::Url;
 pub enum Api {
     CloudRun,
     Logging,
+    /// Cloud KMS: signing attestations (`--sign` with a key version).
+    Kms,
+    /// Cloud Storage JSON API: archiving evidence (`archive --to gs://`).
+    Storage,
 }
 
 impl Api {
@@ -22,6 +26,8 @@ impl Api {
         match self {
             Api::CloudRun => "Cloud Run Admin API",
             Api::Logging => "Cloud Logging API",
+            Api::Kms => "Cloud KMS API",
+            Api::Storage => "Cloud Storage JSON API",
         }
     }
     /// The variable that overrides the endpoint.
@@ -29,12 +35,16 @@ impl Api {
         match self {
             Api::CloudRun => "OA_CLOUD_RUN_ENDPOINT",
             Api::Logging => "OA_LOGGING_ENDPOINT",
+            Api::Kms => "OA_KMS_ENDPOINT",
+            Api::Storage => "OA_STORAGE_ENDPOINT",
         }
     }
     pub fn default_endpoint(self) -> &'static str {
         match self {
             Api::CloudRun => "https://run.googleapis.com",
             Api::Logging => "https://logging.googleapis.com",
+            Api::Kms => "https://cloudkms.googleapis.com",
+            Api::Storage => "https://storage.googleapis.com",
         }
     }
 }
