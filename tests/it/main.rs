@@ -4,6 +4,7 @@
 
 mod common;
 
+mod attest;
 mod canaries;
 mod cheats;
 mod cli;
