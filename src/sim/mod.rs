@@ -17,6 +17,7 @@ mod control;
 mod fault;
 pub mod htmx;
 mod inbox;
+mod kms;
 mod logging;
 mod offsite;
 mod route_split;
@@ -29,6 +30,7 @@ mod workspace;
 
 pub use cloudrun::GcpNames;
 pub use fault::{Fault, ParseFaultError, help as fault_help};
+pub use kms::{ED25519_KEY, P256_KEY, key_version_name};
 pub use offsite::RecordedRequest;
 pub use routes::SimRoute;
 pub use runtime::TEST_AGENT_ID;
@@ -139,6 +141,10 @@ pub struct Sim {
     pub cloud_run_url: String,
     /// The simulated Cloud Logging API v2 (`OA_LOGGING_ENDPOINT`).
     pub logging_url: String,
+    /// The simulated Cloud KMS API v1 (`OA_KMS_ENDPOINT`).
+    pub kms_url: String,
+    /// The Google Cloud names the simulated APIs answer for.
+    pub gcp: GcpNames,
     /// The access token both simulated Google APIs require (a generated test credential).
     pub google_token: String,
     recorder: offsite::Recorder,
@@ -208,7 +214,13 @@ impl Sim {
         )
         .await?;
         let logging_url = serve(
-            with_latency(logging::router(google), config.latency),
+            with_latency(logging::router(Arc::clone(&google)), config.latency),
+            &mut shutdown,
+        )
+        .await?;
+        let kms = Arc::new(kms::KmsState::new(google));
+        let kms_url = serve(
+            with_latency(kms::router(kms), config.latency),
             &mut shutdown,
         )
         .await?;
@@ -219,6 +231,8 @@ impl Sim {
             offsite_url,
             cloud_run_url,
             logging_url,
+            kms_url,
+            gcp: config.gcp,
             google_token,
             recorder,
             shutdown,
@@ -250,6 +264,7 @@ pub fn route_inventory(era: SimEra) -> Vec<SimRoute> {
     all.extend(comms::inventory());
     all.extend(cloudrun::inventory());
     all.extend(logging::inventory());
+    all.extend(kms::inventory());
     all.extend(offsite::inventory());
     all
 }

@@ -402,3 +402,126 @@ fn a_bad_signing_key_fails_the_run_before_it_starts_without_showing_the_key() {
         .expect_code(2)
         .stderr_has("--key PUBKEY");
 }
+
+/// `GET url` with a bearer token over a plain loopback connection: the body (a test's own
+/// client, so the check does not rest on oa-validate's).
+fn get_with_bearer(url: &str, token: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_string()
+}
+
+const KMS_KEY_RING: &str =
+    "projects/openagentsgemini/locations/us-central1/keyRings/oa-validate/cryptoKeys";
+
+#[test]
+fn a_cloud_kms_key_version_signs_through_the_sims_kms_and_openssl_verifies_it() {
+    let sb = Sandbox::new();
+    let (_sim, exports) = crate::common::sim_exports(&sb, &[]);
+    let endpoint = exports["OA_KMS_ENDPOINT"].clone();
+    let token = exports["OA_GOOGLE_ACCESS_TOKEN"].clone();
+    sb.write("lane.rhai", PASSING_LANE);
+    for (key, ed25519) in [("attestation-p256", false), ("attestation-ed25519", true)] {
+        let name = format!("{KMS_KEY_RING}/{key}/cryptoKeyVersions/1");
+        let out = format!("ev-{key}");
+        let run = sb
+            .cmd()
+            .arg("lane.rhai")
+            .out(&sb.out(&out))
+            .args(["--sign", &name])
+            .env("OA_KMS_ENDPOINT", &endpoint)
+            .env("OA_GOOGLE_ACCESS_TOKEN", &token)
+            .run();
+        run.expect_code(0)
+            .stdout_has(&format!("(signed, key gcpkms://{name})"));
+        let dir = sb.out(&out);
+        let envelope = envelope(&dir);
+        assert_eq!(
+            envelope["signatures"][0]["keyid"],
+            format!("gcpkms://{name}")
+        );
+
+        // openssl verifies with the public key the KMS API hands out.
+        let answer: Value = serde_json::from_str(&get_with_bearer(
+            &format!("{endpoint}/v1/{name}/publicKey"),
+            &token,
+        ))
+        .unwrap();
+        let public = sb.path().join(format!("{key}.pub.pem"));
+        std::fs::write(&public, answer["pem"].as_str().unwrap()).unwrap();
+        let payload = STANDARD
+            .decode(envelope["payload"].as_str().unwrap())
+            .unwrap();
+        let sig = STANDARD
+            .decode(envelope["signatures"][0]["sig"].as_str().unwrap())
+            .unwrap();
+        let message = pae("application/vnd.in-toto+json", &payload);
+        assert!(
+            openssl_verifies(&sb, &public, ed25519, &message, &sig),
+            "{key}"
+        );
+
+        // verify fetches the public key by the key version's name, or reads the PEM.
+        sb.cmd()
+            .args([
+                "verify".as_ref(),
+                dir.as_os_str(),
+                "--key".as_ref(),
+                name.as_ref(),
+            ])
+            .env("OA_KMS_ENDPOINT", &endpoint)
+            .env("OA_GOOGLE_ACCESS_TOKEN", &token)
+            .run()
+            .expect_code(0)
+            .stdout_has("PASSED (GO)");
+        verify(&sb, &out, &public).expect_code(0);
+        for (place, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            crate::common::assert_no_secret(place, text.as_bytes(), &token);
+        }
+        for file in sb.evidence(&out).files() {
+            crate::common::assert_no_secret(
+                &file,
+                &std::fs::read(dir.join(&file)).unwrap(),
+                &token,
+            );
+        }
+    }
+
+    // A key version the KMS does not have, and no credentials: the run does not start.
+    let missing = format!("{KMS_KEY_RING}/nope/cryptoKeyVersions/1");
+    sb.cmd()
+        .arg("lane.rhai")
+        .out(&sb.out("missing"))
+        .args(["--sign", &missing])
+        .env("OA_KMS_ENDPOINT", &endpoint)
+        .env("OA_GOOGLE_ACCESS_TOKEN", &token)
+        .run()
+        .expect_code(2)
+        .stderr_has("NOT_FOUND: CryptoKeyVersion");
+    sb.cmd()
+        .arg("lane.rhai")
+        .out(&sb.out("no-credentials"))
+        .args([
+            "--sign",
+            &format!("{KMS_KEY_RING}/attestation-p256/cryptoKeyVersions/1"),
+        ])
+        .env("OA_KMS_ENDPOINT", &endpoint)
+        .run()
+        .expect_code(2)
+        .stderr_has("no Google credentials");
+    assert!(!sb.out("missing").exists() && !sb.out("no-credentials").exists());
+}
