@@ -59,6 +59,10 @@ pub enum Command {
     /// key, and print the verdict it proves. Exit 0: verified, PASSED (GO); 1: verified,
     /// FAILED (NO-GO); 5: not verified (tampered, another key, unsigned).
     Verify(VerifyArgs),
+    /// Pack an evidence folder into a deterministic .tar.zst named by its time, verdict,
+    /// phase and evidence digest, and add a line to DEST/index.jsonl; DEST is a folder or
+    /// gs://bucket/prefix. Archiving the same folder again changes nothing.
+    Archive(ArchiveArgs),
     /// Install what the HTMX lanes and the sim need (Chromium, the htmx library) when missing.
     Setup,
     /// Print a file the binary carries: a built-in lane or module (`lanes/control.rhai`), the
@@ -88,6 +92,17 @@ pub struct VerifyArgs {
     /// version that signed (its public key is fetched) [env: OA_VERIFY_KEY].
     #[arg(long, value_name = "PUBKEY")]
     pub key: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ArchiveArgs {
+    /// The evidence folder (its SHA256SUMS must verify).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Where the archive and index.jsonl go: a folder (created if missing), or
+    /// gs://bucket/prefix (Cloud Storage, with the Google credentials the tool uses).
+    #[arg(long, value_name = "DEST")]
+    pub to: String,
 }
 
 #[derive(Args, Debug, Clone)]

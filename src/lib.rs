@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod app;
+pub mod archive;
 pub mod attest;
 pub mod browser;
 pub mod ci;

@@ -1,6 +1,7 @@
 //! The commands, one file each: from the resolved configuration to an exit code. This file
 //! only dispatches; a new command is a new file and one line here.
 
+mod archive;
 mod check;
 mod defs;
 mod deploy;
@@ -56,6 +57,7 @@ pub fn main(cli: Cli) -> i32 {
         CommandConfig::Report(c) => report::report(&c),
         CommandConfig::Diff(c) => diff::diff(&c),
         CommandConfig::Verify(c) => verify::verify(&runtime, &c),
+        CommandConfig::Archive(c) => archive::archive(&runtime, &c),
         CommandConfig::Rerun(c) => rerun::rerun(&runtime, c, style),
         CommandConfig::Lock(c) => lock::lock(&runtime, c),
         CommandConfig::Setup(env) => setup::setup(&env),

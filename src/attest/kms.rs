@@ -6,8 +6,8 @@
 //! becomes an attestation that fails to verify later).
 
 use super::keys::{Algorithm, PublicKey, Signer};
+use crate::gcp::Session;
 use crate::gcp::rest::{self, Api, Call};
-use crate::gcp::{Error, Session};
 use crate::net::Method;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -119,13 +119,7 @@ fn call(
             timeout: rest::CALL_TIMEOUT,
         },
     )
-    .map_err(|e| match e {
-        Error::NoCredentials => {
-            format!("{}: {}", Api::Kms.label(), crate::gcp::auth::NO_CREDENTIALS)
-        }
-        Error::Interrupted => "interrupted".to_string(),
-        Error::Failed(message) => message,
-    })
+    .map_err(|e| e.message(Api::Kms))
 }
 
 /// The key version name, each segment checked (it becomes a URL path).

@@ -62,6 +62,7 @@ pub enum CommandConfig {
     Report(ReportConfig),
     Diff(DiffConfig),
     Verify(VerifyConfig),
+    Archive(ArchiveConfig),
     Rerun(RerunConfig),
     Lock(LockConfig),
     Setup(EnvSnapshot),
@@ -258,6 +259,15 @@ impl KeyRef {
     }
 }
 
+/// `archive DIR --to DEST`.
+#[derive(Debug)]
+pub struct ArchiveConfig {
+    pub dir: PathBuf,
+    /// A folder, or `gs://bucket/prefix`.
+    pub to: String,
+    pub env: EnvSnapshot,
+}
+
 /// `verify DIR --key PUBKEY`.
 #[derive(Debug)]
 pub struct VerifyConfig {
@@ -333,6 +343,11 @@ pub fn resolve(
         }
         Some(Command::Report(args)) => CommandConfig::Report(folders::resolve_report(args, &env)),
         Some(Command::Diff(args)) => CommandConfig::Diff(folders::resolve_diff(args, &env)?),
+        Some(Command::Archive(args)) => CommandConfig::Archive(ArchiveConfig {
+            dir: args.dir,
+            to: args.to,
+            env,
+        }),
         Some(Command::Verify(args)) => {
             let key = args
                 .key

@@ -122,6 +122,11 @@ pub fn exports(sim: &Sim, env: &EnvSnapshot) -> Vec<Export> {
         "Cloud KMS key versions (--sign, verify --key): {}",
         kms_keys(sim)
     )));
+    out.push(variable("OA_STORAGE_ENDPOINT", &sim.storage_url));
+    out.push(Export::Note(format!(
+        "Cloud Storage bucket (archive --to): gs://{}",
+        crate::sim::STORAGE_BUCKET
+    )));
     out.push(variable("OA_GOOGLE_ACCESS_TOKEN", &sim.google_token));
     out.push(variable("OA_TEST_AGENT_ID", TEST_AGENT_ID));
     // Local lanes (cargo tests, scripts) run against the fixture workspace (written out to the
@@ -221,6 +226,8 @@ mod tests {
              export OA_LOGGING_ENDPOINT={}\n\
              export OA_KMS_ENDPOINT={}\n\
              # Cloud KMS key versions (--sign, verify --key): {}\n\
+             export OA_STORAGE_ENDPOINT={}\n\
+             # Cloud Storage bucket (archive --to): gs://oa-validate-evidence\n\
              export OA_GOOGLE_ACCESS_TOKEN={}\n\
              export OA_TEST_AGENT_ID={TEST_AGENT_ID}\n\
              export OA_REPO_ROOT=/src/openagents\n\
@@ -235,6 +242,7 @@ mod tests {
             sim.logging_url,
             sim.kms_url,
             kms_keys(&sim),
+            sim.storage_url,
             sim.google_token
         );
         assert_eq!(lines, expected);

@@ -223,7 +223,7 @@ fn ed25519_pem(raw: &[u8]) -> String {
 
 /// CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum Cloud KMS reports.
 /// Bitwise: a few hundred bytes per answer, so no table or crate is worth it.
-fn crc32c(bytes: &[u8]) -> u32 {
+pub(super) fn crc32c(bytes: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &byte in bytes {
         crc ^= u32::from(byte);

@@ -26,6 +26,7 @@ mod runtime;
 mod runtime_openapi;
 mod runtime_writes;
 mod stats;
+mod storage;
 mod workspace;
 
 pub use cloudrun::GcpNames;
@@ -34,6 +35,7 @@ pub use kms::{ED25519_KEY, P256_KEY, key_version_name};
 pub use offsite::RecordedRequest;
 pub use routes::SimRoute;
 pub use runtime::TEST_AGENT_ID;
+pub use storage::BUCKET as STORAGE_BUCKET;
 pub use workspace::{GMAIL_ACCOUNT_VAR, SIM_GMAIL_ACCOUNT, fixture_workspace};
 
 use axum::Router;
@@ -143,6 +145,8 @@ pub struct Sim {
     pub logging_url: String,
     /// The simulated Cloud KMS API v1 (`OA_KMS_ENDPOINT`).
     pub kms_url: String,
+    /// The simulated Cloud Storage JSON API (`OA_STORAGE_ENDPOINT`).
+    pub storage_url: String,
     /// The Google Cloud names the simulated APIs answer for.
     pub gcp: GcpNames,
     /// The access token both simulated Google APIs require (a generated test credential).
@@ -218,6 +222,12 @@ impl Sim {
             &mut shutdown,
         )
         .await?;
+        let storage = Arc::new(storage::StorageState::new(Arc::clone(&google)));
+        let storage_url = serve(
+            with_latency(storage::router(storage), config.latency),
+            &mut shutdown,
+        )
+        .await?;
         let kms = Arc::new(kms::KmsState::new(google));
         let kms_url = serve(
             with_latency(kms::router(kms), config.latency),
@@ -232,6 +242,7 @@ impl Sim {
             cloud_run_url,
             logging_url,
             kms_url,
+            storage_url,
             gcp: config.gcp,
             google_token,
             recorder,
@@ -265,6 +276,7 @@ pub fn route_inventory(era: SimEra) -> Vec<SimRoute> {
     all.extend(cloudrun::inventory());
     all.extend(logging::inventory());
     all.extend(kms::inventory());
+    all.extend(storage::inventory());
     all.extend(offsite::inventory());
     all
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod archive;
 mod attest;
 mod canaries;
 mod cheats;
