@@ -12,12 +12,12 @@ use std::path::PathBuf;
     about = "Release gate for the OpenAgents Rust cutover: runs the validation matrix (Rhai lanes) \
              against staging and production and decides GO or NO-GO with archived evidence.",
     after_help = "Exit codes: 0 GO, 1 NO-GO, 2 usage or configuration error, 3 a lane does not \
-                  compile, 4 no checks selected, 130 interrupted.\n\n\
+                  compile, 4 no checks selected, 5 verify: not verified, 130 interrupted.\n\n\
                   Environment (upstream names): STAGING_CONTROL_BASE_URL, PROD_CONTROL_BASE_URL, \
                   STAGING_RUNTIME_BASE_URL, PROD_RUNTIME_BASE_URL, STAGING_CONTROL_ACCESS_TOKEN, \
                   PROD_CONTROL_ACCESS_TOKEN (secrets), GCP_PROJECT, GCP_REGION, CONTROL_SERVICE, \
                   RUNTIME_SERVICE, MIGRATE_JOB, EXPECTED_IMAGE, RUN_* toggles, \
-                  FAIL_ON_REQUIRED_FAILURE, OUTPUT_DIR, OA_REPO_ROOT, NO_COLOR, CI.\n\n\
+                  FAIL_ON_REQUIRED_FAILURE, OUTPUT_DIR, OA_REPO_ROOT, OA_SIGNING_KEY, NO_COLOR, CI.\n\n\
                   Docs: `oa-validate show docs/cli.md` (commands, flags, every variable), \
                   docs/release-gate.md, docs/writing-lanes.md; `oa-validate show` lists the \
                   built-in lanes, stdlib and docs.",

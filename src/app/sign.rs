@@ -19,7 +19,7 @@ const ANSWER_CAP: u64 = 16 * 1024 * 1024;
 
 /// The signer of a run.
 pub enum RunSigner {
-    Local(LocalKey),
+    Local(Box<LocalKey>),
     Kms(String),
 }
 
@@ -27,7 +27,7 @@ pub enum RunSigner {
 pub fn load(key: &KeyRef) -> Result<RunSigner, UsageError> {
     match key {
         KeyRef::File(path) => LocalKey::read(path)
-            .map(RunSigner::Local)
+            .map(|key| RunSigner::Local(Box::new(key)))
             .map_err(|e| UsageError(format!("--sign: {e}"))),
         KeyRef::Kms(name) => Ok(RunSigner::Kms(name.clone())),
     }
@@ -53,7 +53,7 @@ impl RunSigner {
         let statement = statement::build(facts);
         match self {
             RunSigner::Local(key) => {
-                crate::attest::write(dir, &statement, key)?;
+                crate::attest::write(dir, &statement, key.as_ref())?;
                 Ok(key.keyid())
             }
             RunSigner::Kms(name) => with_session(host, |session| {

@@ -50,7 +50,11 @@ pub fn pack(dir: &Path) -> Result<Packed, String> {
         .ok_or_else(|| format!("{}: no readable summary.json", dir.display()))?;
     let run = &summary["run"];
     let timestamp = safe_word(run["timestamp"].as_str().unwrap_or("unknown-time"));
-    let phase = safe_word(summary["verdict"]["phase"].as_str().unwrap_or("unknown-phase"));
+    let phase = safe_word(
+        summary["verdict"]["phase"]
+            .as_str()
+            .unwrap_or("unknown-phase"),
+    );
     let verdict = match summary["verdict"]["decision"].as_str() {
         Some("GO") => "go",
         _ => "no-go",

@@ -88,8 +88,8 @@ enum Algorithm {
     Ed25519,
 }
 
-/// The key version named by the path, or Google's 404.
-fn find(st: &KmsState, segments: &[&str; 5]) -> Result<(String, Algorithm), Response> {
+/// The key version named by the path, or Google's 404 (boxed: a response is large).
+fn find(st: &KmsState, segments: &[&str; 5]) -> Result<(String, Algorithm), Box<Response>> {
     let [project, location, ring, key, version] = *segments;
     let name = format!(
         "projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{key}/cryptoKeyVersions/{version}"
@@ -98,10 +98,10 @@ fn find(st: &KmsState, segments: &[&str; 5]) -> Result<(String, Algorithm), Resp
     let algorithm = match key {
         P256_KEY => Algorithm::P256,
         ED25519_KEY => Algorithm::Ed25519,
-        _ => return Err(not_found(&name)),
+        _ => return Err(Box::new(not_found(&name))),
     };
     if name != key_version_name(names, key) {
-        return Err(not_found(&name));
+        return Err(Box::new(not_found(&name)));
     }
     Ok((name, algorithm))
 }
@@ -128,7 +128,7 @@ async fn public_key(
     }
     let (name, algorithm) = match find(&st, &[&project, &location, &ring, &key, &version]) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let (pem, algorithm) = match algorithm {
         Algorithm::P256 => (
@@ -171,7 +171,7 @@ async fn asymmetric_sign(
     };
     let (name, algorithm) = match find(&st, &[&project, &location, &ring, &key, version]) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return invalid("Invalid JSON payload received.");
