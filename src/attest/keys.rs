@@ -297,8 +297,9 @@ mod tests {
                     "-out"
                 ])
                 .arg(&rsa)
-                .status()
+                .output()
                 .unwrap()
+                .status
                 .success()
         );
         let err = LocalKey::read(&rsa).err().unwrap();
