@@ -653,3 +653,31 @@ mod out_dir_tests {
         assert_eq!(second, base.path().join(format!("{}-2", timestamp(now))));
     }
 }
+
+#[cfg(test)]
+mod key_ref_tests {
+    use super::KeyRef;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_kms_key_version_name_is_told_from_a_key_file() {
+        let name = "projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/3";
+        assert_eq!(KeyRef::parse(name), KeyRef::Kms(name.to_string()));
+        assert_eq!(
+            KeyRef::parse(&format!("gcpkms://{name}")),
+            KeyRef::Kms(name.to_string())
+        );
+        for file in [
+            "release.pem",
+            "projects/p/keys/release.pem",
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k",
+            "projects//locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/3",
+        ] {
+            assert_eq!(
+                KeyRef::parse(file),
+                KeyRef::File(PathBuf::from(file)),
+                "{file}"
+            );
+        }
+    }
+}
