@@ -12,12 +12,12 @@ use std::path::PathBuf;
     about = "Release gate for the OpenAgents Rust cutover: runs the validation matrix (Rhai lanes) \
              against staging and production and decides GO or NO-GO with archived evidence.",
     after_help = "Exit codes: 0 GO, 1 NO-GO, 2 usage or configuration error, 3 a lane does not \
-                  compile, 4 no checks selected, 130 interrupted.\n\n\
+                  compile, 4 no checks selected, 5 verify: not verified, 130 interrupted.\n\n\
                   Environment (upstream names): STAGING_CONTROL_BASE_URL, PROD_CONTROL_BASE_URL, \
                   STAGING_RUNTIME_BASE_URL, PROD_RUNTIME_BASE_URL, STAGING_CONTROL_ACCESS_TOKEN, \
                   PROD_CONTROL_ACCESS_TOKEN (secrets), GCP_PROJECT, GCP_REGION, CONTROL_SERVICE, \
                   RUNTIME_SERVICE, MIGRATE_JOB, EXPECTED_IMAGE, RUN_* toggles, \
-                  FAIL_ON_REQUIRED_FAILURE, OUTPUT_DIR, OA_REPO_ROOT, NO_COLOR, CI.\n\n\
+                  FAIL_ON_REQUIRED_FAILURE, OUTPUT_DIR, OA_REPO_ROOT, OA_SIGNING_KEY, NO_COLOR, CI.\n\n\
                   Docs: `oa-validate show docs/cli.md` (commands, flags, every variable), \
                   docs/release-gate.md, docs/writing-lanes.md; `oa-validate show` lists the \
                   built-in lanes, stdlib and docs.",
@@ -55,6 +55,14 @@ pub enum Command {
     /// Write the matrix lock (every check's id, level, target and phases, every lane's
     /// SHA-256) that `--gate` holds the matrix to.
     Lock(LockArgs),
+    /// Check an evidence folder's signed attestation (from a run with --sign) with a public
+    /// key, and print the verdict it proves. Exit 0: verified, PASSED (GO); 1: verified,
+    /// FAILED (NO-GO); 5: not verified (tampered, another key, unsigned).
+    Verify(VerifyArgs),
+    /// Pack an evidence folder into a deterministic .tar.zst named by its time, verdict,
+    /// phase and evidence digest, and add a line to DEST/index.jsonl; DEST is a folder or
+    /// gs://bucket/prefix. Archiving the same folder again changes nothing.
+    Archive(ArchiveArgs),
     /// Install what the HTMX lanes and the sim need (Chromium, the htmx library) when missing.
     Setup,
     /// Print a file the binary carries: a built-in lane or module (`lanes/control.rhai`), the
@@ -73,6 +81,28 @@ pub struct LockArgs {
     /// Compare only: exit 1 naming each difference when the lock does not match; write nothing.
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct VerifyArgs {
+    /// The evidence folder (it holds attestation.intoto.jsonl).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The public key: an SPKI PEM file (`openssl pkey -pubout`), or the Cloud KMS key
+    /// version that signed (its public key is fetched) [env: OA_VERIFY_KEY].
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ArchiveArgs {
+    /// The evidence folder (its SHA256SUMS must verify).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Where the archive and index.jsonl go: a folder (created if missing), or
+    /// gs://bucket/prefix (Cloud Storage, with the Google credentials the tool uses).
+    #[arg(long, value_name = "DEST")]
+    pub to: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -275,6 +305,12 @@ pub struct RunArgs {
     /// variables set targets and tokens), like Hurl's `--variable` (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Sign the verdict: write attestation.intoto.jsonl (an in-toto SLSA verification summary
+    /// in a DSSE envelope) into the evidence folder. KEY is a PKCS#8 PEM private key file
+    /// (Ed25519 or ECDSA P-256) or a Cloud KMS key version
+    /// (projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N) [env: OA_SIGNING_KEY].
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<String>,
 }
 
 /// `--phase` values: the names of [`CutoverPhase`].

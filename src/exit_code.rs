@@ -10,5 +10,7 @@ pub const USAGE: i32 = 2;
 pub const LANE_ERROR: i32 = 3;
 /// The lanes and filters selected no check at all.
 pub const NO_CHECKS: i32 = 4;
+/// `verify`: the attestation proves nothing (missing, tampered with, another key's).
+pub const UNVERIFIED: i32 = 5;
 /// Interrupted by SIGINT/SIGTERM; partial results were written, the verdict is NO-GO.
 pub const INTERRUPTED: i32 = 130;

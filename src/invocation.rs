@@ -414,6 +414,7 @@ mod tests {
             default_timeout: Duration::from_secs(60),
             http_archive: true,
             fail_fast: false,
+            sign: None,
             started_at: chrono::Utc::now(),
         }
     }

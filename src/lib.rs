@@ -16,6 +16,8 @@
 
 pub mod api;
 pub mod app;
+pub mod archive;
+pub mod attest;
 pub mod browser;
 pub mod ci;
 pub mod cli;

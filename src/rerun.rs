@@ -178,6 +178,8 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         quiet: false,
         verbose: false,
         fail_fast: false,
+        // A re-run is signed when OA_SIGNING_KEY says so (never by the folder).
+        sign: None,
     };
     let origin = RerunOf {
         folder: args.dir.display().to_string(),

@@ -83,6 +83,13 @@ pub enum Export {
     Note(String),
 }
 
+/// The sim's KMS key versions, P-256 then Ed25519.
+fn kms_keys(sim: &Sim) -> String {
+    [oa_sim::P256_KEY, oa_sim::ED25519_KEY]
+        .map(|key| oa_sim::key_version_name(&sim.gcp, key))
+        .join(", ")
+}
+
 /// Everything a running sim exports, in the order `oa-validate sim` prints it: its
 /// endpoints and tokens, its Google APIs and their test credential, and what local lanes
 /// need (the fixture workspace, a Gmail test account) unless the environment sets them.
@@ -122,6 +129,16 @@ pub fn exports(sim: &Sim, env: &EnvSnapshot) -> Vec<Export> {
     // from ADC (or OA_GOOGLE_ACCESS_TOKEN) and their absence skips the Cloud Run checks.
     out.push(variable("OA_CLOUD_RUN_ENDPOINT", &sim.cloud_run_url));
     out.push(variable("OA_LOGGING_ENDPOINT", &sim.logging_url));
+    out.push(variable("OA_KMS_ENDPOINT", &sim.kms_url));
+    out.push(Export::Note(format!(
+        "Cloud KMS key versions (--sign, verify --key): {}",
+        kms_keys(sim)
+    )));
+    out.push(variable("OA_STORAGE_ENDPOINT", &sim.storage_url));
+    out.push(Export::Note(format!(
+        "Cloud Storage bucket (archive --to): gs://{}",
+        oa_sim::STORAGE_BUCKET
+    )));
     out.push(variable("OA_GOOGLE_ACCESS_TOKEN", &sim.google_token));
     out.push(variable("OA_TEST_AGENT_ID", TEST_AGENT_ID));
     // Local lanes (cargo tests, scripts) run against the fixture workspace (written out to the
@@ -208,6 +225,10 @@ mod tests {
              export PROD_RUNTIME_BASE_URL={}\n\
              export OA_CLOUD_RUN_ENDPOINT={}\n\
              export OA_LOGGING_ENDPOINT={}\n\
+             export OA_KMS_ENDPOINT={}\n\
+             # Cloud KMS key versions (--sign, verify --key): {}\n\
+             export OA_STORAGE_ENDPOINT={}\n\
+             # Cloud Storage bucket (archive --to): gs://oa-validate-evidence\n\
              export OA_GOOGLE_ACCESS_TOKEN={}\n\
              export OA_TEST_AGENT_ID={TEST_AGENT_ID}\n\
              export OA_REPO_ROOT=/src/openagents\n\
@@ -220,6 +241,9 @@ mod tests {
             sim.prod.runtime_url,
             sim.cloud_run_url,
             sim.logging_url,
+            sim.kms_url,
+            kms_keys(&sim),
+            sim.storage_url,
             sim.google_token
         );
         assert_eq!(lines, expected);

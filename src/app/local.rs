@@ -65,3 +65,13 @@ pub(super) fn missing_up_front(host: &Host, plan: &Plan) -> Vec<(Missing, Vec<St
     }
     missing
 }
+
+/// `Missing here: cargo not installed: ...`, as a run says it before its first check.
+pub(super) fn missing_here_line(missing: &crate::outcome::Missing, lanes: &[String]) -> String {
+    format!(
+        "Missing here: {}: the checks of {} that need it will be not checked here; to check them: {}",
+        missing.reason,
+        lanes.join(", "),
+        missing.remedy
+    )
+}

@@ -1,6 +1,7 @@
 //! The commands, one file each: from the resolved configuration to an exit code. This file
 //! only dispatches; a new command is a new file and one line here.
 
+mod archive;
 mod check;
 mod defs;
 mod deploy;
@@ -17,8 +18,10 @@ mod rerun;
 mod run;
 mod setup;
 mod show;
+mod sign;
 mod signal;
 mod sim;
+mod verify;
 
 use crate::cli::Cli;
 use crate::config::{self, CommandConfig, EnvSnapshot, UsageError};
@@ -55,6 +58,8 @@ pub fn main(cli: Cli) -> i32 {
         CommandConfig::Defs(c) => defs::defs(&c),
         CommandConfig::Report(c) => report::report(&c),
         CommandConfig::Diff(c) => diff::diff(&c),
+        CommandConfig::Verify(c) => verify::verify(&runtime, &c),
+        CommandConfig::Archive(c) => archive::archive(&runtime, &c),
         CommandConfig::Rerun(c) => rerun::rerun(&runtime, c, style),
         CommandConfig::Lock(c) => lock::lock(&runtime, c),
         CommandConfig::Setup(env) => setup::setup(&env),

@@ -97,7 +97,7 @@ pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32,
     // cargo and Chromium (Google credentials have the line above).
     for (missing, lanes) in super::local::missing_up_front(host, plan) {
         if missing.kind != crate::outcome::MissingKind::Credentials {
-            let _ = writeln!(out, "{}", missing_here_line(&missing, &lanes));
+            let _ = writeln!(out, "{}", super::local::missing_here_line(&missing, &lanes));
         }
     }
     if !refusals.is_empty() {
@@ -117,16 +117,6 @@ pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32,
     } else {
         exit_code::USAGE
     })
-}
-
-/// `Missing here: cargo not installed: ...`, as a run says it before its first check.
-pub(super) fn missing_here_line(missing: &crate::outcome::Missing, lanes: &[String]) -> String {
-    format!(
-        "Missing here: {}: the checks of {} that need it will be not checked here; to check them: {}",
-        missing.reason,
-        lanes.join(", "),
-        missing.remedy
-    )
 }
 
 /// Whether Google credentials (ADC) were found (found without a request: the metadata server

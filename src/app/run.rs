@@ -4,7 +4,7 @@
 //! the exit code.
 
 use super::pipeline::{self, Planned, Resolved, Stop};
-use super::signal;
+use super::{sign, signal};
 use crate::config::{EnvSnapshot, Mode, RunConfig, TerminalStyle, UsageError};
 use crate::engine::host::Host;
 use crate::evidence::folder::EvidenceFolder;
@@ -13,7 +13,7 @@ use crate::plan::Plan;
 use crate::redact::Redactor;
 use crate::report::{self, RunSummary, terminal::Terminal};
 use crate::run::{self, Event, RunOutcome, RunSettings};
-use crate::{gate, verdict};
+use crate::{exit_code, gate, verdict};
 use std::time::Instant;
 
 /// Runs the lanes of `config`; `rerun_of` names the folder whose failed checks this re-runs.
@@ -27,10 +27,15 @@ pub fn run(
     // holds anything (emptied only once the run is about to write, with --replace-out).
     crate::evidence::folder::prepare_out(&config.out_dir, config.replace_out, false)
         .map_err(UsageError)?;
+    // A bad signing key fails the run before anything starts.
+    let signer = config.sign.as_ref().map(sign::load).transpose()?;
     let (resolved, planned) = match pipeline::prepare(runtime, &config) {
         Ok(prepared) => prepared,
         Err(stop) => return Ok(stop.report()),
     };
+    if let Some(signer) = &signer {
+        signer.check(&resolved.host)?;
+    }
     let Planned { plan, matrix, .. } = &planned;
     let host = &resolved.host;
     let redactor = host.services.redactor.clone();
@@ -72,7 +77,7 @@ pub fn run(
     terminal.phase(&config.phase.label());
     terminal.targets(&targets_line(host, plan));
     for (missing, lanes) in super::local::missing_up_front(host, plan) {
-        terminal.note(&super::plan::missing_here_line(&missing, &lanes));
+        terminal.note(&super::local::missing_here_line(&missing, &lanes));
     }
     if let Some(note) = invocation.partial_note() {
         terminal.set_verdict_note(note);
@@ -121,6 +126,18 @@ pub fn run(
         Ok(digest) => digest,
         Err(stop) => return Ok(stop.report()),
     };
+    let signed = signer.as_ref().map(|signer| {
+        let facts = attestation_facts(
+            &config,
+            host,
+            matrix,
+            &verdict,
+            &outcome.results,
+            &digest,
+            &finished_at,
+        );
+        signer.attest(host, &config.out_dir, &facts)
+    });
 
     // Stage 7: the verdict on the terminal and to CI, and the exit code.
     terminal.production_mutations(&production_mutations);
@@ -138,11 +155,67 @@ pub fn run(
     );
     drop(command_pause);
     crate::ci::report(&host.env, &redactor, &outcome.results, plan, &summary_md);
+    match signed {
+        Some(Ok(keyid)) => println!(
+            "Attestation: {}/{} (signed, key {keyid})",
+            config.out_dir.display(),
+            crate::attest::ATTESTATION_FILE
+        ),
+        Some(Err(e)) => {
+            eprintln!(
+                "{}",
+                crate::diagnostic::for_terminal(&format!(
+                    "error: --sign: the evidence is written but not signed: {}",
+                    redactor.redact(&e)
+                ))
+            );
+            return Ok(exit_code::USAGE);
+        }
+        None => {}
+    }
     Ok(gate::exit_code(
         verdict.decision,
         config.mode,
         outcome.interrupted,
     ))
+}
+
+/// What the run's attestation states (free text redacted like every output).
+fn attestation_facts(
+    config: &RunConfig,
+    host: &Host,
+    matrix: &crate::lock::MatrixRecord,
+    verdict: &verdict::Verdict,
+    results: &[crate::outcome::CheckResult],
+    evidence_digest: &str,
+    finished_at: &str,
+) -> crate::attest::statement::Facts {
+    let redactor = &host.services.redactor;
+    // What is being released: production when the run checked it, else staging.
+    let resource = ["prod", "staging"]
+        .iter()
+        .find_map(|name| host.targets.iter().find(|t| t.name == *name))
+        .map(|t| redactor.redact(&t.control_url))
+        .unwrap_or_default();
+    crate::attest::statement::Facts {
+        evidence_digest: evidence_digest.to_string(),
+        images: sign::deployed_images(&config.out_dir, results),
+        passed: verdict.decision == verdict::Decision::Go,
+        time_verified: finished_at.to_string(),
+        resource_uri: resource,
+        lock: matrix.lock.clone(),
+        lock_sha256: matrix.lock_sha256.clone(),
+        lock_status: matrix.status.as_str().to_string(),
+        phase: config.phase.phase.name().to_string(),
+        gate: config.mode == Mode::Gate,
+        failed_checks: verdict
+            .no_go_reasons
+            .iter()
+            .map(|r| redactor.redact(r))
+            .collect(),
+        tool_version: crate::embedded::VERSION.to_string(),
+        tool_commit: crate::embedded::commit().to_string(),
+    }
 }
 
 /// Runs every planned check, showing each on the terminal and writing its evidence as it

@@ -56,6 +56,8 @@ pub enum CommandConfig {
     Defs(DefsConfig),
     Report(ReportConfig),
     Diff(DiffConfig),
+    Verify(VerifyConfig),
+    Archive(ArchiveConfig),
     Rerun(RerunConfig),
     Lock(LockConfig),
     Setup(EnvSnapshot),
@@ -229,7 +231,59 @@ pub struct RunConfig {
     pub http_archive: bool,
     /// `--fail-fast`: the first required failure skips the checks not yet started.
     pub fail_fast: bool,
+    /// `--sign` / `OA_SIGNING_KEY`: sign the verdict with this key.
+    pub sign: Option<KeyRef>,
     pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A key named on the command line: a PEM file, or a Cloud KMS key version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef {
+    File(PathBuf),
+    /// `projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`.
+    Kms(String),
+}
+
+impl KeyRef {
+    /// A KMS key version's resource name (a `gcpkms://` prefix, as cosign writes it, is
+    /// accepted), else a file path.
+    pub fn parse(text: &str) -> KeyRef {
+        let name = text.strip_prefix("gcpkms://").unwrap_or(text);
+        let parts: Vec<&str> = name.split('/').collect();
+        let kms = parts.len() == 10
+            && [
+                "projects",
+                "locations",
+                "keyRings",
+                "cryptoKeys",
+                "cryptoKeyVersions",
+            ]
+            .iter()
+            .enumerate()
+            .all(|(i, word)| parts[2 * i] == *word && !parts[2 * i + 1].is_empty());
+        if kms {
+            KeyRef::Kms(name.to_string())
+        } else {
+            KeyRef::File(PathBuf::from(text))
+        }
+    }
+}
+
+/// `archive DIR --to DEST`.
+#[derive(Debug)]
+pub struct ArchiveConfig {
+    pub dir: PathBuf,
+    /// A folder, or `gs://bucket/prefix`.
+    pub to: String,
+    pub env: EnvSnapshot,
+}
+
+/// `verify DIR --key PUBKEY`.
+#[derive(Debug)]
+pub struct VerifyConfig {
+    pub dir: PathBuf,
+    pub key: KeyRef,
+    pub env: EnvSnapshot,
 }
 
 /// `list`, `check` and `lock`: plan lanes, run nothing.
@@ -299,6 +353,24 @@ pub fn resolve(
         }
         Some(Command::Report(args)) => CommandConfig::Report(folders::resolve_report(args, &env)),
         Some(Command::Diff(args)) => CommandConfig::Diff(folders::resolve_diff(args, &env)?),
+        Some(Command::Archive(args)) => CommandConfig::Archive(ArchiveConfig {
+            dir: args.dir,
+            to: args.to,
+            env,
+        }),
+        Some(Command::Verify(args)) => {
+            let key = args
+                .key
+                .or_else(|| env.get_nonempty("OA_VERIFY_KEY").map(str::to_string))
+                .ok_or_else(|| {
+                    UsageError("verify: --key PUBKEY (or OA_VERIFY_KEY) is required".to_string())
+                })?;
+            CommandConfig::Verify(VerifyConfig {
+                dir: args.dir,
+                key: KeyRef::parse(&key),
+                env,
+            })
+        }
         Some(Command::Rerun(args)) => CommandConfig::Rerun(folders::resolve_rerun(args, env, now)),
         Some(Command::Lock(LockArgs { lanes_dir, check })) => {
             // The matrix a run would use: `--lanes DIR`, else the built-in one; writing a
@@ -488,6 +560,7 @@ pub fn resolve_run(
         (None, Some(dir)) => PathBuf::from(dir),
         (None, None) => default_out_dir(Path::new("validation-evidence"), now),
     };
+    let env_sign = env.get_nonempty("OA_SIGNING_KEY").map(str::to_string);
     let sim = if args.sim {
         Some(SimSettings {
             faults: sim::parse_faults(&args.sim_faults)?,
@@ -521,6 +594,11 @@ pub fn resolve_run(
         default_timeout,
         http_archive: !args.no_har,
         fail_fast: args.fail_fast,
+        sign: args
+            .sign
+            .as_deref()
+            .or(env_sign.as_deref())
+            .map(KeyRef::parse),
         started_at: now,
     })
 }
@@ -586,5 +664,33 @@ mod out_dir_tests {
         std::fs::create_dir_all(&first).unwrap();
         let second = default_out_dir(base.path(), now);
         assert_eq!(second, base.path().join(format!("{}-2", timestamp(now))));
+    }
+}
+
+#[cfg(test)]
+mod key_ref_tests {
+    use super::KeyRef;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_kms_key_version_name_is_told_from_a_key_file() {
+        let name = "projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/3";
+        assert_eq!(KeyRef::parse(name), KeyRef::Kms(name.to_string()));
+        assert_eq!(
+            KeyRef::parse(&format!("gcpkms://{name}")),
+            KeyRef::Kms(name.to_string())
+        );
+        for file in [
+            "release.pem",
+            "projects/p/keys/release.pem",
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k",
+            "projects//locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/3",
+        ] {
+            assert_eq!(
+                KeyRef::parse(file),
+                KeyRef::File(PathBuf::from(file)),
+                "{file}"
+            );
+        }
     }
 }

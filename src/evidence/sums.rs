@@ -17,7 +17,7 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 /// SHA-256 of SHA256SUMS itself (lowercase hex): the evidence's own digest.
 pub fn write_sha256sums(dir: &Path) -> io::Result<String> {
     let mut files = Vec::new();
-    collect_files(dir, "", &mut files)?;
+    collect_files(dir, "", &mut files, &mut Vec::new())?;
     files.retain(|rel| rel != SUMS_FILE);
     files.sort();
 
@@ -103,8 +103,32 @@ pub fn replace_entry(dir: &Path, relative: &str) -> io::Result<()> {
     atomic_write(&sums_path, out.as_bytes())
 }
 
-/// Relative paths (with `/`) of the regular files under `dir/prefix`.
-fn collect_files(root: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result<()> {
+/// What lies under `dir` that `SHA256SUMS` does not vouch for, sorted: regular files it does
+/// not list (itself aside), and whatever is neither a regular file nor a folder (a link, a
+/// FIFO), never followed.
+pub fn unlisted(dir: &Path) -> io::Result<Vec<String>> {
+    let listed: std::collections::HashSet<String> = read_sums(dir)?
+        .lines()
+        .filter_map(parse_sums_line)
+        .map(|(_, rel)| rel)
+        .collect();
+    let mut files = Vec::new();
+    let mut others = Vec::new();
+    collect_files(dir, "", &mut files, &mut others)?;
+    files.retain(|rel| rel != SUMS_FILE && !listed.contains(rel));
+    files.extend(others);
+    files.sort();
+    Ok(files)
+}
+
+/// Relative paths (with `/`) of the regular files under `dir/prefix` into `out`, of anything
+/// else that is not a folder into `others`.
+fn collect_files(
+    root: &Path,
+    prefix: &str,
+    out: &mut Vec<String>,
+    others: &mut Vec<String>,
+) -> io::Result<()> {
     let dir = if prefix.is_empty() {
         root.to_path_buf()
     } else {
@@ -125,9 +149,11 @@ fn collect_files(root: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result
         };
         let file_type = entry.file_type().map_err(|e| with_path(&entry.path(), e))?;
         if file_type.is_dir() {
-            collect_files(root, &rel, out)?;
+            collect_files(root, &rel, out, others)?;
         } else if file_type.is_file() {
             out.push(rel);
+        } else {
+            others.push(rel);
         }
     }
     Ok(())

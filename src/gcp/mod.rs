@@ -34,3 +34,15 @@ pub enum Error {
     /// Anything else, in words a release engineer can act on (never holding a secret).
     Failed(String),
 }
+
+impl Error {
+    /// The error in words, for a command outside a check (where no credentials is an error,
+    /// not a skip).
+    pub fn message(self, api: rest::Api) -> String {
+        match self {
+            Error::NoCredentials => format!("{}: {}", api.label(), auth::NO_CREDENTIALS),
+            Error::Interrupted => "interrupted".to_string(),
+            Error::Failed(message) => message,
+        }
+    }
+}

@@ -5,7 +5,7 @@
 use super::auth::{self, NO_CREDENTIALS};
 use super::{Error, Session};
 use crate::config::EnvSnapshot;
-use crate::net::{Method, NetError, Recorder, Request};
+use crate::net::{Body, Method, NetError, Recorder, Request, Response};
 use serde_json::Value;
 use std::time::Duration;
 use url::Url;
@@ -15,6 +15,10 @@ use url::Url;
 pub enum Api {
     CloudRun,
     Logging,
+    /// Cloud KMS: signing attestations (`--sign` with a key version).
+    Kms,
+    /// Cloud Storage JSON API: archiving evidence (`archive --to gs://`).
+    Storage,
 }
 
 impl Api {
@@ -22,6 +26,8 @@ impl Api {
         match self {
             Api::CloudRun => "Cloud Run Admin API",
             Api::Logging => "Cloud Logging API",
+            Api::Kms => "Cloud KMS API",
+            Api::Storage => "Cloud Storage JSON API",
         }
     }
     /// The variable that overrides the endpoint.
@@ -29,12 +35,16 @@ impl Api {
         match self {
             Api::CloudRun => "OA_CLOUD_RUN_ENDPOINT",
             Api::Logging => "OA_LOGGING_ENDPOINT",
+            Api::Kms => "OA_KMS_ENDPOINT",
+            Api::Storage => "OA_STORAGE_ENDPOINT",
         }
     }
     pub fn default_endpoint(self) -> &'static str {
         match self {
             Api::CloudRun => "https://run.googleapis.com",
             Api::Logging => "https://logging.googleapis.com",
+            Api::Kms => "https://cloudkms.googleapis.com",
+            Api::Storage => "https://storage.googleapis.com",
         }
     }
 }
@@ -126,6 +136,25 @@ fn bearer(session: &Session, recorder: &mut dyn Recorder, verb: &str) -> Result<
 /// Makes `call` and returns the JSON body. An API error (any non-2xx) is an error carrying the
 /// API's own message.
 pub fn call(session: &Session, recorder: &mut dyn Recorder, call: &Call) -> Result<Value, Error> {
+    let body = call.body.as_ref().map(|body| Body {
+        bytes: bytes::Bytes::from(body.to_string()),
+        content_type: Some("application/json".to_string()),
+    });
+    let response = send(session, recorder, call, body)?;
+    if !(200..300).contains(&response.status) {
+        return Err(status_error(session, call, &response));
+    }
+    response.parse_json().map_err(Error::Failed)
+}
+
+/// Makes `call` with `body` (`call.body` is not used) and returns the answer whatever its
+/// status: for callers to whom a 404 is an answer (Cloud Storage's "no such object").
+pub fn send(
+    session: &Session,
+    recorder: &mut dyn Recorder,
+    call: &Call,
+    body: Option<Body>,
+) -> Result<Response, Error> {
     let verb = call.verb();
     let mut url = endpoint(session.env, call.api).map_err(Error::Failed)?;
     let token = bearer(session, recorder, &verb)?;
@@ -141,26 +170,25 @@ pub fn call(session: &Session, recorder: &mut dyn Recorder, call: &Call) -> Resu
     let mut request =
         Request::new(call.method.clone(), url, call.timeout).header("accept", "application/json");
     request.bearer = Some(token);
-    if let Some(body) = &call.body {
-        request = request.json(body);
-    }
-    let response = session
+    request.body = body;
+    session
         .transport
         .send(request, session.not_after, session.cancel, recorder)
         .map_err(|e| match e {
             NetError::Interrupted => Error::Interrupted,
             e => Error::Failed(session.redactor.redact(&e.describe(&verb))),
-        })?;
-    if !(200..300).contains(&response.status) {
-        let detail = google_error(&response.body)
-            .unwrap_or_else(|| session.redactor.excerpt(&response.body_text(), 300));
-        return Err(Error::Failed(
-            session
-                .redactor
-                .redact(&format!("{verb} answered {}: {detail}", response.status)),
-        ));
-    }
-    response.parse_json().map_err(Error::Failed)
+        })
+}
+
+/// The error of a non-2xx answer to `call`: the API's own message.
+pub fn status_error(session: &Session, call: &Call, response: &Response) -> Error {
+    let detail = google_error(&response.body)
+        .unwrap_or_else(|| session.redactor.excerpt(&response.body_text(), 300));
+    Error::Failed(session.redactor.redact(&format!(
+        "{} answered {}: {detail}",
+        call.verb(),
+        response.status
+    )))
 }
 
 /// Every item of a paginated list, page after page while the API hands out a `nextPageToken`,

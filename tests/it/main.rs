@@ -4,6 +4,8 @@
 
 mod common;
 
+mod archive;
+mod attest;
 mod canaries;
 mod cheats;
 mod cli;

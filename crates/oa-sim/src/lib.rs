@@ -18,6 +18,7 @@ mod control_state;
 mod fault;
 pub mod htmx;
 mod inbox;
+mod kms;
 mod logging;
 mod offsite;
 mod route_split;
@@ -27,13 +28,16 @@ mod runtime_openapi;
 mod runtime_state;
 mod runtime_writes;
 mod stats;
+mod storage;
 mod workspace;
 
 pub use cloudrun::GcpNames;
 pub use fault::{Fault, ParseFaultError, help as fault_help};
+pub use kms::{ED25519_KEY, P256_KEY, key_version_name};
 pub use offsite::RecordedRequest;
 pub use routes::SimRoute;
 pub use runtime::TEST_AGENT_ID;
+pub use storage::BUCKET as STORAGE_BUCKET;
 pub use workspace::{GMAIL_ACCOUNT_VAR, SIM_GMAIL_ACCOUNT, fixture_workspace};
 
 use axum::Router;
@@ -132,6 +136,12 @@ pub struct Sim {
     pub cloud_run_url: String,
     /// The simulated Cloud Logging API v2 (`OA_LOGGING_ENDPOINT`).
     pub logging_url: String,
+    /// The simulated Cloud KMS API v1 (`OA_KMS_ENDPOINT`).
+    pub kms_url: String,
+    /// The simulated Cloud Storage JSON API (`OA_STORAGE_ENDPOINT`).
+    pub storage_url: String,
+    /// The Google Cloud names the simulated APIs answer for.
+    pub gcp: GcpNames,
     /// The access token both simulated Google APIs require (a generated test credential).
     pub google_token: String,
     recorder: offsite::Recorder,
@@ -202,7 +212,19 @@ impl Sim {
         )
         .await?;
         let logging_url = serve(
-            with_latency(logging::router(google), config.latency),
+            with_latency(logging::router(Arc::clone(&google)), config.latency),
+            &mut shutdown,
+        )
+        .await?;
+        let storage = Arc::new(storage::StorageState::new(Arc::clone(&google)));
+        let storage_url = serve(
+            with_latency(storage::router(storage), config.latency),
+            &mut shutdown,
+        )
+        .await?;
+        let kms = Arc::new(kms::KmsState::new(google));
+        let kms_url = serve(
+            with_latency(kms::router(kms), config.latency),
             &mut shutdown,
         )
         .await?;
@@ -213,6 +235,9 @@ impl Sim {
             offsite_url,
             cloud_run_url,
             logging_url,
+            kms_url,
+            storage_url,
+            gcp: config.gcp,
             google_token,
             recorder,
             shutdown,
@@ -244,6 +269,8 @@ pub fn route_inventory(era: SimEra) -> Vec<SimRoute> {
     all.extend(comms::inventory());
     all.extend(cloudrun::inventory());
     all.extend(logging::inventory());
+    all.extend(kms::inventory());
+    all.extend(storage::inventory());
     all.extend(offsite::inventory());
     all
 }
