@@ -1,5 +1,5 @@
 //! Build script: embeds what an installed binary carries (the default matrix `lanes/`, its
-//! lock, the `stdlib/` modules, the user docs and the sim's fixture workspace) and the git commit it was built
+//! lock, the `stdlib/` modules, and the user docs) and the git commit it was built
 //! from, so `oa-validate` works from any directory (see src/embedded.rs).
 //!
 //! Hand-written rather than `include_dir`: that crate cannot see a file added to a folder
@@ -17,12 +17,6 @@ fn main() {
     embed_tree(&mut code, "STDLIB_FILES", &root.join("stdlib"), "rhai");
     // The user documentation, for `oa-validate show docs/...` after `cargo install`.
     embed_tree(&mut code, "DOC_FILES", &root.join("docs"), "md");
-    embed_tree(
-        &mut code,
-        "FIXTURE_WORKSPACE_FILES",
-        &root.join("tests/fixtures/workspace"),
-        "",
-    );
     let lock = root.join("lanes/matrix.lock");
     let _ = writeln!(
         code,
@@ -36,15 +30,7 @@ fn main() {
     let _ = writeln!(code, "pub const COMMIT: &str = {:?};", commit(&root));
     std::fs::write(out.join("embedded.rs"), code).expect("write embedded.rs");
 
-    for path in [
-        "lanes",
-        "stdlib",
-        "docs",
-        "tests/fixtures/workspace",
-        "src",
-        "build.rs",
-        "Cargo.toml",
-    ] {
+    for path in ["lanes", "stdlib", "docs", "src", "build.rs", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={path}");
     }
     println!("cargo:rerun-if-env-changed=OA_VALIDATE_COMMIT");

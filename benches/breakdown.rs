@@ -225,7 +225,7 @@ fn main() {
         ),
     )
     .expect("lane");
-    let engine = oa_validate::engine::build();
+    let engine = oa_validate::api::build();
     let lane_file = oa_validate::config::LaneFile::Disk(lane.clone());
     let plan = oa_validate::plan::plan(&engine, &host, std::slice::from_ref(&lane_file))
         .unwrap_or_else(|_| panic!("the lane plans"));

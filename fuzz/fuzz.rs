@@ -408,7 +408,7 @@ impl PlanTarget {
         let dir = std::env::temp_dir().join(format!("oa-validate-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("fuzz temp dir");
         PlanTarget {
-            engine: oa_validate::engine::build(),
+            engine: oa_validate::api::build(),
             host,
             dir,
             _runtime: runtime,
@@ -665,7 +665,7 @@ fn main() {
         .unwrap_or_else(rand::random);
     let mut target: Box<dyn Target> = match name {
         "json_pointer" => Box::new(JsonPointer {
-            engine: oa_validate::engine::build(),
+            engine: oa_validate::api::build(),
         }),
         "redact" => Box::new(Redact),
         "har" => Box::new(Har),

@@ -117,6 +117,18 @@ impl serde::Serialize for CutoverPhase {
     }
 }
 
+/// A phase is written by name: the schema lists the names.
+impl schemars::JsonSchema for CutoverPhase {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CutoverPhase".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = CutoverPhase::all().iter().map(|p| p.name()).collect();
+        schemars::json_schema!({ "type": "string", "enum": names })
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for CutoverPhase {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;

@@ -184,3 +184,38 @@ mod line_tests {
         assert_eq!(one_line("a\nb\u{2028}c\td"), "a b c d");
     }
 }
+
+/// The closest of `candidates` to `name`, when close enough to be a typo (Levenshtein
+/// distance at most a third of the longer name, and at least 1).
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, c)| *d > 0 && *d <= (name.len().max(c.len()) / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// ": did you mean `x`?", or nothing without a suggestion.
+pub fn did_you_mean(suggestion: Option<String>) -> String {
+    suggestion.map_or(String::new(), |s| format!(": did you mean `{s}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_gets_the_closest_name_and_a_stranger_none() {
+        assert_eq!(
+            closest("gett", ["get", "post", "head"].into_iter()),
+            Some("get")
+        );
+        assert_eq!(
+            closest("assert_staus", ["assert_status", "assert"].into_iter()),
+            Some("assert_status")
+        );
+        assert_eq!(closest("zzzzzz", ["get", "post"].into_iter()), None);
+        assert_eq!(did_you_mean(Some("get".into())), ": did you mean `get`?");
+        assert_eq!(did_you_mean(None), "");
+    }
+}

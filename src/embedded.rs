@@ -1,5 +1,5 @@
 //! What the binary carries, so it works from any directory: the default matrix (`lanes/`, and
-//! its lock), the stdlib modules, the sim's fixture workspace, and the build's identity (the
+//! its lock), the stdlib modules, the user docs, and the build's identity (the
 //! tool's version and the git commit it was built from). build.rs generates the tables.
 
 mod generated {
@@ -68,11 +68,6 @@ pub fn shown_files() -> Vec<(String, &'static str)> {
     files
 }
 
-/// The fixture workspace local lanes run against under `--sim`: (relative path, contents).
-pub fn fixture_workspace_files() -> &'static [(&'static str, &'static str)] {
-    generated::FIXTURE_WORKSPACE_FILES
-}
-
 /// The tool's version (Cargo.toml).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -90,19 +85,13 @@ pub fn tool_identity() -> String {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_binary_carries_the_matrix_its_stdlib_and_the_fixture_workspace() {
+    fn the_binary_carries_the_matrix_and_its_stdlib() {
         let lanes: Vec<&str> = super::matrix_lanes().map(|(name, _)| name).collect();
         assert!(lanes.contains(&"control.rhai"), "{lanes:?}");
         assert!(lanes.contains(&"legacy_backup.rhai"), "{lanes:?}");
         assert!(lanes.windows(2).all(|w| w[0] < w[1]), "sorted: {lanes:?}");
         let modules: Vec<&str> = super::stdlib_modules().map(|(name, _)| name).collect();
         assert!(modules.contains(&"control") && modules.contains(&"htmx"));
-        let files: Vec<&str> = super::fixture_workspace_files()
-            .iter()
-            .map(|(name, _)| *name)
-            .collect();
-        assert!(files.contains(&"apps/runtime/Cargo.toml"), "{files:?}");
-        assert!(!files.iter().any(|f| f.starts_with("target/")));
         assert!(!super::commit().is_empty());
     }
 }

@@ -5,10 +5,10 @@
 //! (see [`crate::rerun`]); [`Invocation::command_line`] renders it as the command that repeats
 //! the run. Secrets are never part of it: secret variables are listed by name.
 
-use crate::config::sim::shell_quote;
+use crate::config::Mode;
 use crate::config::{self, DeploymentConfig, EnvSnapshot, RunConfig, Target};
 use crate::cutover::CutoverPhase;
-use crate::report::RunMode;
+use crate::shell::quote as shell_quote;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -29,7 +29,7 @@ const NOT_RECORDED: &[&str] = &[
     "OUTPUT_DIR",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Invocation {
     pub schema: String,
     /// Lane files in run order, as given (relative to the working directory of the run).
@@ -41,7 +41,7 @@ pub struct Invocation {
     pub lanes_dir: Option<String>,
     /// `--check` filters; empty when every check of the lanes ran.
     pub checks: Vec<String>,
-    pub mode: RunMode,
+    pub mode: Mode,
     /// `--phase` as given (`null`: the default phase; the sim era follows the phase).
     pub phase: Option<CutoverPhase>,
     /// `--sim`: the in-process simulated deployment; `null` against real targets.
@@ -63,7 +63,7 @@ pub struct Invocation {
     pub rerun_of: Option<RerunOf>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LaneFile {
     pub path: String,
     /// SHA-256 of the lane's source as it ran (lowercase hex).
@@ -74,20 +74,20 @@ pub struct LaneFile {
     pub embedded: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SimRecord {
     /// `--sim-fault` names, in the order given.
     pub faults: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TargetRecord {
     pub name: String,
     pub control_url: Option<String>,
     pub runtime_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunOptions {
     pub jobs: usize,
     /// `--timeout`, e.g. `60s`.
@@ -101,7 +101,7 @@ pub struct RunOptions {
     pub backup_max_age: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RerunOf {
     /// The earlier evidence folder, as named on the command line.
     pub folder: String,
@@ -151,7 +151,7 @@ impl Invocation {
                 _ => None,
             },
             checks: config.check_filter.clone(),
-            mode: RunMode::from(config.mode),
+            mode: config.mode,
             phase: config.phase.given(),
             sim: sim_faults.map(|faults| SimRecord {
                 faults: faults.iter().map(|f| f.name().to_string()).collect(),
@@ -240,13 +240,13 @@ impl Invocation {
     /// refuses filters). The check's lane is named when the run named lanes.
     pub fn check_command(&self, id: &str, lane: &str) -> String {
         let mode = match self.mode {
-            RunMode::Gate => RunMode::Normal,
+            Mode::Gate => Mode::Normal,
             other => other,
         };
         self.words(mode, &[id.to_string()], Some(lane)).join(" ")
     }
 
-    fn words(&self, mode: RunMode, checks: &[String], only_lane: Option<&str>) -> Vec<String> {
+    fn words(&self, mode: Mode, checks: &[String], only_lane: Option<&str>) -> Vec<String> {
         let defaults = EnvSnapshot::default();
         let mut words: Vec<String> = self
             .variables()
@@ -262,9 +262,9 @@ impl Invocation {
             }
         }
         match mode {
-            RunMode::Gate => words.push("--gate".to_string()),
-            RunMode::Baseline => words.push("--baseline".to_string()),
-            RunMode::Normal => {}
+            Mode::Gate => words.push("--gate".to_string()),
+            Mode::Baseline => words.push("--baseline".to_string()),
+            Mode::Normal => {}
         }
         if let Some(phase) = self.phase {
             words.push(format!("--phase {}", shell_quote(phase.name())));
@@ -441,7 +441,7 @@ mod tests {
             record.environment.keys().collect::<Vec<_>>(),
             ["GCP_PROJECT", "OA_PERF_SAMPLES", "RUN_CROSS_SURFACE"]
         );
-        assert_eq!(record.mode, RunMode::Baseline);
+        assert_eq!(record.mode, Mode::Baseline);
         assert_eq!(record.lanes[0].sha256.len(), 64);
         let back: Invocation = serde_json::from_str(&text).expect("reads back");
         assert_eq!(back, record);
@@ -461,8 +461,8 @@ mod tests {
         let mut config = config_with(&[]);
         config.deployment = DeploymentConfig::Sim(
             SimSettings {
-                faults: vec![crate::sim::Fault::Readyz503],
-                era: crate::sim::SimEra::default(),
+                faults: vec![oa_sim::Fault::Readyz503],
+                era: oa_sim::SimEra::default(),
                 latency: Duration::ZERO,
                 setup: false,
             },

@@ -11,7 +11,8 @@
 //! [`gcp`] on it, the browser driver [`browser`] and the [`evidence_model`]; the [`engine`] and
 //! its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`], [`evidence`],
 //! [`invocation`] and [`ci`]; [`diff`] and [`rerun`], which read evidence folders back; [`app`],
-//! one file per command. [`sim`] stands apart: the simulated deployment.
+//! one file per command. The simulated deployment is its own crate, `oa_sim`
+//! (crates/oa-sim), which knows nothing of the host.
 
 pub mod api;
 pub mod app;
@@ -43,6 +44,7 @@ pub mod report;
 pub mod rerun;
 pub mod run;
 pub mod setup;
-pub mod sim;
+pub mod shell;
+pub mod summary;
 pub mod verdict;
 pub mod wait;

@@ -11,12 +11,12 @@
 //! on stderr before anything is sent.
 
 use crate::cli::RunArgs;
+use crate::config::Mode;
 use crate::config::{EnvSnapshot, RerunConfig, UsageError};
 use crate::diagnostic::escape_controls;
 use crate::evidence::archive::Archive;
 use crate::invocation::{Invocation, RerunOf, source_digest};
 use crate::outcome::Status;
-use crate::report::RunMode;
 use std::path::{Path, PathBuf};
 
 /// Whether a re-run takes `name=value` from the folder's record: only settings that choose
@@ -161,7 +161,7 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
             .unwrap_or_default(),
         // A gate run refuses filters: the re-run of a gate folder is a normal run.
         gate: false,
-        baseline: invocation.mode == RunMode::Baseline,
+        baseline: invocation.mode == Mode::Baseline,
         out: Some(out),
         replace_out: false,
         jobs: options.jobs,
@@ -385,7 +385,7 @@ mod tests {
             full_matrix: false,
             lanes_dir: None,
             checks: Vec::new(),
-            mode: RunMode::Normal,
+            mode: Mode::Normal,
             phase: None,
             sim: None,
             targets: vec![TargetRecord {

@@ -45,7 +45,7 @@ pub fn htmx_library(env: &EnvSnapshot) -> Option<Arc<str>> {
 /// The sim's fixture workspace, written out to the cache when it is not there yet.
 pub fn fixture_workspace(env: &EnvSnapshot) -> Result<PathBuf, String> {
     let cache = cache_dir(env).ok_or("neither XDG_CACHE_HOME nor HOME is set")?;
-    crate::sim::fixture_workspace(&cache).map_err(|e| format!("{}: {e}", cache.display()))
+    oa_sim::fixture_workspace(&cache).map_err(|e| format!("{}: {e}", cache.display()))
 }
 
 /// What is missing, in words (empty when nothing is).

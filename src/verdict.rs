@@ -3,7 +3,7 @@
 use crate::outcome::{CheckResult, Level, Status};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Decision {
     #[serde(rename = "GO")]
     Go,
@@ -21,7 +21,7 @@ impl Decision {
 }
 
 /// Tallies in the upstream SUMMARY.md vocabulary (errored counts as failed).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Counts {
     pub total: usize,
     pub passed: usize,

@@ -210,8 +210,8 @@ fn declare(
                     ctx,
                     format!(
                         "unknown option `{key}` of {id}{} (expected one of: {})",
-                        crate::engine::lint::did_you_mean(
-                            crate::engine::lint::closest(key, OPTION_KEYS.iter().copied())
+                        crate::diagnostic::did_you_mean(
+                            crate::diagnostic::closest(key, OPTION_KEYS.iter().copied())
                                 .map(str::to_string)
                         ),
                         OPTION_KEYS.join(", ")
@@ -277,12 +277,11 @@ fn after_id(value: &Dynamic, id: &str) -> Result<String, String> {
 
 /// Why `after: other` of check `id` names nothing declared above it in its lane.
 fn after_unknown(other: &str, id: &str, declared: &[DeclaredCheck]) -> String {
-    let suggestion =
-        crate::engine::lint::closest(other, declared.iter().map(|c| c.spec.id.as_str()))
-            .map(str::to_string);
+    let suggestion = crate::diagnostic::closest(other, declared.iter().map(|c| c.spec.id.as_str()))
+        .map(str::to_string);
     format!(
         "option `after` of {id}: no check {other:?} declared above it in this lane{}",
-        crate::engine::lint::did_you_mean(suggestion)
+        crate::diagnostic::did_you_mean(suggestion)
     )
 }
 

@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn every_registered_function_has_a_doc_comment() {
-        let engine = crate::engine::build();
+        let engine = crate::api::build();
         let docs = registered_functions(&engine);
         assert!(docs.len() > 30, "only {} functions found", docs.len());
         let undocumented: Vec<&str> = docs
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn signatures_show_rhai_types_not_rust_ones() {
-        let engine = crate::engine::build();
+        let engine = crate::api::build();
         let docs = registered_functions(&engine);
         let get = docs
             .iter()
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn docs_api_md_matches_the_engine() {
-        let engine = crate::engine::build();
+        let engine = crate::api::build();
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/api.md");
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn definitions_cover_every_namespace() {
-        let engine = crate::engine::build();
+        let engine = crate::api::build();
         let dir = tempfile::tempdir().expect("tempdir");
         write_definitions(&engine, dir.path()).expect("write");
         let all: String = std::fs::read_dir(dir.path())

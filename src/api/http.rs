@@ -4,7 +4,6 @@
 //! This file only reads a script's options and shows the response to scripts.
 
 use crate::api::bind::{self, Res};
-use crate::api::json::json_to_dynamic;
 use crate::api::script_error;
 use crate::engine::context;
 use crate::engine::host::Host;
@@ -288,7 +287,8 @@ pub mod response_api {
         r: &mut HttpResponse,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
         let value = r.parse_json().map_err(|e| script_error(&ctx, e))?;
-        json_to_dynamic(&value).map_err(|e| script_error(&ctx, e))
+        // Directly, not through `json::`: that module reads responses, so this one stays below it.
+        rhai::serde::to_dynamic(&value).map_err(|e| script_error(&ctx, e.to_string()))
     }
     /// For a 429: the seconds it asks to wait (`Retry-After`, else an error body's "Retry in
     /// <N>s." message); `()` otherwise.

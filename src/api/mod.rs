@@ -26,6 +26,21 @@ pub(crate) use bind::script_error;
 
 use rhai::{Engine, exported_module};
 
+/// The one engine: built once, shared by the planner and all check threads. Imports from
+/// lanes on disk may reach any file; see [`build_confined`].
+pub fn build() -> Engine {
+    build_confined(None)
+}
+
+/// The engine with every primitive registered, whose lanes on disk import only files inside
+/// `matrix_folder` when one is given (see [`crate::engine::without_primitives`]).
+pub fn build_confined(matrix_folder: Option<&std::path::Path>) -> Engine {
+    let mut engine = crate::engine::without_primitives(matrix_folder);
+    register(&mut engine);
+    engine
+}
+
+/// Registers every primitive namespace on `engine`.
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<http::HttpResponse>("HttpResponse");
     engine.register_global_module(exported_module!(core::core_api).into());

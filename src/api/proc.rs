@@ -73,30 +73,12 @@ pub enum ProcError {
     Failed(String),
 }
 
-/// The command line as a shell would read it (for logs and messages; never executed).
-pub fn shell_line(program: &str, args: &[String]) -> String {
-    std::iter::once(program)
-        .chain(args.iter().map(String::as_str))
-        .map(shell_quote)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 /// Logs what is about to run: argv, working directory, extra variables (secret-named masked).
 fn log_invocation(spec: &ProcSpec) {
-    context::log(format!("$ {}", shell_line(&spec.program, &spec.args)));
+    context::log(format!(
+        "$ {}",
+        crate::shell::line(&spec.program, &spec.args)
+    ));
     if let Some(cwd) = &spec.cwd {
         context::log(format!("  cwd: {}", cwd.display()));
     }
@@ -411,7 +393,7 @@ fn output_map(spec: &ProcSpec, out: ProcOutput) -> Map {
     );
     m.insert(
         "command".into(),
-        shell_line(&spec.program, &spec.args).into(),
+        crate::shell::line(&spec.program, &spec.args).into(),
     );
     m.insert("stdout".into(), out.stdout.into());
     m.insert("stderr".into(), out.stderr.into());

@@ -11,7 +11,7 @@ pub fn check(runtime: &tokio::runtime::Runtime, config: PlanConfig) -> Result<i3
         (_, Err(code)) => return Ok(code),
     };
     // What only a run would find: unknown functions, wrong argument counts, unknown options.
-    let engine = crate::engine::build();
+    let engine = crate::api::build();
     let findings: Vec<crate::engine::lint::Finding> = plan
         .lanes
         .iter()

@@ -2,10 +2,10 @@
 //! the Markdown reference.
 
 use crate::config::{DefsConfig, UsageError};
-use crate::{engine, exit_code};
+use crate::exit_code;
 
 pub fn defs(config: &DefsConfig) -> Result<i32, UsageError> {
-    let engine = engine::build();
+    let engine = crate::api::build();
     crate::api::docs::write_definitions(&engine, &config.dir).map_err(|e| {
         UsageError(format!(
             "cannot write definitions to {}: {e}",

@@ -40,7 +40,7 @@ pub fn plan_only(
 ) -> Result<(Arc<Host>, Result<Plan, i32>), UsageError> {
     let (deployment, _sim) = deploy::start(runtime, config.deployment)?;
     let host = build(runtime, deployment, config.settings)?;
-    let engine = crate::engine::build_confined(config.lanes.confinement());
+    let engine = crate::api::build_confined(config.lanes.confinement());
     let mut plan = plan(&engine, &host, &config.lanes.files);
     if let Ok(plan) = &mut plan {
         plan.retain_phase(config.phase.phase);

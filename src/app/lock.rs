@@ -13,7 +13,7 @@ use crate::lock::{self, MatrixLock};
 pub fn lock(runtime: &tokio::runtime::Runtime, config: LockConfig) -> Result<i32, UsageError> {
     let matrix = config.matrix;
     let lanes = matrix.lanes()?;
-    let engine = crate::engine::build_confined(matrix.folder());
+    let engine = crate::api::build_confined(matrix.folder());
     let mut plans = Vec::new();
     for &phase in CutoverPhase::all() {
         let mut selection = LaneSelection {

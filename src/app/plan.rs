@@ -7,7 +7,7 @@
 use super::{deploy, host, run};
 use crate::config::{Mode, RunConfig, UsageError};
 use crate::outcome::Level;
-use crate::{engine, exit_code, gate};
+use crate::{exit_code, gate};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -18,7 +18,7 @@ pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32,
     }
     let (deployment, _sim) = deploy::start(runtime, config.deployment.clone())?;
     let host = host::build(runtime, deployment, config.settings.clone())?;
-    let engine = engine::build_confined(config.lanes.confinement());
+    let engine = crate::api::build_confined(config.lanes.confinement());
     let mut plan = match host::plan(&engine, &host, &config.lanes.files) {
         Ok(plan) => plan,
         Err(code) => return Ok(code),

@@ -2,12 +2,11 @@
 
 use super::{deploy, host};
 use crate::config::{ReplConfig, UsageError};
-use crate::engine;
 
 pub fn repl(runtime: &tokio::runtime::Runtime, config: ReplConfig) -> Result<i32, UsageError> {
     let (deployment, _sim) = deploy::start(runtime, config.deployment)?;
     let host = host::build(runtime, deployment, config.settings)?;
     let session =
-        crate::repl::Session::new(engine::build(), host, &config.target).map_err(UsageError)?;
+        crate::repl::Session::new(crate::api::build(), host, &config.target).map_err(UsageError)?;
     Ok(crate::repl::run(session, config.history))
 }

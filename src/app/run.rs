@@ -9,9 +9,9 @@ use crate::evidence::folder::EvidenceFolder;
 use crate::invocation::{Invocation, RerunOf};
 use crate::plan::Plan;
 use crate::redact::Redactor;
-use crate::report::{self, RunMode, RunSummary, terminal::Terminal};
+use crate::report::{self, RunSummary, terminal::Terminal};
 use crate::run::{self, Event, RunSettings};
-use crate::{engine, exit_code, gate, verdict};
+use crate::{exit_code, gate, verdict};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,7 +34,7 @@ pub fn run(
     let simulated = deployment.simulated;
     let host = host::build(runtime, deployment, config.settings.clone())?;
     let redactor = host.services.redactor.clone();
-    let engine = engine::build_confined(config.lanes.confinement());
+    let engine = crate::api::build_confined(config.lanes.confinement());
     let mut plan = match host::plan(&engine, &host, &config.lanes.files) {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
@@ -151,7 +151,7 @@ pub fn run(
         tool_version: crate::embedded::VERSION,
         tool_commit: crate::embedded::commit(),
         matrix: &matrix,
-        mode: RunMode::from(config.mode),
+        mode: config.mode,
         interrupted: outcome.interrupted,
         simulated,
         phase: Some(config.phase.phase.name()),
@@ -316,7 +316,7 @@ pub(super) fn gate_refusals(
         |lane, env| {
             // From scratch: a new engine, so no module evaluated under another variant (or
             // the run's own environment) is served from its resolvers' caches.
-            let engine = engine::build_confined(confinement);
+            let engine = crate::api::build_confined(confinement);
             let variant = Arc::new(host.with_env(env));
             let file = plan.lanes.iter().find(|l| l.path == lane)?.file.clone();
             crate::plan::plan(&engine, &variant, &[file])

@@ -23,8 +23,8 @@ pub fn show(path: Option<&str>) -> Result<i32, UsageError> {
             let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
             Err(UsageError(format!(
                 "{path}: not a file the binary carries{} (`oa-validate show` lists them)",
-                crate::engine::lint::did_you_mean(
-                    crate::engine::lint::closest(wanted, names.iter().copied()).map(str::to_string)
+                crate::diagnostic::did_you_mean(
+                    crate::diagnostic::closest(wanted, names.iter().copied()).map(str::to_string)
                 )
             )))
         }

@@ -2,16 +2,15 @@
 //! that points oa-validate at it, until SIGINT or SIGTERM.
 
 use super::signal::wait_for_signal;
-use crate::config::{self, SimCommandConfig, UsageError};
+use crate::config::{SimCommandConfig, UsageError};
 use crate::exit_code;
-use crate::sim::Sim;
 
 pub fn serve(
     runtime: &tokio::runtime::Runtime,
     config: SimCommandConfig,
 ) -> Result<i32, UsageError> {
     if config.list_faults {
-        print!("{}", crate::sim::fault_help());
+        print!("{}", oa_sim::fault_help());
         return Ok(exit_code::GO);
     }
     if config.sim.setup
@@ -19,9 +18,7 @@ pub fn serve(
     {
         eprintln!("warning: setup: {e}");
     }
-    let sim = runtime
-        .block_on(Sim::start(config.sim.sim_config(&config.env)))
-        .map_err(|e| UsageError(format!("cannot start the simulated deployment: {e}")))?;
+    let (sim, exports) = super::deploy::start_sim(runtime, &config.sim, &config.env)?;
     let mut banner = String::from("# oa-validate simulated deployment (Ctrl-C to stop)\n");
     banner.push_str(&format!(
         "# upstream era: {} ({})\n",
@@ -33,10 +30,7 @@ pub fn serve(
         banner.push_str(&format!("# faults: {}\n", names.join(", ")));
     }
     // The same list `--sim` applies to a run's environment, so a served sim runs the whole matrix.
-    banner.push_str(&config::sim::export_lines(&config::sim::exports(
-        &sim,
-        &config.env,
-    )));
+    banner.push_str(&super::deploy::export_lines(&exports));
     // One write, errors ignored: a reader that takes the lines it needs and closes the pipe
     // must not take the sim down with it (println! panics on a broken pipe).
     {

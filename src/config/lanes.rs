@@ -205,7 +205,7 @@ fn not_found(pattern: &str) -> String {
         // `lint` is one letter from `list`, but a linter is what it asks for.
         let suggestion = (pattern == "lint")
             .then_some("check")
-            .or_else(|| crate::engine::lint::closest(pattern, COMMANDS.iter().copied()));
+            .or_else(|| crate::diagnostic::closest(pattern, COMMANDS.iter().copied()));
         match suggestion {
             Some(command) => message.push_str(&format!(
                 " (nor a command: did you mean `oa-validate {command}`?)"

@@ -21,7 +21,7 @@ pub use target::Target;
 
 use crate::cli::{Cli, Command, DefsArgs, LaneArgs, LockArgs, ReplArgs, RunArgs, SimArgs};
 use crate::cutover::CutoverPhase;
-use crate::sim::SimEra;
+use oa_sim::SimEra;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -143,9 +143,8 @@ impl Deployment {
         })
     }
 
-    /// The sim's targets: `env` with what the running sim exports ([`sim::exports`]).
-    pub fn simulated(env: &EnvSnapshot, exports: &[sim::Export]) -> Result<Deployment, UsageError> {
-        let simulated = sim::apply(exports, env);
+    /// The sim's targets: `simulated` is `env` with what the running sim exports applied.
+    pub fn simulated(env: &EnvSnapshot, simulated: EnvSnapshot) -> Result<Deployment, UsageError> {
         let targets = target::targets_from_env(&simulated, true)?;
         Ok(Deployment {
             // The caller's own values stay secret even where the sim's replaced them.
@@ -186,13 +185,27 @@ impl DeploymentConfig {
 }
 
 /// How the verdict turns into an exit code and what is refused up front.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// NO-GO exits 1.
     Normal,
     /// Release gating: the whole matrix, no skipped required check, no baseline.
     Gate,
     /// Exit 0 even on NO-GO (`--baseline` or `FAIL_ON_REQUIRED_FAILURE=0`).
     Baseline,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Normal => "normal",
+            Mode::Gate => "gate",
+            Mode::Baseline => "baseline",
+        }
+    }
 }
 
 /// `oa-validate [LANE ...]`: run the matrix.

@@ -3,7 +3,7 @@
 
 use super::lanes::{LaneFile, LaneSelection};
 use crate::cutover::CutoverPhase;
-use crate::sim::SimEra;
+use oa_sim::SimEra;
 use std::time::Duration;
 
 /// The phase that needs fresh Laravel DB backup evidence (policy 4).
@@ -37,9 +37,15 @@ impl PhaseChoice {
         self.explicit.then_some(self.phase)
     }
 
-    /// The upstream era the sim serves for this phase.
+    /// The upstream era the sim serves for this phase: the app surface before the cleanup;
+    /// the converged services for the convergence and the legacy deletion after it.
     pub fn sim_era(self) -> SimEra {
-        SimEra::for_phase(self.phase)
+        match self.phase {
+            CutoverPhase::AppSurface => SimEra::AppSurface,
+            CutoverPhase::SpacetimeConvergence | CutoverPhase::LegacyDeletion => {
+                SimEra::SpacetimeConvergence
+            }
+        }
     }
 
     /// How reports name the run's phase: `app-surface (default)` when `--phase` was not given.

@@ -166,7 +166,7 @@ fn context_of(archive: &Archive) -> Vec<(&'static str, String)> {
                     .map(|v| {
                         run.environment
                             .get(*v)
-                            .and_then(|x| x.as_str())
+                            .and_then(|x| x.as_deref())
                             .unwrap_or("-")
                     })
                     .collect::<Vec<_>>()
@@ -331,7 +331,7 @@ mod tests {
             })
             .collect();
         let summary = json!({
-            "schema": crate::report::json::SCHEMA_V1,
+            "schema": crate::summary::legacy::SCHEMA_V1,
             "verdict": {"decision": "NO-GO", "overall": "failed", "mode": "normal", "phase": null,
                 "interrupted": false, "counts": {"total": 0, "passed": 0, "required_failures": 0,
                 "optional_failures": 0, "required_skipped": 0, "optional_skipped": 0, "errored": 0},
@@ -397,7 +397,7 @@ mod tests {
     fn how_the_runs_differ_is_listed() {
         let old = archive(&[("a", "required", "passed")]);
         let mut new = archive(&[("a", "required", "passed")]);
-        new.summary.verdict.mode = crate::report::RunMode::Gate;
+        new.summary.verdict.mode = crate::config::Mode::Gate;
         new.summary.run.tool_version = "0.2.0".to_string();
         let diff = compare(&old, &new, threshold());
         assert_eq!(

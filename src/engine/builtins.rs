@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn the_assertions_and_declarations_are_built_ins() {
-        let names = names(&crate::engine::build());
+        let names = names(&crate::api::build());
         for name in [
             "assert",
             "assert_eq",

@@ -4,6 +4,7 @@
 //! option map literal (`http::get(url, #{ timout: "5s" })`), each with a "did you mean". Calls into imported modules (`mine::f`) and to variables
 //! holding function pointers are left to run time.
 
+use crate::diagnostic::{closest, did_you_mean};
 use crate::outcome::SourcePos;
 use rhai::{AST, ASTNode, Engine, Expr, Stmt};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -84,38 +85,6 @@ fn known(engine: &Engine) -> &'static Known {
         }
         Known { functions }
     })
-}
-
-/// Levenshtein distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
-}
-
-/// The closest of `candidates` to `name`, when close enough to be a typo.
-pub(crate) fn closest<'a>(
-    name: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .map(|c| (distance(name, c), c))
-        .filter(|(d, c)| *d > 0 && *d <= (name.len().max(c.len()) / 3).max(1))
-        .min()
-        .map(|(_, c)| c)
-}
-
-pub(crate) fn did_you_mean(suggestion: Option<String>) -> String {
-    suggestion.map_or(String::new(), |s| format!(": did you mean `{s}`?"))
 }
 
 /// "`name` takes 1 or 2 argument(s), not 3".
@@ -267,20 +236,4 @@ pub fn lint(engine: &Engine, ast: &AST, file: &str) -> Vec<Finding> {
         true
     });
     findings
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distances_and_suggestions() {
-        assert_eq!(distance("assert_staus", "assert_status"), 1);
-        assert_eq!(distance("gett", "get"), 1);
-        assert_eq!(
-            closest("gett", ["get", "post", "head"].into_iter()),
-            Some("get")
-        );
-        assert_eq!(closest("zzzzzz", ["get", "post"].into_iter()), None);
-    }
 }

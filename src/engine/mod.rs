@@ -34,15 +34,12 @@ pub mod limits {
     pub const PLAN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 }
 
-/// The one engine: built once, shared by the planner and all check threads. Imports from
-/// lanes on disk may reach any file; see [`build_confined`].
-pub fn build() -> Engine {
-    build_confined(None)
-}
-
-/// An engine whose lanes on disk import only files inside `matrix_folder` (a `--lanes DIR`
-/// matrix): the files its lock hashes, so no module can change behind the lock.
-pub fn build_confined(matrix_folder: Option<&std::path::Path>) -> Engine {
+/// The engine without primitives: limits, the deadline and cancellation hooks, and the module
+/// resolvers (stdlib, then lanes on disk; with `matrix_folder`, a `--lanes DIR` matrix's lanes
+/// import only files inside it: the files its lock hashes, so no module can change behind the
+/// lock). [`crate::api::build_confined`] adds the primitives; resolvers compile modules
+/// lazily, so they see the primitives registered afterwards.
+pub fn without_primitives(matrix_folder: Option<&std::path::Path>) -> Engine {
     let mut engine = Engine::new();
     engine
         .set_max_operations(limits::MAX_OPERATIONS)
@@ -76,9 +73,6 @@ pub fn build_confined(matrix_folder: Option<&std::path::Path>) -> Engine {
         context::log(format!("debug {at}: {text}"));
     });
 
-    // Primitives first: with strict variables, stdlib modules only compile once the
-    // namespaces they use exist.
-    crate::api::register(&mut engine);
     let mut resolvers = ModuleResolversCollection::new();
     resolvers.push(stdlib::StdlibResolver::default());
     resolvers.push(modules::LaneModuleResolver::confined_to(matrix_folder));

@@ -62,7 +62,7 @@ impl ModuleResolver for StdlibResolver {
 mod tests {
     #[test]
     fn every_stdlib_module_compiles() {
-        let engine = crate::engine::build();
+        let engine = crate::api::build();
         for (name, source) in super::modules() {
             if let Err(e) = super::compile(&engine, name, source) {
                 panic!("{e}");

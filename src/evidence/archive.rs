@@ -1,16 +1,13 @@
-//! A finished evidence folder read back from disk: summary.json (schema v1 or v2) and, on
-//! demand, the files it names (perf tables, HAR request lists, screenshots). `report`,
+//! A finished evidence folder read back from disk: summary.json (any version
+//! [`crate::summary::legacy`] reads) and, on demand, the files it names (perf tables, HAR request lists, screenshots). `report`,
 //! `diff` and `rerun` see a folder only through this, and so only as untrusted input: every
 //! file is read through [`crate::evidence::untrusted`] (regular files inside the folder, no
 //! link followed, bounded), and what was refused is kept to be said.
 
 use crate::evidence::untrusted;
 use crate::file_input::FileInputError;
-use crate::invocation::Invocation;
-use crate::outcome::{Failure, Level, Status};
-use crate::report::RunMode;
-use crate::report::json::{SCHEMA, SCHEMA_V1, SCHEMA_V2};
-use crate::verdict::{Counts, Decision};
+use crate::summary::legacy;
+use crate::summary::{RunCheck, Summary, VerdictCheck};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -25,88 +22,6 @@ pub enum ArchiveError {
     },
     #[error("{}: not a summary.json oa-validate can read: {message}", path.display())]
     Summary { path: PathBuf, message: String },
-}
-
-/// summary.json as written by this or an earlier version (fields added since v1 default).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Summary {
-    pub schema: String,
-    pub verdict: VerdictDoc,
-    pub run: RunDoc,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct VerdictDoc {
-    pub decision: Decision,
-    pub mode: RunMode,
-    pub phase: Option<String>,
-    pub interrupted: bool,
-    pub counts: Counts,
-    pub no_go_reasons: Vec<String>,
-    pub warnings: Vec<String>,
-    pub checks: Vec<VerdictCheck>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct VerdictCheck {
-    pub id: String,
-    pub lane: String,
-    pub level: Level,
-    pub target: Option<String>,
-    pub description: String,
-    pub status: Status,
-    pub reason: Option<String>,
-    pub assertions: u64,
-    pub attempts: u32,
-    pub failures: Vec<Failure>,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RunDoc {
-    pub timestamp: String,
-    pub started_at: String,
-    pub finished_at: String,
-    pub duration_ms: u64,
-    pub tool_version: String,
-    /// Since v3.
-    #[serde(default)]
-    pub tool_commit: Option<String>,
-    pub jobs: usize,
-    pub simulated: bool,
-    pub lanes: Vec<String>,
-    /// Since v3: the matrix's lock and whether the run matched it.
-    #[serde(default)]
-    pub matrix: Option<crate::lock::MatrixRecord>,
-    pub environment: serde_json::Map<String, serde_json::Value>,
-    /// Since v2.
-    #[serde(default)]
-    pub invocation: Option<Invocation>,
-    pub checks: Vec<RunCheck>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RunCheck {
-    pub id: String,
-    /// Since v2.
-    #[serde(default)]
-    pub started_ms: Option<u64>,
-    pub duration_ms: u64,
-    /// Since v2.
-    #[serde(default)]
-    pub worker: Option<usize>,
-    pub log: String,
-    pub har: Option<String>,
-    pub artifacts: Vec<String>,
-    #[serde(default)]
-    pub evidence: serde_json::Value,
-    pub command: String,
-    /// Since v2.
-    #[serde(default)]
-    pub code_frames: Vec<String>,
-    /// The checks it waited for (`after:`, its serial group); absent in older folders.
-    #[serde(default)]
-    pub waited_for: Vec<String>,
 }
 
 /// One check: its verdict entry and, when the folder has it, its run entry.
@@ -188,19 +103,10 @@ impl Archive {
                 source,
             },
         )?;
-        let summary: Summary = serde_json::from_str(&text).map_err(|e| ArchiveError::Summary {
+        let summary = legacy::read(&text).map_err(|e| ArchiveError::Summary {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        if ![SCHEMA, SCHEMA_V2, SCHEMA_V1].contains(&summary.schema.as_str()) {
-            return Err(ArchiveError::Summary {
-                path,
-                message: format!(
-                    "schema {:?} (this version reads {SCHEMA_V1}, {SCHEMA_V2} and {SCHEMA})",
-                    summary.schema
-                ),
-            });
-        }
         Ok(Archive::new(dir.to_path_buf(), summary))
     }
 
@@ -431,7 +337,7 @@ mod tests {
         let archive = Archive::new(
             dir.path().join("."),
             serde_json::from_value(serde_json::json!({
-                "schema": SCHEMA_V1,
+                "schema": legacy::SCHEMA_V1,
                 "verdict": {"decision": "GO", "overall": "passed", "mode": "normal", "phase": null,
                     "interrupted": false, "counts": {"total": 0, "passed": 0, "required_failures": 0,
                     "optional_failures": 0, "required_skipped": 0, "optional_skipped": 0, "errored": 0},

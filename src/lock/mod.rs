@@ -22,7 +22,7 @@ use crate::plan::Plan;
 pub const SCHEMA: &str = "oa-validate.matrix-lock.v1";
 
 /// A matrix as locked (or as planned now, to compare with the lock).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MatrixLock {
     pub schema: String,
     /// Every `.rhai` file of the matrix folder (lanes and the modules beside them), by path
@@ -35,7 +35,7 @@ pub struct MatrixLock {
 }
 
 /// One check as the lock holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LockedCheck {
     pub id: String,
     pub level: Level,
@@ -143,7 +143,7 @@ fn compact<T: Serialize + ?Sized>(value: &T) -> String {
 }
 
 /// What the reports say about the matrix a run ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MatrixRecord {
     /// The lock file as named in messages (`lanes/matrix.lock (built in)`, `DIR/matrix.lock`).
     pub lock: String,
@@ -155,7 +155,7 @@ pub struct MatrixRecord {
     pub differences: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum LockStatus {
     Matches,

@@ -2,8 +2,7 @@
 //! engine's registered metadata and the session's variables; the block structure decides when
 //! an input is complete.
 
-use super::session::is_incomplete;
-use rhai::{Engine, Scope};
+use rhai::{Engine, ParseErrorType, Scope};
 use std::collections::BTreeSet;
 
 /// Tab-completion candidates from the engine's registered metadata and the session scope.
@@ -126,4 +125,13 @@ impl rustyline::validate::Validator for LineHelper {
             _ => Ok(ValidationResult::Valid(None)),
         }
     }
+}
+
+/// Whether a parse error only means the input goes on (an open block, string or call): the
+/// prompt then continues the entry instead of failing it.
+pub(super) fn is_incomplete(err: &ParseErrorType) -> bool {
+    matches!(
+        err,
+        ParseErrorType::UnexpectedEOF | ParseErrorType::MissingToken(..)
+    ) || matches!(err, ParseErrorType::BadInput(e) if e.to_string().contains("Open string"))
 }

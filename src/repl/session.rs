@@ -1,7 +1,7 @@
 //! One REPL session: the engine, host and scope that persist between inputs, evaluating an
 //! input as if inside a check, and showing its value.
 
-use super::completion::Completions;
+use super::completion::{Completions, is_incomplete};
 use crate::api::http::HttpResponse;
 use crate::api::json::dynamic_to_json;
 use crate::config::Target;
@@ -10,7 +10,7 @@ use crate::engine::context::{self, CheckRecord, CheckScope, Phase, RequestRecord
 use crate::engine::error;
 use crate::engine::host::Host;
 use crate::redact::Redactor;
-use rhai::{AST, Dynamic, Engine, ParseErrorType, Scope};
+use rhai::{AST, Dynamic, Engine, Scope};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -199,13 +199,6 @@ impl Session {
         };
         self.host.services.redactor.redact(&text)
     }
-}
-
-pub(super) fn is_incomplete(err: &ParseErrorType) -> bool {
-    matches!(
-        err,
-        ParseErrorType::UnexpectedEOF | ParseErrorType::MissingToken(..)
-    ) || matches!(err, ParseErrorType::BadInput(e) if e.to_string().contains("Open string"))
 }
 
 fn show_response(r: &HttpResponse, redactor: &crate::redact::Redactor) -> String {

@@ -6,9 +6,9 @@
 //! timeline of checks per worker, perf charts, failures with code frames, then every check
 //! with its requests and screenshots. Escaping is maud's; the caller redacts the text.
 
+use crate::config::Mode;
 use crate::evidence::archive::{Archive, CheckView, Request};
 use crate::outcome::{Level, Status};
-use crate::report::RunMode;
 use crate::verdict::Decision;
 use base64::Engine as _;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -163,7 +163,7 @@ fn header(archive: &Archive) -> Markup {
                 span #verdict class={ "verdict " (if go { "go" } else { "no-go" }) } {
                     (verdict.decision.as_str())
                 }
-                @if verdict.mode == RunMode::Gate { " " span.muted { "(release gate)" } }
+                @if verdict.mode == Mode::Gate { " " span.muted { "(release gate)" } }
             }
             @if let Some(origin) = invocation.and_then(|i| i.rerun_of.as_ref()) {
                 p.banner #partial-rerun {
@@ -253,7 +253,7 @@ fn targets(archive: &Archive) -> Markup {
     let url = |name: &str| {
         run.environment
             .get(name)
-            .and_then(|v| v.as_str())
+            .and_then(|v| v.as_deref())
             .unwrap_or("-")
             .to_string()
     };

@@ -1,252 +1,113 @@
-//! `summary.json`, schema `oa-validate.summary.v3` (v1 plus `run.invocation` and, per check,
-//! `started_ms`, `worker` and `code_frames`; v3 adds `run.tool_commit` and `run.matrix`, the
-//! matrix's lock digest and whether the run matched it):
-//!
-//! ```text
-//! { "schema": "oa-validate.summary.v2",
-//!   "verdict": { decision, overall, mode, phase, interrupted, counts, no_go_reasons, warnings,
-//!                checks: [{ id, lane, level, target, description, status, reason, assertions,
-//!                           attempts, failures: [{ message, expected?, actual?,
-//!                                                  position?: { file, line, column } }],
-//!                           warnings }] },
-//!   "run": { timestamp, started_at, finished_at, duration_ms, tool_version, tool_commit, jobs,
-//!            simulated, lanes, matrix: { lock, lock_sha256, status, differences },
-//!            environment: { NAME: value | null }, invocation: { ... },
-//!            checks: [{ id, started_ms, duration_ms, worker, log, har, artifacts, evidence,
-//!                       command, code_frames }] } }
-//! ```
-//!
-//! `verdict` depends on the outcomes only — no clock, no durations, no evidence paths — so the
-//! same outcomes give the same bytes ([`render_verdict_part`]). Everything that changes from
-//! run to run lives under `run`. Key order is fixed (struct field order).
+//! `summary.json` from a finished run: the run's [`RunSummary`] as the typed
+//! [`crate::summary::Summary`] (which documents the schema and also reads folders back).
 
-use super::{RunMode, RunSummary};
-use crate::outcome::{CheckResult, Failure, Level, Status};
-use crate::verdict::{Counts, Decision};
-use serde::ser::{Serialize, SerializeMap, Serializer};
-
-pub const SCHEMA: &str = "oa-validate.summary.v3";
-/// The schema before `run.invocation`; readers still accept it.
-pub const SCHEMA_V1: &str = "oa-validate.summary.v1";
-/// The schema before `run.tool_commit` and `run.matrix`; readers still accept it.
-pub const SCHEMA_V2: &str = "oa-validate.summary.v2";
+use super::RunSummary;
+use crate::outcome::CheckResult;
+use crate::summary::{Overall, RunCheck, RunDoc, SCHEMA, Summary, VerdictCheck, VerdictDoc};
 
 /// The whole `summary.json`, pretty-printed, with a trailing newline.
 pub fn render(summary: &RunSummary) -> String {
-    let document = Document {
-        schema: SCHEMA,
-        verdict: VerdictPart::new(summary),
-        run: RunPart::new(summary),
-    };
-    pretty(&document)
+    crate::summary::render(&document(summary))
 }
 
 /// Only the `verdict` object, pretty-printed as a document of its own, with a trailing newline.
 /// Identical bytes for identical outcomes, whatever the timestamps, durations and paths.
 pub fn render_verdict_part(summary: &RunSummary) -> String {
-    pretty(&VerdictPart::new(summary))
+    crate::summary::render_verdict(&verdict(summary))
 }
 
-fn pretty(value: &impl Serialize) -> String {
-    // These types have string keys and infallible Serialize impls: serde_json cannot fail here.
-    let mut text = serde_json::to_string_pretty(value).expect("summary.json is serializable");
-    text.push('\n');
-    text
-}
-
-#[derive(serde::Serialize)]
-struct Document<'a> {
-    schema: &'static str,
-    verdict: VerdictPart<'a>,
-    run: RunPart<'a>,
-}
-
-#[derive(serde::Serialize)]
-struct VerdictPart<'a> {
-    decision: Decision,
-    overall: &'static str,
-    mode: RunMode,
-    phase: Option<&'a str>,
-    interrupted: bool,
-    counts: &'a Counts,
-    no_go_reasons: &'a [String],
-    warnings: &'a [String],
-    checks: Vec<VerdictCheck<'a>>,
-}
-
-impl<'a> VerdictPart<'a> {
-    fn new(summary: &RunSummary<'a>) -> Self {
-        let verdict = summary.verdict;
-        VerdictPart {
-            decision: verdict.decision,
-            overall: verdict.overall(),
-            mode: summary.mode,
-            phase: summary.phase,
-            interrupted: summary.interrupted,
-            counts: &verdict.counts,
-            no_go_reasons: &verdict.no_go_reasons,
-            warnings: &verdict.warnings,
-            checks: summary.results.iter().map(VerdictCheck::new).collect(),
-        }
-    }
-}
-
-#[derive(serde::Serialize)]
-struct VerdictCheck<'a> {
-    id: &'a str,
-    lane: &'a str,
-    level: Level,
-    target: Option<&'a str>,
-    description: &'a str,
-    /// The real status (`errored` stays `errored`, unlike results.tsv).
-    status: Status,
-    reason: Option<&'a str>,
-    assertions: u64,
-    attempts: u32,
-    failures: &'a [Failure],
-    warnings: &'a [String],
-}
-
-impl<'a> VerdictCheck<'a> {
-    fn new(r: &'a CheckResult) -> Self {
-        VerdictCheck {
-            id: &r.id,
-            lane: &r.lane,
-            level: r.level,
-            target: r.target.as_deref(),
-            description: &r.description,
-            status: r.status,
-            reason: r.reason.as_deref(),
-            assertions: r.assertions,
-            attempts: r.attempts,
-            failures: &r.failures,
-            warnings: &r.warnings,
-        }
-    }
-}
-
-#[derive(serde::Serialize)]
-struct RunPart<'a> {
-    timestamp: &'a str,
-    started_at: &'a str,
-    finished_at: &'a str,
-    duration_ms: u64,
-    tool_version: &'a str,
-    tool_commit: &'a str,
-    jobs: usize,
-    simulated: bool,
-    lanes: &'a [String],
-    matrix: &'a crate::lock::MatrixRecord,
-    environment: Environment<'a>,
-    invocation: &'a crate::invocation::Invocation,
-    checks: Vec<RunCheck<'a>>,
-}
-
-impl<'a> RunPart<'a> {
-    fn new(summary: &RunSummary<'a>) -> Self {
-        RunPart {
-            timestamp: summary.timestamp,
-            started_at: summary.started_at,
-            finished_at: summary.finished_at,
+/// The run as the document summary.json holds.
+pub fn document(summary: &RunSummary) -> Summary {
+    Summary {
+        schema: SCHEMA.to_string(),
+        verdict: verdict(summary),
+        run: RunDoc {
+            timestamp: summary.timestamp.to_string(),
+            started_at: summary.started_at.to_string(),
+            finished_at: summary.finished_at.to_string(),
             duration_ms: summary.duration_ms,
-            tool_version: summary.tool_version,
-            tool_commit: summary.tool_commit,
+            tool_version: summary.tool_version.to_string(),
+            tool_commit: Some(summary.tool_commit.to_string()),
             jobs: summary.jobs,
             simulated: summary.simulated,
-            lanes: summary.lanes,
-            matrix: summary.matrix,
-            environment: Environment(summary.environment),
-            invocation: summary.invocation,
-            checks: summary.results.iter().map(RunCheck::new).collect(),
-        }
+            lanes: summary.lanes.to_vec(),
+            matrix: Some(summary.matrix.clone()),
+            environment: summary.environment.iter().cloned().collect(),
+            invocation: Some(summary.invocation.clone()),
+            checks: summary.results.iter().map(run_check).collect(),
+        },
     }
 }
 
-#[derive(serde::Serialize)]
-struct RunCheck<'a> {
-    id: &'a str,
-    /// From the start of the run; null for a check no worker reached.
-    started_ms: Option<u64>,
-    duration_ms: u64,
-    /// The worker (1..=jobs) that ran it; null for a check no worker reached.
-    worker: Option<usize>,
-    log: &'a str,
-    har: Option<&'a str>,
-    artifacts: &'a [String],
-    /// Small artifacts inline, by name: JSON artifacts as JSON, others as text.
-    evidence: InlineEvidence<'a>,
-    /// What repeats this check; may name local ports (simulated runs), hence not in `verdict`.
-    command: &'a str,
-    code_frames: &'a [String],
-    /// The checks it waited for (`after:`, its serial group), by id.
-    waited_for: &'a [String],
+fn verdict(summary: &RunSummary) -> VerdictDoc {
+    let verdict = summary.verdict;
+    VerdictDoc {
+        decision: verdict.decision,
+        overall: Overall::from(verdict.decision),
+        mode: summary.mode,
+        phase: summary.phase.map(str::to_string),
+        interrupted: summary.interrupted,
+        counts: verdict.counts.clone(),
+        no_go_reasons: verdict.no_go_reasons.clone(),
+        warnings: verdict.warnings.clone(),
+        checks: summary.results.iter().map(verdict_check).collect(),
+    }
 }
 
-impl<'a> RunCheck<'a> {
-    fn new(r: &'a CheckResult) -> Self {
-        RunCheck {
-            id: &r.id,
-            started_ms: r
-                .schedule
-                .map(|s| u64::try_from(s.started.as_millis()).unwrap_or(u64::MAX)),
-            worker: r.schedule.map(|s| s.worker),
-            duration_ms: u64::try_from(r.duration.as_millis()).unwrap_or(u64::MAX),
-            log: &r.log_path,
-            har: r.har_path.as_deref(),
-            artifacts: &r.artifacts,
-            evidence: InlineEvidence(&r.inline_evidence),
-            command: &r.command,
-            code_frames: &r.code_frames,
-            waited_for: &r.waited_for,
-        }
+fn verdict_check(r: &CheckResult) -> VerdictCheck {
+    VerdictCheck {
+        id: r.id.clone(),
+        lane: r.lane.clone(),
+        level: r.level,
+        target: r.target.clone(),
+        description: r.description.clone(),
+        status: r.status,
+        reason: r.reason.clone(),
+        assertions: r.assertions,
+        attempts: r.attempts,
+        failures: r.failures.clone(),
+        warnings: r.warnings.clone(),
+    }
+}
+
+fn run_check(r: &CheckResult) -> RunCheck {
+    RunCheck {
+        id: r.id.clone(),
+        started_ms: r
+            .schedule
+            .map(|s| u64::try_from(s.started.as_millis()).unwrap_or(u64::MAX)),
+        duration_ms: u64::try_from(r.duration.as_millis()).unwrap_or(u64::MAX),
+        worker: r.schedule.map(|s| s.worker),
+        log: r.log_path.clone(),
+        har: r.har_path.clone(),
+        artifacts: r.artifacts.clone(),
+        evidence: inline_evidence(&r.inline_evidence),
+        command: r.command.clone(),
+        code_frames: r.code_frames.clone(),
+        waited_for: r.waited_for.clone(),
     }
 }
 
 /// `{ "name": value }` of a check's small artifacts, in the order they were saved; a `.json`
 /// artifact that parses is embedded as JSON, anything else as its text (trailing newline
-/// trimmed). A name saved twice keeps its last value.
-struct InlineEvidence<'a>(&'a [(String, String)]);
-
-impl Serialize for InlineEvidence<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<(&str, serde_json::Value)> = Vec::new();
-        for (name, text) in self.0 {
-            let value = name
-                .ends_with(".json")
-                .then(|| serde_json::from_str::<serde_json::Value>(text).ok())
-                .flatten()
-                .unwrap_or_else(|| {
-                    serde_json::Value::String(text.trim_end_matches('\n').to_string())
-                });
-            match entries.iter_mut().find(|(n, _)| *n == name.as_str()) {
-                Some(entry) => entry.1 = value,
-                None => entries.push((name, value)),
-            }
-        }
-        let mut map = serializer.serialize_map(Some(entries.len()))?;
-        for (name, value) in &entries {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
+/// trimmed). A name saved twice keeps its last value (in its first place).
+fn inline_evidence(saved: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
+    let mut evidence = serde_json::Map::new();
+    for (name, text) in saved {
+        let value = name
+            .ends_with(".json")
+            .then(|| serde_json::from_str::<serde_json::Value>(text).ok())
+            .flatten()
+            .unwrap_or_else(|| serde_json::Value::String(text.trim_end_matches('\n').to_string()));
+        evidence.insert(name.clone(), value);
     }
-}
-
-/// `{ "NAME": "value" | null }` in the order the runner listed the variables.
-struct Environment<'a>(&'a [(String, Option<String>)]);
-
-impl Serialize for Environment<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0 {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
+    evidence
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Status;
     use crate::report::fixture::{Fixture, fixture};
     use serde_json::Value;
     use std::time::Duration;

@@ -290,8 +290,8 @@ fn bullets(lines: impl IntoIterator<Item = String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Mode;
     use crate::outcome::{Level, Status};
-    use crate::report::RunMode;
     use crate::report::fixture::fixture;
 
     #[test]
@@ -366,7 +366,7 @@ NO-GO because:
         let mut fixture = fixture();
         fixture.results.truncate(1);
         fixture.results[0].warnings.clear();
-        fixture.mode = RunMode::Gate;
+        fixture.mode = Mode::Gate;
         fixture.phase = Some("legacy-deletion".to_string());
         fixture.simulated = true;
         fixture.redecide();

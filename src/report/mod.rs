@@ -15,39 +15,6 @@ pub mod tsv;
 
 use crate::outcome::{CheckResult, Failure};
 use crate::verdict::Verdict;
-use serde::{Deserialize, Serialize};
-
-/// How the run was asked to treat a NO-GO.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunMode {
-    /// NO-GO exits 1.
-    Normal,
-    /// `--gate`: the whole matrix, nothing required may be toggled off.
-    Gate,
-    /// `--baseline` / `FAIL_ON_REQUIRED_FAILURE=0`: exit 0 even on NO-GO.
-    Baseline,
-}
-
-impl From<crate::config::Mode> for RunMode {
-    fn from(mode: crate::config::Mode) -> Self {
-        match mode {
-            crate::config::Mode::Normal => RunMode::Normal,
-            crate::config::Mode::Gate => RunMode::Gate,
-            crate::config::Mode::Baseline => RunMode::Baseline,
-        }
-    }
-}
-
-impl RunMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunMode::Normal => "normal",
-            RunMode::Gate => "gate",
-            RunMode::Baseline => "baseline",
-        }
-    }
-}
 
 /// Everything the file reports need about a finished (or interrupted) run. Built once by the runner.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +31,7 @@ pub struct RunSummary<'a> {
     pub tool_commit: &'a str,
     /// The matrix's lock: its digest and whether the run's matrix matched it.
     pub matrix: &'a crate::lock::MatrixRecord,
-    pub mode: RunMode,
+    pub mode: crate::config::Mode,
     pub interrupted: bool,
     pub simulated: bool,
     pub phase: Option<&'a str>,
@@ -135,7 +102,8 @@ pub(crate) fn single_line(text: &str) -> String {
 pub(crate) mod fixture {
     //! The run every report test renders: 4 checks, one of each outcome that matters.
 
-    use super::{RunMode, RunSummary};
+    use super::RunSummary;
+    use crate::config::Mode;
     use crate::outcome::{CheckResult, Failure, Level, SourcePos, Status};
     use crate::verdict::{Verdict, decide};
     use std::time::Duration;
@@ -145,7 +113,7 @@ pub(crate) mod fixture {
         pub started_at: String,
         pub finished_at: String,
         pub duration_ms: u64,
-        pub mode: RunMode,
+        pub mode: crate::config::Mode,
         pub interrupted: bool,
         pub simulated: bool,
         pub phase: Option<String>,
@@ -289,7 +257,7 @@ pub(crate) mod fixture {
             started_at: "2026-02-21T19:27:46Z".to_string(),
             finished_at: "2026-02-21T19:28:17Z".to_string(),
             duration_ms: 31_004,
-            mode: RunMode::Normal,
+            mode: Mode::Normal,
             interrupted: false,
             simulated: false,
             phase: None,
@@ -338,7 +306,7 @@ pub(crate) mod fixture {
             full_matrix: false,
             lanes_dir: None,
             checks: Vec::new(),
-            mode: RunMode::Normal,
+            mode: Mode::Normal,
             phase: None,
             sim: None,
             targets: vec![TargetRecord {
@@ -400,11 +368,12 @@ mod tests {
 
     #[test]
     fn run_mode_words() {
-        assert_eq!(RunMode::Normal.as_str(), "normal");
-        assert_eq!(RunMode::Gate.as_str(), "gate");
-        assert_eq!(RunMode::Baseline.as_str(), "baseline");
+        use crate::config::Mode;
+        assert_eq!(Mode::Normal.as_str(), "normal");
+        assert_eq!(Mode::Gate.as_str(), "gate");
+        assert_eq!(Mode::Baseline.as_str(), "baseline");
         assert_eq!(
-            serde_json::to_string(&RunMode::Baseline).unwrap(),
+            serde_json::to_string(&Mode::Baseline).unwrap(),
             "\"baseline\""
         );
     }

@@ -3,16 +3,8 @@
 
 use crate::common;
 
+use crate::common::faults::{FaultCase, FaultRun};
 use crate::common::{CONTROL_CHECKS, Sandbox, SimProcess};
-
-/// What a fault run must show.
-struct Expect {
-    fault: &'static str,
-    /// The checks that fail; every other control check passes.
-    failing: &'static [&'static str],
-    /// A piece of each failing check's reason (summary.json) naming what broke.
-    reason: &'static str,
-}
 
 const SMOKE: &[&str] = &["control-staging-smoke", "control-prod-smoke"];
 /// The checks `readyz-503` fails (tests/it/diff_rerun.rs diffs a run under it).
@@ -27,44 +19,51 @@ const STATIC_HOST: &[&str] = &["control-staging-static-host", "control-prod-stat
 /// The spec: one row per control fault of `oa-validate sim --fault help` that acts in the
 /// default phase (app-surface); the faults of the static host's relative entry, the Khala
 /// route and the retired routes of the later phase are in tests/fidelity.rs.
-const FAULTS: &[Expect] = &[
-    Expect {
+pub(crate) const FAULTS: &[FaultCase] = &[
+    FaultCase {
         fault: "readyz-503",
         failing: HEALTH_AND_SMOKE,
         reason: "GET /readyz answered 503",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "control-status-500",
         failing: SMOKE,
         reason: "GET /api/v1/control/status answered 500",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "manifest-version-wrong",
         failing: STATIC_HOST,
         // The value seen is in the message.
         reason: "\"openagents.webshell.v2\" (seen: \"openagents.webshell.v1\")",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "manifest-cache-wrong",
         failing: STATIC_HOST,
         reason: "GET /manifest.json: header cache-control",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "sw-cache-wrong",
         failing: STATIC_HOST,
         reason: "GET /sw.js: header cache-control",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "asset-not-immutable",
         failing: STATIC_HOST,
         reason: "immutable",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "session-401",
         failing: SMOKE,
         reason: "GET /api/auth/session answered 401",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "sync-token-500",
         // One handler serves both token routes in this era.
         failing: &[
@@ -74,65 +73,39 @@ const FAULTS: &[Expect] = &[
             "control-prod-khala-sync-token",
         ],
         reason: "sync/token answered 500",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "redirect-offsite",
         failing: SMOKE,
         reason: "/api/auth/session",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "healthz-404",
         failing: &[],
         reason: "",
+        status: "failed",
     },
 ];
 
 #[test]
 fn every_fault_fails_exactly_its_checks() {
     let sb = Sandbox::new();
+    // These faults target the control lane; the HTMX lane's faults are in tests/it/htmx.rs.
+    let control = FaultRun {
+        lanes: &["lanes/control.rhai"],
+        args: &[],
+        checks: &CONTROL_CHECKS,
+        env: &[],
+        timeout: None,
+    };
     for expect in FAULTS {
         let name = expect.fault;
-        let out = sb.out(name);
-        // These faults target the control lane; the HTMX lane's faults are in tests/it/htmx.rs.
-        let run = sb
-            .cmd_in_repo()
-            .args(["lanes/control.rhai", "--sim", "--sim-fault", name])
-            .out(&out)
-            .run();
-        let ev = sb.evidence(name);
-
-        if expect.failing.is_empty() {
-            run.expect_code(0);
-            assert_eq!(run.verdict_line(), "Verdict: GO", "fault {name}");
-        } else {
-            run.expect_code(1);
-            assert_eq!(run.verdict_line(), "Verdict: NO-GO", "fault {name}");
-        }
-
-        let expected: Vec<(String, String)> = CONTROL_CHECKS
-            .iter()
-            .map(|id| {
-                let status = if expect.failing.contains(id) {
-                    "failed"
-                } else {
-                    "passed"
-                };
-                (id.to_string(), status.to_string())
-            })
-            .collect();
-        assert_eq!(ev.statuses(), expected, "results.tsv under fault {name}");
-
+        let (run, ev) = control.expect(&sb, expect);
         for id in expect.failing {
             run.stdout_has(&format!("[failed] {id} (required)"));
-            let check = ev.json_check(id);
-            let reason = check["reason"].as_str().unwrap_or_default();
-            assert!(
-                reason.contains(expect.reason),
-                "fault {name}: reason of {id} is {reason:?}, expected it to mention {:?}",
-                expect.reason
-            );
         }
-
         if name == "healthz-404" {
             let warning = "/healthz answered 404";
             run.stdout_has(&format!("warning: {warning}"));
@@ -306,4 +279,23 @@ fn the_fault_help_is_truthful_and_aligned() {
     for line in &lines {
         assert_eq!(column(line), first, "misaligned: {line:?}");
     }
+
+    // Exactly the faults the specs run: a fault without a spec is a fault nobody showed to
+    // break anything, a spec without a fault tests nothing.
+    let listed: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    let specified: std::collections::BTreeSet<&str> = FAULTS
+        .iter()
+        .chain(crate::matrix::FAULTS)
+        .chain(crate::runtime_lanes::FAULTS)
+        .chain(crate::htmx::HTMX_FAULTS)
+        .map(|case| case.fault)
+        .chain(crate::fidelity::CASES.iter().map(|case| case.fault))
+        .collect();
+    assert_eq!(
+        listed, specified,
+        "`sim --fault help` against the fault specs"
+    );
 }

@@ -4,7 +4,8 @@
 
 use crate::common;
 use crate::common::Sandbox;
-use oa_validate::sim::{Fault, Sim, SimConfig, SimEra, route_inventory};
+use crate::common::faults::FaultRun;
+use oa_sim::{Fault, Sim, SimConfig, SimEra, route_inventory};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -62,8 +63,8 @@ fn every_sim_route_is_traced_in_docs_sim_fidelity() {
 // ---------------------------------------------------------------------------------------------
 // Each new fault fails exactly its checks, in the phase whose era it breaks
 
-struct FaultCase {
-    fault: &'static str,
+pub(crate) struct EraFault {
+    pub(crate) fault: &'static str,
     phase: &'static str,
     lane: &'static str,
     /// Every check the lane declares in that phase (report order).
@@ -97,8 +98,8 @@ const RUNTIME: &[&str] = &[
 ];
 const STATIC_HOST: &[&str] = &["control-staging-static-host", "control-prod-static-host"];
 
-const CASES: &[FaultCase] = &[
-    FaultCase {
+pub(crate) const CASES: &[EraFault] = &[
+    EraFault {
         fault: "manifest-entry-missing",
         phase: "app-surface",
         lane: "lanes/control.rhai",
@@ -106,7 +107,7 @@ const CASES: &[FaultCase] = &[
         failing: STATIC_HOST,
         reason: "/assets/openagents_web_shell-5e1d0c9b.js answered 404",
     },
-    FaultCase {
+    EraFault {
         fault: "asset-not-immutable",
         phase: "app-surface",
         lane: "lanes/control.rhai",
@@ -114,7 +115,7 @@ const CASES: &[FaultCase] = &[
         failing: STATIC_HOST,
         reason: "immutable",
     },
-    FaultCase {
+    EraFault {
         fault: "v1-sync-token-unrouted",
         phase: "app-surface",
         lane: "lanes/control.rhai",
@@ -125,7 +126,7 @@ const CASES: &[FaultCase] = &[
         ],
         reason: "POST /api/v1/sync/token answered 405",
     },
-    FaultCase {
+    EraFault {
         fault: "retired-route-alive",
         phase: "spacetime-convergence",
         lane: "lanes/control.rhai",
@@ -136,7 +137,7 @@ const CASES: &[FaultCase] = &[
         ],
         reason: "POST /api/v1/sync/token answered 200",
     },
-    FaultCase {
+    EraFault {
         fault: "stats-runtime-unavailable",
         phase: "app-surface",
         lane: "lanes/public_stats.rhai",
@@ -144,7 +145,7 @@ const CASES: &[FaultCase] = &[
         failing: STATS,
         reason: "Runtime unavailable.",
     },
-    FaultCase {
+    EraFault {
         fault: "stats-outage-rows",
         phase: "app-surface",
         lane: "lanes/public_stats.rhai",
@@ -152,7 +153,7 @@ const CASES: &[FaultCase] = &[
         failing: STATS,
         reason: "Hydra data available: no",
     },
-    FaultCase {
+    EraFault {
         fault: "fragment-hx-request-ignored",
         phase: "app-surface",
         lane: "lanes/public_stats.rhai",
@@ -160,7 +161,7 @@ const CASES: &[FaultCase] = &[
         failing: STATS,
         reason: "GET /stats/fragments/metrics answered 307",
     },
-    FaultCase {
+    EraFault {
         fault: "route-without-handler",
         phase: "app-surface",
         lane: "lanes/runtime.rhai",
@@ -171,7 +172,7 @@ const CASES: &[FaultCase] = &[
         ],
         reason: "POST /hydra/fx/settle",
     },
-    FaultCase {
+    EraFault {
         fault: "credit-policy-incomplete",
         phase: "app-surface",
         lane: "lanes/runtime.rhai",
@@ -205,55 +206,23 @@ fn every_fidelity_fault_fails_exactly_its_checks_and_the_healthy_sim_passes_them
             assert_eq!(sb.evidence(&name).statuses(), expected, "healthy {name}");
         }
 
-        let name = case.fault;
-        let run = sb
-            .cmd_in_repo()
-            .args([
-                case.lane,
-                "--sim",
-                "--phase",
-                case.phase,
-                "--sim-fault",
-                name,
-            ])
-            .out(&sb.out(name))
-            .run();
-        run.expect_code(1);
-        let ev = sb.evidence(name);
-        let expected: Vec<(String, String)> = case
-            .checks
-            .iter()
-            .map(|id| {
-                let status = if case.failing.contains(id) {
-                    "failed"
-                } else {
-                    "passed"
-                };
-                (id.to_string(), status.to_string())
-            })
-            .collect();
-        assert_eq!(ev.statuses(), expected, "results.tsv under fault {name}");
-        for id in case.failing {
-            let reason = ev.json_check(id)["reason"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            assert!(
-                reason.contains(case.reason),
-                "fault {name}: reason of {id} is {reason:?}, expected it to mention {:?}",
-                case.reason
-            );
-        }
-    }
-}
-
-#[test]
-fn the_fault_list_describes_every_new_fault() {
-    let sb = Sandbox::new();
-    let run = sb.cmd_in_repo().args(["sim", "--fault", "help"]).run();
-    run.expect_code(0);
-    for case in CASES {
-        run.stdout_has(case.fault);
+        let lanes = [case.lane];
+        let era = FaultRun {
+            lanes: &lanes,
+            args: &["--phase", case.phase],
+            checks: case.checks,
+            env: &[],
+            timeout: None,
+        };
+        era.expect(
+            &sb,
+            &common::faults::FaultCase {
+                fault: case.fault,
+                failing: case.failing,
+                status: "failed",
+                reason: case.reason,
+            },
+        );
     }
 }
 
@@ -467,7 +436,7 @@ async fn runtime_answers_in_upstream_shapes() {
 #[tokio::test]
 async fn live_runtime_answers_match_the_served_schemas() {
     use oa_validate::api::schema::validate;
-    let agent = oa_validate::sim::TEST_AGENT_ID;
+    let agent = oa_sim::TEST_AGENT_ID;
     let operations = [
         ("/credit/health", "/credit/health".to_string()),
         (

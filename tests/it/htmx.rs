@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use crate::common::faults::{FaultCase, FaultRun};
 use crate::common::{HTMX_CHECKS, Sandbox, SimProcess};
 use std::path::Path;
 use std::time::Duration;
@@ -247,93 +248,95 @@ fn htmx_lane_against_the_sim_is_go_in_real_chromium_with_artifacts() {
     assert_no_leaked_browser(&sb);
 }
 
-/// The spec: each HTMX fault and the checks it fails (every other HTMX check passes).
-const HTMX_FAULTS: &[(&str, &[&str])] = &[
-    (
-        "feed-fragment-slow",
-        &["control-staging-htmx-perf", "control-prod-htmx-perf"],
-    ),
-    (
-        "login-too-large",
-        &["control-staging-htmx-perf", "control-prod-htmx-perf"],
-    ),
-    (
-        "chat-send-500",
-        &[
+/// The spec: each HTMX fault and the checks it fails (every other HTMX check passes); the
+/// reasons are not compared here (the browser smoke's failed step is, below).
+pub(crate) const HTMX_FAULTS: &[FaultCase] = &[
+    FaultCase {
+        fault: "feed-fragment-slow",
+        failing: &["control-staging-htmx-perf", "control-prod-htmx-perf"],
+        status: "failed",
+        reason: "",
+    },
+    FaultCase {
+        fault: "login-too-large",
+        failing: &["control-staging-htmx-perf", "control-prod-htmx-perf"],
+        status: "failed",
+        reason: "",
+    },
+    FaultCase {
+        fault: "chat-send-500",
+        failing: &[
             "control-staging-htmx-perf",
             "control-prod-htmx-perf",
             "control-staging-htmx-browser-smoke",
             "control-prod-htmx-browser-smoke",
         ],
-    ),
-    (
-        "canary-override-ignored",
-        &["control-staging-htmx-route-group-canary"],
-    ),
-    (
-        "rollback-matrix-missing",
-        &["control-staging-htmx-route-group-canary"],
-    ),
-    (
-        "canary-token-not-admin",
-        &["control-staging-htmx-route-group-canary"],
-    ),
-    (
-        "chat-history-broken",
-        &[
+        status: "failed",
+        reason: "",
+    },
+    FaultCase {
+        fault: "canary-override-ignored",
+        failing: &["control-staging-htmx-route-group-canary"],
+        status: "failed",
+        reason: "",
+    },
+    FaultCase {
+        fault: "rollback-matrix-missing",
+        failing: &["control-staging-htmx-route-group-canary"],
+        status: "failed",
+        reason: "",
+    },
+    FaultCase {
+        fault: "canary-token-not-admin",
+        failing: &["control-staging-htmx-route-group-canary"],
+        status: "failed",
+        reason: "",
+    },
+    FaultCase {
+        fault: "chat-history-broken",
+        failing: &[
             "control-staging-htmx-browser-smoke",
             "control-prod-htmx-browser-smoke",
         ],
-    ),
-    (
-        "settings-not-saved",
-        &[
+        status: "failed",
+        reason: "",
+    },
+    FaultCase {
+        fault: "settings-not-saved",
+        failing: &[
             "control-staging-htmx-browser-smoke",
             "control-prod-htmx-browser-smoke",
         ],
-    ),
-    (
-        "htmx-missing",
-        &[
+        status: "failed",
+        reason: "",
+    },
+    FaultCase {
+        fault: "htmx-missing",
+        failing: &[
             "control-staging-htmx-browser-smoke",
             "control-prod-htmx-browser-smoke",
         ],
-    ),
+        status: "failed",
+        reason: "",
+    },
 ];
 
 #[test]
 fn every_htmx_fault_fails_exactly_its_checks() {
     let _machine = shared();
     let sb = Sandbox::new();
-    for (fault, failing) in HTMX_FAULTS {
-        let out = sb.out(fault);
-        let run = sb
-            .cmd_in_repo()
-            .args(["lanes/htmx.rhai", "--sim", "--sim-fault", fault])
-            .out(&out)
-            .env("OA_PERF_SAMPLES", "2")
-            .env("TMPDIR", sb.path())
-            .timeout(BROWSER_TIMEOUT)
-            .run();
-        run.expect_code(1);
-        assert_eq!(run.verdict_line(), "Verdict: NO-GO", "fault {fault}");
-        let expected: Vec<(String, String)> = HTMX_CHECKS
-            .iter()
-            .map(|id| {
-                let status = if failing.contains(id) {
-                    "failed"
-                } else {
-                    "passed"
-                };
-                (id.to_string(), status.to_string())
-            })
-            .collect();
-        assert_eq!(
-            sb.evidence(fault).statuses(),
-            expected,
-            "results.tsv under fault {fault}"
-        );
-        for id in *failing {
+    let tmp = sb.path().display().to_string();
+    let lanes = FaultRun {
+        lanes: &["lanes/htmx.rhai"],
+        args: &[],
+        checks: &HTMX_CHECKS,
+        env: &[("OA_PERF_SAMPLES", "2"), ("TMPDIR", &tmp)],
+        timeout: Some(BROWSER_TIMEOUT),
+    };
+    for case in HTMX_FAULTS {
+        let (fault, failing) = (case.fault, case.failing);
+        let (run, _) = lanes.expect(&sb, case);
+        for id in failing {
             // A failed assertion, not an error: the fault broke what the check asserts.
             run.stdout_has(&format!("[failed] {id} (required)"));
         }

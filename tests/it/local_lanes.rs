@@ -27,7 +27,7 @@ pub(crate) fn copy_workspace(sb: &Sandbox) -> PathBuf {
         }
     }
     let to = sb.path().join("workspace");
-    copy_dir(&repo_root().join("tests/fixtures/workspace"), &to);
+    copy_dir(&repo_root().join("crates/oa-sim/fixture/workspace"), &to);
     to
 }
 

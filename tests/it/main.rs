@@ -34,4 +34,5 @@ mod scheduling;
 mod script_faults;
 mod scripts;
 mod secrets;
+mod sim_google;
 mod untrusted_folder;

@@ -3,7 +3,8 @@
 
 use crate::common;
 
-use crate::common::{CONTROL_CHECKS, Sandbox};
+use crate::common::Sandbox;
+use crate::common::faults::{FaultCase, FaultRun};
 
 /// Every required check of every real lane in the default phase (app-surface), in report
 /// order. (The spacetime-convergence matrix: tests/phases.rs.)
@@ -113,33 +114,30 @@ fn the_whole_matrix_under_sim_is_go_with_its_evidence() {
     );
 }
 
-struct Expect {
-    fault: &'static str,
-    failing: &'static [&'static str],
-    reason: &'static str,
-}
-
 const STATS: &[&str] = &["public-stats-staging", "public-stats-prod"];
 
 /// One row per fault this surface adds (`oa-validate sim --fault help`).
-const FAULTS: &[Expect] = &[
-    Expect {
+pub(crate) const FAULTS: &[FaultCase] = &[
+    FaultCase {
         fault: "stats-runtime-unavailable",
         failing: STATS,
         // The real outage notice (the sim-only literal is gone: tests/fidelity.rs).
         reason: "Runtime unavailable.",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "stats-row-missing",
         failing: STATS,
         reason: "Hydra FX treasury provider breadth",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "stats-cache-wrong",
         failing: STATS,
         reason: "header cache-control",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "inbox-500",
         failing: &[
             "gmail-staging-inbox-threads",
@@ -148,72 +146,52 @@ const FAULTS: &[Expect] = &[
             "gmail-prod-inbox-actions",
         ],
         reason: "GET /api/inbox/threads?limit=10 answered 500",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "reply-send-no-message-id",
         failing: &["gmail-staging-inbox-actions", "gmail-prod-inbox-actions"],
         reason: "reply/send answers a message_id",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "comms-replay-not-idempotent",
         failing: &["runtime-staging-comms-ingest", "runtime-prod-comms-ingest"],
         reason: "POST /internal/v1/comms/delivery-events answered 202, expected 200",
+        status: "failed",
     },
-    Expect {
+    FaultCase {
         fault: "oauth-redirect-wrong",
         failing: &["gmail-staging-connect-flow", "gmail-prod-connect-flow"],
         reason: "redirect_uri ends in /settings/integrations/google/callback",
+        status: "failed",
     },
 ];
 
 #[test]
 fn every_stats_inbox_and_comms_fault_fails_exactly_its_checks() {
     let sb = Sandbox::new();
-    let lanes = ["lanes/public_stats.rhai", "lanes/gmail_inbox.rhai"];
+    let lanes = FaultRun {
+        lanes: &["lanes/public_stats.rhai", "lanes/gmail_inbox.rhai"],
+        args: &[],
+        checks: &[
+            "public-stats-staging",
+            "public-stats-prod",
+            "gmail-staging-connect-flow",
+            "gmail-staging-inbox-threads",
+            "gmail-staging-inbox-actions",
+            "runtime-staging-comms-ingest",
+            "gmail-prod-connect-flow",
+            "gmail-prod-inbox-threads",
+            "gmail-prod-inbox-actions",
+            "runtime-prod-comms-ingest",
+        ],
+        env: &[],
+        timeout: None,
+    };
     for expect in FAULTS {
-        let name = expect.fault;
-        let out = sb.out(name);
-        let run = sb
-            .cmd_in_repo()
-            .args(lanes)
-            .args(["--sim", "--sim-fault", name])
-            .out(&out)
-            .run();
-        run.expect_code(1);
-        assert_eq!(run.verdict_line(), "Verdict: NO-GO", "fault {name}");
-        let ev = sb.evidence(name);
-        let statuses = ev.statuses();
-        assert_eq!(statuses.len(), 10, "fault {name}: {statuses:?}");
-        for (id, status) in &statuses {
-            let expected = if expect.failing.contains(&id.as_str()) {
-                "failed"
-            } else {
-                "passed"
-            };
-            assert_eq!(status, expected, "fault {name}: {id}");
-        }
-        for id in expect.failing {
-            let check = ev.json_check(id);
-            let reason = check["reason"].as_str().unwrap_or_default();
-            assert!(
-                reason.contains(expect.reason),
-                "fault {name}: reason of {id} is {reason:?}, expected it to mention {:?}",
-                expect.reason
-            );
-        }
+        lanes.expect(&sb, expect);
     }
-}
-
-#[test]
-fn the_fault_list_names_every_new_fault() {
-    let sb = Sandbox::new();
-    let run = sb.cmd_in_repo().args(["sim", "--fault", "help"]).run();
-    run.expect_code(0);
-    for expect in FAULTS {
-        run.stdout_has(expect.fault);
-    }
-    // The control faults are covered by tests/it/faults.rs.
-    assert!(!CONTROL_CHECKS.is_empty());
 }
 
 /// A token the caller supplies is used by the inbox checks and never written anywhere.

@@ -4,8 +4,8 @@
 
 use crate::common;
 
+use crate::common::faults::{FaultCase, FaultRun};
 use crate::common::{Sandbox, assert_no_secret};
-use std::collections::BTreeMap;
 
 const LANES: [&str; 2] = ["lanes/runtime.rhai", "lanes/observability.rhai"];
 
@@ -39,41 +39,32 @@ const GOOGLE_CHECKS: [&str; 7] = [
     "runtime-rollback-ready",
 ];
 
-struct Expect {
-    fault: &'static str,
-    /// The checks that end `status` (summary.json), every other check of the lanes passing.
-    failing: &'static [&'static str],
-    status: &'static str,
-    /// A piece of each failing check's reason naming what broke.
-    reason: &'static str,
-}
-
-const FAULTS: &[Expect] = &[
-    Expect {
+pub(crate) const FAULTS: &[FaultCase] = &[
+    FaultCase {
         fault: "runtime-readyz-503",
         failing: &["runtime-staging-smoke", "runtime-prod-smoke"],
         status: "failed",
         reason: "GET /readyz answered 503",
     },
-    Expect {
+    FaultCase {
         fault: "run-create-500",
         failing: &["runtime-staging-smoke", "runtime-prod-smoke"],
         status: "failed",
         reason: "POST /internal/v1/runs answered 500, expected 201",
     },
-    Expect {
+    FaultCase {
         fault: "openapi-missing-credit",
         failing: &["runtime-staging-cep-contract", "runtime-prod-cep-contract"],
         status: "failed",
         reason: "openapi.json documents POST /credit/intent",
     },
-    Expect {
+    FaultCase {
         fault: "credit-health-schema-wrong",
         failing: &["runtime-staging-cep-contract", "runtime-prod-cep-contract"],
         status: "failed",
         reason: "expected \"openagents.credit.health_response.v1\", actual \"openagents.credit.health_response.v0\"",
     },
-    Expect {
+    FaultCase {
         fault: "openapi-missing-hydra",
         failing: &[
             "runtime-staging-hydra-mvp2-contract",
@@ -82,7 +73,7 @@ const FAULTS: &[Expect] = &[
         status: "failed",
         reason: "openapi.json documents POST /hydra/routing/score",
     },
-    Expect {
+    FaultCase {
         fault: "observability-missing-fx",
         // The served schema requires `fx`: the MVP-2 check, which validates the same answer
         // against it, fails too (schema validation, issue 11).
@@ -95,50 +86,50 @@ const FAULTS: &[Expect] = &[
         status: "failed",
         reason: "fx",
     },
-    Expect {
+    FaultCase {
         fault: "job-image-drift",
         failing: &["runtime-migration-drift"],
         status: "failed",
         // Both image names, as upstream printed them.
         reason: "migration job image drift detected (service=us-central1-docker.pkg.dev/openagentsgemini/openagents/runtime@sha256:7777",
     },
-    Expect {
+    FaultCase {
         fault: "execution-failed",
         failing: &["runtime-migration-drift"],
         status: "failed",
         reason: "latest migration execution is not marked successful",
     },
-    Expect {
+    FaultCase {
         fault: "no-executions",
         failing: &["runtime-migration-drift"],
         status: "failed",
         reason: "no migration job executions found",
     },
-    Expect {
+    FaultCase {
         fault: "error-logs-present",
         failing: &["control-error-log-probe", "runtime-error-log-probe"],
         status: "failed",
         reason: "ERROR log entries for",
     },
-    Expect {
+    FaultCase {
         fault: "traffic-split-broken",
         failing: &["control-canary-status", "runtime-canary-status"],
         status: "failed",
         reason: "traffic percents sum: expected 100",
     },
-    Expect {
+    FaultCase {
         fault: "latest-not-ready",
         failing: &["control-canary-status", "runtime-canary-status"],
         status: "failed",
         reason: "the latest created revision is the latest ready one",
     },
-    Expect {
+    FaultCase {
         fault: "no-rollback-revision",
         failing: &["control-rollback-ready", "runtime-rollback-ready"],
         status: "failed",
         reason: "no ready revision other than the serving one",
     },
-    Expect {
+    FaultCase {
         fault: "cloudrun-403",
         failing: &[
             "runtime-migration-drift",
@@ -151,21 +142,6 @@ const FAULTS: &[Expect] = &[
         reason: "answered 403: PERMISSION_DENIED",
     },
 ];
-
-fn statuses(ev: &common::Evidence) -> BTreeMap<String, String> {
-    let json = ev.summary_json();
-    json["verdict"]["checks"]
-        .as_array()
-        .expect("verdict.checks")
-        .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().unwrap_or_default().to_string(),
-                c["status"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn sim_run_of_every_lane_is_go() {
@@ -233,52 +209,15 @@ fn sim_run_of_every_lane_is_go() {
 #[test]
 fn every_new_fault_fails_exactly_its_checks() {
     let sb = Sandbox::new();
+    let lanes = FaultRun {
+        lanes: &LANES,
+        args: &[],
+        checks: &CHECKS,
+        env: &[],
+        timeout: None,
+    };
     for expect in FAULTS {
-        let name = expect.fault;
-        let out = sb.out(name);
-        let run = sb
-            .cmd_in_repo()
-            .args(["--sim", "--sim-fault", name])
-            .args(LANES)
-            .out(&out)
-            .run();
-        run.expect_code(1);
-        assert_eq!(run.verdict_line(), "Verdict: NO-GO", "fault {name}");
-        let ev = sb.evidence(name);
-        let got = statuses(&ev);
-        let expected: BTreeMap<String, String> = CHECKS
-            .iter()
-            .map(|id| {
-                let status = if expect.failing.contains(id) {
-                    expect.status
-                } else {
-                    "passed"
-                };
-                (id.to_string(), status.to_string())
-            })
-            .collect();
-        assert_eq!(got, expected, "statuses under fault {name}");
-        for id in expect.failing {
-            let reason = ev.json_check(id)["reason"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            assert!(
-                reason.contains(expect.reason),
-                "fault {name}: reason of {id} is {reason:?}, expected it to mention {:?}",
-                expect.reason
-            );
-        }
-    }
-}
-
-#[test]
-fn every_new_fault_is_listed_with_a_description() {
-    let sb = Sandbox::new();
-    let run = sb.cmd().args(["sim", "--fault", "help"]).run();
-    run.expect_code(0);
-    for expect in FAULTS {
-        run.stdout_has(&format!("{:24} ", expect.fault));
+        lanes.expect(&sb, expect);
     }
 }
 

@@ -167,11 +167,3 @@ fn cancellation_ends_the_program() {
     assert_eq!(err, ProcError::Cancelled);
     assert!(started.elapsed() < Duration::from_secs(5));
 }
-
-#[test]
-fn shell_lines_quote_what_needs_quoting() {
-    assert_eq!(
-        shell_line("cargo", &["test".into(), "a b".into(), "it's".into()]),
-        r"cargo test 'a b' 'it'\''s'"
-    );
-}

@@ -42,8 +42,7 @@ pub(super) fn timeline(archive: &Archive) -> Markup {
         .any(|c| c.run.is_some_and(|r| r.worker.is_some()));
     let mut bars: Vec<Bar> = Vec::new();
     // The chain no schedule could shorten, from what each check waited for in the run.
-    let ran: Vec<&crate::evidence::archive::RunCheck> =
-        checks.iter().filter_map(|c| c.run).collect();
+    let ran: Vec<&crate::summary::RunCheck> = checks.iter().filter_map(|c| c.run).collect();
     let nodes: Vec<Node> = ran
         .iter()
         .map(|r| Node {

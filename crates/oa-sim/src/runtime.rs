@@ -6,44 +6,21 @@
 //! for a path no route matches (the runtime router has no fallback).
 
 use super::routes::{Routes, SimRoute};
+use super::runtime_state::{RuntimeState, api_error, invalid_request, pubkey};
 use super::{Fault, SimEra};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
-use parking_lot::Mutex;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet};
+
 use std::sync::Arc;
-use std::time::Instant;
 use uuid::Uuid;
 
 /// The test agent the sim knows (`OA_TEST_AGENT_ID` under `--sim`): 64 hex characters.
 pub const TEST_AGENT_ID: &str = "5a1e0c7d9b3f48e2a6c4d8f0b2e4a6c8d0f2b4e6a8c0d2f4b6e8a0c2d4f6b8e0";
-
-pub(super) struct RuntimeState {
-    pub(super) faults: Arc<HashSet<Fault>>,
-    pub(super) started: Instant,
-    pub(super) era: SimEra,
-    runs: Mutex<HashMap<Uuid, Value>>,
-}
-
-impl RuntimeState {
-    pub(super) fn new(faults: Arc<HashSet<Fault>>, started: Instant, era: SimEra) -> Self {
-        RuntimeState {
-            faults,
-            started,
-            era,
-            runs: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub(super) fn has(&self, fault: Fault) -> bool {
-        self.faults.contains(&fault)
-    }
-}
 
 type Shared = State<Arc<RuntimeState>>;
 
@@ -72,19 +49,6 @@ pub(super) fn router(state: RuntimeState) -> Router {
 
 pub(super) fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-/// The runtime's error body `{"error": code, "message"}` (server.rs `ApiError`).
-pub(super) fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({"error": code, "message": message})),
-    )
-        .into_response()
-}
-
-pub(super) fn invalid_request(message: &str) -> Response {
-    api_error(StatusCode::BAD_REQUEST, "invalid_request", message)
 }
 
 fn not_found() -> Response {
@@ -285,12 +249,6 @@ async fn credit_health(State(st): Shared) -> Response {
         policy.remove("max_offer_ttl_seconds");
     }
     axum::Json(body).into_response()
-}
-
-/// A 64-hex pubkey, lower-cased (credit/service.rs `sanitize_pubkey`), or `None`.
-pub(super) fn pubkey(raw: &str) -> Option<String> {
-    let id = raw.trim().to_ascii_lowercase();
-    (id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit())).then_some(id)
 }
 
 async fn exposure(Path(agent_id): Path<String>) -> Response {

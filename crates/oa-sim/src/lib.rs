@@ -14,6 +14,7 @@ pub mod accounts;
 mod cloudrun;
 mod comms;
 mod control;
+mod control_state;
 mod fault;
 pub mod htmx;
 mod inbox;
@@ -23,6 +24,7 @@ mod route_split;
 mod routes;
 mod runtime;
 mod runtime_openapi;
+mod runtime_state;
 mod runtime_writes;
 mod stats;
 mod workspace;
@@ -65,15 +67,6 @@ impl SimEra {
     /// Both eras, oldest first.
     pub fn all() -> [SimEra; 2] {
         [SimEra::AppSurface, SimEra::SpacetimeConvergence]
-    }
-
-    /// The era a cutover phase is validated against.
-    pub fn for_phase(phase: crate::cutover::CutoverPhase) -> SimEra {
-        match phase {
-            crate::cutover::CutoverPhase::AppSurface => SimEra::AppSurface,
-            crate::cutover::CutoverPhase::SpacetimeConvergence
-            | crate::cutover::CutoverPhase::LegacyDeletion => SimEra::SpacetimeConvergence,
-        }
     }
 
     /// The upstream commit whose behaviour this era mirrors.
@@ -168,7 +161,7 @@ impl Sim {
             ("prod", config.prod_token),
         ] {
             let token = token.unwrap_or_else(|| random_hex(16));
-            let state = control::ControlState {
+            let state = control_state::ControlState {
                 token: token.clone(),
                 faults: Arc::clone(&faults),
                 started,
@@ -182,7 +175,8 @@ impl Sim {
             };
             let app = with_latency(with_request_id(control::router(state)), config.latency);
             let control_url = serve(app, &mut shutdown).await?;
-            let runtime = runtime::RuntimeState::new(Arc::clone(&faults), started, config.era);
+            let runtime =
+                runtime_state::RuntimeState::new(Arc::clone(&faults), started, config.era);
             let runtime_app = runtime::router(runtime).merge(comms::router(Arc::clone(&faults)));
             let app = with_latency(with_request_id(runtime_app), config.latency);
             let runtime_url = serve(app, &mut shutdown).await?;
@@ -325,6 +319,3 @@ fn random_hex(bytes: usize) -> String {
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod google_tests;

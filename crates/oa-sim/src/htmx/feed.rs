@@ -4,8 +4,8 @@
 use super::{
     HtmxState, Shared, Shout, fragment, is_htmx, login_required, now, page, redirect, shell,
 };
-use crate::sim::Fault;
-use crate::sim::routes::Routes;
+use crate::Fault;
+use crate::routes::Routes;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;

@@ -16,7 +16,7 @@ pub(super) mod shell;
 
 use super::Fault;
 use super::accounts::Accounts;
-use super::control::ControlState;
+use super::control_state::ControlState;
 use super::routes::{Routes, SimRoute};
 use axum::Router;
 use axum::extract::{Path, State};

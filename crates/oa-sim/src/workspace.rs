@@ -10,12 +10,50 @@ pub const GMAIL_ACCOUNT_VAR: &str = "OA_GMAIL_TEST_ACCOUNT";
 /// The account the simulated inbox is connected to.
 pub const SIM_GMAIL_ACCOUNT: &str = "inbox-sim@openagents.com";
 
+/// The fixture workspace's files, carried in the binary: (path under the workspace, contents).
+/// Listed by hand (a handful of files); a test checks the list against the folder, so a file
+/// added there cannot be left out.
+const FIXTURE_FILES: &[(&str, &str)] = &[
+    (
+        ".gitignore",
+        include_str!("../fixture/workspace/.gitignore"),
+    ),
+    (
+        "apps/runtime/Cargo.lock",
+        include_str!("../fixture/workspace/apps/runtime/Cargo.lock"),
+    ),
+    (
+        "apps/runtime/Cargo.toml",
+        include_str!("../fixture/workspace/apps/runtime/Cargo.toml"),
+    ),
+    (
+        "apps/runtime/src/fx/mod.rs",
+        include_str!("../fixture/workspace/apps/runtime/src/fx/mod.rs"),
+    ),
+    (
+        "apps/runtime/src/fx/service.rs",
+        include_str!("../fixture/workspace/apps/runtime/src/fx/service.rs"),
+    ),
+    (
+        "apps/runtime/src/lib.rs",
+        include_str!("../fixture/workspace/apps/runtime/src/lib.rs"),
+    ),
+    (
+        "apps/runtime/src/server.rs",
+        include_str!("../fixture/workspace/apps/runtime/src/server.rs"),
+    ),
+    (
+        "scripts/run-cross-surface-contract-harness.sh",
+        include_str!("../fixture/workspace/scripts/run-cross-surface-contract-harness.sh"),
+    ),
+];
+
 /// The fixture workspace under `cache`, written out from the binary when it is not there yet:
 /// `<cache>/fixture-workspace-<digest>` (the digest of its files, so another build's fixture
 /// never mixes in). Written into a temporary folder and renamed, so concurrent runs never see
 /// half a workspace.
 pub fn fixture_workspace(cache: &Path) -> std::io::Result<PathBuf> {
-    let files = crate::embedded::fixture_workspace_files();
+    let files = FIXTURE_FILES;
     let mut digest = Sha256::new();
     for (name, contents) in files {
         digest.update(name.as_bytes());
@@ -89,5 +127,29 @@ mod tests {
             assert_ne!(mode & 0o111, 0);
         }
         assert_eq!(super::fixture_workspace(cache.path()).unwrap(), root);
+    }
+
+    #[test]
+    fn every_file_of_the_fixture_folder_is_carried() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixture/workspace");
+        let mut on_disk = Vec::new();
+        let mut pending = vec![folder.clone()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    // A `cargo test` of the fixture in place leaves its build output here.
+                    if !path.ends_with("target") {
+                        pending.push(path);
+                    }
+                } else {
+                    let relative = path.strip_prefix(&folder).unwrap();
+                    on_disk.push(relative.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        on_disk.sort();
+        let carried: Vec<&str> = super::FIXTURE_FILES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(carried, on_disk);
     }
 }

@@ -4,7 +4,7 @@
 //! the override only for an admin's token, upstream `admin_email_gate`: 403 otherwise).
 
 use super::accounts::Accounts;
-use super::control::ControlState;
+use super::control_state::ControlState;
 use super::routes::{Routes, SimRoute};
 use super::{Fault, error_envelope};
 use axum::Router;

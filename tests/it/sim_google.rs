@@ -1,10 +1,11 @@
 //! The simulated Google APIs answer like the real ones: bearer required, Google error
 //! envelopes, v2 resource shapes that the Cloud Run model reads back.
 
-use super::*;
-use crate::gcp::model;
+use oa_sim::{Fault, Sim, SimConfig};
+use oa_validate::gcp::model;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
+use std::time::Duration;
 
 async fn sim(faults: &[Fault]) -> Sim {
     Sim::start(SimConfig {
@@ -131,7 +132,7 @@ async fn entries_list_validates_requests_like_the_api() {
             .await
             .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let filter = crate::api::logging::error_filter("runtime");
+    let filter = oa_validate::api::logging::error_filter("runtime");
     let r = post(
         serde_json::json!({"resourceNames": ["projects/openagentsgemini"], "filter": filter,
                                     "orderBy": "timestamp desc", "pageSize": 50}),

@@ -1,7 +1,7 @@
 //! End-to-end tests over real loopback sockets, the way oa-validate will talk to the sim.
 
 use super::*;
-use crate::sim::SimEra;
+use crate::SimEra;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;

@@ -5,18 +5,18 @@
 //! Cookies carry upstream's attributes (`Secure` among them), so a browser on plain http
 //! keeps none of them: a flow that relies on the challenge cookie fails there, one that sends
 //! the `challenge_id` itself works, as upstream's smoke does. The code routes are throttled
-//! per client identity as upstream's are (see [`crate::sim::accounts`]).
+//! per client identity as upstream's are (see [`crate::accounts`]).
 
 use super::{
     HtmxState, Profile, SIM_LOGIN_CODE, Shared, fragment, is_htmx, now, page, redirect,
     redirect_for, shell,
 };
-use crate::sim::Fault;
-use crate::sim::accounts::{
+use crate::Fault;
+use crate::accounts::{
     self, ACCESS_COOKIE, ACCESS_TTL_SECONDS, AUTH_EMAIL, CHALLENGE_COOKIE, CHALLENGE_TTL_SECONDS,
     LOGIN_EMAIL, LOGIN_VERIFY, REFRESH_COOKIE, REFRESH_TTL_SECONDS,
 };
-use crate::sim::routes::Routes;
+use crate::routes::Routes;
 use axum::body::Bytes;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -188,7 +188,7 @@ async fn login_verify(
         Err(message) => return login_failed(&headers, "invalid-code", message),
     };
     let mut response = redirect_for(&headers, "/");
-    let refresh = format!("oa_rt_{}", crate::sim::random_hex(24));
+    let refresh = format!("oa_rt_{}", crate::random_hex(24));
     append_cookie(
         &mut response,
         &accounts::cookie(ACCESS_COOKIE, &token, ACCESS_TTL_SECONDS),
@@ -211,7 +211,7 @@ async fn api_auth_email(State(st): Shared, headers: HeaderMap, body: Bytes) -> R
         email: String,
     }
     let Ok(request) = serde_json::from_slice::<Request>(&body) else {
-        return crate::sim::error_envelope(
+        return crate::error_envelope(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",
             "The request body must be JSON with an email.",
@@ -245,7 +245,7 @@ async fn api_auth_verify(State(st): Shared, headers: HeaderMap, body: Bytes) -> 
         challenge_id: Option<String>,
     }
     let Ok(request) = serde_json::from_slice::<Request>(&body) else {
-        return crate::sim::error_envelope(
+        return crate::error_envelope(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",
             "The request body must be JSON with a code.",
@@ -265,7 +265,7 @@ async fn api_auth_verify(State(st): Shared, headers: HeaderMap, body: Bytes) -> 
         "redirect": "/",
         "tokenType": "Bearer",
         "token": token,
-        "refreshToken": format!("oa_rt_{}", crate::sim::random_hex(24)),
+        "refreshToken": format!("oa_rt_{}", crate::random_hex(24)),
         "newUser": false,
     }))
     .into_response();

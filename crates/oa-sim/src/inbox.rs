@@ -2,7 +2,7 @@
 //! thread list and detail, and the draft approve/reject and reply-send actions. Every route
 //! needs the instance's bearer token; each instance keeps its own audit log.
 
-use super::control::ControlState;
+use super::control_state::ControlState;
 use super::routes::{Routes, SimRoute};
 use super::{Fault, error_envelope, random_hex};
 use axum::extract::{Path, Query, State};

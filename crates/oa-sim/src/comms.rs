@@ -107,7 +107,7 @@ async fn delivery_event(
 
 #[cfg(test)]
 mod tests {
-    use crate::sim::{Fault, Sim, SimConfig};
+    use crate::{Fault, Sim, SimConfig};
     use serde_json::{Value, json};
 
     async fn post(url: &str, body: Value) -> (u16, Value) {

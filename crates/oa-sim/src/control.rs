@@ -3,6 +3,7 @@
 //! status, session and sync token routes; in the app-surface era also the static host
 //! (manifest, service worker, assets) and the GET catch-all that serves the web shell.
 
+use super::control_state::{ControlState, HTMX_ASSET};
 use super::routes::{Routes, SimRoute};
 use super::{Fault, SimEra, error_envelope, random_hex};
 use axum::Router;
@@ -13,44 +14,7 @@ use chrono::{SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Digest;
-use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
-
-/// Per-instance state: staging and prod differ only in environment name and token.
-pub(super) struct ControlState {
-    pub(super) token: String,
-    pub(super) faults: Arc<HashSet<Fault>>,
-    pub(super) started: Instant,
-    pub(super) offsite_url: String,
-    pub(super) era: SimEra,
-    /// The htmx library served to pages, when installed.
-    pub(super) htmx_library: Option<Arc<str>>,
-    /// Who the instance's tokens belong to, its sign-in challenges and throttle.
-    pub(super) accounts: Arc<super::accounts::Accounts>,
-}
-
-impl ControlState {
-    pub(super) fn has(&self, fault: Fault) -> bool {
-        self.faults.contains(&fault)
-    }
-
-    pub(super) fn authorized(&self, headers: &HeaderMap) -> bool {
-        let Some(value) = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-        else {
-            return false;
-        };
-        // The scheme is case-insensitive (RFC 9110 §11.1); the credential is not.
-        match value.split_once(' ') {
-            Some((scheme, credential)) => {
-                scheme.eq_ignore_ascii_case("bearer") && credential.trim() == self.token
-            }
-            None => false,
-        }
-    }
-}
 
 type Shared = State<Arc<ControlState>>;
 
@@ -60,8 +24,6 @@ pub(super) const ENTRY_JS: &str = "assets/openagents_web_shell.js";
 const HASHED_ENTRY_JS: &str = "assets/openagents_web_shell-3f9a2b7c.js";
 /// `manifest-entry-missing`: an entry the deployment does not carry.
 const MISSING_ENTRY_JS: &str = "assets/openagents_web_shell-5e1d0c9b.js";
-/// The pinned htmx asset the pages load (web_maud.rs `HTMX_ASSET_PATH`).
-pub(super) const HTMX_ASSET: &str = "/assets/htmx-2_0_8-22283ef6.js";
 
 const NO_CACHE: &str = "no-cache, no-store, must-revalidate";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

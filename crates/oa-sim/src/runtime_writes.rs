@@ -7,7 +7,7 @@
 
 use super::Fault;
 use super::routes::Routes;
-use super::runtime::{RuntimeState, api_error, invalid_request, pubkey};
+use super::runtime_state::{RuntimeState, api_error, invalid_request, pubkey};
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;

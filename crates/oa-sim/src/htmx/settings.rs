@@ -5,8 +5,8 @@
 use super::{
     HtmxState, Profile, Shared, fragment, is_htmx, login_required, now, page, redirect, shell,
 };
-use crate::sim::routes::Routes;
-use crate::sim::{Fault, error_envelope};
+use crate::routes::Routes;
+use crate::{Fault, error_envelope};
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

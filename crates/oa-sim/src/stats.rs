@@ -10,7 +10,7 @@
 //! configured: no notice at all, "data available" rows reading `no` and every value `-`.
 
 use super::Fault;
-use super::control::ControlState;
+use super::control_state::ControlState;
 use super::htmx::shell::{self, esc};
 use super::routes::{Routes, SimRoute};
 use axum::Router;

@@ -1,19 +1,19 @@
 //! The page shell and status notices every HTML page shares (upstream web_maud.rs
 //! `render_page`, `topbar`, `status_slot`, `status_message`, `render_notice_fragment`).
 
-use super::super::control::HTMX_ASSET;
+use crate::control_state::HTMX_ASSET;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Upstream's page policy: scripts from the service's own origin only.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
 /// Full pages are never cached (upstream `CACHE_MANIFEST`).
-pub(in crate::sim) const PAGE_CACHE: &str = "no-cache, no-store, must-revalidate";
+pub(crate) const PAGE_CACHE: &str = "no-cache, no-store, must-revalidate";
 /// Fragments (upstream web_htmx.rs `fragment_response`).
-pub(in crate::sim) const FRAGMENT_CACHE: &str = "no-store";
+pub(crate) const FRAGMENT_CACHE: &str = "no-store";
 
 /// HTML-escapes text for element content and double-quoted attributes.
-pub(in crate::sim) fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -30,7 +30,7 @@ pub(in crate::sim) fn esc(text: &str) -> String {
 
 /// The words a status code shows (upstream `status_message`; unknown codes read "Action
 /// completed.").
-pub(in crate::sim) fn status_message(status: &str) -> &'static str {
+pub(crate) fn status_message(status: &str) -> &'static str {
     match status {
         "code-sent" => "A verification code was sent. Enter it to sign in.",
         "code-expired" => "Your sign-in code expired. Request a new code.",
@@ -49,7 +49,7 @@ pub(in crate::sim) fn status_message(status: &str) -> &'static str {
 }
 
 /// A status slot: the notice when there is a status, else the hidden empty slot.
-pub(in crate::sim) fn status_slot(id: &str, status: Option<&str>) -> String {
+pub(crate) fn status_slot(id: &str, status: Option<&str>) -> String {
     match status {
         Some(status) => format!(
             "<div id=\"{id}\" class=\"oa-notice\" role=\"status\" aria-live=\"polite\" aria-atomic=\"true\" tabindex=\"-1\">{}</div>",
@@ -62,7 +62,7 @@ pub(in crate::sim) fn status_slot(id: &str, status: Option<&str>) -> String {
 }
 
 /// A notice fragment (the answer to an HTMX form post that swaps its status slot).
-pub(in crate::sim) fn notice(id: &str, status: &str, is_error: bool) -> String {
+pub(crate) fn notice(id: &str, status: &str, is_error: bool) -> String {
     let (class, live) = if is_error {
         ("oa-notice error", "assertive")
     } else {
@@ -109,12 +109,7 @@ fn topbar(path: &str, signed_in: bool) -> String {
 /// `hx-target`, `hx-select="#oa-main-shell"`, `hx-push-url="true"` on `#oa-shell`): inherited
 /// by every hx-* element they make fragment swaps select nothing and the thread poll push
 /// `/chat/fragments/...` into the address bar (docs/sim-fidelity.md).
-pub(in crate::sim) fn page_html(
-    title: &str,
-    path: &str,
-    signed_in: bool,
-    main_body: &str,
-) -> String {
+pub(crate) fn page_html(title: &str, path: &str, signed_in: bool, main_body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -129,11 +124,7 @@ pub(in crate::sim) fn page_html(
 }
 
 /// An HTML response with the security headers upstream sets on pages and fragments.
-pub(in crate::sim) fn html_response(
-    status: StatusCode,
-    cache: &'static str,
-    body: String,
-) -> Response {
+pub(crate) fn html_response(status: StatusCode, cache: &'static str, body: String) -> Response {
     let mut response = (
         status,
         [

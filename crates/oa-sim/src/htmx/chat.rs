@@ -7,8 +7,8 @@ use super::{
     HtmxState, Message, Shared, fragment, is_history_restore, is_htmx, login_required, now, page,
     redirect, shell,
 };
-use crate::sim::routes::Routes;
-use crate::sim::{Fault, error_envelope, random_hex};
+use crate::routes::Routes;
+use crate::{Fault, error_envelope, random_hex};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
