@@ -37,7 +37,9 @@ pub fn error_annotations(
         .map(|r| {
             let reason = r.reason.as_deref().unwrap_or("no reason recorded");
             let (position, message) = match (r.status, r.failures.first()) {
-                (Status::Skipped, _) => (None, format!("skipped: {reason}")),
+                (Status::Skipped | Status::NotChecked, _) => {
+                    (None, format!("{}: {reason}", r.status.label()))
+                }
                 (_, Some(failure)) => (
                     failure.position.clone(),
                     crate::report::failure_line(&crate::outcome::Failure {

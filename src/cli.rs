@@ -261,8 +261,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", default_value = "24h")]
     pub backup_max_age: String,
     /// Print only the checks that did not pass, and the verdict (as `pytest -q`).
-    #[arg(long, short = 'q')]
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Print under each check what it did, as its log has it (as `hurl --verbose`): each
+    /// request with its status and timing, each assertion that held (`ok: ...`) or failed.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Stop at the first required check that fails or errors: the checks not yet started are
     /// skipped (`--fail-fast`), so the verdict (NO-GO) comes sooner.
     #[arg(long)]

@@ -4,6 +4,9 @@
 
 use crate::net::{Exchange, Recorder};
 
+/// How a check's log starts the line of a passed assertion (report.html lists them).
+pub const PASSED_ASSERTION: &str = "ok: ";
+
 /// One entry of a check's journal.
 #[derive(Debug, Clone)]
 pub enum Entry {

@@ -8,7 +8,7 @@
 use crate::config::{DEFAULT_LANES, EnvSnapshot, Mode, PhaseChoice, RunConfig, Target};
 use crate::cutover::CutoverPhase;
 use crate::exit_code;
-use crate::outcome::{CheckResult, CheckSpec, Level, Status};
+use crate::outcome::{CheckResult, CheckSpec, Level, Missing, Status};
 use crate::verdict::Decision;
 use std::collections::HashSet;
 use std::path::Path;
@@ -54,16 +54,16 @@ impl std::fmt::Display for Refusal {
         match self {
             Refusal::Baseline { requested_by } => write!(
                 f,
-                "--gate refuses {requested_by}: a release gate must fail on a required failure"
+                "refuses {requested_by}: a release gate must fail on a required failure"
             ),
             Refusal::LaneSubset { lanes } => write!(
                 f,
-                "--gate runs the whole matrix ({DEFAULT_LANES}); it refuses a lane subset: {}",
+                "runs the whole matrix ({DEFAULT_LANES}); it refuses a lane subset: {}",
                 lanes.join(" ")
             ),
             Refusal::CheckFilter { ids } => write!(
                 f,
-                "--gate runs the whole matrix; it refuses --check {}",
+                "runs the whole matrix; it refuses --check {}",
                 ids.join(", ")
             ),
             Refusal::ToggledOff {
@@ -258,6 +258,39 @@ pub fn hidden_toggles<'a>(
     refusals
 }
 
+/// Why a check will not run at all: chosen (its toggle, the production rule) or impossible on
+/// this machine (a variable it needs is unset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRun {
+    Skipped(String),
+    NotHere(Missing),
+}
+
+impl NotRun {
+    pub fn status(&self) -> Status {
+        match self {
+            NotRun::Skipped(_) => Status::Skipped,
+            NotRun::NotHere(_) => Status::NotChecked,
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        match self {
+            NotRun::Skipped(reason) => reason,
+            NotRun::NotHere(missing) => &missing.reason,
+        }
+    }
+
+    /// Marks `result` as not run, for this reason.
+    pub fn apply(self, result: &mut CheckResult) {
+        result.status = self.status();
+        result.reason = Some(self.reason().to_string());
+        if let NotRun::NotHere(missing) = self {
+            result.missing = Some(missing);
+        }
+    }
+}
+
 /// Why a check will not run at all, decided before any of its code runs: its toggle is off,
 /// a variable it needs is unset, or it would mutate production without permission.
 pub fn skip_reason(
@@ -265,26 +298,26 @@ pub fn skip_reason(
     env: &EnvSnapshot,
     targets: &[Target],
     allow_prod_mutations: bool,
-) -> Option<String> {
+) -> Option<NotRun> {
     if let Some(toggle) = &check.toggle {
         match env.toggle(toggle) {
             Ok(true) => {}
             Ok(false) => {
                 let raw = env.get(toggle).unwrap_or_default();
-                return Some(format!("{toggle}={raw}"));
+                return Some(NotRun::Skipped(format!("{toggle}={raw}")));
             }
-            Err(message) => return Some(message),
+            Err(message) => return Some(NotRun::Skipped(message)),
         }
     }
     for var in &check.needs {
         if env.get_nonempty(var).is_none() {
-            return Some(format!("{var} unset"));
+            return Some(NotRun::NotHere(Missing::variable(var)));
         }
     }
     if mutates_production(check, targets, allow_prod_mutations) {
-        return Some(
+        return Some(NotRun::Skipped(
             "mutates state: not run against production without --allow-prod-mutations".to_string(),
-        );
+        ));
     }
     None
 }
@@ -517,18 +550,20 @@ mod tests {
         assert_eq!(skip_reason(&check, &on, &targets(false), false), None);
         let off = env(&[("RUN_X", "off"), ("NEEDED", "v")]);
         assert_eq!(
-            skip_reason(&check, &off, &targets(false), false).as_deref(),
-            Some("RUN_X=off")
+            skip_reason(&check, &off, &targets(false), false),
+            Some(NotRun::Skipped("RUN_X=off".into()))
         );
         let unset = env(&[("RUN_X", "1")]);
         assert_eq!(
-            skip_reason(&check, &unset, &targets(false), false).as_deref(),
-            Some("NEEDED unset")
+            skip_reason(&check, &unset, &targets(false), false),
+            Some(NotRun::NotHere(Missing::variable("NEEDED")))
         );
         check.mutates = true;
         check.target = Some("prod".into());
         assert_eq!(
-            skip_reason(&check, &on, &targets(false), false).as_deref(),
+            skip_reason(&check, &on, &targets(false), false)
+                .as_ref()
+                .map(NotRun::reason),
             Some("mutates state: not run against production without --allow-prod-mutations")
         );
         assert_eq!(skip_reason(&check, &on, &targets(false), true), None);
@@ -551,6 +586,7 @@ mod tests {
             description: String::new(),
             status,
             reason: None,
+            missing: None,
             failures: Vec::new(),
             warnings: Vec::new(),
             assertions: 1,

@@ -80,8 +80,12 @@ pub enum Status {
     Failed,
     /// Script error, unreachable host, timeout, panic, interruption.
     Errored,
-    /// Not run, with a reason (toggle off, missing variable, `skip()`).
+    /// Not run, with a reason (toggle off, `skip()`, production mutation refused, --fail-fast).
     Skipped,
+    /// Could not run because something is missing on this machine (a program, credentials, a
+    /// variable): see [`Missing`]. Never a fault of the deployment, still a NO-GO when required.
+    #[serde(rename = "not-checked")]
+    NotChecked,
 }
 
 impl Status {
@@ -91,6 +95,15 @@ impl Status {
             Status::Failed => "failed",
             Status::Errored => "errored",
             Status::Skipped => "skipped",
+            Status::NotChecked => "not-checked",
+        }
+    }
+
+    /// The status in words, for people: `not checked here` rather than `not-checked`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::NotChecked => "not checked here",
+            other => other.as_str(),
         }
     }
 
@@ -98,9 +111,109 @@ impl Status {
     pub fn upstream_str(self) -> &'static str {
         match self {
             Status::Errored => "failed",
+            Status::NotChecked => "skipped",
             other => other.as_str(),
         }
     }
+}
+
+/// What kind of thing a machine lacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingKind {
+    /// A program: not found, or found but unable to run (rustup without a default toolchain).
+    Program,
+    /// Google Application Default Credentials.
+    Credentials,
+    /// A variable the check `needs`.
+    Variable,
+}
+
+/// Something missing on this machine that kept a check from running (issue 21, point 1): the
+/// one classification every such case goes through (a `needs` variable, `proc::`/`cargo::` and
+/// their programs, `browser::` and Chromium, `google::` and credentials), so that every report
+/// says "not checked here" with what to install, never a fault of the deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Missing {
+    pub kind: MissingKind,
+    /// `cargo`, `chromium`, `OA_REPO_ROOT`, `Google credentials`.
+    pub name: String,
+    /// The check's reason: `cargo not installed`.
+    pub reason: String,
+    /// What to do about it on this machine.
+    pub remedy: String,
+}
+
+impl Missing {
+    /// A program that was not found (`program` as the lane or a variable named it).
+    pub fn program_not_installed(program: &str) -> Missing {
+        let name = program_name(program);
+        let remedy = match name {
+            "cargo" => {
+                "install Rust with rustup (https://rustup.rs), or set CARGO to a cargo".to_string()
+            }
+            "chromium" => "run `oa-validate setup`, or set OA_CHROMIUM to a Chromium".to_string(),
+            "gcloud" => "install the Google Cloud CLI (https://cloud.google.com/sdk)".to_string(),
+            _ => format!("install {name}, or put it on PATH"),
+        };
+        Missing {
+            kind: MissingKind::Program,
+            name: name.to_string(),
+            // A program named by path (`CARGO=/opt/x/cargo`) says where it was looked for.
+            reason: if name == program {
+                format!("{name} not installed")
+            } else {
+                format!("{name} not installed ({program} not found)")
+            },
+            remedy,
+        }
+    }
+
+    /// A program that is there but cannot run on this machine, for the reason `why`.
+    pub fn program_unusable(program: &str, why: &str, remedy: &str) -> Missing {
+        let name = program_name(program);
+        let at = if name == program {
+            String::new()
+        } else {
+            format!(" ({program})")
+        };
+        Missing {
+            kind: MissingKind::Program,
+            name: name.to_string(),
+            reason: format!("{name} cannot run here: {why}{at}"),
+            remedy: remedy.to_string(),
+        }
+    }
+
+    /// No source of Google credentials; `reason` is the Google client's own words.
+    pub fn google_credentials(reason: &str) -> Missing {
+        Missing {
+            kind: MissingKind::Credentials,
+            name: "Google credentials".to_string(),
+            reason: reason.to_string(),
+            remedy:
+                "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS"
+                    .to_string(),
+        }
+    }
+
+    /// A variable the check needs is unset or empty.
+    pub fn variable(name: &str) -> Missing {
+        Missing {
+            kind: MissingKind::Variable,
+            name: name.to_string(),
+            reason: format!("{name} unset"),
+            remedy: format!("set {name} (or pass --var {name}=VALUE)"),
+        }
+    }
+}
+
+/// `cargo` for `/usr/bin/cargo`: a program named by path is still the same tool.
+fn program_name(program: &str) -> &str {
+    std::path::Path::new(program)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(program)
 }
 
 /// A place in a lane file.
@@ -140,6 +253,8 @@ pub struct CheckResult {
     pub status: Status,
     /// Why it was skipped, or the first failure / error in one line.
     pub reason: Option<String>,
+    /// What this machine lacked, for a check [`Status::NotChecked`].
+    pub missing: Option<Missing>,
     pub failures: Vec<Failure>,
     pub warnings: Vec<String>,
     pub assertions: u64,

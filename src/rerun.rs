@@ -95,7 +95,7 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         .verdict
         .checks
         .iter()
-        .filter(|c| c.status == Status::Skipped)
+        .filter(|c| matches!(c.status, Status::Skipped | Status::NotChecked))
         .count();
     if skipped > 0 {
         eprintln!(
@@ -176,6 +176,7 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         backup_max_age: options.backup_max_age.clone(),
         vars: Vec::new(),
         quiet: false,
+        verbose: false,
         fail_fast: false,
     };
     let origin = RerunOf {

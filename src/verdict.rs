@@ -30,6 +30,11 @@ pub struct Counts {
     pub required_skipped: usize,
     pub optional_skipped: usize,
     pub errored: usize,
+    /// Checks that could not run because this machine lacks something (summary.json v4).
+    #[serde(default)]
+    pub required_not_checked: usize,
+    #[serde(default)]
+    pub optional_not_checked: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,7 +69,7 @@ pub fn decide(results: &[CheckResult], interrupted: bool) -> Verdict {
     for r in results {
         let why = || {
             let reason = r.reason.as_deref().unwrap_or("no reason recorded");
-            format!("{} {}: {}", r.id, r.status.as_str(), reason)
+            format!("{} {}: {}", r.id, r.status.label(), reason)
         };
         match (r.status, r.level) {
             (Status::Passed, _) => counts.passed += 1,
@@ -82,6 +87,16 @@ pub fn decide(results: &[CheckResult], interrupted: bool) -> Verdict {
             }
             (Status::Skipped, Level::Optional) => {
                 counts.optional_skipped += 1;
+                warnings.push(why());
+            }
+            // Missing on this machine: not a fault of the deployment, but nothing was shown
+            // to work either, so a required one is still a NO-GO.
+            (Status::NotChecked, Level::Required) => {
+                counts.required_not_checked += 1;
+                no_go_reasons.push(why());
+            }
+            (Status::NotChecked, Level::Optional) => {
+                counts.optional_not_checked += 1;
                 warnings.push(why());
             }
         }
@@ -123,6 +138,7 @@ mod tests {
             description: String::new(),
             status,
             reason: Some("why".to_string()),
+            missing: None,
             failures: Vec::new(),
             warnings: Vec::new(),
             assertions: 1,
@@ -161,6 +177,28 @@ mod tests {
             assert_eq!(v.no_go_reasons.len(), 1);
             assert!(v.no_go_reasons[0].starts_with("b "));
         }
+    }
+
+    #[test]
+    fn a_check_not_checked_here_is_a_no_go_when_required_and_a_warning_when_optional() {
+        let mut required = check("vignette", Level::Required, Status::NotChecked);
+        required.reason = Some("cargo not installed".to_string());
+        let v = decide(&[required], false);
+        assert_eq!(v.decision, Decision::NoGo);
+        assert_eq!(v.counts.required_not_checked, 1);
+        assert_eq!(v.counts.required_failures, 0);
+        assert_eq!(
+            v.no_go_reasons,
+            ["vignette not checked here: cargo not installed"]
+        );
+        let optional = [
+            check("a", Level::Required, Status::Passed),
+            check("b", Level::Optional, Status::NotChecked),
+        ];
+        let v = decide(&optional, false);
+        assert_eq!(v.decision, Decision::Go);
+        assert_eq!(v.counts.optional_not_checked, 1);
+        assert_eq!(v.warnings, ["b not checked here: why"]);
     }
 
     #[test]

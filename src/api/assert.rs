@@ -14,9 +14,10 @@ use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext};
 pub fn record_pass(description: &str) {
     context::with_check(|c| {
         c.record.assertions += 1;
-        c.record
-            .journal
-            .push(Entry::Line(format!("ok: {description}")));
+        c.record.journal.push(Entry::Line(format!(
+            "{}{description}",
+            crate::evidence_model::PASSED_ASSERTION
+        )));
     });
 }
 

@@ -47,6 +47,17 @@ pub(crate) fn skip(ctx: &NativeCallContext, reason: impl Into<String>) -> Box<Ev
     Stop::Skip(reason).raise(ctx.call_position())
 }
 
+/// Ends the running check as not checked here: `missing` is something this machine lacks (a
+/// program, credentials), not a fault of the deployment.
+pub(crate) fn missing_here(
+    ctx: &NativeCallContext,
+    missing: crate::outcome::Missing,
+) -> Box<EvalAltResult> {
+    let reason = missing.reason.clone();
+    context::with_check(|c| c.record.missing = Some(missing));
+    skip(ctx, reason)
+}
+
 /// The uncatchable stop raised when the run is interrupted during a primitive's wait.
 pub(crate) fn interrupted(ctx: &NativeCallContext) -> Box<EvalAltResult> {
     Stop::Interrupted.raise(ctx.call_position())

@@ -1,6 +1,6 @@
 //! `browser::` — the Rhai face of [`crate::browser`]: a real headless Chromium (the system's
 //! `OA_CHROMIUM`, else `chromium`, `chromium-browser` or `google-chrome` on `PATH`; without
-//! one the check is skipped with `chromium not installed`).
+//! one the check is not checked here: `chromium not installed`).
 //!
 //! Every operation is timed (logged) and bounded by its own timeout and the check's deadline,
 //! and stops at once on interruption. Console errors and page errors are collected.
@@ -284,7 +284,10 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
     let executable =
         crate::browser::find_chromium(host.env.get("OA_CHROMIUM"), host.env.get("PATH"));
     let Some(executable) = executable else {
-        return Err(bind::skip(ctx, "chromium not installed"));
+        return Err(bind::missing_here(
+            ctx,
+            crate::outcome::Missing::program_not_installed("chromium"),
+        ));
     };
     let mut op_timeout = DEFAULT_OP_TIMEOUT;
     let mut base_url = None;
@@ -441,7 +444,7 @@ pub mod browser_api {
     /// `navigate` resolve against it), `bearer` (a token sent as `Authorization: Bearer` on
     /// every request to `base_url`'s origin and to no other origin; `()` is none), `hosts` (a
     /// map of host name to IP address the browser resolves them to: a deployment reached by
-    /// its real name at another address), `timeout` (default per operation, "10s"). Skips the check with `chromium not installed` when
+    /// its real name at another address), `timeout` (default per operation, "10s"). Ends the check as not checked here (`chromium not installed`) when
     /// there is no browser (`OA_CHROMIUM`, PATH).
     #[rhai_fn(name = "open", return_raw)]
     pub fn open_with(ctx: NativeCallContext, opts: Map) -> Res<BrowserPage> {

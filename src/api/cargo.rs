@@ -6,10 +6,11 @@
 
 use crate::api::assert::{record_failure, record_pass};
 use crate::api::bind;
-use crate::api::proc::{ProcSpec, proc_error, run, run_logged};
+use crate::api::proc::{ProcError, ProcSpec, proc_error, run, run_logged};
 use crate::api::script_error;
 use crate::engine::context;
 use crate::engine::host::Host;
+use crate::outcome::Missing;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
 use std::collections::BTreeMap;
@@ -255,6 +256,64 @@ fn record_commit_evidence(root: Option<&Path>, manifest: &Path, commit: &str) {
     });
 }
 
+/// The cargo `cargo::test` runs: `$CARGO`, else `cargo` on PATH.
+fn cargo_program(host: &Host) -> String {
+    host.env
+        .get_nonempty("CARGO")
+        .unwrap_or("cargo")
+        .to_string()
+}
+
+/// How long `cargo --version` may take before a run starts (rustup may sync a toolchain
+/// manifest, but must not hold up the run).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What keeps `cargo::test` from running on this machine, if anything: `cargo --version`, run
+/// before the first check so that a run says it up front rather than as a failed check.
+pub fn missing_here(host: &Host) -> Option<Missing> {
+    let program = cargo_program(host);
+    let spec = ProcSpec {
+        program: program.clone(),
+        args: vec!["--version".to_string()],
+        // Asks, never installs: a rust-toolchain file nearby must not start a download.
+        env: vec![("RUSTUP_AUTO_INSTALL".to_string(), "0".to_string())],
+        cwd: None,
+        timeout: PROBE_TIMEOUT,
+    };
+    match run(host, &spec) {
+        Err(ProcError::NotInstalled(_)) => Some(Missing::program_not_installed(&program)),
+        Ok(out) if !out.success() => Some(rustup_gap(&program, &out.stderr).unwrap_or_else(|| {
+            let why = first_error_line(&out.stderr)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("`{program} --version` failed"));
+            Missing::program_unusable(&program, &why, "repair the Rust installation (rustup.rs)")
+        })),
+        // A probe that timed out or was interrupted proves nothing: the check will say.
+        _ => None,
+    }
+}
+
+/// rustup's proxy for a toolchain that is not there: `cargo` exists but cannot run a build on
+/// this machine (rustup installed without a default toolchain, or a pinned toolchain missing).
+fn rustup_gap(program: &str, stderr: &str) -> Option<Missing> {
+    if stderr.contains("no default is configured") || stderr.contains("no default toolchain") {
+        return Some(Missing::program_unusable(
+            program,
+            "rustup has no default toolchain",
+            "run `rustup default stable`",
+        ));
+    }
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("toolchain '") && l.contains("is not installed"))?;
+    let toolchain = line.split('\'').nth(1)?;
+    Some(Missing::program_unusable(
+        program,
+        &format!("rustup toolchain {toolchain} is not installed"),
+        &format!("run `rustup toolchain install {toolchain}`"),
+    ))
+}
+
 /// The first `error...` line of cargo's stderr (a compile error), for a one-line message.
 fn first_error_line(stderr: &str) -> Option<&str> {
     stderr
@@ -348,11 +407,7 @@ fn run_tests(ctx: &NativeCallContext, manifest: &str, names: Array, opts: Map) -
     let commit = tested_commit(&host, &tree);
     record_commit_evidence(root.as_deref(), &manifest_path, &commit);
 
-    let program = host
-        .env
-        .get_nonempty("CARGO")
-        .unwrap_or("cargo")
-        .to_string();
+    let program = cargo_program(&host);
     let mut args = vec![
         "test".to_string(),
         "--manifest-path".to_string(),
@@ -366,7 +421,7 @@ fn run_tests(ctx: &NativeCallContext, manifest: &str, names: Array, opts: Map) -
     args.push("--exact".to_string());
     args.extend(names.iter().cloned());
     let spec = ProcSpec {
-        program,
+        program: program.clone(),
         args,
         env: options.env,
         cwd: Some(tree),
@@ -374,6 +429,13 @@ fn run_tests(ctx: &NativeCallContext, manifest: &str, names: Array, opts: Map) -
     };
     let out = run_logged(&host, &spec).map_err(|e| proc_error(ctx, "cargo::test", e))?;
     let report = parse_libtest(&out.stdout);
+    if !out.success()
+        && report.binaries == 0
+        && let Some(missing) = rustup_gap(&program, &out.stderr)
+    {
+        // Not the tested code's fault, nor the deployment's: this machine's Rust setup.
+        return Err(bind::missing_here(ctx, missing));
+    }
     if !out.success() && report.binaries == 0 {
         // Nothing ran (a compile error, a broken toolchain): that is the failure to report,
         // not each name in turn.
@@ -639,6 +701,26 @@ test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         // A binary cut off before its `test result`.
         let cut = "running 1 test\ntest a ... ok\n";
         assert!(parse_libtest(cut).disagreements[0].contains("no `test result`"));
+    }
+
+    #[test]
+    fn rustup_without_a_toolchain_is_missing_here() {
+        let stderr = "error: rustup could not choose a version of cargo to run, because one wasn't specified explicitly, and no default is configured.\nhelp: run 'rustup default stable' to download the latest stable release of Rust and set it as your default toolchain.\n";
+        let missing = rustup_gap("cargo", stderr).expect("a gap");
+        assert_eq!(
+            missing.reason,
+            "cargo cannot run here: rustup has no default toolchain"
+        );
+        assert_eq!(missing.remedy, "run `rustup default stable`");
+        let pinned = "error: toolchain '1.80.0-x86_64-unknown-linux-gnu' is not installed\n";
+        assert_eq!(
+            rustup_gap("cargo", pinned).map(|m| m.reason),
+            Some(
+                "cargo cannot run here: rustup toolchain 1.80.0-x86_64-unknown-linux-gnu is not installed"
+                    .to_string()
+            )
+        );
+        assert_eq!(rustup_gap("cargo", "error[E0425]: cannot find value"), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! Every function takes an optional options map: `project` (default `GCP_PROJECT`), `region`
 //! (default `GCP_REGION`), `timeout` (default 30 s, never past the check's deadline), and for
-//! lists `limit` (default 100). Without Google credentials the check is skipped with
+//! lists `limit` (default 100). Without Google credentials the check is not checked here:
 //! `no Google credentials (ADC)`; an API error (401/403/404/429/5xx) errors the check with the
 //! API's own message.
 

@@ -339,7 +339,7 @@ pub mod core_api {
     }
 
     /// Declares a required check with options: `description`, `timeout` ("10s"), `needs`
-    /// (env vars that must be set, else skipped), `toggle` (env var; off → skipped),
+    /// (env vars that must be set, else not checked here), `toggle` (env var; off → skipped),
     /// `mutates` (bool; never against production without --allow-prod-mutations),
     /// `retries` (0..5, every attempt kept in the evidence), `target` (a target or its name),
     /// `phases` (cutover phases the check applies to, e.g. `["app-surface"]`; default: all).

@@ -27,7 +27,10 @@ pub(crate) fn with_session<T>(
     let result = call(&session, &mut journal);
     context::with_check(|c| c.record.journal.append(&mut journal));
     result.map_err(|e| match e {
-        gcp::Error::NoCredentials => bind::skip(ctx, gcp::auth::NO_CREDENTIALS),
+        gcp::Error::NoCredentials => bind::missing_here(
+            ctx,
+            crate::outcome::Missing::google_credentials(gcp::auth::NO_CREDENTIALS),
+        ),
         gcp::Error::Interrupted => bind::interrupted(ctx),
         gcp::Error::Failed(message) => bind::script_error(ctx, message),
     })

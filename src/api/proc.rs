@@ -59,7 +59,7 @@ impl ProcOutput {
 /// Why a program did not finish on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProcError {
-    /// The program could not be found (the check is skipped: `<program> not installed`).
+    /// The program could not be found (the check is not checked here: `<program> not installed`).
     NotInstalled(String),
     /// It outlived its timeout; its process group was ended. Output so far is attached.
     TimedOut {
@@ -305,7 +305,10 @@ pub(crate) fn proc_error(
     error: ProcError,
 ) -> Box<EvalAltResult> {
     match error {
-        ProcError::NotInstalled(program) => bind::skip(ctx, format!("{program} not installed")),
+        ProcError::NotInstalled(program) => bind::missing_here(
+            ctx,
+            crate::outcome::Missing::program_not_installed(&program),
+        ),
         ProcError::Cancelled => bind::interrupted(ctx),
         ProcError::TimedOut { after, .. } => script_error(
             ctx,
@@ -405,7 +408,7 @@ pub mod proc_api {
     /// Runs `program` with `args` (an array of strings) and returns
     /// `#{ code, signal, success, stdout, stderr, duration_ms, command }` (`code` is `()` when
     /// a signal ended it). A non-zero exit is not an error: assert on `code` or `success`.
-    /// A program that is not installed skips the check (`<program> not installed`).
+    /// A program that is not installed ends the check as not checked here (`<program> not installed`).
     #[rhai_fn(name = "run", return_raw)]
     pub fn run_args(
         ctx: NativeCallContext,

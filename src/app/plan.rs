@@ -4,48 +4,36 @@
 //! an unset variable, a production mutation without permission), whether Google credentials
 //! were found, and what `--gate` would refuse.
 
-use super::{deploy, host, run};
-use crate::config::{Mode, RunConfig, UsageError};
+use super::{pipeline, run};
+use crate::config::{RunConfig, UsageError};
 use crate::outcome::Level;
 use crate::{exit_code, gate};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32, UsageError> {
-    if let Some(refusal) = gate::refuse_invocation(&config) {
-        println!("--gate would refuse this run: {refusal}");
-        return Ok(exit_code::USAGE);
-    }
-    let (deployment, _sim) = deploy::start(runtime, config.deployment.clone())?;
-    let host = host::build(runtime, deployment, config.settings.clone())?;
-    let engine = crate::api::build_confined(config.lanes.confinement());
-    let mut plan = match host::plan(&engine, &host, &config.lanes.files) {
-        Ok(plan) => plan,
-        Err(code) => return Ok(code),
+    // The run's own stages up to its refusals, without running anything.
+    let resolved = match pipeline::resolve(runtime, &config) {
+        Ok(resolved) => resolved,
+        Err(stop) => return Ok(stop.report()),
     };
-    let phase = config.phase.phase;
-    let matrix = crate::lock::record(&config.lanes, &plan, phase)?;
-    run::select_checks(&mut plan, phase, &config.check_filter)?;
-    let refusals = if config.mode == Mode::Gate {
-        let mut refusals = gate::refuse_unlocked(&matrix);
-        refusals.extend(run::gate_refusals(
-            &host,
-            &plan,
-            phase,
-            config.lanes.confinement(),
-        ));
-        refusals
-    } else {
-        Vec::new()
+    let planned = match pipeline::plan(&resolved, &config) {
+        Ok(planned) => planned,
+        Err(stop) => return Ok(stop.report()),
     };
+    let refusals = pipeline::gate_refusals(&config, &resolved, &planned);
+    let (host, plan, matrix) = (&resolved.host, &planned.plan, &planned.matrix);
 
     let mut out = String::new();
     let _ = writeln!(out, "Phase: {}", config.phase.label());
-    let _ = writeln!(out, "Targets: {}", run::targets_line(&host, &plan));
+    let _ = writeln!(out, "Targets: {}", run::targets_line(host, plan));
     let _ = writeln!(out, "Matrix: {}", matrix.line());
 
-    // Skipped before any of their code runs, by the run's own rule.
+    // Skipped before any of their code runs, by the run's own rule; a check whose variable is
+    // unset is not checked here, grouped apart with what to set.
     let mut skips: BTreeMap<String, Vec<(&str, Level)>> = BTreeMap::new();
+    let mut not_here: BTreeMap<String, Vec<(&str, Level)>> = BTreeMap::new();
+    let mut remedies: BTreeMap<String, String> = BTreeMap::new();
     let mut runs = Vec::new();
     for check in &plan.checks {
         let spec = &check.spec;
@@ -55,10 +43,17 @@ pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32,
             &host.targets,
             host.settings.allow_prod_mutations,
         ) {
-            Some(reason) => skips
+            Some(gate::NotRun::Skipped(reason)) => skips
                 .entry(reason)
                 .or_default()
                 .push((&spec.id, spec.level)),
+            Some(gate::NotRun::NotHere(missing)) => {
+                remedies.insert(missing.reason.clone(), missing.remedy);
+                not_here
+                    .entry(missing.reason)
+                    .or_default()
+                    .push((&spec.id, spec.level))
+            }
             None => runs.push(spec),
         }
     }
@@ -70,14 +65,20 @@ pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32,
         if runs.len() == 1 { "" } else { "s" },
         runs.len() - required
     );
-    let skipped: usize = skips.values().map(Vec::len).sum();
-    if skipped > 0 {
+    for (title, groups) in [
+        ("Would skip", &skips),
+        ("Not checked here (missing on this machine)", &not_here),
+    ] {
+        let count: usize = groups.values().map(Vec::len).sum();
+        if count == 0 {
+            continue;
+        }
         let _ = writeln!(
             out,
-            "Would skip: {skipped} check{} (a skipped required check is a NO-GO)",
-            if skipped == 1 { "" } else { "s" }
+            "{title}: {count} check{} (a required one is a NO-GO)",
+            if count == 1 { "" } else { "s" }
         );
-        for (reason, checks) in &skips {
+        for (reason, checks) in groups {
             let ids: Vec<String> = checks
                 .iter()
                 .map(|(id, level)| match level {
@@ -85,10 +86,20 @@ pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32,
                     Level::Optional => id.to_string(),
                 })
                 .collect();
-            let _ = writeln!(out, "  {reason}: {}", ids.join(", "));
+            let remedy = remedies
+                .get(reason)
+                .map(|r| format!("; to check here: {r}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {reason}: {}{remedy}", ids.join(", "));
         }
     }
-    let _ = writeln!(out, "{}", google_line(&host, &plan));
+    let _ = writeln!(out, "{}", google_line(host, plan));
+    // cargo and Chromium (Google credentials have the line above).
+    for (missing, lanes) in super::local::missing_up_front(host, plan) {
+        if missing.kind != crate::outcome::MissingKind::Credentials {
+            let _ = writeln!(out, "{}", missing_here_line(&missing, &lanes));
+        }
+    }
     if !refusals.is_empty() {
         let _ = writeln!(out, "--gate would refuse this run:");
         for refusal in &refusals {
@@ -108,27 +119,21 @@ pub fn plan(runtime: &tokio::runtime::Runtime, config: RunConfig) -> Result<i32,
     })
 }
 
+/// `Missing here: cargo not installed: ...`, as a run says it before its first check.
+pub(super) fn missing_here_line(missing: &crate::outcome::Missing, lanes: &[String]) -> String {
+    format!(
+        "Missing here: {}: the checks of {} that need it will be not checked here; to check them: {}",
+        missing.reason,
+        lanes.join(", "),
+        missing.remedy
+    )
+}
+
 /// Whether Google credentials (ADC) were found (found without a request: the metadata server
 /// is only named, not asked), and which lanes call the Cloud Run or Logging APIs (by their
 /// source and the stdlib modules they import): without credentials their checks skip.
 fn google_line(host: &crate::engine::host::Host, plan: &crate::plan::Plan) -> String {
-    let calls_google = |source: &str| source.contains("cloudrun::") || source.contains("logging::");
-    let lanes: Vec<&str> = plan
-        .lanes
-        .iter()
-        .filter(|lane| {
-            calls_google(&lane.source)
-                || crate::engine::stdlib::modules().any(|(name, module)| {
-                    lane.source.contains(&format!("import \"{name}\"")) && calls_google(module)
-                })
-        })
-        .filter(|lane| {
-            plan.checks
-                .iter()
-                .any(|c| plan.lane_of(c).path == lane.path)
-        })
-        .map(|lane| lane.display.as_str())
-        .collect();
+    let lanes = super::local::lanes_calling(plan, &super::local::GOOGLE_CALLS);
     if lanes.is_empty() {
         return "Google credentials: not needed by these lanes".to_string();
     }
@@ -140,7 +145,7 @@ fn google_line(host: &crate::engine::host::Host, plan: &crate::plan::Plan) -> St
             lanes.join(", ")
         ),
         Ok(None) => format!(
-            "Google credentials: none found: the Cloud Run and Logging checks of {} will skip ({})",
+            "Google credentials: none found: the Cloud Run and Logging checks of {} will be not checked here ({})",
             lanes.join(", "),
             crate::gcp::auth::NO_CREDENTIALS
         ),

@@ -1,18 +1,19 @@
-//! `oa-validate [LANE ...]`: run the matrix — plan, apply the gate's rules, run the checks,
-//! write the evidence and the reports, print the verdict (and, under CI, its annotations).
+//! `oa-validate [LANE ...]`: run the matrix through the stages of [`super::pipeline`] —
+//! resolve, plan, the gate's refusals — then execute the checks, decide the verdict, write
+//! the evidence and the reports, print the verdict (and, under CI, its annotations) and give
+//! the exit code.
 
-use super::{deploy, host, signal};
+use super::pipeline::{self, Planned, Resolved, Stop};
+use super::signal;
 use crate::config::{EnvSnapshot, Mode, RunConfig, TerminalStyle, UsageError};
-use crate::cutover::CutoverPhase;
 use crate::engine::host::Host;
 use crate::evidence::folder::EvidenceFolder;
 use crate::invocation::{Invocation, RerunOf};
 use crate::plan::Plan;
 use crate::redact::Redactor;
 use crate::report::{self, RunSummary, terminal::Terminal};
-use crate::run::{self, Event, RunSettings};
-use crate::{exit_code, gate, verdict};
-use std::sync::Arc;
+use crate::run::{self, Event, RunOutcome, RunSettings};
+use crate::{gate, verdict};
 use std::time::Instant;
 
 /// Runs the lanes of `config`; `rerun_of` names the folder whose failed checks this re-runs.
@@ -22,58 +23,17 @@ pub fn run(
     style: TerminalStyle,
     rerun_of: Option<RerunOf>,
 ) -> Result<i32, UsageError> {
-    if let Some(refusal) = gate::refuse_invocation(&config) {
-        return Err(UsageError(refusal.to_string()));
-    }
     // Before the sim starts or any request is made: a run never writes into a folder that
     // holds anything (emptied only once the run is about to write, with --replace-out).
     crate::evidence::folder::prepare_out(&config.out_dir, config.replace_out, false)
         .map_err(UsageError)?;
-    // The configuration stays whole: the invocation record reads it as it was resolved.
-    let (deployment, _sim) = deploy::start(runtime, config.deployment.clone())?;
-    let simulated = deployment.simulated;
-    let host = host::build(runtime, deployment, config.settings.clone())?;
-    let redactor = host.services.redactor.clone();
-    let engine = crate::api::build_confined(config.lanes.confinement());
-    let mut plan = match host::plan(&engine, &host, &config.lanes.files) {
-        Ok(plan) => plan,
-        Err(code) => return Ok(code),
+    let (resolved, planned) = match pipeline::prepare(runtime, &config) {
+        Ok(prepared) => prepared,
+        Err(stop) => return Ok(stop.report()),
     };
-    if let Some(refusal) =
-        gate::refuse_ambiguous_phase(config.mode, config.phase, plan.is_phase_dependent())
-    {
-        eprintln!(
-            "{}",
-            crate::diagnostic::for_terminal(&format!("error: --gate: {refusal}"))
-        );
-        return Ok(exit_code::USAGE);
-    }
-    // The matrix's identity, before `--check` narrows the plan: the gate holds it to its lock.
-    let matrix = crate::lock::record(&config.lanes, &plan, config.phase.phase)?;
-    select_checks(&mut plan, config.phase.phase, &config.check_filter)?;
-    if plan.checks.is_empty() {
-        eprintln!("error: no checks selected");
-        return Ok(exit_code::NO_CHECKS);
-    }
-    if config.mode == Mode::Gate {
-        let mut refusals = gate::refuse_unlocked(&matrix);
-        refusals.extend(gate_refusals(
-            &host,
-            &plan,
-            config.phase.phase,
-            config.lanes.confinement(),
-        ));
-        if !refusals.is_empty() {
-            for r in &refusals {
-                eprintln!(
-                    "{}",
-                    crate::diagnostic::for_terminal(&format!("error: --gate: {r}"))
-                );
-            }
-            return Ok(exit_code::USAGE);
-        }
-    }
-
+    let Planned { plan, matrix, .. } = &planned;
+    let host = &resolved.host;
+    let redactor = host.services.redactor.clone();
     if config.mode != Mode::Gate && matrix.status == crate::lock::LockStatus::Differs {
         eprintln!(
             "warning: the matrix differs from {} ({} difference(s)); a gate run would refuse it",
@@ -81,7 +41,6 @@ pub fn run(
             matrix.differences.len()
         );
     }
-
     let mut invocation = Invocation::record(
         &config,
         &host.targets,
@@ -95,11 +54,12 @@ pub fn run(
         .map_err(|e| UsageError(format!("cannot write evidence: {e}")))?;
     signal::install_interrupt_handler(runtime, host.services.cancel.clone());
 
+    // Stage 4: execute. From here on a server's text reaches the terminal: under GitHub
+    // Actions the runner's command processing stays paused until the tool's own annotations.
     let started = Instant::now();
-    let now = config.started_at;
-    let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    // From here on a server's text reaches the terminal: under GitHub Actions the runner's
-    // command processing stays paused until the tool's own annotations.
+    let started_at = config
+        .started_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let command_pause = crate::ci::CommandPause::start(&host.env);
     let mut terminal = Terminal::new(
         style.color,
@@ -108,41 +68,34 @@ pub fn run(
         plan.sources(),
     );
     terminal.set_quiet(style.quiet);
+    terminal.set_verbose(style.verbose);
     terminal.phase(&config.phase.label());
-    terminal.targets(&targets_line(&host, &plan));
+    terminal.targets(&targets_line(host, plan));
+    for (missing, lanes) in super::local::missing_up_front(host, plan) {
+        terminal.note(&super::plan::missing_here_line(&missing, &lanes));
+    }
     if let Some(note) = invocation.partial_note() {
         terminal.set_verdict_note(note);
     }
-    let settings = RunSettings {
-        jobs: config.jobs,
-        default_timeout: config.default_timeout,
-        http_archive: config.http_archive,
-        fail_fast: config.fail_fast,
-    };
-    let mut outcome = run::run(&plan, &engine, &host, &settings, |event| {
-        terminal.on_event(event);
-        if let Event::CheckFinished {
-            result, evidence, ..
-        } = event
-        {
-            folder.write_check(result, evidence);
-        }
-    });
-    report::code_frames::fill(&mut outcome.results, &plan.sources());
+    let mut outcome = execute(&config, &resolved, plan, &mut terminal, &mut folder);
     invocation.note_lane_env(&config, &host.env_reads());
     // What repeats each check: this run's deployment, phase and options, narrowed to it.
     for result in &mut outcome.results {
         result.command = invocation.check_command(&result.id, &result.lane);
     }
+
+    // Stage 5: the verdict, from the outcomes alone.
     let verdict = verdict::decide(&outcome.results, outcome.interrupted);
     let production_mutations = gate::production_mutations(
         plan.checks.iter().map(|c| &c.spec).zip(&outcome.results),
         &host.targets,
     );
+
+    // Stage 6: the reports, into the evidence folder, which is then sealed.
     let finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let lanes: Vec<String> = plan.lanes.iter().map(|l| l.display.clone()).collect();
     let environment = environment_section(&host.env, &redactor);
-    let timestamp = crate::config::timestamp(now);
+    let timestamp = crate::config::timestamp(config.started_at);
     let summary = RunSummary {
         timestamp: &timestamp,
         started_at: &started_at,
@@ -150,10 +103,10 @@ pub fn run(
         duration_ms: started.elapsed().as_millis() as u64,
         tool_version: crate::embedded::VERSION,
         tool_commit: crate::embedded::commit(),
-        matrix: &matrix,
+        matrix,
         mode: config.mode,
         interrupted: outcome.interrupted,
-        simulated,
+        simulated: resolved.simulated,
         phase: Some(config.phase.phase.name()),
         jobs: config.jobs,
         lanes: &lanes,
@@ -163,29 +116,13 @@ pub fn run(
         production_mutations: &production_mutations,
         invocation: &invocation,
     };
-    folder.write_report("results.tsv", &report::tsv::render(&summary));
-    folder.write_report("SUMMARY.md", &report::markdown::render(&summary, &redactor));
-    folder.write_report("summary.json", &report::json::render(&summary));
-    folder.write_report("junit.xml", &report::junit::render(&summary));
-    report::html::write_into(&mut folder);
     let summary_md = folder.dir().join("SUMMARY.md");
-    // Nothing a check started may outlive the run or touch the sealed evidence (a descendant
-    // that left its group and cleared its environment is still in this subreaper's tree).
-    crate::reap::end_all_descendants();
-    let digest = match folder.seal() {
+    let digest = match write_reports(folder, &summary, &redactor) {
         Ok(digest) => digest,
-        Err(e) => {
-            // Never a GO without its evidence.
-            eprintln!(
-                "{}",
-                crate::diagnostic::for_terminal(&format!(
-                    "error: the evidence folder is incomplete: {e}"
-                ))
-            );
-            return Ok(exit_code::USAGE);
-        }
+        Err(stop) => return Ok(stop.report()),
     };
-    let out_display = config.out_dir.display().to_string();
+
+    // Stage 7: the verdict on the terminal and to CI, and the exit code.
     terminal.production_mutations(&production_mutations);
     terminal.set_identity(format!(
         "Matrix: {} · {}",
@@ -196,11 +133,11 @@ pub fn run(
         &verdict,
         &outcome.results,
         config.mode == Mode::Gate,
-        &out_display,
+        &config.out_dir.display().to_string(),
         &digest,
     );
     drop(command_pause);
-    crate::ci::report(&host.env, &redactor, &outcome.results, &plan, &summary_md);
+    crate::ci::report(&host.env, &redactor, &outcome.results, plan, &summary_md);
     Ok(gate::exit_code(
         verdict.decision,
         config.mode,
@@ -208,123 +145,52 @@ pub fn run(
     ))
 }
 
-/// Narrows the plan to the checks of the run's phase, then to `--check` ids; a `--check` id
-/// that exists only in another phase, or nowhere, is a usage error.
-pub(super) fn select_checks(
-    plan: &mut Plan,
-    phase: CutoverPhase,
-    check_filter: &[String],
-) -> Result<(), UsageError> {
-    let declared_ids: Vec<String> = plan.checks.iter().map(|c| c.spec.id.clone()).collect();
-    plan.retain_phase(phase);
-    if check_filter.is_empty() {
-        return Ok(());
-    }
-    let filters = check_filter
-        .iter()
-        .map(|f| CheckFilter::parse(f))
-        .collect::<Result<Vec<_>, _>>()?;
-    let selected = |filter: &CheckFilter| plan.checks.iter().any(|c| filter.matches(&c.spec.id));
-    let other_phase: Vec<&str> = filters
-        .iter()
-        .filter(|f| declared_ids.iter().any(|id| f.matches(id)) && !selected(f))
-        .map(|f| f.text.as_str())
-        .collect();
-    if !other_phase.is_empty() {
-        return Err(UsageError(format!(
-            "--check: {} do(es) not apply in phase {phase} (see `oa-validate list --phase ...`)",
-            other_phase.join(", ")
-        )));
-    }
-    let unknown: Vec<&str> = filters
-        .iter()
-        .filter(|f| !selected(f))
-        .map(|f| f.text.as_str())
-        .collect();
-    if !unknown.is_empty() {
-        return Err(UsageError(format!(
-            "--check: no such check: {}",
-            unknown.join(", ")
-        )));
-    }
-    plan.checks
-        .retain(|c| filters.iter().any(|f| f.matches(&c.spec.id)));
-    Ok(())
-}
-
-/// One `--check` value: a check id, or a glob over ids (`*`, `?`, `[...]`, as pytest's `-k`
-/// narrows by name: `--check 'control-*-health'`).
-struct CheckFilter {
-    text: String,
-    glob: Option<glob::Pattern>,
-}
-
-impl CheckFilter {
-    fn parse(text: &str) -> Result<CheckFilter, UsageError> {
-        let glob = if text.contains(['*', '?', '[']) {
-            Some(
-                glob::Pattern::new(text)
-                    .map_err(|e| UsageError(format!("--check {text}: not a valid pattern: {e}")))?,
-            )
-        } else {
-            None
-        };
-        Ok(CheckFilter {
-            text: text.to_string(),
-            glob,
-        })
-    }
-
-    fn matches(&self, id: &str) -> bool {
-        match &self.glob {
-            Some(pattern) => pattern.matches(id),
-            None => self.text == id,
-        }
-    }
-}
-
-/// Everything the gate refuses once the plan is known (the plan of `phase`), hidden toggles
-/// included (those lanes are planned again under environment variants).
-pub(super) fn gate_refusals(
-    host: &Arc<Host>,
+/// Runs every planned check, showing each on the terminal and writing its evidence as it
+/// finishes; the failures get their code frames.
+fn execute(
+    config: &RunConfig,
+    resolved: &Resolved,
     plan: &Plan,
-    phase: CutoverPhase,
-    confinement: Option<&std::path::Path>,
-) -> Vec<gate::Refusal> {
-    let specs = || plan.checks.iter().map(|c| &c.spec);
-    let mut refusals = gate::refuse_plan(
-        specs(),
-        &host.env,
-        &host.targets,
-        host.settings.allow_prod_mutations,
-    );
-    let reads: Vec<gate::LaneReads> = plan
-        .lanes
-        .iter()
-        .filter(|l| !l.env_reads.is_empty())
-        .map(|l| gate::LaneReads {
-            path: &l.path,
-            display: &l.display,
-            env_reads: &l.env_reads,
-        })
-        .collect();
-    refusals.extend(gate::hidden_toggles(
-        specs(),
-        &reads,
-        &host.env,
-        phase,
-        |lane, env| {
-            // From scratch: a new engine, so no module evaluated under another variant (or
-            // the run's own environment) is served from its resolvers' caches.
-            let engine = crate::api::build_confined(confinement);
-            let variant = Arc::new(host.with_env(env));
-            let file = plan.lanes.iter().find(|l| l.path == lane)?.file.clone();
-            crate::plan::plan(&engine, &variant, &[file])
-                .ok()
-                .map(|p| p.checks.into_iter().map(|c| c.spec).collect())
-        },
-    ));
-    refusals
+    terminal: &mut Terminal,
+    folder: &mut EvidenceFolder,
+) -> RunOutcome {
+    let settings = RunSettings {
+        jobs: config.jobs,
+        default_timeout: config.default_timeout,
+        http_archive: config.http_archive,
+        fail_fast: config.fail_fast,
+    };
+    let mut outcome = run::run(plan, &resolved.engine, &resolved.host, &settings, |event| {
+        terminal.on_event(event);
+        if let Event::CheckFinished {
+            result, evidence, ..
+        } = event
+        {
+            folder.write_check(result, evidence);
+        }
+    });
+    report::code_frames::fill(&mut outcome.results, &plan.sources());
+    outcome
+}
+
+/// Writes every report of `summary` into the folder and seals it: the evidence digest, or
+/// why the folder is incomplete.
+fn write_reports(
+    mut folder: EvidenceFolder,
+    summary: &RunSummary,
+    redactor: &Redactor,
+) -> Result<String, Stop> {
+    folder.write_report("results.tsv", &report::tsv::render(summary));
+    folder.write_report("SUMMARY.md", &report::markdown::render(summary, redactor));
+    folder.write_report("summary.json", &report::json::render(summary));
+    folder.write_report("junit.xml", &report::junit::render(summary));
+    report::html::write_into(&mut folder);
+    // Nothing a check started may outlive the run or touch the sealed evidence (a descendant
+    // that left its group and cleared its environment is still in this subreaper's tree).
+    crate::reap::end_all_descendants();
+    folder
+        .seal()
+        .map_err(|e| Stop::EvidenceIncomplete(e.to_string()))
 }
 
 /// Where the run goes, for the terminal before the first request: each target the planned

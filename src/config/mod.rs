@@ -26,14 +26,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A configuration problem: exit code 2 with this message.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Largest response body read unless `--max-body` says otherwise.
 pub const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
@@ -75,6 +70,8 @@ pub struct TerminalStyle {
     pub progress: bool,
     /// `-q`: only the checks that did not pass, and the verdict.
     pub quiet: bool,
+    /// `-v`: each check's requests and assertions under its line.
+    pub verbose: bool,
 }
 
 /// The limits every primitive works within.
@@ -328,11 +325,13 @@ pub fn resolve(
         _ => style.progress,
     };
     let quiet = matches!(&command, CommandConfig::Run(_)) && cli.run.quiet;
+    let verbose = matches!(&command, CommandConfig::Run(_)) && cli.run.verbose;
     Ok(Config {
         command,
         style: TerminalStyle {
             progress,
             quiet,
+            verbose,
             ..style
         },
     })
@@ -348,6 +347,7 @@ fn terminal_style(env: &EnvSnapshot) -> TerminalStyle {
         color: tty && !no_color,
         progress: tty && !ci,
         quiet: false,
+        verbose: false,
     }
 }
 

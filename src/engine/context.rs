@@ -58,6 +58,9 @@ pub struct CheckRecord {
     pub failures: Vec<Failure>,
     pub warnings: Vec<String>,
     pub skip: Option<String>,
+    /// What this machine lacked, when a primitive ended the check for it (`skip` holds its
+    /// reason): the check is then not checked here rather than skipped.
+    pub missing: Option<crate::outcome::Missing>,
     /// Log lines and HTTP exchanges, in order (the evidence model's journal).
     pub journal: Vec<Entry>,
     /// Text artifacts (`evidence(name, value)`), saved under `artifacts/<check_id>/`.

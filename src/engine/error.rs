@@ -4,6 +4,8 @@ use super::stop::Stop;
 use crate::engine::context;
 use crate::outcome::SourcePos;
 use rhai::{EvalAltResult, ParseError};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// Why a script evaluation ended with an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,9 +38,16 @@ impl std::fmt::Display for ScriptError {
 pub fn from_eval(err: &EvalAltResult) -> ScriptError {
     let mut source: Option<String> = None;
     let mut current = err;
+    // Where code outside stdlib (the lane) called into a stdlib function: the first call
+    // whose function lives in stdlib while its caller does not.
+    let mut lane_call: Option<SourcePos> = None;
     loop {
         match current {
-            EvalAltResult::ErrorInFunctionCall(_, src, inner, _) => {
+            EvalAltResult::ErrorInFunctionCall(_, src, inner, pos) => {
+                let caller_in_stdlib = source.as_deref().is_some_and(is_stdlib);
+                if lane_call.is_none() && is_stdlib(src) && !caller_in_stdlib {
+                    lane_call = Some(context::position_in(source.as_deref(), *pos));
+                }
                 if !src.is_empty() {
                     source = Some(src.clone());
                 }
@@ -65,13 +74,103 @@ pub fn from_eval(err: &EvalAltResult) -> ScriptError {
             None => (StopKind::Error, format!("script terminated: {value}")),
         },
         EvalAltResult::ErrorRuntime(value, _) => (StopKind::Error, describe_thrown(value)),
-        other => (StopKind::Error, strip_position(&other.to_string())),
+        other => {
+            let text = strip_position(&other.to_string());
+            (StopKind::Error, with_property_suggestion(text))
+        }
+    };
+    let message = match lane_call.filter(|_| is_stdlib(&position.file)) {
+        Some(call) => {
+            let site = called_from(call);
+            note_call_site(&site);
+            format!("{message}{site}")
+        }
+        None => message,
     };
     ScriptError {
         kind,
         message,
         position,
     }
+}
+
+/// Whether a position is in a built-in stdlib module (not the lane a user wrote).
+fn is_stdlib(file: &str) -> bool {
+    crate::engine::stdlib::modules()
+        .any(|(name, _)| name == file || crate::engine::stdlib::display_path(name) == file)
+}
+
+/// ` (called from lanes/x.rhai:12:5)`.
+fn called_from(site: SourcePos) -> String {
+    format!(" (called from {site})")
+}
+
+/// A failure recorded inside a stdlib module says where the lane called it (issue 21, point
+/// 8): its position is the module's line, which no user wrote. Done here, where the error's
+/// chain of calls is known and before the runner reads the failures.
+fn note_call_site(site: &str) {
+    context::with_check(|c| {
+        for failure in &mut c.record.failures {
+            let in_stdlib = failure
+                .position
+                .as_ref()
+                .is_some_and(|p| is_stdlib(&p.file));
+            if in_stdlib && !failure.message.ends_with(site) {
+                failure.message.push_str(site);
+            }
+        }
+    });
+}
+
+/// The properties each custom type has (`HttpResponse` → `body`, `status`, ...), from the
+/// engine's registered getters: an unknown property's error lists them and the closest.
+static PROPERTIES: OnceLock<BTreeMap<String, BTreeSet<String>>> = OnceLock::new();
+
+/// Records the properties of `engine`'s types (once; every engine registers the same API).
+pub(crate) fn remember_properties(engine: &rhai::Engine) {
+    PROPERTIES.get_or_init(|| {
+        let mut properties: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for signature in engine.gen_fn_signatures(false) {
+            // `get$status(response: &mut HttpResponse) -> i64`
+            let Some(rest) = signature.strip_prefix("get$") else {
+                continue;
+            };
+            let Some((name, params)) = rest.split_once('(') else {
+                continue;
+            };
+            let first = params.split([',', ')']).next().unwrap_or("");
+            let ty = first.rsplit(':').next().unwrap_or("").trim();
+            let ty = ty.trim_start_matches("&mut ").trim();
+            let ty = ty.rsplit("::").next().unwrap_or(ty);
+            properties
+                .entry(ty.to_string())
+                .or_default()
+                .insert(name.to_string());
+        }
+        properties
+    });
+}
+
+/// Rhai's `Unknown property 'stauts' - a getter is not registered for type 'HttpResponse'`
+/// says neither what the type has nor what was meant: both are added (issue 21, point 7).
+fn with_property_suggestion(text: String) -> String {
+    let parsed = text
+        .strip_prefix("Unknown property '")
+        .and_then(|rest| rest.split_once("' - a getter is not registered for type '"))
+        .and_then(|(name, rest)| Some((name, rest.strip_suffix('\'')?)));
+    let Some((name, ty)) = parsed else {
+        return text;
+    };
+    let ty_short = ty.rsplit("::").next().unwrap_or(ty);
+    let Some(known) = PROPERTIES.get().and_then(|p| p.get(ty_short)) else {
+        return text;
+    };
+    let suggestion = crate::diagnostic::closest(name, known.iter().map(String::as_str));
+    format!(
+        "unknown property `{name}` of {ty_short} (it has {}){}",
+        known.iter().cloned().collect::<Vec<_>>().join(", "),
+        crate::diagnostic::did_you_mean(suggestion.map(str::to_string))
+    )
 }
 
 /// The file an import path refers to: stdlib modules live under `stdlib/`.

@@ -162,6 +162,24 @@ impl Archive {
             .clone()
     }
 
+    /// What a check asserted and saw hold, in order: its log's `ok: ` lines (empty without a
+    /// log). The runner writes one such line per passed assertion (`api::assert::record_pass`);
+    /// only the tool's own lines start at column 0 (a message's line breaks are indented), so
+    /// a server's text cannot add an assertion here.
+    pub fn assertions(&self, check: &CheckView) -> Vec<String> {
+        check
+            .run
+            .and_then(|r| self.read(&r.log))
+            .map(|bytes| {
+                String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .filter_map(|l| l.strip_prefix(crate::evidence_model::PASSED_ASSERTION))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The perf tables (`artifacts/<id>/perf.tsv`) in report order.
     pub fn perf_tables(&self) -> Vec<PerfTable> {
         self.checks()

@@ -83,6 +83,27 @@ pub fn prepare_out(dir: &Path, replace: bool, empty: bool) -> Result<(), String>
     Ok(())
 }
 
+/// A check's journal as its log shows it: each line, each HTTP exchange as its one-line
+/// summary (`rendered`: the check's exchanges, rendered, in order), a line each. `-v` prints
+/// the same lines on the terminal.
+pub fn journal_text(evidence: &CheckEvidence, rendered: &[Rendered]) -> String {
+    let mut exchanges = rendered.iter();
+    let mut log = String::new();
+    for entry in &evidence.journal {
+        match entry {
+            // A message's own line breaks start indented lines (no fake column-0 line).
+            Entry::Line(line) => log.push_str(&crate::diagnostic::indent_continuations(line)),
+            Entry::Exchange(_) => {
+                if let Some(exchange) = exchanges.next() {
+                    log.push_str(&exchange.log_line());
+                }
+            }
+        }
+        log.push('\n');
+    }
+    log
+}
+
 impl EvidenceFolder {
     /// Creates the folder (and its parents); fails when it cannot be created or written, or
     /// holds anything ([`prepare_out`]: emptied first with `replace`).
@@ -122,20 +143,7 @@ impl EvidenceFolder {
             .exchanges()
             .map(|e| Rendered::from_raw(e, &self.redactor))
             .collect();
-        let mut exchanges = rendered.iter();
-        let mut log = String::new();
-        for entry in &evidence.journal {
-            match entry {
-                // A message's own line breaks start indented lines (no fake column-0 line).
-                Entry::Line(line) => log.push_str(&crate::diagnostic::indent_continuations(line)),
-                Entry::Exchange(_) => {
-                    if let Some(exchange) = exchanges.next() {
-                        log.push_str(&exchange.log_line());
-                    }
-                }
-            }
-            log.push('\n');
-        }
+        let mut log = journal_text(evidence, &rendered);
         for f in &result.failures {
             let at = f
                 .position

@@ -2,13 +2,15 @@
 //! Content-Security-Policy that forbids every request), rendered from the folder's own files
 //! through [`Archive`], so `oa-validate report DIR` rebuilds it for any folder.
 //!
-//! Sections: the verdict and how the run was made, the matrix by lane (filterable), a
-//! timeline of checks per worker, perf charts, failures with code frames, then every check
-//! with its requests and screenshots. Escaping is maud's; the caller redacts the text.
+//! Sections: the verdict and how the run was made (each NO-GO reason linked to its card),
+//! failures with code frames, what was not checked here, the matrix by lane (filterable), a
+//! timeline of checks per worker, perf charts, then every check with what it asserted, its
+//! requests and screenshots. Escaping is maud's; the caller redacts the text.
 
 use crate::config::Mode;
 use crate::evidence::archive::{Archive, CheckView, Request};
 use crate::outcome::{Level, Status};
+use crate::summary::VerdictCheck;
 use crate::verdict::Decision;
 use base64::Engine as _;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -26,16 +28,26 @@ const JS: &str = include_str!("html/report.js");
 const EMBEDDED_SCREENSHOT_BYTES: usize = 32 * 1024 * 1024;
 /// Requests listed per check; the HAR holds the rest.
 const REQUESTS_SHOWN: usize = 100;
+/// Passed assertions listed per check; the log holds the rest.
+const ASSERTIONS_SHOWN: usize = 200;
 
-const STATUSES: [Status; 4] = [
+const STATUSES: [Status; 5] = [
     Status::Passed,
     Status::Failed,
     Status::Errored,
     Status::Skipped,
+    Status::NotChecked,
 ];
 
+/// Who writes the page: the run that made the folder, or `oa-validate report DIR` later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    Run,
+    Rebuild,
+}
+
 /// The whole page (not yet redacted).
-pub fn render(archive: &Archive) -> String {
+pub fn render(archive: &Archive, writer: Writer) -> String {
     let summary = &archive.summary;
     let decision = summary.verdict.decision.as_str();
     // Hashes instead of 'unsafe-inline': only this page's own style and script may run.
@@ -59,14 +71,25 @@ pub fn render(archive: &Archive) -> String {
             body {
                 main {
                     (header(archive))
+                    // What decided a NO-GO first: the failures, then what this machine lacked.
+                    (failures(archive))
+                    (not_checked_here(archive))
                     (matrix(archive))
                     (charts::timeline(archive))
                     (charts::perf(archive))
-                    (failures(archive))
                     (checks(archive))
                     footer {
-                        "Rebuilt from this folder's summary.json, logs, HAR files and artifacts by "
-                        code { "oa-validate report DIR" } ". Schema " (summary.schema) "."
+                        @match writer {
+                            Writer::Run => {
+                                "Written by the run from this folder's summary.json, logs, HAR files and artifacts; "
+                                code { "oa-validate report DIR" } " rebuilds it. "
+                            }
+                            Writer::Rebuild => {
+                                "Rebuilt from this folder's summary.json, logs, HAR files and artifacts by "
+                                code { "oa-validate report DIR" } ". "
+                            }
+                        }
+                        "Schema " (summary.schema) "."
                     }
                 }
                 div #lightbox hidden tabindex="-1" { img alt=""; }
@@ -82,7 +105,7 @@ pub fn render(archive: &Archive) -> String {
 /// back is said, not fatal: the seal that follows reports the write error itself.
 pub fn write_into(folder: &mut crate::evidence::folder::EvidenceFolder) {
     match Archive::load(folder.dir()) {
-        Ok(archive) => folder.write_report(FILE_NAME, &render(&archive)),
+        Ok(archive) => folder.write_report(FILE_NAME, &render(&archive, Writer::Run)),
         Err(e) => eprintln!("warning: {FILE_NAME}: {e}"),
     }
 }
@@ -139,7 +162,56 @@ fn duration(ms: u64) -> String {
 }
 
 fn status_badge(status: Status) -> Markup {
-    html! { span class={ "status " (status.as_str()) } { (status.as_str()) } }
+    html! { span class={ "status " (status.as_str()) } { (status.label()) } }
+}
+
+/// What this machine lacked, once per missing thing, with its checks and what to do: apart
+/// from the failures, since none of it is a fault of the deployment.
+fn not_checked_here(archive: &Archive) -> Markup {
+    let checks = &archive.summary.verdict.checks;
+    let missing = super::missing_here(checks.iter().map(|c| (c.id.as_str(), c.missing.as_ref())));
+    if missing.is_empty() {
+        return html! {};
+    }
+    html! {
+        section #not-checked-here {
+            h2 { "Not checked here (" (missing.iter().map(|(_, ids)| ids.len()).sum::<usize>()) ")" }
+            p { (super::MISSING_HERE_HEADING) "." }
+            ul.reasons {
+                @for (what, ids) in &missing {
+                    li {
+                        strong { (what.reason) } " — "
+                        @for (i, id) in ids.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            a href={ "#details-" (id) } { (id) }
+                        }
+                        br;
+                        "To check here: " (what.remedy)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where a NO-GO reason (`<id> <status>: <why>`) is told in full: the check's failure card,
+/// or its details for a check that did not fail (skipped, not checked here). The longest id
+/// the reason starts with wins (`a-b` over `a`); `None` for a reason about the run.
+fn reason_anchor(reason: &str, checks: &[VerdictCheck]) -> Option<String> {
+    let check = checks
+        .iter()
+        .filter(|c| c.status != Status::Passed)
+        .filter(|c| {
+            reason
+                .strip_prefix(c.id.as_str())
+                .is_some_and(|rest| rest.starts_with(' '))
+        })
+        .max_by_key(|c| c.id.len())?;
+    Some(if is_failure(check.status) {
+        format!("failure-{}", check.id)
+    } else {
+        format!("details-{}", check.id)
+    })
 }
 
 fn header(archive: &Archive) -> Markup {
@@ -178,7 +250,14 @@ fn header(archive: &Archive) -> Markup {
             }
             @if !verdict.no_go_reasons.is_empty() {
                 ul.reasons #no-go-reasons {
-                    @for reason in &verdict.no_go_reasons { li { (reason) } }
+                    @for reason in &verdict.no_go_reasons {
+                        li {
+                            @match reason_anchor(reason, &verdict.checks) {
+                                Some(anchor) => a href={ "#" (anchor) } { (reason) },
+                                None => (reason),
+                            }
+                        }
+                    }
                 }
             }
             @if !warnings.is_empty() {
@@ -193,6 +272,7 @@ fn header(archive: &Archive) -> Markup {
                 (counts.errored) " errored), " (counts.optional_failures) " optional failures, "
                 (counts.required_skipped) " required skipped, "
                 (counts.optional_skipped) " optional skipped"
+                (crate::report::terminal::not_checked_counts(counts))
             }
             dl.meta {
                 dt { "Mode" } dd #mode { (verdict.mode.as_str()) }
@@ -407,13 +487,33 @@ fn checks(archive: &Archive) -> Markup {
                         }
                     }
                     @if !c.verdict.description.is_empty() { p { (c.verdict.description) } }
-                    @if let Some(reason) = &c.verdict.reason { p { strong { (c.verdict.status.as_str()) ": " } (reason) } }
+                    @if let Some(reason) = &c.verdict.reason { p { strong { (c.verdict.status.label()) ": " } (reason) } }
+                    @if let Some(missing) = &c.verdict.missing { p.remedy { strong { "To check it here: " } (missing.remedy) } }
                     @for w in &c.verdict.warnings { p { strong { "warning: " } (w) } }
+                    (assertion_list(&archive.assertions(&c)))
                     (evidence_links(&c))
                     @if let Some(run) = c.run { p.muted { "Re-run alone: " code { (run.command) } } }
                     @if !requests.is_empty() { (request_list(&requests)) }
                     (screenshots(archive, &c, &mut embedded))
                 }
+            }
+        }
+    }
+}
+
+/// What a check asserted and saw hold (its log's `ok:` lines), so a pass says what it proved.
+fn assertion_list(assertions: &[String]) -> Markup {
+    if assertions.is_empty() {
+        return html! {};
+    }
+    html! {
+        details.assertions open {
+            summary { "Asserted (" (assertions.len()) ")" }
+            ul {
+                @for a in assertions.iter().take(ASSERTIONS_SHOWN) { li { "✓ " (a) } }
+            }
+            @if assertions.len() > ASSERTIONS_SHOWN {
+                p.muted { (assertions.len() - ASSERTIONS_SHOWN) " more in the log." }
             }
         }
     }

@@ -39,6 +39,22 @@ pub fn render(summary: &RunSummary, redactor: &Redactor) -> String {
     section(&mut out, "Check Results", &check_table(summary));
     section(&mut out, "Commands", &commands(summary, &text));
     section(&mut out, "Verdict", &verdict(summary, &text));
+    let missing = super::missing_here(
+        summary
+            .results
+            .iter()
+            .map(|r| (r.id.as_str(), r.missing.as_ref())),
+    );
+    if !missing.is_empty() {
+        let lines = missing
+            .iter()
+            .map(|(what, ids)| format!("- {}", text(&super::missing_here_line(what, ids))));
+        section(
+            &mut out,
+            "Not Checked Here",
+            &format!("{}:\n\n{}", super::MISSING_HERE_HEADING, bullets(lines)),
+        );
+    }
     let failures = failures(summary, &text);
     if !failures.is_empty() {
         section(&mut out, "Failures", &failures);
@@ -116,8 +132,16 @@ fn headline(summary: &RunSummary) -> String {
         format!("- Optional failures: {}", counts.optional_failures),
         format!("- Required skipped: {}", counts.required_skipped),
         format!("- Optional skipped: {}", counts.optional_skipped),
-        format!("- Mode: {}", summary.mode.as_str()),
     ];
+    // Only when some check could not run on this machine: upstream's lines stay as they were.
+    let not_checked = counts.required_not_checked + counts.optional_not_checked;
+    if not_checked > 0 {
+        lines.push(format!(
+            "- Not checked here (missing on this machine): {not_checked} ({} required, {} optional)",
+            counts.required_not_checked, counts.optional_not_checked
+        ));
+    }
+    lines.push(format!("- Mode: {}", summary.mode.as_str()));
     // Lanes without targets show the phase only when it was asked for.
     if let Some(phase) = summary.phase
         && (uses_targets(summary) || summary.invocation.phase.is_some())
@@ -191,7 +215,11 @@ fn check_table(summary: &RunSummary) -> String {
             "| {} | {} | {} | {} | {} |",
             cell(&r.id),
             r.level.as_str(),
-            r.status.upstream_str(),
+            // upstream's vocabulary, but a check this machine could not run says so
+            match r.status {
+                Status::NotChecked => r.status.label(),
+                other => other.upstream_str(),
+            },
             cell(&r.description),
             cell(&r.log_path),
         );
@@ -208,6 +236,10 @@ fn commands(summary: &RunSummary, text: &dyn Fn(&str) -> String) -> String {
     bullets(summary.results.iter().map(|r| {
         let what = match r.status {
             Status::Skipped => text(r.reason.as_deref().unwrap_or("")),
+            Status::NotChecked => format!(
+                "not checked here: {}",
+                text(r.reason.as_deref().unwrap_or(""))
+            ),
             _ => single_line(&r.command),
         };
         format!("- {}: {what}", single_line(&r.id))

@@ -13,7 +13,7 @@ pub mod rebuild;
 pub mod terminal;
 pub mod tsv;
 
-use crate::outcome::{CheckResult, Failure};
+use crate::outcome::{CheckResult, Failure, Missing};
 use crate::verdict::Verdict;
 
 /// Everything the file reports need about a finished (or interrupted) run. Built once by the runner.
@@ -93,6 +93,37 @@ pub(crate) fn all_warnings<'a>(
     all
 }
 
+/// What this machine lacked, once per missing thing, with the checks it kept from running
+/// (in report order): the terminal's verdict block, SUMMARY.md and report.html show the same
+/// list, under the same heading ([`MISSING_HERE_HEADING`]).
+pub(crate) fn missing_here<'a>(
+    checks: impl IntoIterator<Item = (&'a str, Option<&'a Missing>)>,
+) -> Vec<(&'a Missing, Vec<&'a str>)> {
+    let mut groups: Vec<(&Missing, Vec<&str>)> = Vec::new();
+    for (id, missing) in checks {
+        let Some(missing) = missing else { continue };
+        match groups.iter_mut().find(|(m, _)| *m == missing) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((missing, vec![id])),
+        }
+    }
+    groups
+}
+
+/// The heading over [`missing_here`]'s list, in every report.
+pub const MISSING_HERE_HEADING: &str =
+    "Not checked here: missing on this machine, not a fault of the deployment";
+
+/// One line of [`missing_here`]'s list: `cargo not installed (a, b): install Rust ...`.
+pub(crate) fn missing_here_line(missing: &Missing, ids: &[&str]) -> String {
+    format!(
+        "{} ({}): {}",
+        missing.reason,
+        ids.join(", "),
+        missing.remedy
+    )
+}
+
 /// Tabs and line breaks (`diagnostic::LINE_BREAKS`) become spaces: every report field is one line.
 pub(crate) fn single_line(text: &str) -> String {
     crate::diagnostic::one_line(text)
@@ -164,6 +195,7 @@ pub(crate) mod fixture {
             description: String::new(),
             status,
             reason: None,
+            missing: None,
             failures: Vec::new(),
             warnings: Vec::new(),
             assertions: 0,

@@ -36,7 +36,7 @@ pub fn rebuild(dir: &Path, redactor: &Redactor) -> Result<Rebuilt, String> {
         }
     }
     let archive = Archive::load(dir).map_err(|e| e.to_string())?;
-    let page = redactor.redact(&html::render(&archive));
+    let page = redactor.redact(&html::render(&archive, html::Writer::Rebuild));
     let path = dir.join(html::FILE_NAME);
     atomic_write(&path, page.as_bytes()).map_err(|e| e.to_string())?;
     if has_sums {

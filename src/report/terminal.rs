@@ -22,6 +22,8 @@ pub struct Terminal {
     identity: Option<String>,
     /// `-q`: lines only for checks that failed, errored or were skipped while required.
     quiet: bool,
+    /// `-v`: each check's journal (requests, assertions) under its line.
+    verbose: bool,
 }
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -37,7 +39,23 @@ fn status_color(status: Status) -> &'static str {
         Status::Passed => "32",
         Status::Failed | Status::Errored => "31",
         Status::Skipped => "33",
+        Status::NotChecked => "35",
     }
+}
+
+/// `, 1 required not checked here` when any check could not run on this machine (nothing
+/// otherwise: the counts line of a run that lacked nothing stays as it was).
+pub(crate) fn not_checked_counts(c: &crate::verdict::Counts) -> String {
+    let mut text = String::new();
+    for (n, level) in [
+        (c.required_not_checked, "required"),
+        (c.optional_not_checked, "optional"),
+    ] {
+        if n > 0 {
+            text.push_str(&format!(", {n} {level} not checked here"));
+        }
+    }
+    text
 }
 
 impl Terminal {
@@ -64,12 +82,18 @@ impl Terminal {
             verdict_note: None,
             identity: None,
             quiet: false,
+            verbose: false,
         }
     }
 
     /// `-q`: print only the checks that did not pass (a skipped optional check is not shown).
     pub fn set_quiet(&mut self, quiet: bool) {
         self.quiet = quiet;
+    }
+
+    /// `-v`: print each check's requests and assertions, as its log has them.
+    pub fn set_verbose(&mut self, verbose: bool) {
+        self.verbose = verbose;
     }
 
     /// The verdict block's line naming the matrix's lock and the tool.
@@ -101,7 +125,7 @@ impl Terminal {
         let word = paint(
             self.color,
             status_color(r.status),
-            &format!("[{}]", r.status.as_str()),
+            &format!("[{}]", r.status.label()),
         );
         let mut lines = vec![format!("{word} {} ({})", r.id, r.level.as_str())];
         match r.status {
@@ -112,9 +136,27 @@ impl Terminal {
                     r.reason.as_deref().unwrap_or("")
                 ));
             }
+            Status::NotChecked => {
+                lines.push(format!(
+                    "    not checked here: {}",
+                    r.reason.as_deref().unwrap_or("")
+                ));
+                if let Some(missing) = &r.missing {
+                    lines.push(format!("    to check it here: {}", missing.remedy));
+                }
+            }
             Status::Failed | Status::Errored => {
                 if r.failures.is_empty() {
-                    lines.push(format!("    {}", r.reason.as_deref().unwrap_or("")));
+                    // An error at a known place gets its code frame too, as a failure does.
+                    let reason = r.reason.as_deref().unwrap_or("");
+                    match super::code_frames::position_in_reason(reason) {
+                        Some((pos, message)) if self.sources.contains_key(&pos.file) => {
+                            let source = self.sources.get(&pos.file).map(String::as_str);
+                            let frame = code_frame(message, &pos, source);
+                            lines.extend(frame.lines().map(|l| format!("    {l}")));
+                        }
+                        _ => lines.push(format!("    {reason}")),
+                    }
                 }
                 for (i, f) in r.failures.iter().enumerate() {
                     match (&f.position, i) {
@@ -137,6 +179,20 @@ impl Terminal {
         lines
     }
 
+    /// A check's journal for `-v`: every line of its log (requests with status and timing,
+    /// `ok:` for each assertion that held, `FAILED at` for one that did not), indented under
+    /// the check's line with `| `.
+    fn journal(&self, evidence: &crate::evidence_model::CheckEvidence) -> Vec<String> {
+        let rendered: Vec<crate::evidence::exchange::Rendered> = evidence
+            .exchanges()
+            .map(|e| crate::evidence::exchange::Rendered::from_raw(e, &self.redactor))
+            .collect();
+        crate::evidence::folder::journal_text(evidence, &rendered)
+            .lines()
+            .map(|line| format!("    | {line}"))
+            .collect()
+    }
+
     pub fn on_event(&mut self, event: &Event) {
         match event {
             Event::RunStarted { total } => {
@@ -149,13 +205,20 @@ impl Terminal {
                     bar.set_message(id.clone());
                 }
             }
-            Event::CheckFinished { result, .. } => {
+            Event::CheckFinished {
+                result, evidence, ..
+            } => {
                 let shown = !self.quiet
                     || matches!(result.status, Status::Failed | Status::Errored)
-                    || (result.status == Status::Skipped
+                    || (matches!(result.status, Status::Skipped | Status::NotChecked)
                         && result.level == crate::outcome::Level::Required);
                 if shown {
                     for line in self.check_lines(result) {
+                        self.emit(&line);
+                    }
+                }
+                if self.verbose {
+                    for line in self.journal(evidence) {
                         self.emit(&line);
                     }
                 }
@@ -186,6 +249,11 @@ impl Terminal {
         self.emit(&format!("Phase: {phase}"));
     }
 
+    /// A line of the run's preamble (before the first check), e.g. what this machine lacks.
+    pub fn note(&mut self, line: &str) {
+        self.emit(line);
+    }
+
     /// Where the run's requests go, said before the first one.
     pub fn targets(&mut self, targets: &str) {
         self.emit(&format!("Targets: {targets}"));
@@ -207,8 +275,8 @@ impl Terminal {
         let c = &verdict.counts;
         self.emit("");
         self.emit(&format!(
-            "{} check{}: {} passed, {} required failures, {} optional failures, {} required skipped, {} optional skipped",
-            c.total, if c.total == 1 { "" } else { "s" }, c.passed, c.required_failures, c.optional_failures, c.required_skipped, c.optional_skipped
+            "{} check{}: {} passed, {} required failures, {} optional failures, {} required skipped, {} optional skipped{}",
+            c.total, if c.total == 1 { "" } else { "s" }, c.passed, c.required_failures, c.optional_failures, c.required_skipped, c.optional_skipped, not_checked_counts(c)
         ));
         // The same list as SUMMARY.md's and report.html's: optional checks that did not
         // pass, then each check's warn() messages.
@@ -233,6 +301,14 @@ impl Terminal {
         self.emit(&format!("Verdict: {}{mode}", paint(self.color, code, word)));
         for reason in &verdict.no_go_reasons {
             self.emit(&format!("  - {reason}"));
+        }
+        let missing =
+            super::missing_here(results.iter().map(|r| (r.id.as_str(), r.missing.as_ref())));
+        if !missing.is_empty() {
+            self.emit(&format!("{}:", super::MISSING_HERE_HEADING));
+            for (what, ids) in &missing {
+                self.emit(&format!("  - {}", super::missing_here_line(what, ids)));
+            }
         }
         if let Some(identity) = &self.identity {
             self.emit(identity);

@@ -29,7 +29,7 @@ pub fn render(summary: &RunSummary) -> String {
 /// Upstream put the skip reason where the command would be.
 fn command_column(result: &CheckResult) -> &str {
     match result.status {
-        Status::Skipped => result.reason.as_deref().unwrap_or(""),
+        Status::Skipped | Status::NotChecked => result.reason.as_deref().unwrap_or(""),
         _ => &result.command,
     }
 }

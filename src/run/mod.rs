@@ -292,6 +292,7 @@ fn base_result(plan: &Plan, index: usize) -> CheckResult {
         description: decl.description.clone(),
         status: Status::Errored,
         reason: None,
+        missing: None,
         failures: Vec::new(),
         warnings: Vec::new(),
         assertions: 0,
@@ -337,15 +338,18 @@ fn run_check(
         evidence.log("interrupted before it ran");
         return (result, evidence);
     }
-    if let Some(reason) = crate::gate::skip_reason(
+    if let Some(not_run) = crate::gate::skip_reason(
         decl,
         &host.env,
         &host.targets,
         host.settings.allow_prod_mutations,
     ) {
-        result.status = Status::Skipped;
-        evidence.log(format!("skipped: {reason}"));
-        result.reason = Some(reason);
+        evidence.log(format!(
+            "{}: {}",
+            not_run.status().label(),
+            not_run.reason()
+        ));
+        not_run.apply(&mut result);
         return (result, evidence);
     }
 
@@ -366,6 +370,7 @@ fn run_check(
         result.failures = record.failures;
         result.status = status;
         result.reason = reason;
+        result.missing = record.missing;
         let retry = matches!(status, Status::Failed | Status::Errored)
             && attempt < attempts
             && !host.services.cancel.is_cancelled();
@@ -484,7 +489,7 @@ fn run_attempt(
             record,
         ),
         Err(Ok(stop)) => match stop.kind {
-            StopKind::Skip => (Status::Skipped, Some(stop.message), record),
+            StopKind::Skip => (skip_status(&record), Some(stop.message), record),
             StopKind::Deadline => (
                 Status::Errored,
                 Some(format!(
@@ -503,7 +508,7 @@ fn run_attempt(
         },
         Ok(()) => {
             if let Some(reason) = record.skip.clone() {
-                (Status::Skipped, Some(reason), record)
+                (skip_status(&record), Some(reason), record)
             } else if late {
                 (
                     Status::Errored,
@@ -527,6 +532,16 @@ fn run_attempt(
                 (Status::Passed, None, record)
             }
         }
+    }
+}
+
+/// A check that ended early without failing: not checked here when a primitive found
+/// something missing on this machine, else skipped.
+fn skip_status(record: &CheckRecord) -> Status {
+    if record.missing.is_some() {
+        Status::NotChecked
+    } else {
+        Status::Skipped
     }
 }
 

@@ -1,6 +1,7 @@
 //! Reading summary.json as written by this or an earlier version: the one place that knows
 //! how the versions differ. v1 lacks `run.invocation` and, per check, `started_ms`, `worker`
-//! and `code_frames`; v2 adds them; v3 adds `run.tool_commit` and `run.matrix`. Fields added
+//! and `code_frames`; v2 adds them; v3 adds `run.tool_commit` and `run.matrix`; v4 the status
+//! `not-checked`, per check `missing` and its two counts. Fields added
 //! since v1 are optional in [`Summary`], so every version reads into it as is.
 
 use super::{SCHEMA, Summary};
@@ -10,8 +11,11 @@ pub const SCHEMA_V1: &str = "oa-validate.summary.v1";
 /// The schema before `run.tool_commit` and `run.matrix`.
 pub const SCHEMA_V2: &str = "oa-validate.summary.v2";
 
+/// The schema before the status `not-checked` and `missing`.
+pub const SCHEMA_V3: &str = "oa-validate.summary.v3";
+
 /// Every schema this version reads, oldest first.
-pub const READABLE: [&str; 3] = [SCHEMA_V1, SCHEMA_V2, SCHEMA];
+pub const READABLE: [&str; 4] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA];
 
 /// Why a summary.json cannot be read.
 #[derive(Debug, thiserror::Error)]

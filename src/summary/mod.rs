@@ -13,23 +13,23 @@ pub mod legacy;
 use crate::config::Mode;
 use crate::invocation::Invocation;
 use crate::lock::MatrixRecord;
-use crate::outcome::{Failure, Level, Status};
+use crate::outcome::{Failure, Level, Missing, Status};
 use crate::verdict::{Counts, Decision};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The schema this version writes.
-pub const SCHEMA: &str = "oa-validate.summary.v3";
+pub const SCHEMA: &str = "oa-validate.summary.v4";
 
 /// The machine-readable report of one run. `verdict` is a deterministic function of the
 /// outcomes (no timestamps, durations, ports or paths); `run` carries everything that varies
 /// between runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "oa-validate summary.json (oa-validate.summary.v3)")]
+#[schemars(title = "oa-validate summary.json (oa-validate.summary.v4)")]
 pub struct Summary {
-    /// `oa-validate.summary.v3` (v1 and v2 folders are still read).
+    /// `oa-validate.summary.v4` (v1 to v3 folders are still read).
     pub schema: String,
     pub verdict: VerdictDoc,
     pub run: RunDoc,
@@ -82,6 +82,9 @@ pub struct VerdictCheck {
     /// The real status (`errored` stays `errored`, unlike results.tsv).
     pub status: Status,
     pub reason: Option<String>,
+    /// What this machine lacked, for a check `not-checked`; else null. Since v4.
+    #[serde(default)]
+    pub missing: Option<Missing>,
     pub assertions: u64,
     pub attempts: u32,
     pub failures: Vec<Failure>,
@@ -145,10 +148,8 @@ pub struct RunCheck {
     /// Source excerpts around each failure's position. Since v2.
     #[serde(default)]
     pub code_frames: Vec<String>,
-    /// The checks it waited for in this run, by id: those its `after` option names and the
-    /// one before it in its serial group. With the durations it gives the chains no schedule
-    /// can shorten (the critical path). Absent in folders written before checks ran in
-    /// parallel within a lane.
+    /// The checks it waited for (`after:`, its serial group), by id. Absent in folders
+    /// written before checks ran as soon as what they wait for ended.
     #[serde(default)]
     pub waited_for: Vec<String>,
 }

@@ -167,6 +167,7 @@ optional("warned", || { warn("careful"); assert(true, "fine"); });
 required("broken", || { assert_eq(1, 2, "numbers"); });
 optional("off", #{ toggle: "RUN_OFF" }, || { assert(true, "x"); });
 required("thrown", || { throw "boom"; });
+optional("not-here", #{ needs: ["OA_SCHEMA_NOT_HERE"] }, || { assert(true, "x"); });
 "#,
     );
     for (name, args, env) in [
@@ -305,4 +306,37 @@ fn documented_gate_commands_run_as_written() {
             assert_eq!(run.verdict_line(), "Verdict: GO (release gate)", "{args:?}");
         }
     }
+}
+
+/// docs/cli.md's fault table is `oa-validate sim --fault help`, row for row (issue 21, point
+/// 10: six faults were missing and the check names differed). On a difference the message
+/// holds the table to paste.
+#[test]
+fn the_fault_table_in_cli_md_is_sim_fault_help() {
+    let sb = Sandbox::new();
+    let run = sb.cmd().args(["sim", "--fault", "help"]).run();
+    run.expect_code(0);
+    let expected: Vec<String> = run
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let (name, breaks) = line.split_once(char::is_whitespace).expect("name and text");
+            format!("| `{name}` | {} |", breaks.trim().replace('|', "\\|"))
+        })
+        .collect();
+    assert!(expected.len() > 40, "{}", run.stdout);
+    let cli = std::fs::read_to_string(repo_root().join("docs/cli.md")).expect("docs/cli.md");
+    let table: Vec<String> = cli
+        .lines()
+        .skip_while(|l| *l != "| fault | breaks |")
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        table == expected,
+        "docs/cli.md's fault table differs from `oa-validate sim --fault help`; the table is:\n\n| fault | breaks |\n| --- | --- |\n{}\n",
+        expected.join("\n")
+    );
 }

@@ -113,12 +113,17 @@ fn plan_names_every_skip_and_refusal_without_a_request() {
         "Targets: staging {tripwire} (STAGING_CONTROL_BASE_URL); prod {tripwire} (PROD_CONTROL_BASE_URL)\n"
     ));
     run.stdout_has("Would skip: ");
+    // A variable this machine lacks is grouped apart from a chosen skip, with what to set.
+    run.stdout_has("Not checked here (missing on this machine): ");
     run.stdout_has(
-        "\n  STAGING_CONTROL_ACCESS_TOKEN unset: control-staging-khala-sync-token (required)",
+        "\n  STAGING_CONTROL_ACCESS_TOKEN unset: control-staging-khala-sync-token (required), ",
+    );
+    run.stdout_has(
+        "; to check here: set STAGING_CONTROL_ACCESS_TOKEN (or pass --var STAGING_CONTROL_ACCESS_TOKEN=VALUE)\n",
     );
     run.stdout_has("\n  OA_REPO_ROOT unset: runtime-hydra-mvp2-vignette (required)");
     run.stdout_has("\n  RUN_CROSS_SURFACE=0: cross-surface-contract-harness\n");
-    run.stdout_has("Google credentials: none found: the Cloud Run and Logging checks of lanes/observability.rhai, lanes/runtime.rhai will skip");
+    run.stdout_has("Google credentials: none found: the Cloud Run and Logging checks of lanes/observability.rhai, lanes/runtime.rhai will be not checked here");
     run.stdout_has("--gate would refuse this run:\n  required check ");
     run.stdout_has("mutates production: pass --allow-prod-mutations");
     assert!(
@@ -323,4 +328,329 @@ fn a_lane_of_ones_own_is_not_stamped_as_the_openagents_matrix() {
         "targets"
     );
     assert!(html.contains("ACME_URL=http://127.0.0.1:1"));
+}
+
+/// Issue 21, point 1: a check that could not run because this machine lacks something is
+/// "not checked here", with what to install, in every report: never a failure of the
+/// deployment, still a NO-GO when required. Here cargo is missing (`CARGO` names a file that
+/// does not exist), next to a check that passes.
+#[test]
+fn a_missing_cargo_is_not_checked_here_in_every_report_and_a_no_go() {
+    let sb = Sandbox::new();
+    let manifest = sb.write(
+        "ws/Cargo.toml",
+        "[package]\nname = \"ws\"\nversion = \"0.1.0\"\n",
+    );
+    sb.write(
+        "vignette.rhai",
+        &format!(
+            "required(\"fine\", || {{ assert_eq(1, 1, \"one\"); }});\nrequired(\"vignette\", || {{ cargo::test({:?}, [\"t\"]); }});\n",
+            manifest.display().to_string()
+        ),
+    );
+    let missing = sb.path().join("no-rust/bin/cargo");
+    let run = sb
+        .cmd()
+        .arg("vignette.rhai")
+        .env("CARGO", &missing)
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1);
+    let reason = format!("cargo not installed ({} not found)", missing.display());
+    let remedy = "install Rust with rustup (https://rustup.rs), or set CARGO to a cargo";
+    // Up front, before the first check.
+    let up_front = format!(
+        "Missing here: {reason}: the checks of vignette.rhai that need it will be not checked here; to check them: {remedy}"
+    );
+    run.stdout_has(&up_front);
+    assert!(run.stdout.find(&up_front) < run.stdout.find("[passed] fine"));
+    // The check's own lines, the counts and the verdict block.
+    run.stdout_has(&format!(
+        "[not checked here] vignette (required)\n    not checked here: {reason}\n    to check it here: {remedy}\n"
+    ));
+    run.stdout_has("0 required skipped, 0 optional skipped, 1 required not checked here\n");
+    run.stdout_has(&format!(
+        "Verdict: NO-GO\n  - vignette not checked here: {reason}\n"
+    ));
+    run.stdout_has(&format!(
+        "Not checked here: missing on this machine, not a fault of the deployment:\n  - {reason} (vignette): {remedy}\n"
+    ));
+    assert!(!run.stdout.contains("[failed]") && !run.stdout.contains("[errored]"));
+
+    let ev = sb.evidence("ev");
+    // summary.json: its own status, what was missing, its own counts; no failure.
+    let summary = ev.summary_json();
+    assert_eq!(summary["schema"], "oa-validate.summary.v4");
+    assert_eq!(summary["verdict"]["decision"], "NO-GO");
+    let counts = &summary["verdict"]["counts"];
+    assert_eq!(counts["required_not_checked"], 1);
+    assert_eq!(counts["required_failures"], 0);
+    assert_eq!(counts["required_skipped"], 0);
+    let check = ev.json_check("vignette");
+    assert_eq!(check["status"], "not-checked");
+    assert_eq!(check["reason"], reason.as_str());
+    assert_eq!(
+        check["missing"],
+        serde_json::json!({"kind": "program", "name": "cargo", "reason": reason, "remedy": remedy})
+    );
+    assert_eq!(check["failures"], serde_json::json!([]));
+    assert_eq!(ev.json_check("fine")["missing"], serde_json::Value::Null);
+    // results.tsv keeps upstream's vocabulary, the reason where the command would be.
+    assert_eq!(ev.row("vignette")["status"], "skipped");
+    assert_eq!(ev.row("vignette")["command"], reason);
+    // SUMMARY.md: its count, its status in the table, its own section; no failure section.
+    let md = ev.summary_md();
+    assert!(
+        md.contains("- Not checked here (missing on this machine): 1 (1 required, 0 optional)\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| vignette | required | not checked here |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "## Not Checked Here\n\nNot checked here: missing on this machine, not a fault of the deployment:\n\n- {reason} (vignette): {remedy}\n"
+        )),
+        "{md}"
+    );
+    assert!(!md.contains("## Failures"), "{md}");
+    // report.html: the section, the badge, the remedy.
+    let html = scraper::Html::parse_document(&ev.read("report.html"));
+    let select = |css: &str| scraper::Selector::parse(css).unwrap();
+    let section: String = html
+        .select(&select("#not-checked-here"))
+        .next()
+        .expect("a not-checked-here section")
+        .text()
+        .collect();
+    assert!(
+        section.contains(&reason) && section.contains(remedy),
+        "{section}"
+    );
+    let badge: String = html
+        .select(&select("#check-vignette .status"))
+        .next()
+        .expect("the matrix row's status")
+        .text()
+        .collect();
+    assert_eq!(badge, "not checked here");
+    assert!(html.select(&select("#failure-vignette")).next().is_none());
+}
+
+/// rustup installed without a default toolchain: `cargo` is there but runs nothing. The
+/// check is not checked here, saying what to run; not a failure of the tested code.
+#[test]
+fn rustup_without_a_default_toolchain_is_not_checked_here() {
+    let sb = Sandbox::new();
+    let manifest = sb.write(
+        "ws/Cargo.toml",
+        "[package]\nname = \"ws\"\nversion = \"0.1.0\"\n",
+    );
+    // rustup's own words when no default toolchain is configured (rustup 1.27).
+    let fake = sb.write(
+        "rustup-bin/cargo",
+        "#!/bin/sh\necho \"error: rustup could not choose a version of cargo to run, because one wasn't specified explicitly, and no default is configured.\" >&2\necho \"help: run 'rustup default stable' to download the latest stable release of Rust and set it as your default toolchain.\" >&2\nexit 1\n",
+    );
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    sb.write(
+        "vignette.rhai",
+        &format!(
+            "required(\"vignette\", || {{ cargo::test({:?}, [\"t\"]); }});\n",
+            manifest.display().to_string()
+        ),
+    );
+    let run = sb
+        .cmd()
+        .arg("vignette.rhai")
+        .env("CARGO", &fake)
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1);
+    let reason = format!(
+        "cargo cannot run here: rustup has no default toolchain ({})",
+        fake.display()
+    );
+    run.stdout_has(&format!(
+        "Missing here: {reason}: the checks of vignette.rhai that need it will be not checked here; to check them: run `rustup default stable`\n"
+    ));
+    run.stdout_has(&format!(
+        "[not checked here] vignette (required)\n    not checked here: {reason}\n    to check it here: run `rustup default stable`\n"
+    ));
+    let check = sb.evidence("ev").json_check("vignette");
+    assert_eq!(check["status"], "not-checked");
+    assert_eq!(check["failures"], serde_json::json!([]));
+}
+
+/// The other things a machine can lack go through the same classification: a variable the
+/// check needs, a Chromium (`OA_CHROMIUM` naming none), a program for `proc::run`.
+#[test]
+fn a_missing_variable_chromium_or_program_is_not_checked_here() {
+    let sb = Sandbox::new();
+    sb.write(
+        "local.rhai",
+        "required(\"token\", #{ needs: [\"OA_FIRST_HOUR_TOKEN\"] }, || { assert_eq(1, 1, \"one\"); });\n\
+         optional(\"page\", || { browser::open(); });\n\
+         optional(\"tool\", || { proc::run(\"oa-no-such-tool\", []); });\n",
+    );
+    let run = sb
+        .cmd()
+        .arg("local.rhai")
+        .env_remove("OA_FIRST_HOUR_TOKEN")
+        .env("OA_CHROMIUM", sb.path().join("no-chromium"))
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1);
+    run.stdout_has(
+        "    not checked here: OA_FIRST_HOUR_TOKEN unset\n    to check it here: set OA_FIRST_HOUR_TOKEN (or pass --var OA_FIRST_HOUR_TOKEN=VALUE)\n",
+    );
+    run.stdout_has("Missing here: chromium not installed: the checks of local.rhai that need it will be not checked here; to check them: run `oa-validate setup`, or set OA_CHROMIUM to a Chromium\n");
+    run.stdout_has(
+        "[not checked here] page (optional)\n    not checked here: chromium not installed\n",
+    );
+    run.stdout_has("[not checked here] tool (optional)\n    not checked here: oa-no-such-tool not installed\n    to check it here: install oa-no-such-tool, or put it on PATH\n");
+    run.stdout_has("1 required not checked here, 2 optional not checked here\n");
+    let ev = sb.evidence("ev");
+    for (id, kind) in [
+        ("token", "variable"),
+        ("page", "program"),
+        ("tool", "program"),
+    ] {
+        let check = ev.json_check(id);
+        assert_eq!(check["status"], "not-checked", "{id}");
+        assert_eq!(check["missing"]["kind"], kind, "{id}");
+    }
+}
+
+/// `--sim` on a machine without cargo says so before its first check, names what to install,
+/// and ends NO-GO only for the checks that need it: not a fault of the simulated deployment.
+#[test]
+fn sim_without_cargo_says_up_front_what_to_install() {
+    let sb = Sandbox::new();
+    let run = sb
+        .cmd()
+        .args([
+            "--sim",
+            "--check",
+            "runtime-hydra-mvp2-vignette",
+            "--check",
+            "control-staging-health",
+        ])
+        .env("CARGO", sb.path().join("nowhere/cargo"))
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1);
+    let first_check = run.stdout.find("[").expect("a check line");
+    let up_front = run
+        .stdout
+        .find("Missing here: cargo not installed")
+        .unwrap_or_else(|| panic!("no up-front line:\n{}", run.stdout));
+    assert!(up_front < first_check, "{}", run.stdout);
+    run.stdout_has(
+        "to check them: install Rust with rustup (https://rustup.rs), or set CARGO to a cargo\n",
+    );
+    run.stdout_has("[passed] control-staging-health (required)");
+    run.stdout_has("[not checked here] runtime-hydra-mvp2-vignette (required)");
+    run.stdout_has(
+        "Verdict: NO-GO\n  - runtime-hydra-mvp2-vignette not checked here: cargo not installed",
+    );
+}
+
+/// Issue 21, point 6: `-v` prints under each check what it did, as `hurl --verbose` does:
+/// each request with its status and timing, each assertion that held and the one that failed.
+#[test]
+fn verbose_prints_each_request_and_assertion() {
+    let sb = Sandbox::new();
+    sb.write(
+        "v.rhai",
+        "for t in targets() {\n    if t.name == \"staging\" {\n        required(\"v-staging\", #{ target: t }, || {\n            let r = http::get(`${t.control_url}/readyz`);\n            assert_eq(r.status, 200, \"readyz answers 200\");\n            assert_eq(1, 3, \"arithmetic\");\n        });\n    }\n}\n",
+    );
+    let run = sb
+        .cmd()
+        .args(["--sim", "-v", "v.rhai"])
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1);
+    let journal: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("    | "))
+        .collect();
+    let request = journal
+        .iter()
+        .find(|l| l.contains("| GET http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no request line:\n{}", run.stdout));
+    assert!(
+        request.contains("/readyz -> 200 (") && request.contains(" ms, "),
+        "{request}"
+    );
+    run.stdout_has("    | ok: readyz answers 200\n");
+    run.stdout_has("    | FAILED at v.rhai:6:13: arithmetic: expected 3, actual 1");
+    // In order: the request, the assertion that held, the one that failed.
+    let at = |needle: &str| journal.iter().position(|l| l.contains(needle)).unwrap();
+    assert!(at("GET http") < at("ok: readyz") && at("ok: readyz") < at("FAILED at"));
+    // Without -v none of it.
+    let quiet = sb
+        .cmd()
+        .arg("--sim")
+        .arg("v.rhai")
+        .out(&sb.out("ev2"))
+        .run();
+    assert!(
+        !quiet.stdout.lines().any(|l| l.starts_with("    | ")),
+        "{}",
+        quiet.stdout
+    );
+}
+
+/// Issue 21, point 7: a misspelled property of a response (`r.stauts`) fails where it is
+/// written, with a code frame, the properties the value has, and what was meant.
+#[test]
+fn a_misspelled_property_fails_with_a_code_frame_and_a_suggestion() {
+    let sb = Sandbox::new();
+    sb.write(
+        "typo.rhai",
+        "for t in targets() {\n    if t.name == \"staging\" {\n        required(\"typo\", #{ target: t }, || {\n            let r = http::get(`${t.control_url}/readyz`);\n            assert_eq(r.stauts, 200, \"readyz answers 200\");\n        });\n    }\n}\n",
+    );
+    let run = sb
+        .cmd()
+        .args(["--sim", "typo.rhai"])
+        .out(&sb.out("ev"))
+        .run();
+    run.expect_code(1);
+    run.stdout_has("[errored] typo (required)\n    error: unknown property `stauts` of HttpResponse (it has body, headers, ");
+    run.stdout_has("status, ");
+    run.stdout_has("): did you mean `status`?\n      --> typo.rhai:5:25\n");
+    run.stdout_has("    5 |             assert_eq(r.stauts, 200, \"readyz answers 200\");\n");
+    let frames = sb.evidence("ev").summary_json()["run"]["checks"][0]["code_frames"].clone();
+    assert!(
+        frames[0]
+            .as_str()
+            .is_some_and(|f| f.contains("did you mean `status`?")),
+        "{frames}"
+    );
+}
+
+/// Issue 21, point 8: a failure inside a stdlib module names where the lane called it: its own
+/// position is a line of stdlib/, which the user did not write.
+#[test]
+fn a_failure_inside_stdlib_names_the_lanes_call_site() {
+    let sb = Sandbox::new();
+    sb.write(
+        "schema.rhai",
+        "import \"runtime\" as rt;\nrequired(\"stdlib-fail\", || {\n    let doc = #{ openapi: \"3.0.0\", paths: #{ \"/ping\": #{ get: #{ responses: #{ \"200\": #{\n        content: #{ \"application/json\": #{ schema: #{ type: \"object\", required: [\"ok\"] } } } } } } } } };\n    rt::assert_schema(doc, \"/ping\", \"GET\", #{ status: 200 });\n});\n",
+    );
+    let run = sb.cmd().arg("schema.rhai").out(&sb.out("ev")).run();
+    run.expect_code(1);
+    run.stdout_has("(called from schema.rhai:5:9)\n      --> stdlib/runtime.rhai:");
+    let check = sb.evidence("ev").json_check("stdlib-fail");
+    let message = check["failures"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.ends_with(" (called from schema.rhai:5:9)"),
+        "{check}"
+    );
+    assert_eq!(
+        check["failures"][0]["position"]["file"],
+        "stdlib/runtime.rhai"
+    );
 }

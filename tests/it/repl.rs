@@ -103,8 +103,8 @@ fn saved_lanes_have_unique_ids_and_token_probes_need_their_token() {
         .run();
     run.expect_code(1)
         .stdout_has("[passed] first-staging-1 (required)")
-        .stdout_has("[skipped] second-staging-1 (required)")
-        .stdout_has("skipped: STAGING_CONTROL_ACCESS_TOKEN unset");
+        .stdout_has("[not checked here] second-staging-1 (required)")
+        .stdout_has("not checked here: STAGING_CONTROL_ACCESS_TOKEN unset");
 }
 
 #[test]

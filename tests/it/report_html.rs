@@ -475,3 +475,97 @@ fn report_refuses_a_folder_whose_evidence_was_altered() {
         .expect_code(2)
         .stderr_has("summary.json");
 }
+
+/// Issue 21, point 9: the NO-GO reasons link to the cards that tell them in full, the
+/// failures come before the matrix, a passing check lists what it asserted, the perf table
+/// has a unit in every cell and its axis reads below 1 ms, and only a page `oa-validate
+/// report` rebuilt says it was rebuilt. Parsed with scraper (no browser needed).
+#[test]
+fn report_html_links_reasons_to_cards_lists_assertions_and_units() {
+    let sb = Sandbox::new();
+    let perf = "probe\tsamples\tstatus\tsize_bytes_max\tttfb_ms_p50\tttfb_ms_p95\tbudget_bytes\tbudget_ttfb_ms\tbaseline_ttfb_ms\tdelta_ttfb_ms\tresult\tdetail\\n\
+                login\t4\t200\t163\t0.4\t0.6\t12000\t500\t180\t-179.4\tpass\twithin budget\\n";
+    sb.write(
+        "page.rhai",
+        &format!(
+            "required(\"fine\", || {{ assert_eq(1 + 1, 2, \"two\"); assert(true, \"the sky holds\"); evidence(\"perf.tsv\", \"{perf}\"); }});\n\
+             required(\"broken\", || {{ assert_eq(1, 3, \"arithmetic\"); }});\n\
+             required(\"gone\", #{{ needs: [\"OA_PAGE_TOKEN\"] }}, || {{ assert(true, \"x\"); }});\n"
+        ),
+    );
+    let out = sb.out("ev");
+    sb.cmd()
+        .arg("page.rhai")
+        .env_remove("OA_PAGE_TOKEN")
+        .out(&out)
+        .run()
+        .expect_code(1);
+    let ev = sb.evidence("ev");
+    let page = scraper::Html::parse_document(&ev.read("report.html"));
+    let select = |css: &str| scraper::Selector::parse(css).unwrap();
+    let text = |css: &str| -> Vec<String> {
+        page.select(&select(css))
+            .map(|e| e.text().collect::<String>())
+            .collect()
+    };
+
+    // Each reason links to the card that tells it, and that card exists.
+    let links: Vec<(String, String)> = page
+        .select(&select("#no-go-reasons li a"))
+        .map(|a| {
+            (
+                a.text().collect::<String>(),
+                a.value().attr("href").unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        links
+            .iter()
+            .map(|(_, href)| href.as_str())
+            .collect::<Vec<_>>(),
+        ["#failure-broken", "#details-gone"],
+        "{links:?}"
+    );
+    for (_, href) in &links {
+        assert_eq!(text(href).len(), 1, "{href} is on the page");
+    }
+    // Failures first: before the matrix, the timeline and the perf charts.
+    let html = ev.read("report.html");
+    let at = |id: &str| html.find(id).unwrap_or_else(|| panic!("{id} on the page"));
+    assert!(at("id=\"failures\"") < at("id=\"matrix\""));
+    assert!(at("id=\"not-checked-here\"") < at("id=\"matrix\""));
+    // A passing check lists what it asserted.
+    let asserted = text("#details-fine details.assertions");
+    assert_eq!(asserted.len(), 1, "{asserted:?}");
+    assert!(asserted[0].contains("Asserted (2)"), "{asserted:?}");
+    assert!(asserted[0].contains("the sky holds"), "{asserted:?}");
+    // Units in every perf cell; the axis has a tick below 1 ms.
+    let cells = text(".perf-table td.num");
+    assert!(!cells.is_empty());
+    for cell in &cells {
+        assert!(
+            cell == "-" || cell.ends_with(" ms") || cell.ends_with(" B"),
+            "{cell:?} in {cells:?}"
+        );
+    }
+    assert!(cells.contains(&"0.40 ms".to_string()), "{cells:?}");
+    assert!(cells.contains(&"-179.4 ms".to_string()), "{cells:?}");
+    let ticks = text("svg.perf-chart text.tick");
+    assert_eq!(
+        ticks.first().map(String::as_str),
+        Some("0.1 ms"),
+        "{ticks:?}"
+    );
+    // The run's page does not say it was rebuilt; `oa-validate report` says so on its own.
+    let footer = text("footer").concat();
+    assert!(!footer.contains("Rebuilt"), "{footer}");
+    assert!(footer.contains("Written by the run"), "{footer}");
+    sb.cmd().arg("report").arg(&out).run().expect_code(0);
+    let rebuilt = scraper::Html::parse_document(&ev.read("report.html"));
+    let footer: String = rebuilt
+        .select(&select("footer"))
+        .flat_map(|e| e.text())
+        .collect();
+    assert!(footer.contains("Rebuilt from this folder"), "{footer}");
+}

@@ -202,41 +202,94 @@ pub(super) fn perf(archive: &Archive) -> Markup {
     }
 }
 
+/// A duration in milliseconds with its unit, precise enough below 1 ms (`0.42 ms`, loopback
+/// answers) and not noisy above it (`12.3 ms`); `-` when absent.
 fn ms(value: Option<f64>) -> String {
-    value.map_or("-".to_string(), |v| format!("{v:.1}"))
+    value.map_or("-".to_string(), |v| {
+        if v.abs() < 1.0 {
+            format!("{v:.2} ms")
+        } else {
+            format!("{v:.1} ms")
+        }
+    })
+}
+
+/// A logarithmic axis over whole decades of milliseconds: a 0.4 ms loopback answer and a
+/// 500 ms budget both stay readable on one chart (a linear axis drew the first as one pixel).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LogAxis {
+    /// log10 of the first and last decade.
+    low: i32,
+    high: i32,
+}
+
+impl LogAxis {
+    fn fit(values: impl Iterator<Item = f64>) -> LogAxis {
+        let positive: Vec<f64> = values.filter(|v| v.is_finite() && *v > 0.0).collect();
+        let low = positive.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = positive.iter().copied().fold(0.0_f64, f64::max);
+        if positive.is_empty() {
+            return LogAxis { low: 0, high: 1 };
+        }
+        let low = low.log10().floor() as i32;
+        let high = (high.log10().ceil() as i32).max(low + 1);
+        LogAxis { low, high }
+    }
+
+    /// Where `value` sits, 0 at the first decade, 1 at the last; nothing falls outside.
+    fn fraction(self, value: f64) -> f64 {
+        let low = f64::from(self.low);
+        let span = f64::from(self.high - self.low);
+        let at = if value > 0.0 { value.log10() } else { low };
+        ((at - low) / span).clamp(0.0, 1.0)
+    }
+
+    /// Each decade from the first to the last, with its label (`0.1 ms`, `1 ms`, `10 ms`).
+    fn decades(self) -> Vec<(f64, String)> {
+        (self.low..=self.high)
+            .map(|e| {
+                let decimals = usize::try_from(-e).unwrap_or(0);
+                (10f64.powi(e), format!("{:.*} ms", decimals, 10f64.powi(e)))
+            })
+            .collect()
+    }
+}
+
+/// A size in bytes with its unit; `-` when absent.
+fn bytes(value: Option<f64>) -> String {
+    value.map_or("-".to_string(), |v| format!("{v:.0} B"))
 }
 
 fn perf_table(table: &PerfTable) -> Markup {
     let target = table.target.as_deref().unwrap_or(&table.check_id);
-    let scale = table
-        .rows
-        .iter()
-        .flat_map(|r| [r.ttfb_p95, r.ttfb_p50, r.budget_ttfb_ms, r.baseline_ttfb_ms])
-        .flatten()
-        .filter(|v| v.is_finite())
-        .fold(1.0_f64, f64::max)
-        * 1.08;
+    let axis = LogAxis::fit(
+        table
+            .rows
+            .iter()
+            .flat_map(|r| [r.ttfb_p95, r.ttfb_p50, r.budget_ttfb_ms, r.baseline_ttfb_ms])
+            .flatten(),
+    );
     const LABEL: f64 = 200.0;
     const WIDTH: f64 = 1000.0;
     const ROW: f64 = 30.0;
-    let plot = WIDTH - LABEL - 70.0;
-    let x = |v: f64| LABEL + plot * v.max(0.0) / scale;
+    let plot = WIDTH - LABEL - 80.0;
+    let x = |v: f64| LABEL + plot * axis.fraction(v);
     let height = ROW * table.rows.len() as f64 + 24.0;
     html! {
         h3 { (target) " " span.muted { "(" a href={ "#details-" (table.check_id) } { (table.check_id) } ")" } }
         svg.perf-chart data-check=(table.check_id) viewBox={ "0 0 " (WIDTH) " " (height) } role="img"
             aria-label={ "TTFB per probe against budget and baseline, " (target) } {
-            @for i in 0..=4u32 {
-                @let v = scale / 1.08 * f64::from(i) / 4.0;
-                line.grid x1=(f1(x(v))) x2=(f1(x(v))) y1="0" y2=(height - 18.0) {}
-                text x=(f1(x(v))) y=(height - 4.0) text-anchor=(tick_anchor(u64::from(i))) { (format!("{v:.0} ms")) }
+            @let ticks = axis.decades();
+            @for (i, (v, label)) in ticks.iter().enumerate() {
+                line.grid x1=(f1(x(*v))) x2=(f1(x(*v))) y1="0" y2=(height - 18.0) {}
+                text.tick x=(f1(x(*v))) y=(height - 4.0) text-anchor=(if i + 1 == ticks.len() { "end" } else { "middle" }) { (label) }
             }
             @for (i, row) in table.rows.iter().enumerate() {
                 @let y = ROW * i as f64 + 4.0;
                 g class=(if row.passed { "perf-mark" } else { "perf-mark over" }) data-probe=(row.probe) data-target=(target) {
                     title {
-                        (row.probe) " (" (target) "): TTFB p50 " (ms(row.ttfb_p50)) " ms, p95 " (ms(row.ttfb_p95))
-                        " ms, budget " (ms(row.budget_ttfb_ms)) " ms, baseline " (ms(row.baseline_ttfb_ms)) " ms"
+                        (row.probe) " (" (target) "): TTFB p50 " (ms(row.ttfb_p50)) ", p95 " (ms(row.ttfb_p95))
+                        ", budget " (ms(row.budget_ttfb_ms)) ", baseline " (ms(row.baseline_ttfb_ms))
                     }
                     text x="4" y=(y + 15.0) { (row.probe) }
                     @if let Some(p95) = row.ttfb_p95 {
@@ -251,7 +304,7 @@ fn perf_table(table: &PerfTable) -> Markup {
                     @if let Some(baseline) = row.baseline_ttfb_ms {
                         line.baseline x1=(f1(x(baseline))) x2=(f1(x(baseline))) y1=(y - 2.0) y2=(y + 22.0) {}
                     }
-                    text x=(WIDTH - 66.0) y=(y + 15.0) { (ms(row.ttfb_p95)) " ms" }
+                    text x=(WIDTH - 66.0) y=(y + 15.0) { (ms(row.ttfb_p95)) }
                 }
             }
         }
@@ -266,9 +319,9 @@ fn perf_table(table: &PerfTable) -> Markup {
                         td { (row.probe) }
                         td.num { (ms(row.ttfb_p50)) } td.num { (ms(row.ttfb_p95)) }
                         td.num { (ms(row.budget_ttfb_ms)) } td.num { (ms(row.baseline_ttfb_ms)) }
-                        td.num { (row.delta_ttfb_ms.map_or("-".to_string(), |d| format!("{d:+.1}"))) }
-                        td.num { (row.size_bytes_max.map_or("-".to_string(), |v| format!("{v:.0} B"))) }
-                        td.num { (row.budget_bytes.map_or("-".to_string(), |v| format!("{v:.0} B"))) }
+                        td.num { (row.delta_ttfb_ms.map_or("-".to_string(), |d| format!("{}{}", if d >= 0.0 { "+" } else { "" }, ms(Some(d))))) }
+                        td.num { (bytes(row.size_bytes_max)) }
+                        td.num { (bytes(row.budget_bytes)) }
                         td { @if row.passed { span.status.passed { "pass" } } @else { span.status.failed { "fail" } " " (row.detail) } }
                     }
                 }
@@ -285,4 +338,33 @@ fn tick_anchor(tick: u64) -> &'static str {
 /// A coordinate with one decimal: enough for a 1000-wide viewBox, and a smaller page.
 fn f1(value: f64) -> String {
     format!("{value:.1}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_perf_axis_keeps_sub_millisecond_values_readable_next_to_budgets() {
+        let axis = LogAxis::fit([0.4, 0.6, 38.1, 500.0].into_iter());
+        assert_eq!(axis, LogAxis { low: -1, high: 3 });
+        let labels: Vec<String> = axis.decades().into_iter().map(|(_, l)| l).collect();
+        assert_eq!(labels, ["0.1 ms", "1 ms", "10 ms", "100 ms", "1000 ms"]);
+        // 0.4 ms gets a bar of about a seventh of the plot, not one pixel of it.
+        assert!(axis.fraction(0.4) > 0.1, "{}", axis.fraction(0.4));
+        assert!(axis.fraction(0.4) < axis.fraction(0.6));
+        assert_eq!(axis.fraction(0.0), 0.0);
+        assert_eq!(
+            LogAxis::fit(std::iter::empty()),
+            LogAxis { low: 0, high: 1 }
+        );
+    }
+
+    #[test]
+    fn every_duration_has_its_unit() {
+        assert_eq!(ms(Some(0.42)), "0.42 ms");
+        assert_eq!(ms(Some(12.34)), "12.3 ms");
+        assert_eq!(ms(None), "-");
+        assert_eq!(bytes(Some(163.0)), "163 B");
+    }
 }
