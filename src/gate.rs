@@ -433,7 +433,7 @@ mod tests {
                 .map(|r| r.to_string())
                 .as_deref(),
             Some(
-                "--gate refuses FAIL_ON_REQUIRED_FAILURE=0: a release gate must fail on a required failure"
+                "refuses FAIL_ON_REQUIRED_FAILURE=0: a release gate must fail on a required failure"
             )
         );
         let subset = run_config(Mode::Gate, None, &["lanes/control.rhai"]);
@@ -447,7 +447,7 @@ mod tests {
         filtered.check_filter = vec!["a".into(), "b".into()];
         assert_eq!(
             refuse_invocation(&filtered).unwrap().to_string(),
-            "--gate runs the whole matrix; it refuses --check a, b"
+            "runs the whole matrix; it refuses --check a, b"
         );
         assert_eq!(refuse_invocation(&run_config(Mode::Gate, None, &[])), None);
         // Outside the gate nothing is refused.
