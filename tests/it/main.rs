@@ -33,4 +33,5 @@ mod runtime_lanes;
 mod script_faults;
 mod scripts;
 mod secrets;
+mod transport;
 mod untrusted_folder;

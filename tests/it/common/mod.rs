@@ -10,6 +10,7 @@
 
 pub mod fault_server;
 mod secret_forms;
+pub mod transport_servers;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
