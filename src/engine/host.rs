@@ -44,6 +44,13 @@ impl Host {
         let policy = CredentialPolicy::new(&deployment.targets, &deployment.env, redactor.clone());
         let transport_settings =
             TransportSettings::from_env(&deployment.env, settings.ca_bundle.clone())?;
+        redactor.add_all(
+            transport_settings
+                .proxies
+                .passwords()
+                .iter()
+                .map(String::as_str),
+        );
         let transport = Transport::new(
             policy,
             settings.limits.max_body,

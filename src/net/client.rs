@@ -49,7 +49,8 @@ impl ClientSettings {
             .no_proxy()
             .tcp_nodelay(true)
             .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(30));
+            .pool_idle_timeout(Duration::from_secs(30))
+            .connector_layer(TimedConnectLayer);
         if self.proxies.any() {
             let proxies = self.proxies.clone();
             builder = builder.proxy(reqwest::Proxy::custom(move |url| {
@@ -94,7 +95,57 @@ fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, String> 
     Ok(tls)
 }
 
+/// Times opening a connection (DNS, TCP, a proxy's tunnel and the TLS handshake: reqwest's
+/// connector does all of them and exposes no step on its own) for the HAR's `connect`. The
+/// connector runs on the check thread's current-thread runtime, one request at a time, so
+/// the figure is left in a thread-local for the hop that asked for the connection.
+#[derive(Clone)]
+struct TimedConnectLayer;
+
+impl<S> tower_layer::Layer<S> for TimedConnectLayer {
+    type Service = TimedConnect<S>;
+    fn layer(&self, inner: S) -> TimedConnect<S> {
+        TimedConnect(inner)
+    }
+}
+
+#[derive(Clone)]
+struct TimedConnect<S>(S);
+
+type BoxedFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl<S, R> tower_service::Service<R> for TimedConnect<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxedFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let connecting = self.0.call(request);
+        Box::pin(async move {
+            let started = Instant::now();
+            let connection = connecting.await;
+            if connection.is_ok() {
+                CONNECTED.with(|c| c.set(Some(started.elapsed())));
+            }
+            connection
+        })
+    }
+}
+
 thread_local! {
+    /// How long the connection opened last on this thread took (taken by the hop).
+    static CONNECTED: Cell<Option<Duration>> = const { Cell::new(None) };
     /// A check thread's own current-thread runtime...
     static RUNTIME: OnceCell<Option<tokio::runtime::Runtime>> = const { OnceCell::new() };
     /// ...and, per transport (by [`ClientSettings`] id), a client whose pool lives on it.
@@ -140,6 +191,8 @@ pub struct Hop {
     pub version: Version,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// Opening the connection, when this hop opened one (a pooled one was reused otherwise).
+    pub connect: Option<Duration>,
     pub ttfb: Duration,
     pub total: Duration,
 }
@@ -196,11 +249,13 @@ async fn exchange(
     *request.body_mut() = Some(reqwest::Body::from(
         body.map(|b| b.bytes.clone()).unwrap_or_default(),
     ));
+    CONNECTED.with(|c| c.set(None));
     let mut response = client
         .execute(request)
         .await
         .map_err(|e| describe_client_error(e, url))?;
     let ttfb = started.elapsed();
+    let connect = CONNECTED.with(Cell::take);
     reading_body.set(true);
     let announced = response
         .headers()
@@ -249,6 +304,7 @@ async fn exchange(
         version,
         headers,
         body,
+        connect,
         ttfb,
         total: started.elapsed(),
     })

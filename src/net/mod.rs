@@ -364,6 +364,7 @@ impl Transport {
                 response: None,
                 error: None,
                 request_id: sent_request_id.clone(),
+                connect: None,
                 ttfb: Duration::ZERO,
                 total: Duration::ZERO,
                 conceal_bodies,
@@ -401,6 +402,7 @@ impl Transport {
             };
             let headers_received = Arc::new(hop.headers);
             let response_request_id = header_text(&headers_received, "x-request-id");
+            exchange.connect = hop.connect;
             exchange.ttfb = hop.ttfb;
             exchange.total = hop.total;
             let transferred_size = hop.body.len() as u64;

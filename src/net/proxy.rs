@@ -85,6 +85,22 @@ impl Proxies {
         self.http.is_some() || self.https.is_some()
     }
 
+    /// The proxies' passwords (`http://user:password@proxy`), for the redactor: long enough
+    /// ones only, as for any secret.
+    pub fn passwords(&self) -> Vec<String> {
+        [&self.http, &self.https]
+            .into_iter()
+            .flatten()
+            .filter_map(|route| route.proxy.password())
+            .map(|p| {
+                percent_encoding::percent_decode_str(p)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .filter(|p| p.len() >= crate::config::MIN_SECRET_LEN)
+            .collect()
+    }
+
     /// The proxy a request to `url` goes through, if any.
     pub fn route(&self, url: &Url) -> Option<&Route> {
         let route = match url.scheme() {
@@ -274,5 +290,6 @@ mod tests {
         let p = proxies(&[("HTTPS_PROXY", "http://user:hunter22@p:3128")]);
         let shown = p.https.as_ref().expect("route").shown();
         assert_eq!(shown, "http://p:3128");
+        assert_eq!(p.passwords(), ["hunter22"]);
     }
 }

@@ -230,6 +230,11 @@ fn a_private_ca_is_trusted_with_cacert_and_http2_is_negotiated() {
     run.expect_code(0);
     assert_eq!(har_version(&sb, "trusted", "h2-server"), "HTTP/2.0");
     assert_eq!(har_version(&sb, "trusted", "h1-server"), "HTTP/1.1");
+    // A new connection's opening (TCP and the TLS handshake) is timed apart from the wait.
+    let har: Value =
+        serde_json::from_str(&sb.evidence("trusted").read("http/h1-server.har")).expect("HAR");
+    let connect = har["log"]["entries"][0]["timings"]["connect"].as_f64();
+    assert!(connect.is_some_and(|ms| ms > 0.0), "timings.connect {connect:?}");
 
     // A file without a certificate is refused up front, naming it.
     sb.write("not-a-ca.pem", "hello\n");
