@@ -12,8 +12,8 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -21,12 +21,17 @@ pub type Client = reqwest::Client;
 
 const USER_AGENT: &str = concat!("oa-validate/", env!("CARGO_PKG_VERSION"));
 
-/// What every client of one transport is built from: its TLS configuration (built once: the
-/// system store is parsed once) and its proxies.
+/// What every client of one transport is built from: its TLS configuration and its proxies.
 pub struct ClientSettings {
     /// Tells the clients of two transports apart on a thread that serves both.
     id: u64,
-    tls: rustls::ClientConfig,
+    /// The CAs of `--cacert`, read up front: a bad file is an error before anything runs.
+    extra_roots: Vec<CertificateDer<'static>>,
+    /// Built for the first request: parsing the system's store takes milliseconds that
+    /// `list`, `check` and a run without requests need not pay.
+    tls: OnceLock<Result<rustls::ClientConfig, String>>,
+    /// A client for threads without their own runtime (see [`block_on`]).
+    shared: OnceLock<Result<Client, String>>,
     pub proxies: Arc<Proxies>,
 }
 
@@ -35,7 +40,12 @@ impl ClientSettings {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Ok(ClientSettings {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            tls: tls_config(ca_bundle)?,
+            extra_roots: match ca_bundle {
+                Some(path) => read_ca_bundle(path)?,
+                None => Vec::new(),
+            },
+            tls: OnceLock::new(),
+            shared: OnceLock::new(),
             proxies: Arc::new(proxies),
         })
     }
@@ -43,8 +53,12 @@ impl ClientSettings {
     /// A client: no redirects, no decoding, only the proxies of [`Proxies`] (reqwest's own
     /// reading of the environment is off: it honours `HTTP_PROXY`, curl does not).
     pub fn client(&self) -> Result<Client, String> {
+        let tls = self
+            .tls
+            .get_or_init(|| tls_config(&self.extra_roots))
+            .clone()?;
         let mut builder = reqwest::Client::builder()
-            .use_preconfigured_tls(self.tls.clone())
+            .use_preconfigured_tls(tls)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .tcp_nodelay(true)
@@ -61,12 +75,34 @@ impl ClientSettings {
             .build()
             .map_err(|e| format!("HTTP client: {}", error_chain(&e)))
     }
+
+    fn shared_client(&self) -> Result<Client, String> {
+        self.shared.get_or_init(|| self.client()).clone()
+    }
+}
+
+/// The PEM certificates of `path`; none is an error.
+fn read_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let shown = path.display();
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("CA bundle {shown}: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("CA bundle {shown}: no PEM certificate in it"));
+    }
+    let (usable, _) = rustls::RootCertStore::empty().add_parsable_certificates(certs.clone());
+    if usable == 0 {
+        return Err(format!(
+            "CA bundle {shown}: no certificate in it can be a root"
+        ));
+    }
+    Ok(certs)
 }
 
 /// The roots: the system's trust store (`SSL_CERT_FILE`/`SSL_CERT_DIR` honoured), or the
-/// bundled Mozilla roots when the system has none (a minimal container), plus the CAs of
-/// `ca_bundle` (`--cacert`). ALPN offers HTTP/2 and HTTP/1.1.
-fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+/// bundled Mozilla roots when the system has none (a minimal container), plus `extra_roots`
+/// (`--cacert`). ALPN offers HTTP/2 and HTTP/1.1.
+fn tls_config(extra_roots: &[CertificateDer<'static>]) -> Result<rustls::ClientConfig, String> {
     let mut roots = rustls::RootCertStore::empty();
     // Stores often hold a few certificates rustls cannot parse: skipped, as curl does.
     let (added, _) =
@@ -74,16 +110,7 @@ fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, String> 
     if added == 0 {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
-    if let Some(path) = ca_bundle {
-        let shown = path.display();
-        let certs = CertificateDer::pem_file_iter(path)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| format!("CA bundle {shown}: {e}"))?;
-        let (added, _) = roots.add_parsable_certificates(certs);
-        if added == 0 {
-            return Err(format!("CA bundle {shown}: no PEM certificate in it"));
-        }
-    }
+    roots.add_parsable_certificates(extra_roots.iter().cloned());
     let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -155,13 +182,13 @@ thread_local! {
 /// Runs `io` for the calling (check) thread on that thread's own current-thread runtime and
 /// pool. Blocking on the shared multi-thread runtime instead hands every request and every
 /// body chunk between threads (about a third of a loopback request's wall time); here the
-/// socket, the timers and the script stay on one thread. `fallback` serves when the local
-/// runtime or client cannot be built.
+/// socket, the timers and the script stay on one thread. `fallback` (with the settings'
+/// shared client) serves when the local runtime or client cannot be built.
 pub fn block_on<F: std::future::Future>(
     settings: &ClientSettings,
-    fallback: &(tokio::runtime::Handle, Client),
+    fallback: &tokio::runtime::Handle,
     io: impl FnOnce(Client) -> F,
-) -> F::Output {
+) -> Result<F::Output, String> {
     let client = CLIENTS.with(|clients| {
         let mut clients = clients.borrow_mut();
         if let Some((_, client)) = clients.iter().find(|(id, _)| *id == settings.id) {
@@ -179,8 +206,8 @@ pub fn block_on<F: std::future::Future>(
                 .ok()
         });
         match (runtime, client) {
-            (Some(runtime), Some(client)) => runtime.block_on(io(client)),
-            _ => fallback.0.block_on(io(fallback.1.clone())),
+            (Some(runtime), Some(client)) => Ok(runtime.block_on(io(client))),
+            _ => Ok(fallback.block_on(io(settings.shared_client()?))),
         }
     })
 }

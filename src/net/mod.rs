@@ -250,7 +250,7 @@ pub struct Transport {
     max_body: u64,
     clients: client::ClientSettings,
     /// Serves when a thread cannot build its own runtime.
-    fallback: (tokio::runtime::Handle, client::Client),
+    fallback: tokio::runtime::Handle,
 }
 
 impl Transport {
@@ -265,7 +265,7 @@ impl Transport {
         Ok(Transport {
             policy,
             max_body,
-            fallback: (runtime, clients.client()?),
+            fallback: runtime,
             clients,
         })
     }
@@ -387,6 +387,8 @@ impl Transport {
                     }
                 }
             });
+            // A client that cannot be built fails the hop like a connection that cannot be made.
+            let outcome = outcome.unwrap_or_else(|message| Some(Err(message)));
             let hop = match outcome {
                 None => return Err(NetError::Interrupted),
                 Some(Err(_)) if cancel.is_cancelled() => return Err(NetError::Interrupted),

@@ -234,7 +234,10 @@ fn a_private_ca_is_trusted_with_cacert_and_http2_is_negotiated() {
     let har: Value =
         serde_json::from_str(&sb.evidence("trusted").read("http/h1-server.har")).expect("HAR");
     let connect = har["log"]["entries"][0]["timings"]["connect"].as_f64();
-    assert!(connect.is_some_and(|ms| ms > 0.0), "timings.connect {connect:?}");
+    assert!(
+        connect.is_some_and(|ms| ms > 0.0),
+        "timings.connect {connect:?}"
+    );
 
     // A file without a certificate is refused up front, naming it.
     sb.write("not-a-ca.pem", "hello\n");

@@ -85,12 +85,31 @@ impl TestCa {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a test runtime")
+/// A server's own runtime, shut down (its tasks dropped) with the server.
+struct Background(Option<tokio::runtime::Runtime>);
+
+impl Background {
+    fn new() -> Background {
+        Background(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("a test runtime"),
+        ))
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.0.as_ref().expect("running")
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// An HTTP server answering every request `200 {"ok":true,"version":"HTTP/2.0"}` (the
@@ -98,7 +117,7 @@ fn runtime() -> tokio::runtime::Runtime {
 pub struct TestServer {
     pub addr: SocketAddr,
     tls: bool,
-    runtime: Option<tokio::runtime::Runtime>,
+    _background: Background,
 }
 
 impl TestServer {
@@ -112,7 +131,8 @@ impl TestServer {
     }
 
     fn start(tls: Option<Arc<rustls::ServerConfig>>) -> TestServer {
-        let runtime = runtime();
+        let background = Background::new();
+        let runtime = background.runtime();
         let listener = runtime
             .block_on(TcpListener::bind("127.0.0.1:0"))
             .expect("bind the test server");
@@ -142,7 +162,7 @@ impl TestServer {
         TestServer {
             addr,
             tls: is_tls,
-            runtime: Some(runtime),
+            _background: background,
         }
     }
 
@@ -155,14 +175,6 @@ impl TestServer {
     pub fn url_for(&self, host: &str) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{host}:{}", self.addr.port())
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 
@@ -198,12 +210,13 @@ where
 pub struct ConnectProxy {
     pub addr: SocketAddr,
     seen: Arc<Mutex<Vec<String>>>,
-    runtime: Option<tokio::runtime::Runtime>,
+    _background: Background,
 }
 
 impl ConnectProxy {
     pub fn start(upstream: SocketAddr) -> ConnectProxy {
-        let runtime = runtime();
+        let background = Background::new();
+        let runtime = background.runtime();
         let listener = runtime
             .block_on(TcpListener::bind("127.0.0.1:0"))
             .expect("bind the proxy");
@@ -225,7 +238,7 @@ impl ConnectProxy {
         ConnectProxy {
             addr,
             seen,
-            runtime: Some(runtime),
+            _background: background,
         }
     }
 
@@ -236,14 +249,6 @@ impl ConnectProxy {
     /// The request heads seen so far, one per connection.
     pub fn seen(&self) -> Vec<String> {
         self.seen.lock().expect("proxy record").clone()
-    }
-}
-
-impl Drop for ConnectProxy {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 
