@@ -323,8 +323,8 @@ def breakdown(nginx):
         ["a bare hyper connection over the wrk floor (wall)",
          f"{wall[hyper] - floor:+.1f}" if floor else "-", "-"],
         step("hyper-util's pool over the bare connection", hyper, pooled),
-        step("reqwest over hyper-util's pool (what `net` no longer pays)", pooled, reqwest_),
-        step("`net` (request id, credential policy, recorder) over hyper-util's pool", pooled, transport),
+        step("reqwest over hyper-util's pool (what `net` pays since issue 23)", pooled, reqwest_),
+        step("`net` (request id, credential policy, recorder) over reqwest", reqwest_, transport),
         step("the script and its assertions over `net`", transport, checked),
         step("rendering the exchange for the evidence, when the check ends", None, render),
     ]

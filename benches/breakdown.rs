@@ -6,7 +6,7 @@
 //! layers in turn within each round), and reported per request — wall time (median and range
 //! over the rounds) and this process's CPU time (median) — from the bare HTTP client up to
 //! a Rhai check asserting on every response: hyper's connection alone; hyper-util's pooled
-//! client (what `net` drives); reqwest (what `net` replaced); `net::Transport::send` with its
+//! client (what `net` drove until issue 23); reqwest (what `net` drives); `net::Transport::send` with its
 //! credential policy and recorder; rendering one recorded exchange for the evidence (done once
 //! the check has ended); and the whole checked GET of a lane (`http::get`, `assert_status`,
 //! `json_get`, `assert_eq`) run by the runner.
@@ -94,7 +94,7 @@ fn main() {
         );
     }
 
-    // hyper-util's pooled client: what `net` drives.
+    // hyper-util's pooled client: what `net` drove until issue 23.
     let pooled: hyper_util::client::legacy::Client<_, Empty<Bytes>> =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build_http();
@@ -117,7 +117,8 @@ fn main() {
         );
     }
 
-    // reqwest: what `net` replaced.
+    // reqwest: what `net` drives (net's own client adds its TLS configuration, the proxy
+    // table and the connect timer, none of which a keep-alive loopback GET exercises).
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())

@@ -344,6 +344,7 @@ impl Target for Har {
             error: response.is_none().then(|| part(5)),
             response,
             request_id: part(7),
+            connect_ms: None,
             ttfb_ms: number(1),
             total_ms: number(2),
         };

@@ -13,7 +13,7 @@ use crate::config::EnvSnapshot;
 use crate::outcome::{CheckResult, Level, SourcePos, Status};
 use crate::plan::Plan;
 use crate::redact::Redactor;
-use crate::report::code_frames::position_in_reason;
+use crate::report::code_frames::reason_message;
 use std::io::Write;
 use std::path::Path;
 
@@ -47,8 +47,8 @@ pub fn error_annotations(
                         ..failure.clone()
                     }),
                 ),
-                (_, None) => match position_in_reason(reason) {
-                    Some((pos, message)) => (Some(pos), message.to_string()),
+                (_, None) => match &r.reason_at {
+                    Some(pos) => (Some(pos.clone()), reason_message(reason, pos).to_string()),
                     None => (None, reason.to_string()),
                 },
             };

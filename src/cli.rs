@@ -275,6 +275,10 @@ pub struct RunArgs {
     /// Largest response body read, in bytes (suffixes KiB, MiB accepted).
     #[arg(long, value_name = "BYTES", default_value = "16MiB")]
     pub max_body: String,
+    /// Trust the CA certificates of this PEM file too, besides the system's trust store
+    /// (a service behind a private CA) [env: OA_CA_BUNDLE].
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
     /// Never show the progress bar (it is shown only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,

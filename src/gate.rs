@@ -587,6 +587,7 @@ mod tests {
             description: String::new(),
             status,
             reason: None,
+            reason_at: None,
             missing: None,
             failures: Vec::new(),
             warnings: Vec::new(),

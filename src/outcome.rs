@@ -253,6 +253,9 @@ pub struct CheckResult {
     pub status: Status,
     /// Why it was skipped, or the first failure / error in one line.
     pub reason: Option<String>,
+    /// Where the reason points when it is a script error or a timeout (the reason's text
+    /// starts with it); a failure's position is in the failure.
+    pub reason_at: Option<SourcePos>,
     /// What this machine lacked, for a check [`Status::NotChecked`].
     pub missing: Option<Missing>,
     pub failures: Vec<Failure>,

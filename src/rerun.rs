@@ -170,6 +170,8 @@ pub fn prepare(args: &RerunConfig) -> Result<Option<(RunArgs, EnvSnapshot, Rerun
         // Only the user's own flag widens what the re-run may do.
         allow_prod_mutations: args.allow_prod_mutations,
         max_body: options.max_body.to_string(),
+        // Not recorded: a private CA is trusted through OA_CA_BUNDLE in the re-run's shell.
+        cacert: None,
         no_progress: args.no_progress,
         no_har: !options.http_archive,
         phase: invocation.phase,

@@ -138,6 +138,7 @@ mod tests {
             description: String::new(),
             status,
             reason: Some("why".to_string()),
+            reason_at: None,
             missing: None,
             failures: Vec::new(),
             warnings: Vec::new(),

@@ -37,6 +37,8 @@ pub fn build() -> Engine {
 pub fn build_confined(matrix_folder: Option<&std::path::Path>) -> Engine {
     let mut engine = crate::engine::without_primitives(matrix_folder);
     register(&mut engine);
+    // Unknown-property errors name the properties a type has: its getters, now registered.
+    crate::engine::error::remember_properties(&engine);
     engine
 }
 

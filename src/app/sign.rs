@@ -109,7 +109,12 @@ pub fn standalone_session<T>(
     let redactor = crate::redact::Redactor::new();
     redactor.add_all(env.secret_values().iter().map(String::as_str));
     let policy = crate::net::policy::CredentialPolicy::new(&[], env, redactor.clone());
-    let transport = crate::net::Transport::new(policy, ANSWER_CAP, runtime.handle().clone())?;
+    // Proxies and trust as every other request of the tool (`OA_CA_BUNDLE`, the proxy
+    // variables); proxy passwords are secrets too.
+    let settings = crate::net::TransportSettings::from_env(env, None)?;
+    redactor.add_all(settings.proxies.passwords().iter().map(String::as_str));
+    let transport =
+        crate::net::Transport::new(policy, ANSWER_CAP, &settings, runtime.handle().clone())?;
     let cancel = CancellationToken::new();
     let session = Session {
         env,

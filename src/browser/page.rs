@@ -31,18 +31,32 @@ pub fn describe_cdp_error(e: chromiumoxide::error::CdpError) -> String {
 }
 
 /// Evaluates `js` (awaiting a promise) and returns its JSON value (`null` for undefined).
+///
+/// An evaluation sent while a navigation replaces the page's execution context is refused
+/// with "Cannot find context with specified id" before any of it runs; it is sent again (a
+/// few times, briefly apart), so a navigation racing a step is not a failure of the page.
 pub async fn evaluate(page: &Page, js: &str) -> Result<serde_json::Value, String> {
-    let params = EvaluateParams::builder()
-        .expression(js)
-        .await_promise(true)
-        .return_by_value(true)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let result = page
-        .evaluate_expression(params)
-        .await
-        .map_err(describe_cdp_error)?;
-    Ok(result.value().cloned().unwrap_or(serde_json::Value::Null))
+    const CONTEXT_GONE: &str = "Cannot find context with specified id";
+    let mut attempts_left = 3;
+    loop {
+        let params = EvaluateParams::builder()
+            .expression(js)
+            .await_promise(true)
+            .return_by_value(true)
+            .build()
+            .map_err(|e| e.to_string())?;
+        match page.evaluate_expression(params).await {
+            Ok(result) => return Ok(result.value().cloned().unwrap_or(serde_json::Value::Null)),
+            Err(e) => {
+                let message = describe_cdp_error(e);
+                if attempts_left == 0 || !message.contains(CONTEXT_GONE) {
+                    return Err(message);
+                }
+                attempts_left -= 1;
+                tokio::time::sleep(POLL_INTERVAL).await;
+            }
+        }
+    }
 }
 
 /// Polls `js` until it is truthy; evaluation errors (e.g. mid-navigation) are retried.

@@ -105,6 +105,8 @@ pub struct PrimitiveSettings {
     pub phase: Option<CutoverPhase>,
     /// Oldest Laravel DB backup evidence accepted (`--backup-max-age`, policy 4).
     pub backup_max_age: Duration,
+    /// `--cacert`: CA certificates trusted besides the system's (else `OA_CA_BUNDLE`).
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl Default for PrimitiveSettings {
@@ -114,6 +116,7 @@ impl Default for PrimitiveSettings {
             allow_prod_mutations: false,
             phase: None,
             backup_max_age: phase::DEFAULT_BACKUP_MAX_AGE,
+            ca_bundle: None,
         }
     }
 }
@@ -585,6 +588,7 @@ pub fn resolve_run(
             allow_prod_mutations: args.allow_prod_mutations,
             phase: Some(phase.phase),
             backup_max_age,
+            ca_bundle: args.cacert.clone(),
         },
         mode,
         baseline_requested,

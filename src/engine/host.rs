@@ -2,7 +2,7 @@
 //! per-primitive settings from the configuration, and the services they share.
 
 use crate::config::{Deployment, EnvSnapshot, PrimitiveSettings, Target};
-use crate::net::{CredentialPolicy, Transport};
+use crate::net::{CredentialPolicy, Transport, TransportSettings};
 use crate::redact::Redactor;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -42,8 +42,22 @@ impl Host {
     ) -> Result<Host, String> {
         redactor.add_all(deployment.secrets.iter().map(String::as_str));
         let policy = CredentialPolicy::new(&deployment.targets, &deployment.env, redactor.clone());
-        let transport = Transport::new(policy, settings.limits.max_body, runtime.clone())
-            .map_err(|e| format!("HTTP client: {e}"))?;
+        let transport_settings =
+            TransportSettings::from_env(&deployment.env, settings.ca_bundle.clone())?;
+        redactor.add_all(
+            transport_settings
+                .proxies
+                .passwords()
+                .iter()
+                .map(String::as_str),
+        );
+        let transport = Transport::new(
+            policy,
+            settings.limits.max_body,
+            &transport_settings,
+            runtime.clone(),
+        )
+        .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Host {
             targets: deployment.targets,
             env: deployment.env,

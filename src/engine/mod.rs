@@ -77,6 +77,5 @@ pub fn without_primitives(matrix_folder: Option<&std::path::Path>) -> Engine {
     resolvers.push(stdlib::StdlibResolver::default());
     resolvers.push(modules::LaneModuleResolver::confined_to(matrix_folder));
     engine.set_module_resolver(resolvers);
-    error::remember_properties(&engine);
     engine
 }

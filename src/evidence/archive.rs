@@ -331,6 +331,7 @@ mod tests {
             response: None,
             error: Some("connection refused".to_string()),
             request_id: "oa-1".to_string(),
+            connect_ms: None,
             ttfb_ms: 0.0,
             total_ms: 3.5,
         };

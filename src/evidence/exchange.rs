@@ -22,7 +22,11 @@ pub struct Rendered {
     pub error: Option<String>,
     /// The `x-request-id` sent.
     pub request_id: String,
-    /// Milliseconds from sending to the first response byte (headers).
+    /// Milliseconds opening the connection (DNS, TCP, proxy tunnel, TLS), when the request
+    /// opened one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_ms: Option<f64>,
+    /// Milliseconds from sending to the first response byte (headers), connecting included.
     pub ttfb_ms: f64,
     /// Milliseconds from sending to the end of the body.
     pub total_ms: f64,
@@ -115,6 +119,7 @@ impl Rendered {
             response,
             error: exchange.error.as_deref().map(|e| redactor.redact(e)),
             request_id: exchange.request_id.clone(),
+            connect_ms: exchange.connect.map(|c| c.as_secs_f64() * 1000.0),
             ttfb_ms: exchange.ttfb.as_secs_f64() * 1000.0,
             total_ms: exchange.total.as_secs_f64() * 1000.0,
         }

@@ -100,7 +100,12 @@ struct Entry<'a> {
 impl<'a> Entry<'a> {
     fn new(exchange: &'a Rendered, check_id: &'a str) -> Self {
         let total = non_negative(exchange.total_ms);
-        let wait = non_negative(exchange.ttfb_ms).min(total);
+        // The connection's opening (when this request opened one) is part of the time to
+        // the first byte; HAR counts it apart, so `wait` is the rest.
+        let connect = exchange.connect_ms.map_or(0.0, non_negative);
+        let wait = (non_negative(exchange.ttfb_ms) - connect)
+            .max(0.0)
+            .min(total);
         let http_version = exchange
             .response
             .as_ref()
@@ -118,10 +123,10 @@ impl<'a> Entry<'a> {
             timings: Timings {
                 blocked: -1.0,
                 dns: -1.0,
-                connect: -1.0,
+                connect: exchange.connect_ms.map_or(-1.0, |_| connect),
                 send: 0.0,
                 wait,
-                receive: total - wait,
+                receive: (total - connect - wait).max(0.0),
                 ssl: -1.0,
             },
             request_id: &exchange.request_id,
@@ -340,6 +345,7 @@ mod tests {
                 }),
                 error: None,
                 request_id: "oa-7f3a-1".to_string(),
+                connect_ms: None,
                 ttfb_ms: 40.5,
                 total_ms: 42.0,
             },
@@ -353,6 +359,7 @@ mod tests {
                 response: None,
                 error: Some("connection refused".to_string()),
                 request_id: "oa-7f3a-2".to_string(),
+                connect_ms: None,
                 ttfb_ms: 0.0,
                 total_ms: 3.0,
             },
@@ -497,6 +504,19 @@ mod tests {
         assert_eq!(response["redirectURL"], "");
         assert_eq!(response["headers"], serde_json::json!([]));
         assert_eq!(entry["time"], 3.0);
+    }
+
+    #[test]
+    fn a_new_connection_is_counted_apart_from_the_wait() {
+        let mut exchange = exchanges().remove(0);
+        exchange.connect_ms = Some(3.0);
+        let har: Value = serde_json::from_str(&render(&[exchange], "0", "c")).expect("parse");
+        let t = &har["log"]["entries"][0]["timings"];
+        assert_eq!(t["connect"], 3.0);
+        assert_eq!(t["wait"], 37.5);
+        assert_eq!(t["receive"], 1.5);
+        assert_eq!(t["ssl"], -1.0, "TLS is inside connect, not measured apart");
+        assert_eq!(har["log"]["entries"][0]["time"], 42.0);
     }
 
     #[test]

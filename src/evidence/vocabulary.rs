@@ -28,6 +28,7 @@ pub fn report_vocabulary() -> &'static str {
             }),
             error: Some(String::new()),
             request_id: String::new(),
+            connect_ms: None,
             ttfb_ms: 0.0,
             total_ms: 0.0,
         };

@@ -27,7 +27,10 @@ pub struct Exchange {
     pub error: Option<String>,
     /// The `x-request-id` sent.
     pub request_id: String,
-    /// From sending to the response headers.
+    /// Opening the connection (DNS, TCP, a proxy tunnel, TLS), when this hop opened one:
+    /// `None` on a reused connection or when no response came.
+    pub connect: Option<Duration>,
+    /// From sending to the response headers (the connection's opening included).
     pub ttfb: Duration,
     /// From sending to the end of the body (or the error).
     pub total: Duration,

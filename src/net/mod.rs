@@ -7,14 +7,17 @@ mod client;
 pub mod encoding;
 pub mod exchange;
 pub mod policy;
+pub mod proxy;
 
 pub use exchange::{Exchange, ExchangeResponse, Recorder};
 pub use http::{HeaderMap, Method};
 pub use policy::CredentialPolicy;
+pub use proxy::Proxies;
 
 use bytes::Bytes;
 use exchange::{header_text, kept};
 use rand::Rng;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -219,26 +222,81 @@ impl NetError {
     }
 }
 
+/// How the transport reaches servers: the proxies and the extra trusted CAs.
+#[derive(Debug, Clone, Default)]
+pub struct TransportSettings {
+    pub proxies: Proxies,
+    /// PEM certificates trusted besides the system's store (`--cacert`, `OA_CA_BUNDLE`).
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl TransportSettings {
+    /// The proxies `env` names, and `cacert` (the flag) or else `OA_CA_BUNDLE`.
+    pub fn from_env(
+        env: &crate::config::EnvSnapshot,
+        cacert: Option<PathBuf>,
+    ) -> Result<TransportSettings, String> {
+        Ok(TransportSettings {
+            proxies: Proxies::from_env(env)?,
+            ca_bundle: cacert.or_else(|| env.get_nonempty("OA_CA_BUNDLE").map(PathBuf::from)),
+        })
+    }
+}
+
 /// The transport of a run: the credential policy and the body cap, over a pooled client per
 /// check thread.
 pub struct Transport {
     policy: CredentialPolicy,
     max_body: u64,
+    clients: client::ClientSettings,
     /// Serves when a thread cannot build its own runtime.
-    fallback: (tokio::runtime::Handle, client::Client),
+    fallback: tokio::runtime::Handle,
 }
 
 impl Transport {
     pub fn new(
         policy: CredentialPolicy,
         max_body: u64,
+        settings: &TransportSettings,
         runtime: tokio::runtime::Handle,
     ) -> Result<Transport, String> {
+        let clients =
+            client::ClientSettings::new(settings.proxies.clone(), settings.ca_bundle.as_deref())?;
         Ok(Transport {
             policy,
             max_body,
-            fallback: (runtime, client::client()?),
+            fallback: runtime,
+            clients,
         })
+    }
+
+    /// Refuses a hop that would show a credential to a proxy: a plain `http://` request goes
+    /// to the proxy as it is (no CONNECT tunnel), so the proxy would read it.
+    fn check_proxy(
+        &self,
+        url: &Url,
+        headers: &[(String, String)],
+        body: Option<&Body>,
+    ) -> Result<(), NetError> {
+        if url.scheme() != "http" {
+            return Ok(());
+        }
+        let Some(route) = self.clients.proxies.route(url) else {
+            return Ok(());
+        };
+        if !self
+            .policy
+            .carries_credential(url, headers, body.map(|b| &b.bytes[..]))
+        {
+            return Ok(());
+        }
+        Err(NetError::Refused(format!(
+            "refusing to send a credential in clear to {} through the proxy {} names ({}): \
+             use https, or add the host to NO_PROXY",
+            url.origin().ascii_serialization(),
+            route.variable,
+            route.shown()
+        )))
     }
 
     /// The credential policy every hop is checked against (the browser's bearer too).
@@ -291,6 +349,7 @@ impl Transport {
             self.policy
                 .check_hop(&url, &headers, body.as_ref().map(|b| &b.bytes[..]))
                 .map_err(NetError::Refused)?;
+            self.check_proxy(&url, &headers, body.as_ref())?;
             let sent_request_id = headers
                 .iter()
                 .find(|(n, _)| n == "x-request-id")
@@ -305,11 +364,12 @@ impl Transport {
                 response: None,
                 error: None,
                 request_id: sent_request_id.clone(),
+                connect: None,
                 ttfb: Duration::ZERO,
                 total: Duration::ZERO,
                 conceal_bodies,
             };
-            let outcome = client::block_on(&self.fallback, |client| {
+            let outcome = client::block_on(&self.clients, &self.fallback, |client| {
                 let (method, url, headers, body) = (&method, &url, &headers, body.as_ref());
                 async move {
                     let hop = client::send_once(
@@ -327,6 +387,8 @@ impl Transport {
                     }
                 }
             });
+            // A client that cannot be built fails the hop like a connection that cannot be made.
+            let outcome = outcome.unwrap_or_else(|message| Some(Err(message)));
             let hop = match outcome {
                 None => return Err(NetError::Interrupted),
                 Some(Err(_)) if cancel.is_cancelled() => return Err(NetError::Interrupted),
@@ -342,6 +404,7 @@ impl Transport {
             };
             let headers_received = Arc::new(hop.headers);
             let response_request_id = header_text(&headers_received, "x-request-id");
+            exchange.connect = hop.connect;
             exchange.ttfb = hop.ttfb;
             exchange.total = hop.total;
             let transferred_size = hop.body.len() as u64;

@@ -146,6 +146,21 @@ impl CredentialPolicy {
                 .is_some_and(|m| m.find(value).is_some())
     }
 
+    /// Whether a hop carries a credential: a credential header, or a known secret in the URL,
+    /// a header or the body.
+    pub fn carries_credential(
+        &self,
+        url: &Url,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> bool {
+        headers
+            .iter()
+            .any(|(n, v)| is_sensitive_header(n) || self.holds_secret(v.as_bytes()))
+            || self.holds_secret(url.as_str().as_bytes())
+            || body.is_some_and(|b| self.holds_secret(b))
+    }
+
     /// Refuses a hop that would carry a secret, in any of its encoded forms (in the URL, a
     /// header or the body), to an origin it is not granted.
     pub fn check_hop(

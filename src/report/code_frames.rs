@@ -29,26 +29,15 @@ pub fn code_frames(result: &CheckResult, sources: &HashMap<String, String>) -> V
     if !from_failures.is_empty() {
         return from_failures;
     }
-    result
-        .reason
-        .as_deref()
-        .and_then(position_in_reason)
-        .map(|(pos, message)| vec![frame(message, &pos)])
-        .unwrap_or_default()
+    match (&result.reason_at, result.reason.as_deref()) {
+        (Some(pos), Some(reason)) => vec![frame(reason_message(reason, pos), pos)],
+        _ => Vec::new(),
+    }
 }
 
-/// `lanes/x.rhai:12:9: message` -> (position, message): the form of an error's reason.
-pub fn position_in_reason(reason: &str) -> Option<(SourcePos, &str)> {
-    let (file, rest) = reason.split_once(':')?;
-    let (line, rest) = rest.split_once(':')?;
-    let (column, message) = rest.split_once(": ")?;
-    let plausible_file = !file.is_empty() && !file.contains(char::is_whitespace);
-    let pos = SourcePos {
-        file: file.to_string(),
-        line: line.parse().ok()?,
-        column: column.parse().ok()?,
-    };
-    plausible_file.then_some((pos, message))
+/// The reason's message without the position it starts with (`file:line:col: message`).
+pub fn reason_message<'r>(reason: &'r str, at: &SourcePos) -> &'r str {
+    reason.strip_prefix(&format!("{at}: ")).unwrap_or(reason)
 }
 
 #[cfg(test)]
@@ -80,6 +69,11 @@ mod tests {
         let mut errored = fixture.results[2].clone();
         errored.failures.clear();
         errored.reason = Some("lanes/control.rhai:3:5: function not found: gett".to_string());
+        errored.reason_at = Some(SourcePos {
+            file: "lanes/control.rhai".to_string(),
+            line: 3,
+            column: 5,
+        });
         let frames = code_frames(&errored, &sources);
         assert!(
             frames[0].starts_with("error: function not found: gett\n"),
@@ -87,16 +81,21 @@ mod tests {
         );
         assert!(frames[0].contains("3 | line 3"), "{frames:?}");
         errored.reason = Some("timed out".to_string());
+        errored.reason_at = None;
         assert!(code_frames(&errored, &sources).is_empty());
     }
 
     #[test]
-    fn positions_are_read_from_reasons() {
-        let (pos, message) =
-            position_in_reason("stdlib/htmx.rhai:198:14: browser: not true").unwrap();
-        assert_eq!(pos.to_string(), "stdlib/htmx.rhai:198:14");
-        assert_eq!(message, "browser: not true");
-        assert_eq!(position_in_reason("RUN_X=0"), None);
-        assert_eq!(position_in_reason("no reason: at all"), None);
+    fn a_reason_loses_only_the_position_it_starts_with() {
+        let at = SourcePos {
+            file: "stdlib/htmx.rhai".to_string(),
+            line: 198,
+            column: 14,
+        };
+        assert_eq!(
+            reason_message("stdlib/htmx.rhai:198:14: browser: not true", &at),
+            "browser: not true"
+        );
+        assert_eq!(reason_message("RUN_X=0", &at), "RUN_X=0");
     }
 }

@@ -195,6 +195,7 @@ pub(crate) mod fixture {
             description: String::new(),
             status,
             reason: None,
+            reason_at: None,
             missing: None,
             failures: Vec::new(),
             warnings: Vec::new(),

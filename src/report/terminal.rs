@@ -149,10 +149,11 @@ impl Terminal {
                 if r.failures.is_empty() {
                     // An error at a known place gets its code frame too, as a failure does.
                     let reason = r.reason.as_deref().unwrap_or("");
-                    match super::code_frames::position_in_reason(reason) {
-                        Some((pos, message)) if self.sources.contains_key(&pos.file) => {
+                    match &r.reason_at {
+                        Some(pos) if self.sources.contains_key(&pos.file) => {
                             let source = self.sources.get(&pos.file).map(String::as_str);
-                            let frame = code_frame(message, &pos, source);
+                            let message = super::code_frames::reason_message(reason, pos);
+                            let frame = code_frame(message, pos, source);
                             lines.extend(frame.lines().map(|l| format!("    {l}")));
                         }
                         _ => lines.push(format!("    {reason}")),

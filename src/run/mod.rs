@@ -11,7 +11,7 @@ use crate::evidence_model::{self, CheckEvidence};
 use crate::engine::context::{self, CheckRecord, CheckScope, Phase};
 use crate::engine::error::{self, StopKind};
 use crate::engine::host::Host;
-use crate::outcome::{CheckResult, Failure, Status};
+use crate::outcome::{CheckResult, Failure, SourcePos, Status};
 use crate::plan::{Plan, PlannedCheck};
 use rhai::Engine;
 use std::panic::AssertUnwindSafe;
@@ -292,6 +292,7 @@ fn base_result(plan: &Plan, index: usize) -> CheckResult {
         description: decl.description.clone(),
         status: Status::Errored,
         reason: None,
+        reason_at: None,
         missing: None,
         failures: Vec::new(),
         warnings: Vec::new(),
@@ -361,7 +362,12 @@ fn run_check(
             evidence.log(format!("--- attempt {attempt} of {attempts}"));
         }
         result.attempts = attempt;
-        let (status, reason, record) = run_attempt(engine, host, lane, check, timeout);
+        let Attempt {
+            status,
+            reason,
+            reason_at,
+            record,
+        } = run_attempt(engine, host, lane, check, timeout);
         evidence.journal.extend(record.journal);
         evidence.artifacts.extend(record.artifacts);
         evidence.files.extend(record.files);
@@ -370,6 +376,7 @@ fn run_check(
         result.failures = record.failures;
         result.status = status;
         result.reason = reason;
+        result.reason_at = reason_at;
         result.missing = record.missing;
         let retry = matches!(status, Status::Failed | Status::Errored)
             && attempt < attempts
@@ -440,13 +447,39 @@ fn drop_unwritable_artifacts(evidence: &mut CheckEvidence, redactor: &crate::red
     }
 }
 
+/// How one attempt of a check ended: its status, the reason in words, where the reason
+/// points when it is an error or a timeout (no failure holds that position), and what the
+/// attempt recorded.
+struct Attempt {
+    status: Status,
+    reason: Option<String>,
+    reason_at: Option<SourcePos>,
+    record: CheckRecord,
+}
+
+impl Attempt {
+    fn new(
+        status: Status,
+        reason: Option<String>,
+        reason_at: Option<SourcePos>,
+        record: CheckRecord,
+    ) -> Attempt {
+        Attempt {
+            status,
+            reason,
+            reason_at,
+            record,
+        }
+    }
+}
+
 fn run_attempt(
     engine: &Engine,
     host: &Arc<Host>,
     lane: &crate::plan::Lane,
     check: &PlannedCheck,
     timeout: Duration,
-) -> (Status, Option<String>, CheckRecord) {
+) -> Attempt {
     let decl = &check.spec;
     let deadline = crate::duration::deadline_after(Instant::now(), timeout);
     let scope = CheckScope {
@@ -480,56 +513,64 @@ fn run_attempt(
     // A failed assertion wins over everything: catching its error does not undo it.
     if let Some(failure) = record.failures.first() {
         let reason = first_failure(failure);
-        return (Status::Failed, Some(reason), record);
+        return Attempt::new(Status::Failed, Some(reason), None, record);
     }
+    let timed_out = |at: &SourcePos| {
+        format!(
+            "{at}: timed out after {}",
+            humantime::format_duration(timeout)
+        )
+    };
     match outcome {
-        Err(Err(panic)) => (
+        Err(Err(panic)) => Attempt::new(
             Status::Errored,
             Some(format!("panic in a primitive: {panic}")),
+            None,
             record,
         ),
         Err(Ok(stop)) => match stop.kind {
-            StopKind::Skip => (skip_status(&record), Some(stop.message), record),
-            StopKind::Deadline => (
+            StopKind::Skip => Attempt::new(skip_status(&record), Some(stop.message), None, record),
+            StopKind::Deadline => Attempt::new(
                 Status::Errored,
-                Some(format!(
-                    "{}: timed out after {}",
-                    stop.position,
-                    humantime::format_duration(timeout)
-                )),
+                Some(timed_out(&stop.position)),
+                Some(stop.position),
                 record,
             ),
-            StopKind::Cancelled => (Status::Errored, Some("interrupted".to_string()), record),
-            StopKind::Error => (
+            StopKind::Cancelled => Attempt::new(
+                Status::Errored,
+                Some("interrupted".to_string()),
+                None,
+                record,
+            ),
+            StopKind::Error => Attempt::new(
                 Status::Errored,
                 Some(format!("{}: {}", stop.position, stop.message)),
+                Some(stop.position),
                 record,
             ),
         },
         Ok(()) => {
             if let Some(reason) = record.skip.clone() {
-                (skip_status(&record), Some(reason), record)
+                Attempt::new(skip_status(&record), Some(reason), None, record)
             } else if late {
-                (
+                Attempt::new(
                     Status::Errored,
-                    Some(format!(
-                        "{}: timed out after {}",
-                        decl.position,
-                        humantime::format_duration(timeout)
-                    )),
+                    Some(timed_out(&decl.position)),
+                    Some(decl.position.clone()),
                     record,
                 )
             } else if record.assertions == 0 {
-                (
+                Attempt::new(
                     Status::Failed,
                     Some(format!(
                         "{}: vacuous: the check evaluated no assertion",
                         decl.position
                     )),
+                    Some(decl.position.clone()),
                     record,
                 )
             } else {
-                (Status::Passed, None, record)
+                Attempt::new(Status::Passed, None, None, record)
             }
         }
     }

@@ -37,4 +37,5 @@ mod script_faults;
 mod scripts;
 mod secrets;
 mod sim_google;
+mod transport;
 mod untrusted_folder;

@@ -203,6 +203,7 @@ impl Fixture {
         let transport = crate::net::Transport::new(
             crate::net::CredentialPolicy::default(),
             1 << 20,
+            &crate::net::TransportSettings::default(),
             runtime.handle().clone(),
         )
         .unwrap();

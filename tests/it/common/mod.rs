@@ -11,6 +11,7 @@
 pub mod fault_server;
 pub mod faults;
 mod secret_forms;
+pub mod transport_servers;
 
 mod command;
 mod evidence;
