@@ -160,6 +160,11 @@ mod tests {
         fixture.results[2].failures.clear();
         fixture.results[2].reason =
             Some("lanes/runtime.rhai:7:13: timed out after 30s".to_string());
+        fixture.results[2].reason_at = Some(crate::outcome::SourcePos {
+            file: "lanes/runtime.rhai".to_string(),
+            line: 7,
+            column: 13,
+        });
         let lines = error_annotations(&fixture.results, |_| None, str::to_string);
         assert_eq!(
             lines,
