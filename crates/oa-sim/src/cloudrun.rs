@@ -92,7 +92,15 @@ pub(super) fn inventory() -> Vec<SimRoute> {
 }
 
 pub(super) fn router(state: Arc<GoogleState>) -> Router {
-    routes()
+    google_router(routes(), state)
+}
+
+/// A simulated Google API's router: its routes, and Google's 404 envelope for any other path.
+pub(super) fn google_router<S: Send + Sync + 'static>(
+    routes: Routes<Arc<S>>,
+    state: Arc<S>,
+) -> Router {
+    routes
         .into_parts()
         .0
         .fallback(|| async {

@@ -69,17 +69,7 @@ pub(super) fn inventory() -> Vec<SimRoute> {
 }
 
 pub(super) fn router(state: Arc<KmsState>) -> Router {
-    routes()
-        .into_parts()
-        .0
-        .fallback(|| async {
-            google_error(
-                StatusCode::NOT_FOUND,
-                "NOT_FOUND",
-                "The requested URL was not found.",
-            )
-        })
-        .with_state(state)
+    super::cloudrun::google_router(routes(), state)
 }
 
 #[derive(Clone, Copy)]

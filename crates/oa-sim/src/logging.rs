@@ -23,17 +23,7 @@ pub(super) fn inventory() -> Vec<SimRoute> {
 }
 
 pub(super) fn router(state: Arc<GoogleState>) -> Router {
-    routes()
-        .into_parts()
-        .0
-        .fallback(|| async {
-            google_error(
-                StatusCode::NOT_FOUND,
-                "NOT_FOUND",
-                "The requested URL was not found.",
-            )
-        })
-        .with_state(state)
+    super::cloudrun::google_router(routes(), state)
 }
 
 fn invalid(message: &str) -> Response {
