@@ -273,40 +273,36 @@ fn entry(hop: &Hop) -> Value {
 }
 
 /// Starts recording the page's requests into `log`; `bearer` says which of them carry the
-/// page's bearer. The tasks end with the session.
+/// page's bearer. The task ends with the session.
+///
+/// One task reads the four event streams, always taking an earlier phase first (sent,
+/// response, finished, failed): the browser sends a request's events in that order, and each
+/// lands in its stream before the next, so a ready "finished" never overtakes the "response"
+/// already waiting (four tasks did, and the HAR lost that response's status).
 pub async fn record(
     page: &Page,
     log: NetworkLog,
     bearer: Bearer,
-) -> Result<[JoinHandle<()>; 4], chromiumoxide::error::CdpError> {
+) -> Result<[JoinHandle<()>; 1], chromiumoxide::error::CdpError> {
     let mut sent = page.event_listener::<EventRequestWillBeSent>().await?;
     let mut responded = page.event_listener::<EventResponseReceived>().await?;
     let mut finished = page.event_listener::<EventLoadingFinished>().await?;
     let mut failed = page.event_listener::<EventLoadingFailed>().await?;
-    let (l1, l2, l3, l4) = (log.clone(), log.clone(), log.clone(), log);
-    Ok([
-        tokio::spawn(async move {
-            while let Some(event) = sent.next().await {
-                let with_bearer = bearer.applies_to(&event.request.url);
-                l1.sent(&event, with_bearer);
+    Ok([tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                biased;
+                Some(event) = sent.next() => {
+                    let with_bearer = bearer.applies_to(&event.request.url);
+                    log.sent(&event, with_bearer);
+                }
+                Some(event) = responded.next() => log.responded(&event),
+                Some(event) = finished.next() => log.finished(&event),
+                Some(event) = failed.next() => log.failed(&event),
+                else => break,
             }
-        }),
-        tokio::spawn(async move {
-            while let Some(event) = responded.next().await {
-                l2.responded(&event);
-            }
-        }),
-        tokio::spawn(async move {
-            while let Some(event) = finished.next().await {
-                l3.finished(&event);
-            }
-        }),
-        tokio::spawn(async move {
-            while let Some(event) = failed.next().await {
-                l4.failed(&event);
-            }
-        }),
-    ])
+        }
+    })])
 }
 
 #[cfg(test)]
