@@ -6,13 +6,15 @@
 //! [`run::Event`]s; [`verdict`] decides GO / NO-GO from outcomes; [`report`] and [`evidence`]
 //! consume events. [`app`] holds one file per command on top.
 //!
-//! Layers, lowest first (a layer uses only those below it): [`cutover`], [`config`], [`redact`],
-//! [`outcome`], [`diagnostic`], [`wait`], [`duration`], [`file_input`], [`reap`]; the Rhai-free transport [`net`], the Google client
-//! [`gcp`] on it, the browser driver [`browser`] and the [`evidence_model`]; the [`engine`] and
-//! its bindings [`api`]; [`plan`], [`run`], [`gate`], [`verdict`]; [`report`], [`evidence`],
-//! [`invocation`] and [`ci`]; [`diff`] and [`rerun`], which read evidence folders back; [`app`],
-//! one file per command. The simulated deployment is its own crate, `oa_sim`
-//! (crates/oa-sim), which knows nothing of the host.
+//! Layers, lowest first (a layer uses only those below it): [`cutover`], [`config`],
+//! [`redact`], [`outcome`], [`diagnostic`], [`shell`], [`wait`], [`duration`], [`file_input`],
+//! [`reap`]; the Rhai-free transport [`net`], the Google client [`gcp`] on it, the browser
+//! driver [`browser`] and the [`evidence_model`]; the [`engine`], then its bindings [`api`]
+//! (`api::build` makes the engine with them); [`plan`], [`run`], [`gate`], [`verdict`];
+//! [`summary`], [`report`], [`evidence`], [`invocation`] and [`ci`]; [`diff`], [`rerun`],
+//! [`attest`] and [`archive`], which read evidence folders back; [`app`], one file per
+//! command. The simulated deployment is its own crate, `oa_sim` (crates/oa-sim), which knows
+//! nothing of the host.
 
 pub mod api;
 pub mod app;

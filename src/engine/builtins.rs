@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The names of every function registered in the engine's global namespace (the host's
-/// primitives and Rhai's standard library). Every engine [`crate::engine::build`] makes
+/// primitives and Rhai's standard library). Every engine [`crate::api::build`] makes
 /// registers the same functions, so the set is computed once per process, and only when a
 /// lane or module defines a function at all (generating the signatures costs ~2 ms).
 pub fn names(engine: &Engine) -> Arc<HashSet<String>> {
