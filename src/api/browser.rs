@@ -15,6 +15,7 @@
 use crate::api::bind::{self, Res};
 use crate::api::script_error;
 use crate::browser::bearer::{self, Bearer};
+use crate::browser::error::PageError;
 use crate::browser::network::{self, NetworkLog};
 use crate::browser::page as ops;
 use crate::browser::session::{self, Diagnostics, LaunchOptions, Session};
@@ -60,12 +61,12 @@ fn whole_millis(d: Duration) -> String {
 
 /// Runs `work` bounded by `timeout` and the check's deadline (see [`bind::wait`]), logging
 /// how long it took; a timeout or a browser error is a script error naming `what`.
-fn bounded<T>(
+fn bounded<T, E: std::fmt::Display>(
     ctx: &NativeCallContext,
     host: &Host,
     what: &str,
     timeout: Duration,
-    work: impl Future<Output = Result<T, String>>,
+    work: impl Future<Output = Result<T, E>>,
 ) -> Res<T> {
     let limit = timeout.min(context::remaining());
     let started = Instant::now();
@@ -126,7 +127,7 @@ impl BrowserPage {
     /// One operation on the page, bounded by the page's operation timeout.
     fn op<T, F>(&self, ctx: &NativeCallContext, what: &str, work: impl FnOnce(Page) -> F) -> Res<T>
     where
-        F: Future<Output = Result<T, String>>,
+        F: Future<Output = Result<T, PageError>>,
     {
         let host = bind::in_check(ctx, "browser")?;
         let (page, timeout) = self.page(ctx)?;
@@ -235,7 +236,7 @@ impl BrowserPage {
             let task = self.op(ctx, "intercept requests", |p| async move {
                 bearer::intercept(&p, bearer)
                     .await
-                    .map_err(ops::describe_cdp_error)
+                    .map_err(PageError::from)
             })?;
             let mut state = self.state.lock();
             state.intercepting = true;
@@ -394,7 +395,7 @@ fn launch(ctx: &NativeCallContext, host: &Host, opts: &Map) -> Res<BrowserPage> 
     let recording = bounded(ctx, host, "record requests", op_timeout, async {
         network::record(session.page(), log.clone(), bearer_scope.clone())
             .await
-            .map_err(ops::describe_cdp_error)
+            .map_err(PageError::from)
     });
     match recording {
         Ok(tasks) => tasks.into_iter().for_each(|t| session.add_task(t)),

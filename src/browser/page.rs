@@ -1,6 +1,7 @@
 //! What can be done to a page, as async operations that answer in words: navigate, fill,
 //! click, submit, read, evaluate JavaScript, wait for a condition, take a screenshot.
 
+use super::error::PageError;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::network::CookieParam;
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
@@ -15,28 +16,12 @@ pub fn js_string(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
 }
 
-/// What went wrong in the browser, the page's own exception text included.
-pub fn describe_cdp_error(e: chromiumoxide::error::CdpError) -> String {
-    match e {
-        chromiumoxide::error::CdpError::JavascriptException(details) => {
-            let description = details
-                .exception
-                .as_ref()
-                .and_then(|x| x.description.clone())
-                .unwrap_or_default();
-            format!("JavaScript exception: {} {description}", details.text)
-        }
-        other => other.to_string(),
-    }
-}
-
 /// Evaluates `js` (awaiting a promise) and returns its JSON value (`null` for undefined).
 ///
 /// An evaluation sent while a navigation replaces the page's execution context is refused
 /// with "Cannot find context with specified id" before any of it runs; it is sent again (a
 /// few times, briefly apart), so a navigation racing a step is not a failure of the page.
-pub async fn evaluate(page: &Page, js: &str) -> Result<serde_json::Value, String> {
-    const CONTEXT_GONE: &str = "Cannot find context with specified id";
+pub async fn evaluate(page: &Page, js: &str) -> Result<serde_json::Value, PageError> {
     let mut attempts_left = 3;
     loop {
         let params = EvaluateParams::builder()
@@ -44,17 +29,14 @@ pub async fn evaluate(page: &Page, js: &str) -> Result<serde_json::Value, String
             .await_promise(true)
             .return_by_value(true)
             .build()
-            .map_err(|e| e.to_string())?;
-        match page.evaluate_expression(params).await {
+            .map_err(PageError::Protocol)?;
+        match page.evaluate_expression(params).await.map_err(PageError::from) {
             Ok(result) => return Ok(result.value().cloned().unwrap_or(serde_json::Value::Null)),
-            Err(e) => {
-                let message = describe_cdp_error(e);
-                if attempts_left == 0 || !message.contains(CONTEXT_GONE) {
-                    return Err(message);
-                }
+            Err(PageError::ContextGone(_)) if attempts_left > 0 => {
                 attempts_left -= 1;
                 tokio::time::sleep(POLL_INTERVAL).await;
             }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -77,13 +59,13 @@ pub fn selector_matches(selector: &str) -> String {
 }
 
 /// Navigates to `url` and waits for the load.
-pub async fn navigate(page: &Page, url: String) -> Result<(), String> {
-    page.goto(url).await.map_err(describe_cdp_error)?;
+pub async fn navigate(page: &Page, url: String) -> Result<(), PageError> {
+    page.goto(url).await.map_err(PageError::from)?;
     Ok(())
 }
 
 /// Sets the value of the field `selector` and fires `input` and `change`.
-pub async fn fill(page: &Page, selector: &str, value: &str) -> Result<(), String> {
+pub async fn fill(page: &Page, selector: &str, value: &str) -> Result<(), PageError> {
     let js = format!(
         "(() => {{ const el = document.querySelector({sel}); if (!el) throw new Error('no element matches ' + {sel}); \
 el.focus(); el.value = {val}; el.dispatchEvent(new Event('input', {{bubbles: true}})); \
@@ -95,18 +77,18 @@ el.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()",
 }
 
 /// Clicks the element `selector` with the mouse (scrolled into view first).
-pub async fn click(page: &Page, selector: String) -> Result<(), String> {
+pub async fn click(page: &Page, selector: String) -> Result<(), PageError> {
     let element = page
         .find_element(selector)
         .await
-        .map_err(describe_cdp_error)?;
-    element.click().await.map_err(describe_cdp_error)?;
+        .map_err(PageError::from)?;
+    element.click().await.map_err(PageError::from)?;
     Ok(())
 }
 
 /// Submits the form `selector` as a user would (`requestSubmit`: validation and submit
 /// handlers such as htmx's run).
-pub async fn submit(page: &Page, selector: &str) -> Result<(), String> {
+pub async fn submit(page: &Page, selector: &str) -> Result<(), PageError> {
     let js = format!(
         "(() => {{ const f = document.querySelector({sel}); if (!f) throw new Error('no form matches ' + {sel}); \
 f.requestSubmit(); return true; }})()",
@@ -116,13 +98,13 @@ f.requestSubmit(); return true; }})()",
 }
 
 /// The value of a JavaScript expression that yields a string (`location.href`), or "".
-pub async fn string(page: &Page, js: &str) -> Result<String, String> {
+pub async fn string(page: &Page, js: &str) -> Result<String, PageError> {
     let v = evaluate(page, js).await?;
     Ok(v.as_str().unwrap_or_default().to_string())
 }
 
 /// The text content of the first element matching `selector`, or `None` when none does.
-pub async fn text(page: &Page, selector: &str) -> Result<Option<String>, String> {
+pub async fn text(page: &Page, selector: &str) -> Result<Option<String>, PageError> {
     let js = format!(
         "(() => {{ const el = document.querySelector({}); return el ? el.textContent : null; }})()",
         js_string(selector)
@@ -134,25 +116,26 @@ pub async fn text(page: &Page, selector: &str) -> Result<Option<String>, String>
 }
 
 /// Reloads the page and waits for the load.
-pub async fn reload(page: &Page) -> Result<(), String> {
-    page.reload().await.map_err(describe_cdp_error)?;
+pub async fn reload(page: &Page) -> Result<(), PageError> {
+    page.reload().await.map_err(PageError::from)?;
     Ok(())
 }
 
 /// Sets a cookie for `url`'s origin.
-pub async fn set_cookie(page: &Page, name: &str, value: &str, url: String) -> Result<(), String> {
+pub async fn set_cookie(page: &Page, name: &str, value: &str, url: String) -> Result<(), PageError> {
     let cookie = CookieParam::builder()
         .name(name)
         .value(value)
         .url(url)
         .path("/")
-        .build()?;
-    page.set_cookie(cookie).await.map_err(describe_cdp_error)?;
+        .build()
+        .map_err(PageError::Protocol)?;
+    page.set_cookie(cookie).await.map_err(PageError::from)?;
     Ok(())
 }
 
 /// A full-page PNG.
-pub async fn screenshot(page: &Page) -> Result<Vec<u8>, String> {
+pub async fn screenshot(page: &Page) -> Result<Vec<u8>, PageError> {
     page.screenshot(
         ScreenshotParams::builder()
             .format(CaptureScreenshotFormat::Png)
@@ -160,7 +143,7 @@ pub async fn screenshot(page: &Page) -> Result<Vec<u8>, String> {
             .build(),
     )
     .await
-    .map_err(describe_cdp_error)
+    .map_err(PageError::from)
 }
 
 /// A screenshot taken with the page's secrets blanked, or not taken.
@@ -229,7 +212,7 @@ fn strings(value: serde_json::Value) -> Vec<String> {
 pub async fn screenshot_without_secrets(
     page: &Page,
     is_secret: impl Fn(&str) -> bool,
-) -> Result<GuardedShot, String> {
+) -> Result<GuardedShot, PageError> {
     let candidates = strings(evaluate(page, COLLECT).await?);
     let flagged: Vec<usize> = candidates
         .iter()
@@ -252,7 +235,7 @@ pub async fn screenshot_without_secrets(
 }})()"#,
         indices = flagged
     );
-    let outcome: Result<GuardedShot, String> = async {
+    let outcome: Result<GuardedShot, PageError> = async {
         let blanked = evaluate(page, &hide).await?.as_u64().unwrap_or(0) as usize;
         let shown = strings(evaluate(page, SHOWN).await?);
         if shown.iter().any(|text| is_secret(text)) {

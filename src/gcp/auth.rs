@@ -339,7 +339,7 @@ fn fetch(
         .send(request, session.not_after, session.cancel, recorder)
         .map_err(|e| match e {
             NetError::Interrupted => Error::Interrupted,
-            NetError::Failed { message, .. } if message.starts_with("timed out") => failed(
+            NetError::Failed { cause, .. } if cause.is_timeout() => failed(
                 format!("timed out obtaining a token ({})", source.describe()),
             ),
             e => failed(format!(

@@ -5,6 +5,7 @@
 //! thread has its own current-thread runtime and pooled client.
 
 use super::Body;
+use super::error::HopError;
 use super::proxy::Proxies;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
@@ -188,7 +189,7 @@ pub fn block_on<F: std::future::Future>(
     settings: &ClientSettings,
     fallback: &tokio::runtime::Handle,
     io: impl FnOnce(Client) -> F,
-) -> Result<F::Output, String> {
+) -> Result<F::Output, HopError> {
     let client = CLIENTS.with(|clients| {
         let mut clients = clients.borrow_mut();
         if let Some((_, client)) = clients.iter().find(|(id, _)| *id == settings.id) {
@@ -207,7 +208,9 @@ pub fn block_on<F: std::future::Future>(
         });
         match (runtime, client) {
             (Some(runtime), Some(client)) => Ok(runtime.block_on(io(client))),
-            _ => Ok(fallback.block_on(io(settings.shared_client()?))),
+            _ => Ok(fallback.block_on(io(settings
+                .shared_client()
+                .map_err(HopError::Client)?))),
         }
     })
 }
@@ -235,13 +238,13 @@ pub async fn send_once(
     body: Option<&Body>,
     deadline: tokio::time::Instant,
     max_body: u64,
-) -> Result<Hop, String> {
+) -> Result<Hop, HopError> {
     let reading_body = Cell::new(false);
     let hop = exchange(client, method, url, headers, body, max_body, &reading_body);
     match tokio::time::timeout_at(deadline, hop).await {
         Ok(result) => result,
-        Err(_) if reading_body.get() => Err("timed out reading the response body".to_string()),
-        Err(_) => Err("timed out waiting for the response headers".to_string()),
+        Err(_) if reading_body.get() => Err(HopError::BodyTimedOut),
+        Err(_) => Err(HopError::HeadersTimedOut),
     }
 }
 
@@ -253,15 +256,15 @@ async fn exchange(
     body: Option<&Body>,
     max_body: u64,
     reading_body: &Cell<bool>,
-) -> Result<Hop, String> {
+) -> Result<Hop, HopError> {
     let started = Instant::now();
     let mut request = reqwest::Request::new(method.clone(), url.clone());
     let sent = request.headers_mut();
     for (name, value) in headers {
         let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| format!("invalid request: header name {name:?}: {e}"))?;
+            .map_err(|e| HopError::InvalidRequest(format!("header name {name:?}: {e}")))?;
         let value = HeaderValue::from_str(value)
-            .map_err(|e| format!("invalid request: header {name}: {e}"))?;
+            .map_err(|e| HopError::InvalidRequest(format!("header {name}: {e}")))?;
         sent.append(name, value);
     }
     if !sent.contains_key(http::header::ACCEPT) {
@@ -280,7 +283,7 @@ async fn exchange(
     let mut response = client
         .execute(request)
         .await
-        .map_err(|e| describe_client_error(e, url))?;
+        .map_err(|e| client_error(e, url))?;
     let ttfb = started.elapsed();
     let connect = CONNECTED.with(Cell::take);
     reading_body.set(true);
@@ -292,9 +295,10 @@ async fn exchange(
     if let Some(len) = announced
         && len > max_body
     {
-        return Err(format!(
-            "response body of {len} bytes exceeds the cap of {max_body} bytes (--max-body)"
-        ));
+        return Err(HopError::AnnouncedOverCap {
+            announced: len,
+            cap: max_body,
+        });
     }
     let status = response.status().as_u16();
     let version = response.version();
@@ -303,17 +307,14 @@ async fn exchange(
     let mut first: Option<Bytes> = None;
     let mut joined = BytesMut::new();
     let mut size: u64 = 0;
-    while let Some(chunk) = response.chunk().await.map_err(|e| {
-        format!(
-            "error reading the response body: {}",
-            error_chain(&e.without_url())
-        )
-    })? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| HopError::Body(error_chain(&e.without_url())))?
+    {
         size += chunk.len() as u64;
         if size > max_body {
-            return Err(format!(
-                "response body exceeds the cap of {max_body} bytes (--max-body)"
-            ));
+            return Err(HopError::OverCap { cap: max_body });
         }
         match first.take() {
             None if joined.is_empty() => first = Some(chunk),
@@ -338,23 +339,21 @@ async fn exchange(
 }
 
 /// What went wrong, with the causes the top error's own text hides (never the URL, whose
-/// query may hold a secret); a failed connection names the host and port it tried (a wrong
-/// port or a DNS typo reads at once on the terminal), and an untrusted certificate says how
-/// to trust a private CA.
-fn describe_client_error(err: reqwest::Error, url: &Url) -> String {
+/// query may hold a secret); a failed connection names the host and port it tried.
+fn client_error(err: reqwest::Error, url: &Url) -> HopError {
     let connect = err.is_connect();
     let chain = error_chain(&err.without_url());
-    let hint = if chain.contains("certificate") {
-        " (a server signed by a private CA: pass the CA with --cacert FILE or OA_CA_BUNDLE)"
-    } else {
-        ""
-    };
+    // rustls reports an untrusted chain only in its text ("invalid peer certificate").
+    let untrusted = chain.contains("certificate");
     if connect {
-        let host = url.host_str().unwrap_or("?");
-        let port = url.port_or_known_default().unwrap_or(0);
-        format!("connection to {host}:{port} failed: {chain}{hint}")
+        HopError::Connect {
+            host: url.host_str().unwrap_or("?").to_string(),
+            port: url.port_or_known_default().unwrap_or(0),
+            chain,
+            untrusted,
+        }
     } else {
-        format!("request failed: {chain}{hint}")
+        HopError::Request { chain, untrusted }
     }
 }
 

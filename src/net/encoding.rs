@@ -5,6 +5,7 @@
 //! [`MAX_CODINGS`] codings are undone (as curl), and decoding stops at the request's deadline:
 //! 12,000 stacked layers once stretched a 2 s check to 2.7 s (issue 20).
 
+use super::error::DecodeError;
 use bytes::Bytes;
 use std::io::Read;
 use std::time::Instant;
@@ -35,14 +36,13 @@ pub fn decode(
     body: Bytes,
     max_body: u64,
     deadline: Instant,
-) -> Result<Bytes, String> {
+) -> Result<Bytes, DecodeError> {
     let codings = codings(content_encoding);
     if codings.len() > MAX_CODINGS {
-        return Err(format!(
-            "response body has {} stacked Content-Encoding codings; oa-validate undoes at most \
-             {MAX_CODINGS}",
-            codings.len()
-        ));
+        return Err(DecodeError::TooManyCodings {
+            count: codings.len(),
+            max: MAX_CODINGS,
+        });
     }
     let mut body = body;
     for coding in codings.iter().rev() {
@@ -75,7 +75,7 @@ fn decode_one(
     body: &[u8],
     max_body: u64,
     deadline: Instant,
-) -> Result<Bytes, String> {
+) -> Result<Bytes, DecodeError> {
     let read = |reader: &mut dyn Read| -> std::io::Result<Vec<u8>> {
         let mut out = Vec::new();
         UntilDeadline {
@@ -98,18 +98,22 @@ fn decode_one(
         }
         "br" => read(&mut brotli::Decompressor::new(body, 4096)),
         "zstd" => zstd::stream::read::Decoder::new(body).and_then(|mut d| read(&mut d)),
-        other => {
-            return Err(format!(
-                "response body has Content-Encoding {other:?}, which oa-validate does not decode \
-                 (it decodes gzip, deflate, br and zstd)"
-            ));
-        }
+        other => return Err(DecodeError::UnknownCoding(other.to_string())),
     }
-    .map_err(|e| format!("cannot decode the {coding} response body: {e}"))?;
+    .map_err(|e| match e.kind() {
+        std::io::ErrorKind::TimedOut => DecodeError::DeadlinePassed {
+            coding: coding.to_string(),
+        },
+        _ => DecodeError::Corrupt {
+            coding: coding.to_string(),
+            reason: e.to_string(),
+        },
+    })?;
     if decoded.len() as u64 > max_body {
-        return Err(format!(
-            "response body decoded from {coding} exceeds the cap of {max_body} bytes (--max-body)"
-        ));
+        return Err(DecodeError::OverCap {
+            coding: coding.to_string(),
+            cap: max_body,
+        });
     }
     Ok(Bytes::from(decoded))
 }
@@ -166,13 +170,15 @@ mod tests {
     #[test]
     fn unknown_codings_corrupt_bodies_and_bombs_are_errors() {
         let e = decode("compress", Bytes::from_static(b"x"), 100, far()).unwrap_err();
-        assert!(e.contains("\"compress\""), "{e}");
+        assert_eq!(e, DecodeError::UnknownCoding("compress".to_string()));
+        assert!(e.to_string().contains("\"compress\""), "{e}");
         let e = decode("gzip", Bytes::from_static(b"not gzip"), 100, far()).unwrap_err();
-        assert!(e.starts_with("cannot decode the gzip response body"), "{e}");
+        assert!(matches!(&e, DecodeError::Corrupt { coding, .. } if coding == "gzip"), "{e}");
+        assert!(e.to_string().starts_with("cannot decode the gzip response body"), "{e}");
         let bomb = gzip(&vec![b'a'; 1 << 20]);
         assert!(bomb.len() < 10_000);
         let e = decode("gzip", Bytes::from(bomb), 1000, far()).unwrap_err();
-        assert!(e.contains("exceeds the cap of 1000 bytes"), "{e}");
+        assert!(e.to_string().contains("exceeds the cap of 1000 bytes"), "{e}");
     }
 
     /// Issue 20: 12,000 stacked layers stretched a 2 s check to 2.7 s.
@@ -190,9 +196,11 @@ mod tests {
         let many = vec!["gzip"; 12_000].join(",");
         let started = Instant::now();
         let e = decode(&many, Bytes::from(body.clone()), 1 << 20, far()).unwrap_err();
-        assert!(e.contains("12000 stacked Content-Encoding codings"), "{e}");
+        assert_eq!(e, DecodeError::TooManyCodings { count: 12_000, max: MAX_CODINGS });
+        assert!(e.to_string().contains("12000 stacked Content-Encoding codings"), "{e}");
         assert!(started.elapsed() < std::time::Duration::from_millis(100));
         let e = decode(&five, Bytes::from(body), 1 << 20, Instant::now()).unwrap_err();
-        assert!(e.contains("deadline passed"), "{e}");
+        assert!(super::super::HopError::from(e.clone()).is_timeout(), "{e}");
+        assert!(e.to_string().contains("deadline passed"), "{e}");
     }
 }

@@ -4,11 +4,13 @@
 //! [`Transport::send`], so every exchange obeys the same rules and lands in the same evidence.
 
 mod client;
+mod error;
 pub mod encoding;
 pub mod exchange;
 pub mod policy;
 pub mod proxy;
 
+pub use error::{DecodeError, HopError};
 pub use exchange::{Exchange, ExchangeResponse, Recorder};
 pub use http::{HeaderMap, Method};
 pub use policy::CredentialPolicy;
@@ -185,10 +187,7 @@ pub enum NetError {
     /// The credential policy refused a hop (nothing was sent).
     Refused(String),
     /// The hop to `path` failed: connection, timeout, body, cap.
-    Failed {
-        path: String,
-        message: String,
-    },
+    Failed { path: String, cause: HopError },
     TooManyRedirects {
         path: String,
     },
@@ -202,7 +201,7 @@ impl NetError {
     pub fn reason(&self) -> String {
         match self {
             NetError::Refused(why) => why.clone(),
-            NetError::Failed { message, .. } => message.clone(),
+            NetError::Failed { cause, .. } => cause.to_string(),
             NetError::TooManyRedirects { .. } => {
                 format!("more than {MAX_REDIRECTS} redirects (a redirect loop?)")
             }
@@ -388,16 +387,16 @@ impl Transport {
                 }
             });
             // A client that cannot be built fails the hop like a connection that cannot be made.
-            let outcome = outcome.unwrap_or_else(|message| Some(Err(message)));
+            let outcome = outcome.unwrap_or_else(|cause| Some(Err(cause)));
             let hop = match outcome {
                 None => return Err(NetError::Interrupted),
                 Some(Err(_)) if cancel.is_cancelled() => return Err(NetError::Interrupted),
-                Some(Err(message)) => {
-                    exchange.error = Some(message.clone());
+                Some(Err(cause)) => {
+                    exchange.error = Some(cause.to_string());
                     recorder.exchange(exchange);
                     return Err(NetError::Failed {
                         path: path_of(&url),
-                        message,
+                        cause,
                     });
                 }
                 Some(Ok(hop)) => hop,
@@ -421,7 +420,7 @@ impl Transport {
             };
             let response_body = match decoded {
                 Ok(decoded) => decoded,
-                Err(message) => {
+                Err(decoding) => {
                     exchange.response = Some(ExchangeResponse {
                         status: hop.status,
                         version: hop.version,
@@ -430,11 +429,11 @@ impl Transport {
                         body_size: transferred_size,
                         transferred_size,
                     });
-                    exchange.error = Some(message.clone());
+                    exchange.error = Some(decoding.to_string());
                     recorder.exchange(exchange);
                     return Err(NetError::Failed {
                         path: path_of(&url),
-                        message,
+                        cause: decoding.into(),
                     });
                 }
             };
