@@ -5,7 +5,9 @@
 //! `cargo run --release --example time_to_verdict -- [--runs N] [--jobs N] [--bin PATH]
 //! [--baseline PATH]` prints a Markdown section for benches/RESULTS.md. `--baseline` runs
 //! another oa-validate binary (say, main's) in the same rounds, interleaved; its ratio uses
-//! the constraints this binary's run recorded (an older binary records none).
+//! the constraints this binary's run recorded (an older binary records none). `--from DIR`
+//! (repeatable) measures nothing: it reads evidence folders written elsewhere (an interop run
+//! against the real services, say) and prints their span over their critical path.
 //!
 //! The figure of merit is the checks' span (first start to last end, as the runner recorded
 //! them) over the critical path: what scheduling leaves on the table. The process's wall clock
@@ -87,10 +89,19 @@ fn measure(
         .status()
         .expect("oa-validate runs");
     let wall = started.elapsed();
-    let (verdict, mut checks) = read_run(out);
     if !status.success() {
-        eprintln!("{}: exit {status} (verdict {verdict})", bin.display());
+        eprintln!("{}: exit {status}", bin.display());
     }
+    analyse(out, wall, constraints)
+}
+
+/// The span and critical path of the run recorded in `out`.
+fn analyse(
+    out: &Path,
+    wall: Duration,
+    constraints: Option<&HashMap<String, Vec<String>>>,
+) -> Measured {
+    let (verdict, mut checks) = read_run(out);
     if let Some(constraints) = constraints {
         for c in &mut checks {
             c.waited_for = constraints.get(&c.id).cloned().unwrap_or_default();
@@ -144,6 +155,7 @@ fn main() {
     let mut jobs = "4".to_string();
     let mut bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/oa-validate");
     let mut baseline: Option<PathBuf> = None;
+    let mut from: Vec<PathBuf> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
@@ -152,8 +164,12 @@ fn main() {
             "--jobs" => jobs = value(),
             "--bin" => bin = PathBuf::from(value()),
             "--baseline" => baseline = Some(PathBuf::from(value())),
+            "--from" => from.push(PathBuf::from(value())),
             other => panic!("unknown argument {other}"),
         }
+    }
+    if !from.is_empty() {
+        return recorded(&from);
     }
     let tmp = tempfile::tempdir().expect("a temp dir");
     let load_before = load_average();
@@ -258,6 +274,27 @@ fn main() {
         println!(
             "- the critical path of the last run: {}",
             last.chain.join(" → ")
+        );
+    }
+}
+
+/// `--from`: the figure for evidence folders measured elsewhere (no process wall clock).
+fn recorded(folders: &[PathBuf]) {
+    println!(
+        "| evidence folder | verdict | checks | span ms | critical path ms | span / critical path | critical path |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for folder in folders {
+        let m = analyse(folder, Duration::ZERO, None);
+        println!(
+            "| {} | {} | {} | {} | {} | {:.2}x | {} |",
+            folder.display(),
+            m.verdict,
+            m.checks.len(),
+            m.span_ms,
+            m.critical_ms,
+            ratio(&m),
+            m.chain.join(" → ")
         );
     }
 }

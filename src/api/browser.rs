@@ -234,9 +234,7 @@ impl BrowserPage {
         };
         if let Some(bearer) = bearer {
             let task = self.op(ctx, "intercept requests", |p| async move {
-                bearer::intercept(&p, bearer)
-                    .await
-                    .map_err(PageError::from)
+                bearer::intercept(&p, bearer).await.map_err(PageError::from)
             })?;
             let mut state = self.state.lock();
             state.intercepting = true;

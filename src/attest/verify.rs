@@ -241,7 +241,10 @@ mod tests {
             matches!(&err, NotVerified::FilesDiffer(files) if files == &["SUMMARY.md"]),
             "{err}"
         );
-        assert_eq!(err.to_string(), "1 file(s) differ from SHA256SUMS: \"SUMMARY.md\"");
+        assert_eq!(
+            err.to_string(),
+            "1 file(s) differ from SHA256SUMS: \"SUMMARY.md\""
+        );
 
         std::fs::write(dir.join("SUMMARY.md"), "# GO\n").unwrap();
         std::fs::write(dir.join("added.txt"), "x").unwrap();

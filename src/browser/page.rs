@@ -30,7 +30,11 @@ pub async fn evaluate(page: &Page, js: &str) -> Result<serde_json::Value, PageEr
             .return_by_value(true)
             .build()
             .map_err(PageError::Protocol)?;
-        match page.evaluate_expression(params).await.map_err(PageError::from) {
+        match page
+            .evaluate_expression(params)
+            .await
+            .map_err(PageError::from)
+        {
             Ok(result) => return Ok(result.value().cloned().unwrap_or(serde_json::Value::Null)),
             Err(PageError::ContextGone(_)) if attempts_left > 0 => {
                 attempts_left -= 1;
@@ -78,10 +82,7 @@ el.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()",
 
 /// Clicks the element `selector` with the mouse (scrolled into view first).
 pub async fn click(page: &Page, selector: String) -> Result<(), PageError> {
-    let element = page
-        .find_element(selector)
-        .await
-        .map_err(PageError::from)?;
+    let element = page.find_element(selector).await.map_err(PageError::from)?;
     element.click().await.map_err(PageError::from)?;
     Ok(())
 }
@@ -122,7 +123,12 @@ pub async fn reload(page: &Page) -> Result<(), PageError> {
 }
 
 /// Sets a cookie for `url`'s origin.
-pub async fn set_cookie(page: &Page, name: &str, value: &str, url: String) -> Result<(), PageError> {
+pub async fn set_cookie(
+    page: &Page,
+    name: &str,
+    value: &str,
+    url: String,
+) -> Result<(), PageError> {
     let cookie = CookieParam::builder()
         .name(name)
         .value(value)

@@ -339,9 +339,10 @@ fn fetch(
         .send(request, session.not_after, session.cancel, recorder)
         .map_err(|e| match e {
             NetError::Interrupted => Error::Interrupted,
-            NetError::Failed { cause, .. } if cause.is_timeout() => failed(
-                format!("timed out obtaining a token ({})", source.describe()),
-            ),
+            NetError::Failed { cause, .. } if cause.is_timeout() => failed(format!(
+                "timed out obtaining a token ({})",
+                source.describe()
+            )),
             e => failed(format!(
                 "token request failed ({}): {}",
                 source.describe(),

@@ -208,9 +208,7 @@ pub fn block_on<F: std::future::Future>(
         });
         match (runtime, client) {
             (Some(runtime), Some(client)) => Ok(runtime.block_on(io(client))),
-            _ => Ok(fallback.block_on(io(settings
-                .shared_client()
-                .map_err(HopError::Client)?))),
+            _ => Ok(fallback.block_on(io(settings.shared_client().map_err(HopError::Client)?))),
         }
     })
 }

@@ -173,12 +173,22 @@ mod tests {
         assert_eq!(e, DecodeError::UnknownCoding("compress".to_string()));
         assert!(e.to_string().contains("\"compress\""), "{e}");
         let e = decode("gzip", Bytes::from_static(b"not gzip"), 100, far()).unwrap_err();
-        assert!(matches!(&e, DecodeError::Corrupt { coding, .. } if coding == "gzip"), "{e}");
-        assert!(e.to_string().starts_with("cannot decode the gzip response body"), "{e}");
+        assert!(
+            matches!(&e, DecodeError::Corrupt { coding, .. } if coding == "gzip"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("cannot decode the gzip response body"),
+            "{e}"
+        );
         let bomb = gzip(&vec![b'a'; 1 << 20]);
         assert!(bomb.len() < 10_000);
         let e = decode("gzip", Bytes::from(bomb), 1000, far()).unwrap_err();
-        assert!(e.to_string().contains("exceeds the cap of 1000 bytes"), "{e}");
+        assert!(
+            e.to_string().contains("exceeds the cap of 1000 bytes"),
+            "{e}"
+        );
     }
 
     /// Issue 20: 12,000 stacked layers stretched a 2 s check to 2.7 s.
@@ -196,8 +206,18 @@ mod tests {
         let many = vec!["gzip"; 12_000].join(",");
         let started = Instant::now();
         let e = decode(&many, Bytes::from(body.clone()), 1 << 20, far()).unwrap_err();
-        assert_eq!(e, DecodeError::TooManyCodings { count: 12_000, max: MAX_CODINGS });
-        assert!(e.to_string().contains("12000 stacked Content-Encoding codings"), "{e}");
+        assert_eq!(
+            e,
+            DecodeError::TooManyCodings {
+                count: 12_000,
+                max: MAX_CODINGS
+            }
+        );
+        assert!(
+            e.to_string()
+                .contains("12000 stacked Content-Encoding codings"),
+            "{e}"
+        );
         assert!(started.elapsed() < std::time::Duration::from_millis(100));
         let e = decode(&five, Bytes::from(body), 1 << 20, Instant::now()).unwrap_err();
         assert!(super::super::HopError::from(e.clone()).is_timeout(), "{e}");

@@ -70,7 +70,9 @@ pub enum DecodeError {
         "response body has Content-Encoding {0:?}, which oa-validate does not decode (it decodes gzip, deflate, br and zstd)"
     )]
     UnknownCoding(String),
-    #[error("cannot decode the {coding} response body: the request's deadline passed while decoding")]
+    #[error(
+        "cannot decode the {coding} response body: the request's deadline passed while decoding"
+    )]
     DeadlinePassed { coding: String },
     #[error("cannot decode the {coding} response body: {reason}")]
     Corrupt { coding: String, reason: String },

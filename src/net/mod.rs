@@ -4,8 +4,8 @@
 //! [`Transport::send`], so every exchange obeys the same rules and lands in the same evidence.
 
 mod client;
-mod error;
 pub mod encoding;
+mod error;
 pub mod exchange;
 pub mod policy;
 pub mod proxy;
@@ -187,7 +187,10 @@ pub enum NetError {
     /// The credential policy refused a hop (nothing was sent).
     Refused(String),
     /// The hop to `path` failed: connection, timeout, body, cap.
-    Failed { path: String, cause: HopError },
+    Failed {
+        path: String,
+        cause: HopError,
+    },
     TooManyRedirects {
         path: String,
     },

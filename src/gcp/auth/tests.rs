@@ -334,3 +334,40 @@ fn token_endpoints_must_be_https_off_loopback() {
     };
     assert!(err.contains("must be https"), "{err}");
 }
+
+/// A token endpoint that accepts the connection and never answers: the request runs out of
+/// time, and the error says so by kind (`HopError::is_timeout`), naming the source.
+#[test]
+fn a_token_endpoint_that_never_answers_is_a_timeout_naming_the_source() {
+    let f = Fixture::new();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let uri = format!("http://{}/token", listener.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let (socket, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        drop(socket);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let user = write(
+        dir.path(),
+        "user.json",
+        serde_json::json!({"type": "authorized_user", "client_id": "cid", "client_secret": "s3cret-value",
+                           "refresh_token": "1//refresh-token-value", "token_uri": uri}),
+    );
+    let source = read_credentials_file(&user).unwrap();
+    let started = Instant::now();
+    let result = access_token(
+        &f.session(Duration::from_millis(500)),
+        &source,
+        &mut Vec::new(),
+    );
+    let Err(Error::Failed(err)) = result else {
+        panic!("a silent token endpoint gave {result:?}");
+    };
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        err,
+        format!("timed out obtaining a token ({})", source.describe())
+    );
+    held.join().unwrap();
+}
