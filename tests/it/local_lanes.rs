@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use crate::common::{Run, Sandbox, repo_root};
+use crate::common::{Cmd, Run, Sandbox, repo_root};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -44,6 +44,26 @@ pub(crate) fn reason(ev: &common::Evidence, id: &str) -> String {
         .to_string()
 }
 
+/// The Spacetime lane in its phase against the sim, `--check` narrowing it when given; with a
+/// workspace, its named tests run there, built in the sandbox's own target folder.
+fn spacetime_lane(sb: &Sandbox, workspace: Option<&Path>, check: Option<&str>) -> Cmd {
+    let mut cmd = sb.cmd_in_repo().args([
+        "lanes/spacetime_sync.rhai",
+        "--sim",
+        "--phase",
+        "spacetime-convergence",
+    ]);
+    if let Some(id) = check {
+        cmd = cmd.args(["--check", id]);
+    }
+    if let Some(workspace) = workspace {
+        cmd = cmd
+            .env("OA_REPO_ROOT", workspace)
+            .env("CARGO_TARGET_DIR", sb.path().join("target"));
+    }
+    cmd
+}
+
 #[test]
 fn a_named_test_that_did_not_run_fails_its_check_naming_the_test() {
     let sb = Sandbox::new();
@@ -61,18 +81,8 @@ fn a_named_test_that_did_not_run_fails_its_check_naming_the_test() {
         "assert_eq!(delivered, 12);",
         "assert_eq!(delivered, 13);",
     );
-    let out = sb.out("evidence");
-    let run = sb
-        .cmd_in_repo()
-        .args([
-            "lanes/spacetime_sync.rhai",
-            "--sim",
-            "--phase",
-            "spacetime-convergence",
-        ])
-        .env("OA_REPO_ROOT", &workspace)
-        .env("CARGO_TARGET_DIR", sb.path().join("target"))
-        .out(&out)
+    let run = spacetime_lane(&sb, Some(&workspace), None)
+        .out(&sb.out("evidence"))
         .timeout(Duration::from_secs(180))
         .run();
     run.expect_code(1);
@@ -118,20 +128,8 @@ fn a_workspace_that_does_not_compile_fails_with_the_compiler_error() {
         "pub mod server;",
         "pub mod server;\npub fn broken() -> u32 { missing_value }",
     );
-    let out = sb.out("evidence");
-    let run = sb
-        .cmd_in_repo()
-        .args([
-            "lanes/spacetime_sync.rhai",
-            "--sim",
-            "--phase",
-            "spacetime-convergence",
-            "--check",
-            "spacetime-retired-route-guards",
-        ])
-        .env("OA_REPO_ROOT", &workspace)
-        .env("CARGO_TARGET_DIR", sb.path().join("target"))
-        .out(&out)
+    let run = spacetime_lane(&sb, Some(&workspace), Some("spacetime-retired-route-guards"))
+        .out(&sb.out("evidence"))
         .timeout(Duration::from_secs(180))
         .run();
     run.expect_code(1);
@@ -148,17 +146,9 @@ fn the_spacetime_toggle_and_its_alias_skip_both_checks() {
         ("RUN_SPACETIME_SYNC_CONTRACT_TESTS", "0"),
         ("RUN_SPACETIME_CONTRACT_TESTS", "off"),
     ] {
-        let out = sb.out(var);
-        let run = sb
-            .cmd_in_repo()
-            .args([
-                "lanes/spacetime_sync.rhai",
-                "--sim",
-                "--phase",
-                "spacetime-convergence",
-            ])
+        let run = spacetime_lane(&sb, None, None)
             .env(var, value)
-            .out(&out)
+            .out(&sb.out(var))
             .run();
         run.expect_code(1);
         let ev = sb.evidence(var);
@@ -472,18 +462,7 @@ fn a_change_outside_the_tested_crate_marks_the_tested_commit_dirty() {
     let script = workspace.join("scripts/run-cross-surface-contract-harness.sh");
     let text = std::fs::read_to_string(&script).unwrap();
     std::fs::write(&script, format!("{text}\n# changed\n")).unwrap();
-    let run = sb
-        .cmd_in_repo()
-        .args([
-            "lanes/spacetime_sync.rhai",
-            "--sim",
-            "--phase",
-            "spacetime-convergence",
-            "--check",
-            "spacetime-retired-route-guards",
-        ])
-        .env("OA_REPO_ROOT", &workspace)
-        .env("CARGO_TARGET_DIR", sb.path().join("target"))
+    let run = spacetime_lane(&sb, Some(&workspace), Some("spacetime-retired-route-guards"))
         .out(&sb.out("evidence"))
         .timeout(Duration::from_secs(600))
         .run();
