@@ -225,12 +225,12 @@ done
     ev = os.path.join(TMP, "ev-thousand")
     hurl_name = f"hurl --jobs 1 ({tool_version(['hurl', '--version']).split()[1]})"
     commands = {
-        "oa-validate (HAR on)": f"{BIN} {lane} --out {ev} --no-progress",
+        "oa-validate (HAR on)": f"{BIN} {lane} --replace-out --out {ev} --no-progress",
         hurl_name: f"hurl --test --jobs 1 {hurl}",
-        "oa-validate (HAR off)": f"{BIN} {lane} --out {ev}-nohar --no-progress --no-har",
+        "oa-validate (HAR off)": f"{BIN} {lane} --replace-out --out {ev}-nohar --no-progress --no-har",
     }
     if BASELINE:
-        commands["baseline (HAR on)"] = f"{BASELINE} {lane} --out {ev}-baseline --no-progress"
+        commands["baseline (HAR on)"] = f"{BASELINE} {lane} --replace-out --out {ev}-baseline --no-progress"
     floor_name = f"floor: wrk -t1 -c1, {REQUESTS} x mean round trip"
     # Several rounds, each measuring everything once more: the spread of a ratio across
     # rounds says how far one round's figure can be trusted on a shared machine.
@@ -328,7 +328,7 @@ def breakdown(nginx):
         step("the script and its assertions over `net`", transport, checked),
         step("rendering the exchange for the evidence, when the check ends", None, render),
     ]
-    startup = hyperfine({"a lane with one assertion and no request": f"{BIN} {ZERO_LANE} --out "
+    startup = hyperfine({"a lane with one assertion and no request": f"{BIN} {ZERO_LANE} --replace-out --out "
                          f"{os.path.join(TMP, 'ev-zero')} --no-progress"}, runs=max(RUNS, 20))
     zero = next(iter(startup.values()))
     RESULTS.append(f"""## Where a checked request's time goes
@@ -392,11 +392,11 @@ def matrix():
     try:
         ev = os.path.join(TMP, "ev-matrix")
         commands = {
-            "full matrix, default --jobs": f"{BIN} --allow-prod-mutations --out {ev}-default --no-progress",
-            "full matrix, --jobs 1": f"{BIN} --allow-prod-mutations --jobs 1 --out {ev}-1 --no-progress",
+            "full matrix, default --jobs": f"{BIN} --allow-prod-mutations --replace-out --out {ev}-default --no-progress",
+            "full matrix, --jobs 1": f"{BIN} --allow-prod-mutations --jobs 1 --replace-out --out {ev}-1 --no-progress",
         }
         for lane in lanes:
-            commands[f"lane {lane} alone"] = f"{BIN} --allow-prod-mutations lanes/{lane} --out {ev}-{lane} --no-progress"
+            commands[f"lane {lane} alone"] = f"{BIN} --allow-prod-mutations lanes/{lane} --replace-out --out {ev}-{lane} --no-progress"
         try:
             results = hyperfine(commands, runs=max(3, RUNS // 3), env=env, warmup=1)
         except subprocess.CalledProcessError:
@@ -472,11 +472,11 @@ required("bench-100mb-body", #{{ timeout: "120s" }}, || {{
     rows = []
     cases = [
         ("full matrix with --sim (sim in-process, Chromium as a child)",
-         [BIN, "--sim", "--no-progress", "--out", os.path.join(TMP, "ev-mem")], ROOT),
+         [BIN, "--sim", "--no-progress", "--replace-out", "--out", os.path.join(TMP, "ev-mem")], ROOT),
         ("100 MB body, Content-Length announced (refused at the headers)",
-         [BIN, lanes["big"], "--no-progress", "--out", os.path.join(TMP, "ev-big")], None),
+         [BIN, lanes["big"], "--no-progress", "--replace-out", "--out", os.path.join(TMP, "ev-big")], None),
         ("100 MB body, chunked (streamed up to the 16 MiB cap)",
-         [BIN, lanes["chunked"], "--no-progress", "--out", os.path.join(TMP, "ev-chunked")], None),
+         [BIN, lanes["chunked"], "--no-progress", "--replace-out", "--out", os.path.join(TMP, "ev-chunked")], None),
     ]
     for name, argv, cwd in cases:
         try:
@@ -574,7 +574,7 @@ def fidelity():
 }});
 """)
             ev = os.path.join(TMP, f"ev-ttfb-{delay_ms}")
-            subprocess.run([BIN, lane, "--out", ev, "--no-progress"], check=True,
+            subprocess.run([BIN, lane, "--replace-out", "--out", ev, "--no-progress"], check=True,
                            stdout=subprocess.DEVNULL)
             with open(os.path.join(ev, "artifacts", "bench-ttfb", "perf.tsv")) as f:
                 header, row = f.read().splitlines()[:2]
