@@ -3,7 +3,7 @@
 //! folder archived twice adding nothing, into a folder or Cloud Storage (the sim's, in
 //! Google's upload shape), where an upload cut short leaves no object.
 
-use crate::common::Sandbox;
+use crate::common::{Sandbox, sha256sum_verifies};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -133,14 +133,7 @@ fn an_archive_is_deterministic_unpacks_into_a_verified_folder_and_is_indexed_onc
             .unwrap()
             .success()
     );
-    assert!(
-        Command::new("sha256sum")
-            .args(["-c", "--quiet", "SHA256SUMS"])
-            .current_dir(&unpacked)
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(sha256sum_verifies(&unpacked));
     sb.cmd()
         .arg("verify")
         .arg(&unpacked)

@@ -2,7 +2,7 @@
 //! summary, which openssl — an implementation other than ours — verifies over DSSE's PAE, and
 //! which `oa-validate verify` refuses once the folder, the key or the statement changed.
 
-use crate::common::{Run, Sandbox};
+use crate::common::{Run, Sandbox, sha256sum_verifies};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
@@ -199,14 +199,7 @@ fn openssl_verifies_the_dsse_signature_of_a_signed_go_and_verify_proves_it_passe
         assert_eq!(statement["subject"][0]["name"], "SHA256SUMS");
         assert_eq!(statement["subject"][0]["digest"]["sha256"], digest);
         run.stdout_has(&format!("Evidence digest: {digest}"));
-        assert!(
-            Command::new("sha256sum")
-                .args(["-c", "--quiet", "SHA256SUMS"])
-                .current_dir(&dir)
-                .status()
-                .unwrap()
-                .success()
-        );
+        assert!(sha256sum_verifies(&dir));
         let predicate = &statement["predicate"];
         assert_eq!(predicate["verificationResult"], "PASSED");
         assert_eq!(predicate["policy"]["annotations"]["phase"], "app-surface");

@@ -337,12 +337,7 @@ fn run_one(primitive: &HttpPrimitive, fault: &NetFault) -> Finding {
         } else if own.is_empty() {
             return Err(format!("no {har_path}"));
         }
-        let sums = std::process::Command::new("sha256sum")
-            .args(["-c", "--quiet", "SHA256SUMS"])
-            .current_dir(&ev.dir)
-            .status()
-            .map_err(|e| e.to_string())?;
-        if !sums.success() {
+        if !ev.sums_verify() {
             return Err("sha256sum -c SHA256SUMS fails".to_string());
         }
         Ok(())

@@ -26,25 +26,9 @@ fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
 }
 
 fn get_json(url: &str, bearer: &str) -> serde_json::Value {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("http client");
-        let response = client
-            .get(url)
-            .bearer_auth(bearer)
-            .send()
-            .await
-            .expect("GET succeeds");
-        assert_eq!(response.status().as_u16(), 200, "{url}");
-        response.json().await.expect("JSON body")
-    })
+    let (status, body) = common::http_get_as(url, Some(bearer));
+    assert_eq!(status, 200, "{url}");
+    serde_json::from_str(&body).expect("JSON body")
 }
 
 /// Processes whose command line mentions `needle` (our sandbox path): leaked browsers.

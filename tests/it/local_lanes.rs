@@ -128,10 +128,14 @@ fn a_workspace_that_does_not_compile_fails_with_the_compiler_error() {
         "pub mod server;",
         "pub mod server;\npub fn broken() -> u32 { missing_value }",
     );
-    let run = spacetime_lane(&sb, Some(&workspace), Some("spacetime-retired-route-guards"))
-        .out(&sb.out("evidence"))
-        .timeout(Duration::from_secs(180))
-        .run();
+    let run = spacetime_lane(
+        &sb,
+        Some(&workspace),
+        Some("spacetime-retired-route-guards"),
+    )
+    .out(&sb.out("evidence"))
+    .timeout(Duration::from_secs(180))
+    .run();
     run.expect_code(1);
     let ev = sb.evidence("evidence");
     let why = reason(&ev, "spacetime-retired-route-guards");
@@ -462,10 +466,14 @@ fn a_change_outside_the_tested_crate_marks_the_tested_commit_dirty() {
     let script = workspace.join("scripts/run-cross-surface-contract-harness.sh");
     let text = std::fs::read_to_string(&script).unwrap();
     std::fs::write(&script, format!("{text}\n# changed\n")).unwrap();
-    let run = spacetime_lane(&sb, Some(&workspace), Some("spacetime-retired-route-guards"))
-        .out(&sb.out("evidence"))
-        .timeout(Duration::from_secs(600))
-        .run();
+    let run = spacetime_lane(
+        &sb,
+        Some(&workspace),
+        Some("spacetime-retired-route-guards"),
+    )
+    .out(&sb.out("evidence"))
+    .timeout(Duration::from_secs(600))
+    .run();
     run.expect_code(0);
     let commit = sb
         .evidence("evidence")

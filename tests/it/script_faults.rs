@@ -144,12 +144,7 @@ fn every_script_fault_in_a_check_has_its_own_outcome_and_the_run_completes() {
         eprintln!("peak RSS through the script faults: {peak} KiB");
         assert!(peak < 200 * 1024, "peak RSS {peak} KiB");
     }
-    let sums = std::process::Command::new("sha256sum")
-        .args(["-c", "--quiet", "SHA256SUMS"])
-        .current_dir(&ev.dir)
-        .status()
-        .expect("sha256sum");
-    assert!(sums.success(), "SHA256SUMS does not verify");
+    assert!(ev.sums_verify(), "SHA256SUMS does not verify");
 }
 
 /// (lane source, position, message): faults at the top level of a lane.

@@ -4,7 +4,7 @@
 //! bug it proves fixed; each folder is tampered with as a stranger would (summary.json
 //! edited, SHA256SUMS rewritten so that it still verifies).
 
-use crate::common::{Run, Sandbox};
+use crate::common::{Run, Sandbox, sha256sum_verifies};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::os::unix::fs::symlink;
@@ -51,15 +51,6 @@ fn reseal(dir: &Path) {
         })
         .collect();
     std::fs::write(dir.join("SHA256SUMS"), sums).unwrap();
-}
-
-fn sha256sum_verifies(dir: &Path) -> bool {
-    std::process::Command::new("sha256sum")
-        .args(["-c", "--quiet", "SHA256SUMS"])
-        .current_dir(dir)
-        .status()
-        .expect("sha256sum runs")
-        .success()
 }
 
 fn mkfifo(path: &Path) {

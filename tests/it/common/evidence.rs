@@ -8,7 +8,22 @@ pub struct Evidence {
     pub dir: PathBuf,
 }
 
+/// Whether `sha256sum -c SHA256SUMS` (GNU coreutils, as a user runs it) passes in `dir`.
+pub fn sha256sum_verifies(dir: &Path) -> bool {
+    std::process::Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(dir)
+        .status()
+        .expect("sha256sum runs")
+        .success()
+}
+
 impl Evidence {
+    /// Whether `sha256sum -c SHA256SUMS` passes in the folder.
+    pub fn sums_verify(&self) -> bool {
+        sha256sum_verifies(&self.dir)
+    }
+
     pub fn new(dir: PathBuf) -> Self {
         Evidence { dir }
     }

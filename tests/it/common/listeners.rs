@@ -146,6 +146,11 @@ impl Drop for Responder {
 
 /// GET `url` with a throwaway runtime; returns (status, body).
 pub fn http_get(url: &str) -> (u16, String) {
+    http_get_as(url, None)
+}
+
+/// GET `url`, with `Authorization: Bearer` when given; returns (status, body).
+pub fn http_get_as(url: &str, bearer: Option<&str>) -> (u16, String) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -156,7 +161,11 @@ pub fn http_get(url: &str) -> (u16, String) {
             .timeout(Duration::from_secs(10))
             .build()
             .expect("http client");
-        let response = client.get(url).send().await.expect("GET succeeds");
+        let mut request = client.get(url);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("GET succeeds");
         let status = response.status().as_u16();
         let body = response.text().await.expect("body");
         (status, body)
