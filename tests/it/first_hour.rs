@@ -235,7 +235,10 @@ fn quiet_and_fail_fast() {
     let sb = Sandbox::new();
     sb.write(
         "three.rhai",
-        "required(\"first-ok\", || { assert(true, \"ok\"); });\nrequired(\"second-fails\", || { assert(false, \"broken\"); });\nrequired(\"third-ok\", || { assert(true, \"ok\"); });\n",
+        // `third-ok` waits for `second-fails` (one serial group): with parallel workers it
+        // would otherwise start before the failure, and --fail-fast skips only checks not
+        // yet started.
+        "required(\"first-ok\", || { assert(true, \"ok\"); });\nrequired(\"second-fails\", #{ serial: \"order\" }, || { assert(false, \"broken\"); });\nrequired(\"third-ok\", #{ serial: \"order\" }, || { assert(true, \"ok\"); });\n",
     );
     let run = sb
         .cmd()
