@@ -43,34 +43,24 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".to_string())
 }
 
+/// The verdict and the checks of the run in `out`, through the tool's own summary.json reader.
 fn read_run(out: &Path) -> (String, Vec<Ran>) {
     let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
-    let summary: serde_json::Value = serde_json::from_str(&text).expect("summary.json parses");
-    let verdict = summary["verdict"]["decision"]
-        .as_str()
-        .unwrap_or("?")
-        .to_string();
-    let checks = summary["run"]["checks"]
-        .as_array()
-        .expect("run.checks")
-        .iter()
+    let summary = oa_validate::summary::legacy::read(&text).expect("summary.json reads");
+    let checks = summary
+        .run
+        .checks
+        .into_iter()
         .filter_map(|c| {
             Some(Ran {
-                id: c["id"].as_str()?.to_string(),
-                started_ms: c["started_ms"].as_u64()?,
-                duration_ms: c["duration_ms"].as_u64()?,
-                waited_for: c["waited_for"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                started_ms: c.started_ms?,
+                id: c.id,
+                duration_ms: c.duration_ms,
+                waited_for: c.waited_for,
             })
         })
         .collect();
-    (verdict, checks)
+    (summary.verdict.decision.as_str().to_string(), checks)
 }
 
 /// Runs the matrix once with `bin`; `constraints` (by id) replace what the run recorded.
