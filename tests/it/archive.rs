@@ -3,6 +3,7 @@
 //! folder archived twice adding nothing, into a folder or Cloud Storage (the sim's, in
 //! Google's upload shape), where an upload cut short leaves no object.
 
+use crate::attest::{key_pair, signed_run};
 use crate::common::{Sandbox, sha256sum_verifies};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -13,34 +14,8 @@ const LANE: &str = r#"required("ok", || { assert(true, "true"); });"#;
 
 /// A signed GO evidence folder `ev` and its public key.
 fn signed_folder(sb: &Sandbox) -> std::path::PathBuf {
-    sb.write("lane.rhai", LANE);
-    let key = sb.path().join("k.pem");
-    let public = sb.path().join("k.pub.pem");
-    assert!(
-        Command::new("openssl")
-            .args(["genpkey", "-algorithm", "ed25519", "-out"])
-            .arg(&key)
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(
-        Command::new("openssl")
-            .args(["pkey", "-pubout", "-in"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&public)
-            .status()
-            .unwrap()
-            .success()
-    );
-    sb.cmd()
-        .arg("lane.rhai")
-        .out(&sb.out("ev"))
-        .arg("--sign")
-        .arg(&key)
-        .run()
-        .expect_code(0);
+    let (key, public) = key_pair(sb, "k", &["-algorithm", "ed25519"]);
+    signed_run(sb, LANE, "ev", &key).expect_code(0);
     public
 }
 

@@ -25,7 +25,7 @@ fn openssl(args: &[&std::ffi::OsStr]) -> std::process::Output {
 }
 
 /// A key pair made by openssl in `sb`: `(private PEM, public PEM)`.
-fn key_pair(sb: &Sandbox, name: &str, algorithm: &[&str]) -> (PathBuf, PathBuf) {
+pub(crate) fn key_pair(sb: &Sandbox, name: &str, algorithm: &[&str]) -> (PathBuf, PathBuf) {
     let private = sb.path().join(format!("{name}.pem"));
     let public = sb.path().join(format!("{name}.pub.pem"));
     let status = Command::new("openssl")
@@ -48,7 +48,7 @@ fn key_pair(sb: &Sandbox, name: &str, algorithm: &[&str]) -> (PathBuf, PathBuf) 
     (private, public)
 }
 
-fn signed_run(sb: &Sandbox, lane: &str, out: &str, key: &Path) -> Run {
+pub(crate) fn signed_run(sb: &Sandbox, lane: &str, out: &str, key: &Path) -> Run {
     sb.write("lane.rhai", lane);
     sb.cmd()
         .arg("lane.rhai")
@@ -90,6 +90,18 @@ fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     .into_bytes();
     out.extend_from_slice(payload);
     out
+}
+
+/// What the envelope's first signature signed (the PAE of its in-toto payload) and the
+/// signature itself.
+fn signed_message(envelope: &Value) -> (Vec<u8>, Vec<u8>) {
+    let payload = STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    let sig = STANDARD
+        .decode(envelope["signatures"][0]["sig"].as_str().unwrap())
+        .unwrap();
+    (pae("application/vnd.in-toto+json", &payload), sig)
 }
 
 /// openssl's verdict on `sig` over `message` with the public key file `public`.
@@ -143,13 +155,7 @@ fn openssl_verifies_the_dsse_signature_of_a_signed_go_and_verify_proves_it_passe
 
         let envelope = envelope(&dir);
         assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
-        let payload = STANDARD
-            .decode(envelope["payload"].as_str().unwrap())
-            .unwrap();
-        let sig = STANDARD
-            .decode(envelope["signatures"][0]["sig"].as_str().unwrap())
-            .unwrap();
-        let message = pae("application/vnd.in-toto+json", &payload);
+        let (message, sig) = signed_message(&envelope);
         assert!(
             openssl_verifies(&sb, &public, name == "ed25519", &message, &sig),
             "{name}: openssl does not verify the envelope"
@@ -456,13 +462,7 @@ fn a_cloud_kms_key_version_signs_through_the_sims_kms_and_openssl_verifies_it() 
         .unwrap();
         let public = sb.path().join(format!("{key}.pub.pem"));
         std::fs::write(&public, answer["pem"].as_str().unwrap()).unwrap();
-        let payload = STANDARD
-            .decode(envelope["payload"].as_str().unwrap())
-            .unwrap();
-        let sig = STANDARD
-            .decode(envelope["signatures"][0]["sig"].as_str().unwrap())
-            .unwrap();
-        let message = pae("application/vnd.in-toto+json", &payload);
+        let (message, sig) = signed_message(&envelope);
         assert!(
             openssl_verifies(&sb, &public, ed25519, &message, &sig),
             "{key}"
