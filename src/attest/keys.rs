@@ -209,12 +209,15 @@ impl PublicKey {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::process::Command;
 
     /// A key made by openssl (an implementation other than ours), and its public half.
-    fn openssl_key(dir: &Path, algorithm: &[&str]) -> (std::path::PathBuf, std::path::PathBuf) {
+    pub(crate) fn openssl_key(
+        dir: &Path,
+        algorithm: &[&str],
+    ) -> (std::path::PathBuf, std::path::PathBuf) {
         let private = dir.join("key.pem");
         let public = dir.join("key.pub.pem");
         let ok = Command::new("openssl")

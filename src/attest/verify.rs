@@ -194,19 +194,15 @@ mod tests {
     use super::*;
     use crate::attest::keys::LocalKey;
     use crate::attest::statement::{self, Facts};
-    use std::process::Command;
 
     /// A sealed folder with one file, signed by a fresh Ed25519 key; the key's public half.
     fn signed_folder(dir: &Path) -> PublicKey {
         std::fs::write(dir.join("SUMMARY.md"), "# GO\n").unwrap();
         let evidence_digest = sums::write_sha256sums(dir).unwrap();
-        let key_file = dir.parent().unwrap().join("key.pem");
-        let made = Command::new("openssl")
-            .args(["genpkey", "-algorithm", "ed25519", "-out"])
-            .arg(&key_file)
-            .status()
-            .expect("openssl runs");
-        assert!(made.success());
+        let (key_file, _) = crate::attest::keys::tests::openssl_key(
+            dir.parent().unwrap(),
+            &["-algorithm", "ed25519"],
+        );
         let key = LocalKey::read(&key_file).unwrap();
         let facts = Facts {
             evidence_digest,
